@@ -1,0 +1,146 @@
+"""Fixtures for the browser tests of the built site (`make site` builds it into site/).
+
+- `site_root`: the path of the built site (fails, never skips, when it is missing).
+- `site_url`: the built site served on 127.0.0.1 (a free port, a thread) for the whole session.
+- `browser`: Debian's Chromium driven by Playwright, headless, for the whole session.
+- `page`: a fresh context and page per test. It records console errors (`page.console_errors`),
+  uncaught page errors (`page.page_errors`) and every request to a host other than 127.0.0.1
+  (`page.external_requests`; those requests are aborted, so nothing leaves the machine).
+  After the test body, the test fails if any of the three is non-empty. A test that provokes an
+  error on purpose clears the list itself once it has checked it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOST = "127.0.0.1"
+# URL schemes that never reach the network (inline data, in-page objects, the blank page)
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves files from a directory without logging every request to stderr."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ipynb": "application/x-ipynb+json"}
+
+    def log_message(self, format, *args):  # noqa: A002 (the signature of the base class)
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_root() -> Path:
+    """The built site; a missing build is a failure (the Makefile builds it before pytest)."""
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE} has no index.html: run `make site` first", pytrace=False)
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def site_url(site_root: Path):
+    """`http://127.0.0.1:PORT/`: the built site, served by a thread for the whole session."""
+    handler = functools.partial(QuietHandler, directory=str(site_root))
+    server = ThreadingHTTPServer((LOCAL_HOST, 0), handler)  # port 0: the OS picks a free port
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOCAL_HOST}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright (Playwright cannot download its own browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)", pytrace=False)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def is_local(url: str) -> bool:
+    """True for a URL served by our own server (or one that never touches the network)."""
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname == LOCAL_HOST
+
+
+@pytest.fixture
+def page(browser, site_url):
+    """A new context and page that records console errors, page errors and external requests."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.page_errors = []
+    page.external_requests = []
+
+    def on_console(message):
+        if message.type == "error":
+            location = message.location or {}
+            page.console_errors.append(f"{message.text} ({location.get('url', '?')}:{location.get('lineNumber', '?')})")
+
+    def on_request(request):
+        if not is_local(request.url):
+            page.external_requests.append(request.url)
+
+    def on_route(route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            route.abort()  # recorded by on_request; nothing leaves the machine
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    page.on("request", on_request)
+    context.route("**/*", on_route)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def page_problems(page) -> list[str]:
+    """Everything the `page` fixture saw that a clean page must not do."""
+    problems = [f"console error: {text}" for text in page.console_errors]
+    problems += [f"page error: {text}" for text in page.page_errors]
+    problems += [f"request outside {LOCAL_HOST}: {url}" for url in page.external_requests]
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a test that used `page` passed its own checks, fail it on any recorded problem."""
+    result = yield
+    page = item.funcargs.get("page")
+    if page is not None and hasattr(page, "external_requests"):
+        page.wait_for_timeout(50)  # let late console messages of the last action arrive
+        problems = page_problems(page)
+        if problems:
+            pytest.fail(f"{page.url}:\n  " + "\n  ".join(problems), pytrace=False)
+    return result
