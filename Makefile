@@ -6,7 +6,10 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 NODE_STAMP := node_modules/.installed
+EXTRAS := plots,docs,dev
 PYTEST_ARGS ?= -n 2
+# pip install, without this machine's warnings about its offline wheel folders (pip's status is kept)
+pip_install = .venv/bin/pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither' || true; }; test $${PIPESTATUS[0]} -eq 0
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -18,8 +21,8 @@ setup: $(VENV_STAMP) $(NODE_STAMP) browser
 # torch first (the pinned CPU wheel), then the project and its extras, pinned by requirements.lock
 $(VENV_STAMP): pyproject.toml requirements.lock
 	python3 -m venv .venv
-	.venv/bin/pip install --quiet torch==2.13.0
-	.venv/bin/pip install --quiet -c requirements.lock -e '.[plots,docs,dev]'
+	$(call pip_install,torch==2.13.0)
+	$(call pip_install,-c requirements.lock -e '.[$(EXTRAS)]')
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
