@@ -1,0 +1,196 @@
+"""SGD (optionally with momentum, dampening, Nesterov, weight decay): bit for bit `torch.optim.SGD`.
+
+As a preconditioner, SGD is the identity: $P = I$. The gradient estimate $\\hat g$ is the gradient
+itself, or the momentum buffer (heavy ball), or $g + \\mu b$ (Nesterov).
+
+How `optimessay.sweep` calls the functional core (N walks as one batch)
+-----------------------------------------------------------------------
+- Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
+  derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
+  them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
+  class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
+- The parameter has shape `(N, 2)`; hyperparameters are Python floats (one value for all walks) or
+  tensors of shape `(N, 1)` (one value per walk). `nesterov` and `maximize`
+  are per-sweep Python bools.
+- State: `state = sgd_init_state(param)` (an empty dict), then once per step
+  `sgd_update(param, grad, state, lr=..., momentum=..., ...)`. The core adds
+  `state["momentum_buffer"]` (a clone of the first gradient estimate) on its first step with momentum.
+- Conditions with tensor hyperparameters: `weight_decay` and `momentum` are applied when *any* walk
+  has a nonzero value. A walk whose own value is 0 then gets the same numbers (`g + 0·p = g`; with
+  momentum 0 and dampening 0 the buffer is the gradient) as long as its values stay finite.
+  `nesterov=True` needs every walk's momentum > 0 and dampening 0 (the class checks this; the core
+  does not validate anything).
+- `sgd_preconditioner(param, state)` returns P (ones).
+"""
+
+# --8<-- [start:all]
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
+    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
+    way): derived values such as 1 - β are computed first, in the hyperparameter's own dtype (float64
+    for a sweep, like torch's Python-double arithmetic), and rounded once, here."""
+    return x.to(like.dtype) if isinstance(x, Tensor) else x
+
+
+def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x as torch computes it: one fused multiply-add (not `y + a * x`, which rounds twice).
+
+    `y.add(x, alpha=a)` takes a number; for a tensor `a` (one value per walk) `torch.addcmul(y, x, a)`
+    is bitwise the same fused operation."""
+    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _axpy_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a·x (the same fused multiply-add as `_axpy`)."""
+    return y.addcmul_(x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
+
+
+# --8<-- [start:state]
+def sgd_init_state(param: Tensor) -> dict[str, Any]:
+    """A parameter's state before its first step: empty (the momentum buffer is created by the
+    first step that uses momentum, as a copy of that step's gradient estimate)."""
+    return {}
+# --8<-- [end:state]
+
+
+# --8<-- [start:update]
+def sgd_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor,
+    momentum: float | Tensor = 0.0,
+    dampening: float | Tensor = 0.0,
+    weight_decay: float | Tensor = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> None:
+    """One SGD step for one parameter, in place (`grad` is never modified)."""
+    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
+    if _nonzero(weight_decay):
+        g = _axpy(g, param, weight_decay)  # weight decay (L2): g ← g + λθ
+    if _nonzero(momentum):
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = g.detach().clone()  # first step: b ← g (no dampening)
+        else:
+            _axpy_(buf.mul_(_cast(momentum, buf)), g, 1 - dampening)  # moving sum: b ← μb + (1-τ)g
+        g = _axpy(g, buf, momentum) if nesterov else buf  # gradient estimate: g + μb, or b
+    _axpy_(param, g, -lr)  # step: θ ← θ - γ·P·ĝ with P = I
+# --8<-- [end:update]
+
+
+# --8<-- [start:preconditioner]
+def sgd_preconditioner(param: Tensor, state: dict[str, Any]) -> Tensor:
+    """SGD's diagonal preconditioner: P = 1 for every element (plain gradient descent)."""
+    return torch.ones_like(param)
+# --8<-- [end:preconditioner]
+
+
+# --8<-- [start:class]
+class SGD(torch.optim.Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum: a drop-in `torch.optim.SGD`.
+
+    With $g_t = \nabla f(\theta_{t-1})$ (negated if `maximize`), weight decay $\lambda$, momentum
+    $\mu$, dampening $\tau$ and learning rate $\gamma$:
+
+    $$
+    \begin{aligned}
+    g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \\
+    b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
+    \hat g_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise}
+    \end{cases} \\
+    \theta_t &\leftarrow \theta_{t-1} - \gamma\, P\, \hat g_t, \qquad P = I
+    \end{aligned}
+    $$
+
+    Without momentum $\hat g_t = g_t$. `preconditioner(p)` returns $P$ (ones: SGD does not
+    precondition). Arguments, defaults, errors and `state[p]["momentum_buffer"]` are torch's.
+    `foreach` is accepted and ignored: this class always runs the for-loop, which is torch's default
+    on CPU (torch's foreach path gives the same numbers). `differentiable` and `fused` must be off.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        if differentiable:
+            raise ValueError(f"optimessay's SGD supports differentiable=False only, got {differentiable!r}")
+        if fused:
+            raise ValueError(f"optimessay's SGD has no fused kernel: expected fused=None or False, got {fused!r}")
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+            maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused,
+        )
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:  # state dicts saved by older torch versions lack these keys
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    # --8<-- [start:step]
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One step for every parameter that has a gradient; returns the closure's loss (or None)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr = group["lr"]
+            if isinstance(lr, Tensor) and lr.dim() != 0:
+                lr = lr.squeeze()  # a 1-element tensor lr acts as a number, as in torch
+            for p in group["params"]:
+                if p.grad is None:
+                    continue  # no gradient: skipped (no state, no weight decay)
+                # torch keeps a state entry only when momentum is on
+                state = self.state[p] if group["momentum"] != 0 else {}
+                sgd_update(
+                    p, p.grad, state, lr=lr, momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                    maximize=group["maximize"],
+                )
+        return loss
+    # --8<-- [end:step]
+
+    def preconditioner(self, p: Tensor) -> Tensor:
+        """P of the last step for parameter `p`: ones (SGD's preconditioner is the identity)."""
+        return sgd_preconditioner(p, self.state.get(p, {}))
+# --8<-- [end:class]
+# --8<-- [end:all]
