@@ -1,0 +1,415 @@
+"""The site's plots: landscapes, trajectories, curves, sweep heatmaps and the preconditioner view.
+
+Every function draws from arrays (or objects that carry them: a ``Landscape``, a ``Trajectory``)
+into matplotlib axes, in the look of :mod:`optimessay.style`. ``draw_*`` functions draw into an
+``ax`` you pass; ``plot_*`` functions make and return a whole figure. :func:`save_png` writes a
+figure reproducibly (no metadata, atomic rename).
+
+A *run* is a dict describing one line on a plot::
+
+    {"label": "Adam lr=0.1", "points": (T+1, 2) array, "color": "#D55E00"}
+
+optionally with ``"losses"``, ``"lrs"``, ``"preconditioners"``, ``"linestyle"``; :func:`run` makes
+one from a ``Trajectory``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from optimessay import style
+
+# ---------------------------------------------------------------------------------------------
+# labels
+
+
+def _fmt(value) -> str:
+    """A hyperparameter value, short: 0.001 -> '1e-3', 0.9 -> '0.9', (0.9, 0.999) -> '(0.9, 0.999)'."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    if isinstance(value, float):
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4):
+            mantissa, exponent = f"{value:.0e}".split("e")
+            return f"{mantissa}e{int(exponent)}"
+        return f"{value:g}"
+    return str(value)
+
+
+def label(name: str, **hyperparameters) -> str:
+    """A legend entry naming an optimizer and its hyperparameters: ``label("Adam", lr=0.1)`` ->
+    ``'Adam lr=0.1'``; values keep torch's argument names so a reader can type them back in."""
+    parts = [name] + [f"{key}={_fmt(value)}" for key, value in hyperparameters.items()]
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# data helpers
+
+
+def as_numpy(values) -> np.ndarray:
+    """A float64 numpy copy of a tensor, array or list."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().double().numpy()
+    return np.array(values, dtype=np.float64)
+
+
+def run(trajectory, label: str, color: str, **extra) -> dict:
+    """A run dict (see the module docstring) from a ``Trajectory``'s arrays."""
+    out = {"label": label, "color": color, "points": as_numpy(trajectory.points)}
+    for field in ("losses", "lrs", "preconditioners"):
+        value = getattr(trajectory, field, None)
+        if value is not None:
+            out[field] = as_numpy(value)
+    out.update(extra)
+    return out
+
+
+def finite_prefix(points: np.ndarray) -> np.ndarray:
+    """The points up to the first non-finite one (a diverged walk is drawn until it leaves)."""
+    points = np.asarray(points, dtype=np.float64)
+    bad = ~np.isfinite(points).all(axis=-1)
+    return points[: int(np.argmax(bad))] if bad.any() else points
+
+
+def grid_values(fn: Callable, xlim: Sequence[float], ylim: Sequence[float], n: int = 241):
+    """Evaluate ``fn(x, y)`` (torch, batched) on an ``n x n`` grid: returns ``xs, ys, Z`` (numpy,
+    ``Z[i, j] = fn(xs[j], ys[i])``), in float64."""
+    import torch
+
+    xs = np.linspace(xlim[0], xlim[1], n)
+    ys = np.linspace(ylim[0], ylim[1], n)
+    X, Y = torch.meshgrid(torch.tensor(xs), torch.tensor(ys), indexing="xy")
+    with torch.no_grad():
+        Z = fn(X, Y)
+    return xs, ys, as_numpy(Z)
+
+
+# ---------------------------------------------------------------------------------------------
+# landscapes
+
+
+def draw_contours(ax, xs, ys, Z, *, log: bool = False, levels: int = 18, filled: bool = True,
+                  cmap: str = "Greys"):
+    """Contours of ``Z`` over the grid ``xs x ys``. With ``log=True`` the levels are spaced evenly in
+    log(Z - min Z), which shows both the floor of a valley and its steep walls (the seed's
+    ``log_scale``). Returns the ``QuadContourSet`` of the lines."""
+    from matplotlib import colors
+
+    Z = np.asarray(Z, dtype=np.float64)
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        raise ValueError("landscape values are all non-finite on this grid")
+    if log:
+        floor = finite.min()
+        span = finite.max() - floor
+        offset = max(span * 1e-6, 1e-12)  # log(Z - min + offset): the minimum itself is finite
+        Zs = Z - floor + offset
+        level_values = np.geomspace(Zs[np.isfinite(Zs)].min() * 10, Zs[np.isfinite(Zs)].max(), levels)
+        norm = colors.LogNorm(vmin=level_values[0], vmax=level_values[-1])
+    else:
+        Zs = Z
+        level_values = np.linspace(finite.min(), finite.max(), levels + 2)[1:-1]
+        norm = colors.Normalize(vmin=level_values[0], vmax=level_values[-1])
+    if filled:
+        # light greys only (0.02 .. 0.38 of the map): the coloured paths stay the only strong colour
+        import matplotlib
+
+        base = matplotlib.colormaps[cmap]
+        light = colors.ListedColormap(base(np.linspace(0.02, 0.38, 256)))
+        fill_levels = np.concatenate([[Zs[np.isfinite(Zs)].min()], level_values, [Zs[np.isfinite(Zs)].max()]])
+        fill_levels = np.unique(fill_levels)
+        ax.contourf(xs, ys, Zs, levels=fill_levels, cmap=light, norm=norm, extend="both")
+    lines = ax.contour(xs, ys, Zs, levels=level_values, colors=style.MUTED_INK, linewidths=0.5, alpha=0.55)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    return lines
+
+
+def draw_minima(ax, minima, *, label: str | None = "minimum", size: float = 11):
+    """Mark each ``(x, y)`` in ``minima`` with a star (white rim: it reads on any background)."""
+    minima = np.atleast_2d(np.asarray(minima, dtype=np.float64))
+    if minima.size == 0:
+        return None
+    return ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=size,
+                   markerfacecolor=style.MINIMUM_COLOR, markeredgecolor="white", markeredgewidth=0.9,
+                   label=label, zorder=6)[0]
+
+
+def draw_landscape(ax, landscape, *, xlim=None, ylim=None, log: bool | None = None, n: int = 241,
+                   minima: bool = True, levels: int = 18, title: str | None = None):
+    """A landscape's contours (log-scale if the landscape asks for it) with its minima marked."""
+    xlim = xlim if xlim is not None else landscape.xlim
+    ylim = ylim if ylim is not None else landscape.ylim
+    log = landscape.log_scale if log is None else log
+    xs, ys, Z = grid_values(landscape.fn, xlim, ylim, n)
+    draw_contours(ax, xs, ys, Z, log=log, levels=levels)
+    if minima:
+        draw_minima(ax, landscape.minima)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_aspect("equal", adjustable="box")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# trajectories
+
+
+def draw_path(ax, points, *, color: str, label: str | None = None, linestyle: str = "-",
+              linewidth: float = 1.8, markers: bool = True, start: bool = True, zorder: float = 4):
+    """One walk: a line through ``points`` with small dots at the iterates, a ring at the start and
+    a filled dot at the end (where it stopped, or where it left the finite numbers)."""
+    pts = finite_prefix(points)
+    line = ax.plot(pts[:, 0], pts[:, 1], color=color, linestyle=linestyle, linewidth=linewidth,
+                   label=label, zorder=zorder, marker="o" if markers else None,
+                   markersize=2.2, markevery=1 if markers else None)[0]
+    if start and len(pts):
+        ax.plot(*pts[0], marker="o", markersize=7, markerfacecolor="none", markeredgecolor=style.INK,
+                markeredgewidth=1.2, zorder=zorder + 1)
+    if len(pts):
+        ax.plot(*pts[-1], marker="o", markersize=5.5, color=color, markeredgecolor="white",
+                markeredgewidth=0.8, zorder=zorder + 1)
+    return line
+
+
+def legend(ax, *, outside: bool = False, **kwargs):
+    """The site's legend: inside (best corner) or outside to the right of the axes."""
+    if outside:
+        return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+    return ax.legend(**kwargs)
+
+
+def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = None, xlim=None, ylim=None,
+                      log: bool | None = None, height: float = 4.8, legend_outside: bool = True):
+    """Several walks over one landscape (the seed's ``plot_optimization`` family), legend naming
+    each walk's optimizer and hyperparameters; the minima are marked."""
+    if not runs:
+        raise ValueError("plot_trajectories needs at least one run")
+    fig, ax = style.figure(height=height)
+    draw_landscape(ax, landscape, xlim=xlim, ylim=ylim, log=log)
+    for r in runs:
+        draw_path(ax, r["points"], color=r["color"], label=r["label"], linestyle=r.get("linestyle", "-"))
+    if title:
+        ax.set_title(title)
+    legend(ax, outside=legend_outside)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# curves
+
+
+def draw_curves(ax, runs: Sequence[dict], field: str, *, logy: bool = False, xlabel: str = "step",
+                ylabel: str | None = None, start: int = 0):
+    """``run[field]`` against the step for each run (e.g. ``"losses"`` or ``"lrs"``)."""
+    for r in runs:
+        values = np.asarray(r[field], dtype=np.float64)
+        steps = np.arange(start, start + len(values))
+        ax.plot(steps, values, color=r["color"], linestyle=r.get("linestyle", "-"), label=r["label"],
+                linewidth=r.get("linewidth", 1.8), drawstyle=r.get("drawstyle", "default"))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel or field)
+    ax.grid(True, which="major")
+    return ax
+
+
+def plot_loss_curves(runs: Sequence[dict], *, title: str | None = None, logy: bool = True, height: float = 3.8):
+    """Loss against step for each run, log scale by default (losses span decades)."""
+    fig, ax = style.figure(height=height)
+    draw_curves(ax, runs, "losses", logy=logy, ylabel="loss")
+    if title:
+        ax.set_title(title)
+    legend(ax, outside=True)
+    return fig
+
+
+def plot_lr_curves(runs: Sequence[dict], *, title: str | None = None, logy: bool = False, height: float = 3.8):
+    """Learning rate against step for each run (schedulers)."""
+    fig, ax = style.figure(height=height)
+    draw_curves(ax, runs, "lrs", logy=logy, ylabel="learning rate")
+    if title:
+        ax.set_title(title)
+    legend(ax, outside=True)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# sweeps
+
+
+def draw_heatmap(ax, values, xs, ys, *, diverged=None, xlabel: str, ylabel: str, logx: bool = False,
+                 logy: bool = False, log_values: bool = True, colorbar_label: str = "final loss",
+                 mark_best: bool = True):
+    """A heatmap of ``values[i, j]`` at ``(xs[j], ys[i])``: colour = value (log scale by default),
+    cells where the walk diverged hatched in grey and named in the legend, the best cell ringed."""
+    import matplotlib.pyplot as plt
+    from matplotlib import colors
+    from matplotlib.patches import Patch
+
+    values = np.asarray(values, dtype=np.float64)
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(f"values must have shape (len(ys), len(xs)) = {(len(ys), len(xs))}, got {values.shape}")
+    bad = ~np.isfinite(values)
+    if diverged is not None:
+        bad |= np.asarray(diverged, dtype=bool)
+    shown = np.ma.masked_array(values, mask=bad)
+    ok = values[~bad]
+    if ok.size == 0:
+        raise ValueError("every cell of the heatmap diverged: nothing to colour")
+    if log_values:
+        floor = max(ok.min(), 1e-300)
+        norm = colors.LogNorm(vmin=floor, vmax=max(ok.max(), floor * 10))
+        shown = np.ma.masked_array(np.maximum(values, floor), mask=bad)
+    else:
+        norm = colors.Normalize(vmin=ok.min(), vmax=ok.max())
+
+    def edges(c, log):
+        c = np.log10(c) if log else c
+        mid = (c[1:] + c[:-1]) / 2
+        e = np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]]) if len(c) > 1 \
+            else np.array([c[0] - 0.5, c[0] + 0.5])
+        return 10**e if log else e
+
+    xe, ye = edges(xs, logx), edges(ys, logy)
+    ax.pcolormesh(xe, ye, np.where(bad, 1.0, np.nan), cmap=colors.ListedColormap([style.DIVERGED_COLOR]),
+                  hatch=None, shading="flat")
+    mesh = ax.pcolormesh(xe, ye, shown, cmap="cividis", norm=norm, shading="flat")
+    if bad.any():
+        ax.contourf(xs, ys, bad.astype(float), levels=[0.5, 1.5], colors="none", hatches=["////"])
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    cbar = plt.colorbar(mesh, ax=ax, pad=0.02)
+    cbar.set_label(colorbar_label)
+    handles = []
+    if bad.any():
+        handles.append(Patch(facecolor=style.DIVERGED_COLOR, hatch="////", edgecolor=style.MUTED_INK,
+                             label="diverged (inf/nan)"))
+    if mark_best:
+        i, j = np.unravel_index(np.argmin(np.where(bad, np.inf, values)), values.shape)
+        best = ax.plot(xs[j], ys[i], marker="o", markersize=10, markerfacecolor="none",
+                       markeredgecolor="white", markeredgewidth=2.0, linestyle="none",
+                       label=f"best: {xlabel}={_fmt(float(xs[j]))}, {ylabel}={_fmt(float(ys[i]))}")[0]
+        handles.append(best)
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2, frameon=False)
+    return mesh
+
+
+def plot_heatmap(values, xs, ys, *, title: str | None = None, height: float = 4.6, **kwargs):
+    """A whole figure around :func:`draw_heatmap`."""
+    fig, ax = style.figure(height=height)
+    draw_heatmap(ax, values, xs, ys, **kwargs)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# the preconditioner view
+
+
+def draw_preconditioner_ellipses(ax, points, preconditioners, *, color: str, every: int = 5,
+                                 scale: float | None = None, label: str | None = "P along the walk"):
+    """The diagonal preconditioner P = (p_x, p_y) drawn along a walk: at every ``every``-th iterate an
+    axis-aligned ellipse with half-axes proportional to (p_x, p_y), i.e. the shape a unit gradient is
+    stretched into before the step. ``scale`` (data units per unit of P) defaults to making the
+    largest ellipse 1/6 of the plot's width."""
+    from matplotlib.collections import EllipseCollection
+
+    pts = np.asarray(points, dtype=np.float64)
+    P = np.asarray(preconditioners, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != 2:
+        raise ValueError(f"preconditioners must have shape (steps, 2), got {P.shape}")
+    n = min(len(P), len(pts))  # P[k] scaled the step from points[k] to points[k+1]
+    idx = np.arange(0, n, every)
+    idx = idx[np.isfinite(P[idx]).all(axis=1) & np.isfinite(pts[idx]).all(axis=1)]
+    if idx.size == 0:
+        return None
+    if scale is None:
+        width = abs(ax.get_xlim()[1] - ax.get_xlim()[0])
+        scale = (width / 6) / max(P[idx].max(), 1e-300)
+    widths = 2 * scale * P[idx, 0]
+    heights = 2 * scale * P[idx, 1]
+    coll = EllipseCollection(widths, heights, np.zeros(len(idx)), units="xy", offsets=pts[idx],
+                             offset_transform=ax.transData, facecolors="none", edgecolors=color,
+                             linewidths=1.1, alpha=0.85, zorder=5, label=label)
+    ax.add_collection(coll)
+    return coll
+
+
+def draw_step_scale(ax, preconditioners, *, colors=("#0072B2", "#D55E00"), logy: bool = True, start: int = 0):
+    """Per-coordinate step scale: p_x and p_y (the diagonal of P) against the step."""
+    P = np.asarray(preconditioners, dtype=np.float64)
+    steps = np.arange(start, start + len(P))
+    ax.plot(steps, P[:, 0], color=colors[0], label="$p_x$ (x coordinate)")
+    ax.plot(steps, P[:, 1], color=colors[1], label="$p_y$ (y coordinate)", linestyle="--")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("preconditioner P (per coordinate)")
+    ax.grid(True)
+    return ax
+
+
+def preconditioned_coordinates(fn: Callable, P_sqrt) -> Callable:
+    """The landscape seen in coordinates u = P^(-1/2) x: ``g(u) = f(P^(1/2) u)``.
+
+    Gradient descent with preconditioner P on f is plain gradient descent on g (with the same lr):
+    x_{k+1} = x_k - lr P grad f(x_k)  <=>  u_{k+1} = u_k - lr grad g(u_k). With P = H^-1 the
+    Hessian of g is the identity: an ill-conditioned valley becomes round. ``P_sqrt`` is a 2x2
+    matrix (a full P^(1/2)) or a length-2 diagonal.
+    """
+    import torch
+
+    M = torch.as_tensor(np.asarray(P_sqrt, dtype=np.float64))
+    if M.ndim == 1:
+        M = torch.diag(M)
+    if M.shape != (2, 2):
+        raise ValueError(f"P_sqrt must be a 2x2 matrix or a length-2 diagonal, got shape {tuple(M.shape)}")
+
+    def g(u, v):
+        x = M[0, 0] * u + M[0, 1] * v
+        y = M[1, 0] * u + M[1, 1] * v
+        return fn(x, y)
+
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
+# saving
+
+
+def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
+    """Save ``fig`` as a PNG at ``path``, reproducibly (no metadata: no software version, no date) and
+    atomically (written to a temporary name in the same folder, then renamed). Closes the figure.
+    Returns ``(width, height)`` in pixels."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+        with Image.open(tmp) as im:
+            size = im.size
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if tmp.exists():
+            tmp.unlink()
+    return size
