@@ -1,0 +1,373 @@
+"""Two-dimensional loss landscapes: the ground every optimizer on the site walks over.
+
+A :class:`Landscape` is a value: a torch function ``fn(x, y)`` that works on tensors of any (equal)
+shape, its plotting range, its known minima, whether its contours read better in log scale, and a
+default start point. Gradients and Hessians come from autograd, so a landscape is written once::
+
+    from optimessay import landscapes
+    banana = landscapes.rosenbrock()            # or landscapes.get("rosenbrock")
+    banana.loss(torch.tensor([-1.5, 2.5]))      # f at one point; points of shape (..., 2) work too
+    banana.gradient(points)                     # (..., 2)
+    banana.hessian(points)                      # (..., 2, 2)
+    X, Y, Z = banana.grid(200)                  # for a contour plot (Z[i, j] = f(X[i, j], Y[i, j]))
+
+Each landscape also carries ``latex`` (its formula for the pages) and ``expression``: the same
+formula as a JavaScript expression in ``x`` and ``y`` (``Math.cos``, ``Math.PI``, ...), so the
+browser playground evaluates exactly this definition instead of a second copy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "Landscape",
+    "REGISTRY",
+    "beale",
+    "get",
+    "himmelblau",
+    "names",
+    "quadratic",
+    "quadratic_hessian",
+    "rastrigin",
+    "rosenbrock",
+    "saddle",
+    "valley",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Landscape:
+    """A 2D loss surface ``fn(x, y)`` with what plots, walks and sweeps need to know about it.
+
+    Attributes:
+        name: registry key, e.g. ``"rosenbrock"``.
+        title: human title for legends and captions, e.g. ``"Rosenbrock's banana"``.
+        fn: ``fn(x, y) -> Tensor``, elementwise over tensors of any equal shape (batched walks).
+        x_range, y_range: the plotting window ``(low, high)``.
+        minima: the known global minima ``((x, y), ...)``; empty if the surface has none.
+        log_scale: whether contours read better on ``log(f - min + eps)`` (deep narrow valleys).
+        start: the default start point of a walk.
+        latex: the formula, for the pages.
+        expression: the formula as a JavaScript expression in ``x`` and ``y`` (for the playground).
+        params: the factory's parameters (e.g. ``{"a": 1.0, "b": 100.0}``, ``{"kappa": .., "theta": ..}``).
+    """
+
+    name: str
+    title: str
+    fn: Callable[[Tensor, Tensor], Tensor]
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
+    log_scale: bool
+    start: tuple[float, float]
+    latex: str = ""
+    expression: str = ""
+    params: dict = field(default_factory=dict)
+
+    def __call__(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.fn(x, y)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"Landscape({self.name}({args}))"
+
+    # --- values -----------------------------------------------------------------------------
+    def loss(self, points: Tensor) -> Tensor:
+        """f at ``points`` of shape ``(..., 2)``; returns shape ``(...)``."""
+        points = _as_points(points)
+        return self.fn(points[..., 0], points[..., 1])
+
+    def gradient(self, points: Tensor) -> Tensor:
+        """∇f at ``points`` ``(..., 2)`` by autograd; returns ``(..., 2)`` (detached)."""
+        points = _as_points(points)
+        with torch.enable_grad():
+            p = points.detach().clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.fn(p[..., 0], p[..., 1]).sum(), p)
+        return g
+
+    def hessian(self, points: Tensor) -> Tensor:
+        """∇²f at ``points`` ``(..., 2)`` by double autograd; returns ``(..., 2, 2)`` (detached)."""
+        points = _as_points(points)
+        with torch.enable_grad():
+            p = points.detach().clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.fn(p[..., 0], p[..., 1]).sum(), p, create_graph=True)
+            if not g.requires_grad:  # f is linear: its Hessian is zero
+                return torch.zeros(*points.shape, 2, dtype=points.dtype)
+            rows = [
+                torch.autograd.grad(g[..., i].sum(), p, retain_graph=True, allow_unused=True, materialize_grads=True)[0]
+                for i in range(2)
+            ]
+        return torch.stack(rows, dim=-2).detach()  # H[..., i, j] = ∂²f / ∂p_i ∂p_j
+
+    @property
+    def min_value(self) -> float | None:
+        """The lowest value of f over ``minima`` (None if the landscape has no minimum)."""
+        if not self.minima:
+            return None
+        m = torch.tensor(self.minima, dtype=torch.float64)
+        return float(self.loss(m).min())
+
+    def distance_to_minimum(self, points: Tensor) -> Tensor:
+        """Euclidean distance from ``points`` ``(..., 2)`` to the nearest known minimum (inf if none)."""
+        points = _as_points(points)
+        if not self.minima:
+            return torch.full(points.shape[:-1], math.inf, dtype=points.dtype)
+        m = torch.tensor(self.minima, dtype=points.dtype, device=points.device)  # (M, 2)
+        d = (points.unsqueeze(-2) - m).square().sum(-1).sqrt()  # (..., M)
+        return d.min(-1).values
+
+    def grid(self, n: int = 200, *, dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor, Tensor]:
+        """``X, Y, Z`` of shape ``(n, n)`` over the plotting window, ``Z = f(X, Y)`` (contour plots)."""
+        if not isinstance(n, int) or n < 2:
+            raise ValueError(f"grid size n={n!r}: expected an int >= 2")
+        xs = torch.linspace(*self.x_range, n, dtype=dtype)
+        ys = torch.linspace(*self.y_range, n, dtype=dtype)
+        Y, X = torch.meshgrid(ys, xs, indexing="ij")  # row i is y = ys[i] (matplotlib's layout)
+        return X, Y, self.fn(X, Y)
+
+
+def _as_points(points) -> Tensor:
+    if not isinstance(points, Tensor):
+        points = torch.as_tensor(points, dtype=torch.float64)
+    if points.ndim == 0 or points.shape[-1] != 2:
+        raise ValueError(f"points of shape {tuple(points.shape)}: expected shape (..., 2)")
+    return points
+
+
+# --- the landscapes ------------------------------------------------------------------------------
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0) -> Landscape:
+    """Rosenbrock's banana, f = (a - x)² + b (y - x²)²: a curved valley, minimum (a, a²).
+
+    The seed notebook's landscape: range x in [-2, 2], y in [-1, 3], start (-1.5, 2.5).
+    """
+    a, b = _number("a", a), _positive("b", b)
+    return Landscape(
+        name="rosenbrock",
+        title="Rosenbrock's banana",
+        fn=lambda x, y: (a - x) ** 2 + b * (y - x**2) ** 2,
+        # the seed's window, widened if (a, a²) falls outside it
+        x_range=(min(-2.0, a - 1), max(2.0, a + 1)),
+        y_range=(min(-1.0, a * a - 1), max(3.0, a * a + 1)),
+        minima=((a, a * a),),
+        log_scale=True,
+        start=(-1.5, 2.5),
+        latex=rf"f(x, y) = ({a:g} - x)^2 + {b:g}\,(y - x^2)^2",
+        expression=f"({a!r} - x) ** 2 + {b!r} * (y - x * x) ** 2",
+        params={"a": a, "b": b},
+    )
+
+
+def beale() -> Landscape:
+    """Beale's function: flat plateaus and steep walls, minimum (3, 0.5)."""
+    return Landscape(
+        name="beale",
+        title="Beale",
+        fn=lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
+        x_range=(-4.5, 4.5),
+        y_range=(-4.5, 4.5),
+        minima=((3.0, 0.5),),
+        log_scale=True,
+        start=(1.0, 1.5),
+        latex=r"f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+        expression="(1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y * y * y) ** 2",
+    )
+
+
+def himmelblau() -> Landscape:
+    """Himmelblau's function, f = (x² + y - 11)² + (x + y² - 7)²: four minima, all with f = 0."""
+    return Landscape(
+        name="himmelblau",
+        title="Himmelblau",
+        fn=lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
+        x_range=(-5.0, 5.0),
+        y_range=(-5.0, 5.0),
+        # the three irrational minima were refined by Newton's method in float64
+        minima=(
+            (3.0, 2.0),
+            (-2.805118086952745, 3.131312518250573),
+            (-3.779310253377747, -3.283185991286169),
+            (3.5844283403304917, -1.8481265269644034),
+        ),
+        log_scale=True,
+        start=(0.0, 0.0),
+        latex=r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        expression="(x * x + y - 11) ** 2 + (x + y * y - 7) ** 2",
+    )
+
+
+def quadratic_hessian(kappa: float = 10.0, theta: float = 0.0, *, dtype=torch.float64) -> Tensor:
+    """H = R diag(1, kappa) Rᵀ, R the rotation by ``theta`` radians: the Hessian of :func:`quadratic`.
+
+    Its eigenvalues are 1 (along (cos θ, sin θ), the valley floor) and kappa (across the valley),
+    so its condition number is kappa. The diagonal preconditioner diag(H)⁻¹ fixes it only when θ is
+    a multiple of 90°; the full one, H⁻¹, always does.
+    """
+    kappa, theta = _kappa(kappa), _number("theta", theta)
+    c, s = math.cos(theta), math.sin(theta)
+    R = torch.tensor([[c, -s], [s, c]], dtype=dtype)
+    return R @ torch.diag(torch.tensor([1.0, kappa], dtype=dtype)) @ R.T
+
+
+def quadratic(kappa: float = 10.0, theta: float = 0.0) -> Landscape:
+    """An ill-conditioned quadratic bowl f = ½ (u² + kappa w²), minimum (0, 0).
+
+    ``u = x cos θ + y sin θ`` runs along the valley, ``w = -x sin θ + y cos θ`` across it, so the
+    Hessian is :func:`quadratic_hessian` (kappa, theta): condition number ``kappa``, eigen-directions
+    rotated by ``theta`` radians. This is the preconditioning story's landscape.
+    """
+    kappa, theta = _kappa(kappa), _number("theta", theta)
+    c, s = math.cos(theta), math.sin(theta)
+
+    def fn(x, y):
+        u = c * x + s * y  # coordinate along the valley floor (eigenvalue 1)
+        w = -s * x + c * y  # coordinate across the valley (eigenvalue kappa)
+        return 0.5 * (u**2 + kappa * w**2)
+
+    degrees = math.degrees(theta)
+    return Landscape(
+        name="quadratic",
+        title=f"Quadratic (κ={kappa:g}, θ={degrees:g}°)",
+        fn=fn,
+        x_range=(-2.0, 2.0),
+        y_range=(-2.0, 2.0),
+        minima=((0.0, 0.0),),
+        log_scale=False,
+        start=(-1.5, 1.0),
+        latex=(
+            rf"f = \tfrac12\,(u^2 + {kappa:g}\,w^2),\quad u = x\cos\theta + y\sin\theta,"
+            rf"\ w = -x\sin\theta + y\cos\theta,\ \theta = {degrees:g}^\circ"
+        ),
+        expression=(
+            f"0.5 * (({c!r} * x + {s!r} * y) ** 2 + {kappa!r} * ({-s!r} * x + {c!r} * y) ** 2)"
+        ),
+        params={"kappa": kappa, "theta": theta},
+    )
+
+
+def saddle() -> Landscape:
+    """A saddle between two valleys, f = x² + y⁴/4 - y²/2.
+
+    The origin is a saddle point (a minimum along x, a maximum along y); the minima are (0, ±1)
+    with f = -1/4. The start sits just off the ridge y = 0, where the gradient along y is tiny:
+    plain gradient descent crawls there before it escapes.
+    """
+    return Landscape(
+        name="saddle",
+        title="Saddle",
+        fn=lambda x, y: x**2 + 0.25 * y**4 - 0.5 * y**2,
+        x_range=(-2.0, 2.0),
+        y_range=(-2.0, 2.0),
+        minima=((0.0, 1.0), (0.0, -1.0)),
+        log_scale=False,
+        start=(-1.5, 0.05),
+        latex=r"f(x, y) = x^2 + \tfrac14 y^4 - \tfrac12 y^2",
+        expression="x * x + 0.25 * y ** 4 - 0.5 * y * y",
+    )
+
+
+def rastrigin(A: float = 10.0) -> Landscape:
+    """Rastrigin's function, f = 2A + Σ (x² - A cos 2πx): a bowl covered in local minima; minimum (0, 0)."""
+    A = _positive("A", A)
+    two_pi = 2 * math.pi
+    return Landscape(
+        name="rastrigin",
+        title="Rastrigin",
+        fn=lambda x, y: 2 * A + x**2 - A * torch.cos(two_pi * x) + y**2 - A * torch.cos(two_pi * y),
+        x_range=(-5.12, 5.12),
+        y_range=(-5.12, 5.12),
+        minima=((0.0, 0.0),),
+        log_scale=False,
+        start=(-3.2, 2.8),
+        latex=rf"f(x, y) = {2 * A:g} + x^2 - {A:g}\cos 2\pi x + y^2 - {A:g}\cos 2\pi y",
+        expression=(
+            f"2 * {A!r} + x * x - {A!r} * Math.cos(2 * Math.PI * x)"
+            f" + y * y - {A!r} * Math.cos(2 * Math.PI * y)"
+        ),
+        params={"A": A},
+    )
+
+
+def valley() -> Landscape:
+    """A long, narrow, winding valley, f = 0.05 x² + 5 (y - ½ sin x)²; minimum (0, 0).
+
+    The floor follows y = ½ sin x; the curvature across it (10) is about 100 times the curvature
+    along it (0.1), and the directions turn as the valley winds, so no fixed rescaling of the axes
+    makes it round.
+    """
+    return Landscape(
+        name="valley",
+        title="Long narrow valley",
+        fn=lambda x, y: 0.05 * x**2 + 5 * (y - 0.5 * torch.sin(x)) ** 2,
+        x_range=(-4.0, 4.0),
+        y_range=(-2.0, 2.0),
+        minima=((0.0, 0.0),),
+        log_scale=True,
+        start=(-3.5, 1.0),
+        latex=r"f(x, y) = 0.05\,x^2 + 5\,(y - \tfrac12 \sin x)^2",
+        expression="0.05 * x * x + 5 * (y - 0.5 * Math.sin(x)) ** 2",
+    )
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+REGISTRY: dict[str, Callable[..., Landscape]] = {
+    "rosenbrock": rosenbrock,
+    "beale": beale,
+    "himmelblau": himmelblau,
+    "quadratic": quadratic,
+    "saddle": saddle,
+    "rastrigin": rastrigin,
+    "valley": valley,
+}
+
+
+def names() -> list[str]:
+    """The registered landscape names, in gallery order."""
+    return list(REGISTRY)
+
+
+def get(name, **kwargs) -> Landscape:
+    """The landscape registered as ``name`` (its factory called with ``kwargs``).
+
+    A :class:`Landscape` passes through unchanged (so APIs can take either)::
+
+        get("quadratic", kappa=100, theta=math.pi / 4)
+    """
+    if isinstance(name, Landscape):
+        if kwargs:
+            raise ValueError(f"get({name!r}, ...): keyword arguments need a landscape name, not a Landscape")
+        return name
+    if name not in REGISTRY:
+        raise ValueError(f"unknown landscape {name!r}: expected one of {', '.join(REGISTRY)}")
+    return REGISTRY[name](**kwargs)
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _number(what: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{what}={value!r}: expected a finite number")
+    return float(value)
+
+
+def _positive(what: str, value) -> float:
+    value = _number(what, value)
+    if value <= 0:
+        raise ValueError(f"{what}={value!r}: expected a positive number")
+    return value
+
+
+def _kappa(value) -> float:
+    value = _number("kappa", value)
+    if value < 1:
+        raise ValueError(f"kappa={value!r}: expected a condition number >= 1")
+    return value

@@ -1,0 +1,411 @@
+"""One optimizer walking over one landscape: the seed notebook's ``opt_fn``, done properly.
+
+    from optimessay import Adam, landscapes, trajectory
+    walk = trajectory.run("rosenbrock", Adam, {"lr": 0.05}, steps=200)
+    walk.points            # (steps + 1, 2): the point BEFORE each step; points[0] is the start,
+                           #                 points[-1] the point after the last step
+    walk.losses            # (steps + 1,):  f at those points
+    walk.lrs               # (steps,):      the learning rate each step used (schedulers change it)
+    walk.preconditioners   # (steps, 2):    the diagonal P of the step, update = -lr · P · ĝ
+    walk.gradients         # (steps, 2):    the gradient estimate ĝ the optimizer was given
+    walk.label             # "Adam(lr=0.05)": for legends
+
+What the seed's ``opt_fn`` got wrong, and this module does instead: it returned ``n_iters`` rows and
+lost the last point (here ``steps + 1``); it passed a ``set`` of parameters (here a list); it worked
+in float32 with a hard-coded ``print(out[99])`` (here ``dtype`` is float64 by default, and nothing
+prints); and a walk that blew up filled the rest with nan (here a walk stops at its first
+non-finite loss or gradient: the remaining points repeat the last one and ``diverged_at`` says when).
+
+The reference walkers :func:`newton` (P = H⁻¹) and :func:`preconditioned_gd` (P = diag(H)⁻¹, H⁻¹ or
+I) use the exact Hessian: the ideal preconditioners that Adam and friends approximate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from optimessay import landscapes
+from optimessay.landscapes import Landscape
+
+__all__ = ["Trajectory", "format_label", "newton", "preconditioned_gd", "run"]
+
+
+@dataclass(eq=False)
+class Trajectory:
+    """A walk: points, losses, learning rates and preconditioners, step by step.
+
+    Attributes:
+        landscape: the :class:`~optimessay.landscapes.Landscape` walked on.
+        label: a legend label naming the optimizer and its hyperparameters.
+        optimizer: the optimizer's name, e.g. ``"Adam"`` (``"Newton"`` for the reference walkers).
+        hyperparameters: the keyword arguments the optimizer was built with.
+        points: ``(steps + 1, 2)``; ``points[t]`` is the point before step ``t``.
+        losses: ``(steps + 1,)``; ``losses[t] = f(points[t])``.
+        lrs: ``(steps,)``; the learning rate step ``t`` used (nan after a divergence).
+        preconditioners: ``(steps, 2)``; the diagonal factor P of step ``t`` (nan where unknown).
+        gradients: ``(steps, 2)``; the gradient estimate at ``points[t]`` (noise included).
+        diverged_at: the first step whose loss or gradient was not finite (None: never).
+        scheduler: the scheduler's name (None: constant lr).
+        preconditioner_matrices: ``(steps, 2, 2)`` for the reference walkers (full P), else None.
+    """
+
+    landscape: Landscape
+    label: str
+    optimizer: str
+    hyperparameters: dict
+    points: Tensor
+    losses: Tensor
+    lrs: Tensor
+    preconditioners: Tensor
+    gradients: Tensor
+    diverged_at: int | None = None
+    scheduler: str | None = None
+    preconditioner_matrices: Tensor | None = field(default=None, repr=False)
+
+    @property
+    def steps(self) -> int:
+        return self.lrs.shape[0]
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def final_point(self) -> Tensor:
+        return self.points[-1]
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1])
+
+    def distances(self) -> Tensor:
+        """``(steps + 1,)``: the distance of each point to the nearest known minimum."""
+        return self.landscape.distance_to_minimum(self.points)
+
+    def first_within(self, tol: float) -> int | None:
+        """The first index ``t`` with ``points[t]`` within ``tol`` of a minimum (None: never)."""
+        hits = torch.nonzero(self.distances() <= tol)
+        return int(hits[0, 0]) if len(hits) else None
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+def run(
+    landscape,
+    optimizer_class,
+    optimizer_kwargs: dict | None = None,
+    *,
+    start=None,
+    steps: int = 100,
+    scheduler_class=None,
+    scheduler_kwargs: dict | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+) -> Trajectory:
+    """Walk ``steps`` steps of ``optimizer_class(**optimizer_kwargs)`` from ``start``.
+
+    Args:
+        landscape: a :class:`Landscape` or a registered name (``"rosenbrock"``).
+        optimizer_class: an optimessay or ``torch.optim`` optimizer class (called as
+            ``optimizer_class([xy], **optimizer_kwargs)``).
+        start: ``(x, y)``; default ``landscape.start``.
+        scheduler_class, scheduler_kwargs: an optional lr scheduler, stepped after every step.
+        noise: standard deviation of Gaussian noise added to each gradient (stochastic gradients).
+            The noise of walk ``seed`` is ``noise * torch.randn(steps, 2)`` drawn from
+            ``torch.Generator().manual_seed(seed)``: the same draws whatever the optimizer, so
+            optimizers are compared on the same noisy gradients (and a sweep can reproduce them).
+        dtype: ``torch.float64`` (default) or ``torch.float32``.
+
+    The preconditioner is ``optimizer.preconditioner(xy)`` for optimessay's classes; for
+    ``torch.optim``'s SGD, RMSprop, Adam/AdamW and Adagrad it is computed from their state the same
+    way (see :func:`preconditioner_from_state`); for any other class it is nan.
+    """
+    land = landscapes.get(landscape)
+    optimizer_kwargs = dict(optimizer_kwargs or {})
+    scheduler_kwargs = dict(scheduler_kwargs or {})
+    _check_class("optimizer_class", optimizer_class)
+    if scheduler_class is not None:
+        _check_class("scheduler_class", scheduler_class)
+    elif scheduler_kwargs:
+        raise ValueError(f"scheduler_kwargs={scheduler_kwargs!r} given without a scheduler_class")
+    xy0 = check_start(land, start, dtype)
+    steps = check_steps(steps)
+    noise = _check_noise(noise)
+    noise_draws = noise_sequence(steps, seed, dtype) if noise > 0 else None
+
+    xy = xy0.clone().requires_grad_(True)
+    optimizer = optimizer_class([xy], **optimizer_kwargs)
+    scheduler = scheduler_class(optimizer, **scheduler_kwargs) if scheduler_class is not None else None
+
+    out = _Recorder(steps, dtype)
+    for t in range(steps):
+        with torch.no_grad():
+            out.points[t] = xy
+        loss = land.fn(xy[0], xy[1])
+        loss.backward()
+        grad = xy.grad
+        if noise_draws is not None:
+            grad.add_(noise * noise_draws[t])  # ĝ = ∇f + noise · ε_t
+        out.losses[t] = loss.detach()
+        out.gradients[t] = grad
+        if not (torch.isfinite(loss) and torch.isfinite(grad).all()):
+            out.stop(t)  # diverged: the walk stays where it is
+            break
+        out.lrs[t] = _current_lr(optimizer)
+        optimizer.step()
+        out.preconditioners[t] = preconditioner_from_state(optimizer, xy)
+        optimizer.zero_grad()
+        if scheduler is not None:
+            scheduler.step()
+    else:
+        with torch.no_grad():
+            out.points[steps] = xy
+            out.losses[steps] = land.fn(xy[0], xy[1])
+
+    label = format_label(optimizer_class.__name__, optimizer_kwargs)
+    if scheduler_class is not None:
+        label += " + " + format_label(scheduler_class.__name__, scheduler_kwargs)
+    if noise > 0:
+        label += f", noise {noise:g}"
+    return Trajectory(
+        landscape=land,
+        label=label,
+        optimizer=optimizer_class.__name__,
+        hyperparameters=optimizer_kwargs,
+        scheduler=None if scheduler_class is None else scheduler_class.__name__,
+        **out.fields(),
+    )
+
+
+class _Recorder:
+    """Preallocated outputs of a walk, and the rule for a walk that stops early."""
+
+    def __init__(self, steps: int, dtype: torch.dtype):
+        nan = math.nan
+        self.points = torch.full((steps + 1, 2), nan, dtype=dtype)
+        self.losses = torch.full((steps + 1,), nan, dtype=dtype)
+        self.lrs = torch.full((steps,), nan, dtype=dtype)
+        self.preconditioners = torch.full((steps, 2), nan, dtype=dtype)
+        self.gradients = torch.full((steps, 2), nan, dtype=dtype)
+        self.diverged_at = None
+
+    def stop(self, t: int) -> None:
+        """The walk stopped at step t: every later point (and loss) repeats ``points[t]``."""
+        self.diverged_at = t
+        self.points[t + 1 :] = self.points[t]
+        self.losses[t + 1 :] = self.losses[t]
+        self.gradients[t + 1 :] = self.gradients[t]
+
+    def fields(self) -> dict:
+        return dict(
+            points=self.points,
+            losses=self.losses,
+            lrs=self.lrs,
+            preconditioners=self.preconditioners,
+            gradients=self.gradients,
+            diverged_at=self.diverged_at,
+        )
+
+
+def _current_lr(optimizer) -> float:
+    groups = getattr(optimizer, "param_groups", None)
+    lr = groups[0]["lr"] if groups else getattr(optimizer, "lr", math.nan)
+    return float(lr)
+
+
+# --- the preconditioner of a step ----------------------------------------------------------------
+
+
+@torch.no_grad()
+def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
+    """The diagonal P of the optimizer's last step on ``p``, in ``update = -lr · P · ĝ``.
+
+    Uses ``optimizer.preconditioner(p)`` when the class has it (every optimessay optimizer).
+    Otherwise, for ``torch.optim`` classes, from their state, with their own operations:
+
+    - SGD (any momentum): P = 1 (momentum changes ĝ, not P)
+    - RMSprop: P = 1 / (√v + eps), v the square average (centered: v - ḡ²)
+    - Adam, AdamW: P = 1 / (√v / √(1 - β₂ᵗ) + eps), with ĝ = m / (1 - β₁ᵗ) (amsgrad: v = max v)
+    - Adagrad: P = 1 / (√Σg² + eps)
+
+    Any other class: nan (its state has no P we know how to read).
+    """
+    if hasattr(optimizer, "preconditioner"):
+        return optimizer.preconditioner(p).detach().to(p.dtype)
+    state = getattr(optimizer, "state", {}).get(p, {})
+    group = optimizer.param_groups[0] if hasattr(optimizer, "param_groups") else {}
+    if isinstance(optimizer, torch.optim.SGD):
+        return torch.ones_like(p)
+    if isinstance(optimizer, torch.optim.Adam) and state:  # AdamW is an Adam
+        t = float(state["step"])
+        v = state["max_exp_avg_sq"] if group["amsgrad"] else state["exp_avg_sq"]
+        bc2_sqrt = (1 - group["betas"][1] ** t) ** 0.5
+        return 1 / (v.sqrt() / bc2_sqrt).add_(group["eps"])
+    if isinstance(optimizer, torch.optim.RMSprop) and state:
+        sq = state["square_avg"]
+        if group["centered"]:
+            avg = sq.addcmul(state["grad_avg"], state["grad_avg"], value=-1).sqrt_()
+        else:
+            avg = sq.sqrt()
+        return 1 / avg.add_(group["eps"])
+    if isinstance(optimizer, torch.optim.Adagrad) and state:
+        return 1 / state["sum"].sqrt().add_(group["eps"])
+    return torch.full_like(p.detach(), math.nan)
+
+
+# --- reference walkers: the exact preconditioners ------------------------------------------------
+
+
+def newton(landscape, *, start=None, steps: int = 20, lr: float = 1.0, dtype=torch.float64) -> Trajectory:
+    """Newton's method, x ← x - lr · H(x)⁻¹ ∇f(x): gradient descent with the ideal P = H⁻¹.
+
+    On a quadratic, ``lr=1`` lands on the minimum in one step, whatever kappa and theta. Where H is
+    not positive definite Newton heads for the saddle or maximum: that is the method, not a bug.
+    A singular Hessian stops the walk (``diverged_at``).
+    """
+    return _reference_walk(landscape, "newton", lr=lr, start=start, steps=steps, dtype=dtype)
+
+
+def preconditioned_gd(
+    landscape,
+    *,
+    kind: str = "diag",
+    lr: float = 1.0,
+    start=None,
+    steps: int = 100,
+    fixed: bool = False,
+    dtype=torch.float64,
+) -> Trajectory:
+    """Gradient descent with an exact preconditioner: x ← x - lr · P ∇f(x).
+
+    Args:
+        kind: ``"diag"``: P = diag(H)⁻¹ (what a perfect diagonal method such as Adam aims at);
+            ``"full"``: P = H⁻¹ (Newton); ``"none"``: P = I (plain gradient descent).
+        fixed: False: H at the current point, every step; True: H at the start only, one constant
+            P: a fixed change of coordinates.
+
+    On ``quadratic(kappa, theta)``, ``"diag"`` with ``lr=1`` is perfect when theta = 0 (the
+    Hessian is diagonal) and zigzags when theta = 45°; ``"full"`` is perfect for every theta.
+    """
+    if kind not in ("diag", "full", "none"):
+        raise ValueError(f"kind={kind!r}: expected 'diag', 'full' or 'none'")
+    return _reference_walk(landscape, kind, lr=lr, start=start, steps=steps, dtype=dtype, fixed=fixed)
+
+
+def _preconditioner_matrix(kind: str, H: Tensor) -> tuple[Tensor, bool]:
+    """P for ``kind`` from the Hessian H (2, 2), and whether it exists (H or diag(H) invertible)."""
+    if kind == "none":
+        return torch.eye(2, dtype=H.dtype), True
+    if kind == "diag":
+        d = torch.diagonal(H)
+        return torch.diag(1 / d), bool((d != 0).all())
+    P, info = torch.linalg.inv_ex(H)  # "full" and "newton": P = H⁻¹
+    return P, int(info) == 0
+
+
+_NAMES = {"newton": "Newton", "full": "GD, P = H⁻¹", "diag": "GD, P = diag(H)⁻¹", "none": "GD, P = I"}
+
+
+def _reference_walk(landscape, kind, *, lr, start, steps, dtype, fixed=False) -> Trajectory:
+    land = landscapes.get(landscape)
+    x = check_start(land, start, dtype)
+    steps = check_steps(steps)
+    lr = landscapes._number("lr", lr)
+    out = _Recorder(steps, dtype)
+    matrices = torch.full((steps, 2, 2), math.nan, dtype=dtype)
+    P, ok = _preconditioner_matrix(kind, land.hessian(x)) if fixed else (None, True)
+    for t in range(steps):
+        out.points[t] = x
+        out.losses[t] = land.loss(x)
+        g = land.gradient(x)
+        out.gradients[t] = g
+        if not fixed:
+            P, ok = _preconditioner_matrix(kind, land.hessian(x))
+        if not (ok and torch.isfinite(out.losses[t]) and torch.isfinite(g).all() and torch.isfinite(P).all()):
+            out.stop(t)
+            break
+        x = x - lr * (P @ g)  # update = -lr · P · ∇f
+        out.lrs[t] = lr
+        matrices[t] = P
+        out.preconditioners[t] = torch.diagonal(P)
+    else:
+        out.points[steps] = x
+        out.losses[steps] = land.loss(x)
+    label = _NAMES[kind] + (" (fixed)" if fixed else "") + (f", lr={lr:g}" if lr != 1 else "")
+    return Trajectory(
+        landscape=land,
+        label=label,
+        optimizer=_NAMES[kind],
+        hyperparameters={"lr": lr, "kind": kind, "fixed": fixed},
+        preconditioner_matrices=matrices,
+        **out.fields(),
+    )
+
+
+# --- labels and validation (shared with optimessay.sweep) ----------------------------------------
+
+
+def format_label(name: str, kwargs: dict) -> str:
+    """``"Adam(lr=0.01, betas=(0.9, 0.99))"``: a class name and its keyword arguments, compactly."""
+    return f"{name}({', '.join(f'{k}={_fmt(v)}' for k, v in kwargs.items())})"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_fmt(v) for v in value)
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if callable(value):
+        return getattr(value, "__name__", "fn")
+    return repr(value)
+
+
+def check_start(land: Landscape, start, dtype) -> Tensor:
+    """``start`` (None: the landscape's) as a tensor of shape (2,), or a clear ValueError."""
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype={dtype!r}: expected torch.float32 or torch.float64")
+    if start is None:
+        start = land.start
+    try:
+        xy = torch.as_tensor(start, dtype=dtype).detach().clone()
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"start={start!r}: expected 2 numbers (x, y)") from err
+    if xy.shape != (2,):
+        raise ValueError(f"start={start!r} has shape {tuple(xy.shape)}: expected 2 numbers (x, y)")
+    if not torch.isfinite(xy).all():
+        raise ValueError(f"start={start!r}: expected finite numbers")
+    return xy
+
+
+def check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps={steps!r}: expected an int >= 0")
+    return steps
+
+
+def noise_sequence(steps: int, seed: int, dtype) -> Tensor:
+    """``(steps, 2)`` standard normal draws of walk ``seed``: ε_t in ĝ_t = ∇f + noise · ε_t."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed={seed!r}: expected an int")
+    return torch.randn(steps, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def _check_noise(noise) -> float:
+    noise = landscapes._number("noise", noise)
+    if noise < 0:
+        raise ValueError(f"noise={noise!r}: expected a standard deviation >= 0")
+    return noise
+
+
+def _check_class(what: str, cls) -> None:
+    if not isinstance(cls, type):
+        raise ValueError(f"{what}={cls!r}: expected a class (e.g. torch.optim.Adam), not an instance")

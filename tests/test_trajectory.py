@@ -1,0 +1,206 @@
+"""trajectory.run and the reference walkers, against hand-written loops and closed forms."""
+
+import math
+
+import pytest
+import torch
+
+from optimessay import landscapes, trajectory
+
+BANANA = landscapes.rosenbrock()
+
+
+def seed_loop(optimizer_class, kwargs, start, steps, scheduler=None, dtype=torch.float64):
+    """The seed notebook's opt_fn_with_scheduler with its bugs fixed: steps + 1 points, a list."""
+    xy = torch.tensor(start, dtype=dtype, requires_grad=True)
+    opt = optimizer_class([xy], **kwargs)
+    sched = scheduler[0](opt, **scheduler[1]) if scheduler else None
+    out, lrs = [], []
+    for _ in range(steps):
+        out.append(xy.detach().clone())
+        loss = (1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] ** 2) ** 2
+        loss.backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        opt.zero_grad()
+        if sched:
+            sched.step()
+    out.append(xy.detach().clone())
+    return torch.stack(out), torch.tensor(lrs, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (torch.optim.SGD, {"lr": 1e-3, "momentum": 0.98}),
+        (torch.optim.RMSprop, {"lr": 0.01, "alpha": 0.5, "momentum": 0.9}),
+        (torch.optim.Adam, {"lr": 0.05, "betas": (0.8, 0.99)}),
+    ],
+)
+def test_points_match_the_seed_loop_bitwise(cls, kwargs):
+    walk = trajectory.run(BANANA, cls, kwargs, steps=60)
+    points, _ = seed_loop(cls, kwargs, (-1.5, 2.5), 60)
+    assert walk.points.shape == (61, 2) and walk.losses.shape == (61,)
+    assert walk.lrs.shape == (60,) and walk.preconditioners.shape == (60, 2) and walk.gradients.shape == (60, 2)
+    assert torch.equal(walk.points, points)
+    assert walk.points[0].tolist() == [-1.5, 2.5]
+    torch.testing.assert_close(walk.losses, BANANA.loss(points), rtol=0, atol=0)
+    torch.testing.assert_close(walk.gradients, BANANA.gradient(points[:-1]), rtol=0, atol=0)
+    assert not walk.diverged
+
+
+def test_seed_figure_sgd_reaches_the_valley_floor():
+    walk = trajectory.run("rosenbrock", torch.optim.SGD, {"lr": 1e-3, "momentum": 0.98}, steps=100)
+    assert walk.label == "SGD(lr=0.001, momentum=0.98)"
+    assert walk.distances()[-1] < 0.3 < walk.distances()[0]
+
+
+def test_scheduler_lrs_are_the_ones_used():
+    sched = (torch.optim.lr_scheduler.StepLR, {"step_size": 4, "gamma": 0.5})
+    walk = trajectory.run(
+        BANANA, torch.optim.SGD, {"lr": 1e-3}, steps=20, scheduler_class=sched[0], scheduler_kwargs=sched[1]
+    )
+    points, lrs = seed_loop(torch.optim.SGD, {"lr": 1e-3}, (-1.5, 2.5), 20, scheduler=sched)
+    assert torch.equal(walk.points, points) and torch.equal(walk.lrs, lrs)
+    expected = torch.tensor([1e-3 * 0.5 ** (t // 4) for t in range(20)], dtype=torch.float64)  # closed form
+    torch.testing.assert_close(walk.lrs, expected, rtol=1e-15, atol=0)
+    assert walk.label == "SGD(lr=0.001) + StepLR(step_size=4, gamma=0.5)" and walk.scheduler == "StepLR"
+
+
+def test_adam_preconditioner_from_its_state_matches_the_formula():
+    beta1, beta2, eps = 0.9, 0.99, 1e-6
+    walk = trajectory.run(BANANA, torch.optim.Adam, {"lr": 0.02, "betas": (beta1, beta2), "eps": eps}, steps=40)
+    v = torch.zeros(2, dtype=torch.float64)
+    for t, g in enumerate(walk.gradients, start=1):
+        v = beta2 * v + (1 - beta2) * g * g
+        P = 1 / (torch.sqrt(v / (1 - beta2**t)) + eps)  # the textbook P = 1 / (sqrt(v̂) + eps)
+        torch.testing.assert_close(walk.preconditioners[t - 1], P, rtol=1e-12, atol=0)
+
+
+def test_rmsprop_adagrad_sgd_preconditioners():
+    walk = trajectory.run(BANANA, torch.optim.RMSprop, {"lr": 0.001, "alpha": 0.9, "eps": 1e-4}, steps=30)
+    v = torch.zeros(2, dtype=torch.float64)
+    for t, g in enumerate(walk.gradients):
+        v = 0.9 * v + 0.1 * g * g
+        torch.testing.assert_close(walk.preconditioners[t], 1 / (v.sqrt() + 1e-4), rtol=1e-12, atol=0)
+    walk = trajectory.run(BANANA, torch.optim.Adagrad, {"lr": 0.1}, steps=30)
+    s = torch.cumsum(walk.gradients**2, 0)
+    torch.testing.assert_close(walk.preconditioners, 1 / (s.sqrt() + 1e-10), rtol=1e-12, atol=0)
+    assert (walk.preconditioners[1:] <= walk.preconditioners[:-1]).all()  # Adagrad's P only shrinks
+    walk = trajectory.run(BANANA, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}, steps=5)
+    assert torch.equal(walk.preconditioners, torch.ones(5, 2, dtype=torch.float64))
+    walk = trajectory.run(BANANA, torch.optim.Rprop, {"lr": 1e-3}, steps=3)  # no known P
+    assert walk.preconditioners.isnan().all() and not walk.points.isnan().any()
+
+
+def test_noise_is_seeded_and_shared_between_optimizers():
+    kw = {"lr": 1e-3}
+    a = trajectory.run(BANANA, torch.optim.SGD, kw, steps=30, noise=2.0, seed=3)
+    b = trajectory.run(BANANA, torch.optim.SGD, kw, steps=30, noise=2.0, seed=3)
+    c = trajectory.run(BANANA, torch.optim.SGD, kw, steps=30, noise=2.0, seed=4)
+    assert torch.equal(a.points, b.points) and not torch.equal(a.points, c.points)
+    eps = torch.randn(30, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    torch.testing.assert_close(a.gradients - BANANA.gradient(a.points[:-1]), 2.0 * eps, rtol=1e-9, atol=1e-9)
+    # the same draws whatever the optimizer: the first step differs only by the update rule
+    d = trajectory.run(BANANA, torch.optim.Adam, {"lr": 1e-3}, steps=30, noise=2.0, seed=3)
+    assert torch.equal(d.gradients[0], a.gradients[0])
+    assert a.label.endswith("noise 2")
+
+
+def test_divergence_stops_the_walk():
+    walk = trajectory.run(BANANA, torch.optim.SGD, {"lr": 0.1}, steps=50)
+    t = walk.diverged_at
+    assert walk.diverged and 0 < t < 50
+    assert not torch.isfinite(walk.losses[t]) and torch.isfinite(walk.losses[:t]).all()
+    assert (walk.points[t:] == walk.points[t]).all()  # frozen
+    assert walk.lrs[t:].isnan().all() and not walk.lrs[:t].isnan().any()
+
+
+def test_float32_and_zero_steps():
+    walk = trajectory.run(BANANA, torch.optim.Adam, {"lr": 0.01}, steps=10, dtype=torch.float32)
+    assert walk.points.dtype == torch.float32
+    points, _ = seed_loop(torch.optim.Adam, {"lr": 0.01}, (-1.5, 2.5), 10, dtype=torch.float32)
+    assert torch.equal(walk.points, points)
+    empty = trajectory.run(BANANA, torch.optim.Adam, {"lr": 0.01}, steps=0, start=(0.5, 0.5))
+    assert empty.points.tolist() == [[0.5, 0.5]] and empty.losses.tolist() == [0.25 + 100 * 0.0625]
+
+
+def test_bad_input_is_named():
+    adam = torch.optim.Adam
+    with pytest.raises(ValueError, match=r"start=\[1, 2, 3\].*2 numbers"):
+        trajectory.run(BANANA, adam, start=[1, 2, 3])
+    with pytest.raises(ValueError, match="start='a'"):
+        trajectory.run(BANANA, adam, start="a")
+    with pytest.raises(ValueError, match="steps=-1"):
+        trajectory.run(BANANA, adam, steps=-1)
+    with pytest.raises(ValueError, match="steps=2.5"):
+        trajectory.run(BANANA, adam, steps=2.5)
+    with pytest.raises(ValueError, match="unknown landscape 'nope'"):
+        trajectory.run("nope", adam)
+    with pytest.raises(ValueError, match="dtype"):
+        trajectory.run(BANANA, adam, dtype=torch.int64)
+    with pytest.raises(ValueError, match="noise=-1"):
+        trajectory.run(BANANA, adam, noise=-1)
+    with pytest.raises(ValueError, match="not an instance"):
+        trajectory.run(BANANA, adam([torch.zeros(2, requires_grad=True)]))
+    with pytest.raises(ValueError, match="without a scheduler_class"):
+        trajectory.run(BANANA, adam, scheduler_kwargs={"gamma": 0.5})
+    with pytest.raises(ValueError, match="kind='cholesky'"):
+        trajectory.preconditioned_gd(BANANA, kind="cholesky")
+
+
+# --- reference walkers -----------------------------------------------------------------------
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    for theta in (0.0, math.pi / 4, 1.0):
+        walk = trajectory.newton(landscapes.quadratic(100.0, theta), steps=3)
+        torch.testing.assert_close(walk.points[1], torch.zeros(2, dtype=torch.float64), rtol=0, atol=1e-12)
+        H = landscapes.quadratic_hessian(100.0, theta)
+        torch.testing.assert_close(walk.preconditioner_matrices[0], torch.linalg.inv(H))
+    assert walk.label == "Newton"
+
+
+def test_newton_converges_fast_on_the_banana():
+    walk = trajectory.newton(BANANA, steps=12)
+    assert walk.distances()[-1] < 1e-10
+
+
+def test_diagonal_preconditioner_fixes_only_axis_aligned_valleys():
+    straight = trajectory.preconditioned_gd(landscapes.quadratic(100.0, 0.0), kind="diag", steps=2)
+    torch.testing.assert_close(straight.points[1], torch.zeros(2, dtype=torch.float64), rtol=0, atol=1e-12)
+    rotated = trajectory.preconditioned_gd(landscapes.quadratic(100.0, math.pi / 4), kind="diag", steps=50)
+    assert rotated.distances()[-1] > 0.1  # still far: diag(H) does not see the rotation
+    full = trajectory.preconditioned_gd(landscapes.quadratic(100.0, math.pi / 4), kind="full", steps=2)
+    torch.testing.assert_close(full.points[1], torch.zeros(2, dtype=torch.float64), rtol=0, atol=1e-12)
+    H = landscapes.quadratic_hessian(100.0, math.pi / 4)
+    torch.testing.assert_close(rotated.preconditioners[0], 1 / torch.diagonal(H))
+
+
+def test_plain_gradient_descent_and_a_fixed_preconditioner():
+    quad = landscapes.quadratic(10.0, 0.3)
+    gd = trajectory.preconditioned_gd(quad, kind="none", lr=0.15, steps=40)
+    x = torch.tensor(quad.start, dtype=torch.float64)
+    H = landscapes.quadratic_hessian(10.0, 0.3)
+    for _ in range(40):
+        x = x - 0.15 * (H @ x)  # ∇f = H x on this quadratic
+    torch.testing.assert_close(gd.points[-1], x, rtol=1e-12, atol=1e-15)
+    assert gd.label == "GD, P = I, lr=0.15"
+    # on a quadratic H is the same everywhere: fixed and per-step P agree
+    a = trajectory.preconditioned_gd(quad, kind="diag", lr=0.5, steps=10)
+    b = trajectory.preconditioned_gd(quad, kind="diag", lr=0.5, steps=10, fixed=True)
+    torch.testing.assert_close(a.points, b.points, rtol=1e-12, atol=1e-15)
+
+
+def test_singular_hessian_stops_newton():
+    flat = landscapes.Landscape(
+        name="trough", title="trough", fn=lambda x, y: x**2 + 0 * y, x_range=(-1, 1), y_range=(-1, 1),
+        minima=((0.0, 0.0),), log_scale=False, start=(0.5, 0.5),
+    )
+    walk = trajectory.newton(flat, steps=4)  # H = diag(2, 0) has no inverse
+    assert walk.diverged_at == 0 and (walk.points == 0.5).all()
+    linear = landscapes.Landscape(
+        name="plane", title="plane", fn=lambda x, y: x + y, x_range=(-1, 1), y_range=(-1, 1),
+        minima=(), log_scale=False, start=(0.5, 0.5),
+    )
+    assert torch.equal(linear.hessian(torch.zeros(3, 2)), torch.zeros(3, 2, 2))
