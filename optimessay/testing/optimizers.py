@@ -1,0 +1,256 @@
+"""`check_optimizer`: run a learner's optimizer against `torch.optim` and show where they part ways.
+
+    from optimessay.testing import check_optimizer
+    results = check_optimizer(MyAdam, "Adam")           # prints one line per configuration
+    assert all(r.passed for r in results)
+
+For every configuration, the learner's class and `torch.optim.<name>(..., foreach=False)` optimise
+copies of the same small model (two linear layers and a 0-dim scale, float64) on the same data.
+After **every** step, **every** parameter is compared; the first step and parameter where they
+differ by more than the tolerance is reported, with the size of the difference. The run also
+checks what a drop-in optimizer must do beyond the arithmetic:
+
+- parameters whose `.grad` is None are skipped (a layer is frozen on a few steps in the middle);
+- `step()` never modifies `p.grad` (the gradient tensors are compared before and after each step).
+
+Learners' classes may be simplified: they may take a plain list of tensors and only some of torch's
+arguments (like `SGD(params, lr, momentum=0.0, weight_decay=0.0)`), and need not subclass
+`torch.optim.Optimizer`. Only the configurations whose arguments the constructor accepts are run;
+the others are reported as skipped. The checker assigns `.grad` itself (it never calls the learner's
+`zero_grad`). For `torch.optim.Optimizer` subclasses one more configuration uses two parameter
+groups with different learning rates.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["CheckResult", "check_optimizer", "DEFAULT_CONFIGS"]
+
+# configurations per torch.optim name: the seed notebook's test configurations plus the options it
+# left out (dampening, nesterov, centered, amsgrad, maximize, ...)
+DEFAULT_CONFIGS: dict[str, list[dict]] = {
+    "SGD": [
+        {"lr": 0.1},
+        {"lr": 0.1, "momentum": 0.7},
+        {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.05},
+        {"lr": 0.2, "momentum": 0.8, "weight_decay": 0.05},
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.5},
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05},
+        {"lr": 0.1, "momentum": 0.5, "maximize": True},
+    ],
+    "RMSprop": [
+        {"lr": 0.1, "alpha": 0.9, "eps": 0.001, "weight_decay": 0.0, "momentum": 0.0},
+        {"lr": 0.1, "alpha": 0.95, "eps": 0.0001, "weight_decay": 0.05, "momentum": 0.0},
+        {"lr": 0.1, "alpha": 0.95, "eps": 0.0001, "weight_decay": 0.05, "momentum": 0.5},
+        {"lr": 0.05, "alpha": 0.9, "eps": 0.001, "momentum": 0.5, "centered": True},
+        {"lr": 0.05, "alpha": 0.9, "eps": 0.001, "maximize": True},
+    ],
+    "Adam": [
+        {"lr": 0.1, "betas": (0.8, 0.95), "eps": 0.001, "weight_decay": 0.0},
+        {"lr": 0.1, "betas": (0.8, 0.9), "eps": 0.001, "weight_decay": 0.05},
+        {"lr": 0.2, "betas": (0.9, 0.95), "eps": 0.01, "weight_decay": 0.08},
+        {"lr": 0.1, "betas": (0.8, 0.95), "eps": 0.001, "amsgrad": True},
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.1, "maximize": True},
+    ],
+    "AdamW": [
+        {"lr": 0.1, "betas": (0.8, 0.95), "eps": 0.001},
+        {"lr": 0.1, "betas": (0.8, 0.9), "eps": 0.001, "weight_decay": 0.1},
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.1, "amsgrad": True},
+    ],
+    "Adagrad": [
+        {"lr": 0.1},
+        {"lr": 0.1, "lr_decay": 0.05},
+        {"lr": 0.1, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
+        {"lr": 0.1, "eps": 1e-3, "maximize": True},
+    ],
+}
+
+STEPS = 10
+FROZEN_STEPS = (6, 7)  # steps on which the first layer has no gradient (its .grad is None)
+
+
+@dataclass
+class CheckResult:
+    """The outcome for one configuration."""
+
+    config: dict
+    passed: bool
+    skipped: bool = False
+    step: int | None = None  # first step (1-based) where the learner's run differs from torch's
+    parameter: str | None = None  # name of the first parameter that differs at that step
+    max_abs_diff: float = 0.0  # largest |learner - torch| at that step (over all runs if passed)
+    bitwise: bool = False  # passed with every parameter exactly equal (torch.equal) after every step
+    message: str = ""
+
+    def __str__(self) -> str:
+        status = "SKIP" if self.skipped else ("PASS" if self.passed else "FAIL")
+        return f"{status}  {self.config}  {self.message}"
+
+
+def _model(dtype: torch.dtype) -> torch.nn.Module:
+    """Linear(2, 3) - Sigmoid - Linear(3, 1) - Sigmoid, times a 0-dim scale (seeded)."""
+    gen = torch.Generator().manual_seed(0)
+
+    class Small(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer1 = torch.nn.Linear(2, 3, dtype=dtype)
+            self.layer2 = torch.nn.Linear(3, 1, dtype=dtype)
+            self.scale = torch.nn.Parameter(torch.tensor(1.5, dtype=dtype))
+
+        def forward(self, x):
+            return self.scale * torch.sigmoid(self.layer2(torch.sigmoid(self.layer1(x))))
+
+    model = Small()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=dtype))
+    return model
+
+
+def _accepted_arguments(optimizer_class) -> set[str] | None:
+    """Names the constructor accepts (None: anything, it takes **kwargs)."""
+    signature = inspect.signature(optimizer_class.__init__)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return set(signature.parameters) - {"self"}
+
+
+def _grads(model, x, y, frozen: bool) -> list[torch.Tensor | None]:
+    loss = ((model(x) - y) ** 2).mean()
+    names, params = zip(*model.named_parameters(), strict=True)
+    grads = torch.autograd.grad(loss, params)
+    # a frozen step: the first layer gets no gradient
+    return [None if frozen and n.startswith("layer1.") else g for n, g in zip(names, grads, strict=True)]
+
+
+def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol) -> CheckResult:
+    torch_class = getattr(torch.optim, name)
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(16, 2, generator=gen, dtype=dtype)
+    y = torch.rand(16, 1, generator=gen, dtype=dtype)
+    mine, ref = _model(dtype), _model(dtype)
+    names = [n for n, _ in mine.named_parameters()]
+    mine_params, ref_params = list(mine.parameters()), list(ref.parameters())
+
+    def param_arg(params):
+        if not groups:
+            return params
+        return [{"params": params[:2]}, {"params": params[2:], "lr": config.get("lr", 1e-3) / 2}]
+
+    try:
+        opt = optimizer_class(param_arg(mine_params), **config)
+    except Exception as e:  # the learner's constructor failed
+        return CheckResult(config, False, message=f"constructing your optimizer raised {type(e).__name__}: {e}")
+    ref_opt = torch_class(param_arg(ref_params), **config, foreach=False)
+
+    worst = 0.0
+    bitwise = True
+    for step in range(1, steps + 1):
+        frozen = step in FROZEN_STEPS
+        for params, model in ((mine_params, mine), (ref_params, ref)):
+            for p, g in zip(params, _grads(model, x, y, frozen), strict=True):
+                p.grad = g
+        given = [None if p.grad is None else p.grad.clone() for p in mine_params]
+        grad_objects = [p.grad for p in mine_params]
+        try:
+            opt.step()
+        except Exception as e:
+            hint = " (torch skips a parameter whose .grad is None)" if frozen else ""
+            return CheckResult(
+                config, False, step=step, message=f"step {step}: your step() raised {type(e).__name__}: {e}{hint}"
+            )
+        ref_opt.step()
+        for pname, p, g, obj in zip(names, mine_params, given, grad_objects, strict=True):
+            if g is not None and (p.grad is not obj or not torch.equal(p.grad, g)):
+                return CheckResult(
+                    config, False, step=step, parameter=pname,
+                    message=f"step {step}, parameter {pname!r}: step() changed p.grad (e.g. an in-place "
+                    "`g += weight_decay * p`); torch never modifies the gradient",
+                )
+        for pname, p, q in zip(names, mine_params, ref_params, strict=True):
+            diff = (p.detach() - q.detach()).abs().max().item() if p.numel() else 0.0
+            if not math.isfinite(diff) and torch.equal(p, q):
+                diff = 0.0
+            bitwise = bitwise and torch.equal(p, q)
+            if not torch.allclose(p.detach(), q.detach(), rtol=rtol, atol=atol, equal_nan=True):
+                return CheckResult(
+                    config, False, step=step, parameter=pname, max_abs_diff=diff,
+                    message=f"step {step}, parameter {pname!r}: max |yours - torch's| = {diff:.3g} "
+                    f"(tolerance rtol={rtol:g}, atol={atol:g})",
+                )
+            worst = max(worst, diff)
+    exact = "bitwise equal" if bitwise else f"max |yours - torch's| = {worst:.3g}"
+    return CheckResult(
+        config, True, max_abs_diff=worst, bitwise=bitwise,
+        message=f"{steps} steps, every parameter matches ({exact})",
+    )
+
+
+def check_optimizer(
+    optimizer_class,
+    name: str,
+    configs: list[dict] | None = None,
+    *,
+    steps: int = STEPS,
+    dtype: torch.dtype = torch.float64,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+    verbose: bool = True,
+) -> list[CheckResult]:
+    """Compare `optimizer_class` with `torch.optim.<name>` on a small model, every parameter after
+    every step, for each configuration (default: `DEFAULT_CONFIGS[name]`, filtered to the arguments
+    the constructor accepts). Prints one line per configuration (unless `verbose=False`) and returns
+    the list of `CheckResult`s.
+
+    The default tolerance (float64, rtol 1e-9, atol 1e-12) accepts rounding differences such as
+    `sqrt(v / c)` instead of torch's `sqrt(v) / sqrt(c)`, and catches every wrong formula; pass
+    `rtol=0, atol=0` to demand bit-for-bit equality.
+    """
+    if not isinstance(name, str) or not hasattr(torch.optim, name) or name == "Optimizer":
+        known = ", ".join(sorted(DEFAULT_CONFIGS))
+        raise ValueError(f"name must name a torch.optim optimizer (e.g. {known}), got {name!r}")
+    if configs is None:
+        if name not in DEFAULT_CONFIGS:
+            known = ", ".join(sorted(DEFAULT_CONFIGS))
+            raise ValueError(f"no default configurations for {name!r} (known: {known}); pass configs=[{{...}}]")
+        configs = DEFAULT_CONFIGS[name]
+    if not isinstance(configs, (list, tuple)) or not all(isinstance(c, dict) for c in configs):
+        raise TypeError(f"configs must be a list of dicts of constructor arguments, got {configs!r}")
+    if steps < max(FROZEN_STEPS) + 1:
+        raise ValueError(f"steps must be at least {max(FROZEN_STEPS) + 1} (layers are frozen on steps {FROZEN_STEPS}), got {steps}")
+
+    accepted = _accepted_arguments(optimizer_class)
+    runs = [(copy.deepcopy(c), False) for c in configs]
+    if isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer):
+        runs.append((copy.deepcopy(configs[0]), True))  # two parameter groups, different lr
+    results = []
+    for config, groups in runs:
+        missing = [] if accepted is None else sorted(set(config) - accepted)
+        if missing:
+            result = CheckResult(
+                config, True, skipped=True,
+                message=f"your constructor has no argument {', '.join(map(repr, missing))}",
+            )
+        else:
+            result = _run_one(
+                optimizer_class, name, config, groups=groups, steps=steps, dtype=dtype, rtol=rtol, atol=atol
+            )
+            if groups:
+                result.message = "[2 param groups] " + result.message
+        results.append(result)
+        if verbose:
+            print(result, flush=True)
+    if verbose:
+        ran = [r for r in results if not r.skipped]
+        passed = sum(r.passed for r in ran)
+        print(f"{optimizer_class.__name__} vs torch.optim.{name}: {passed}/{len(ran)} configurations pass"
+              f" ({len(results) - len(ran)} skipped)")
+    return results

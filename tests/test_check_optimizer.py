@@ -1,0 +1,247 @@
+"""check_optimizer catches the seed notebook's bugs and passes correct optimizers.
+
+The three classes below are the seed notebook's (`/work/shared/seed/optimizer-exercises.txt`),
+copied verbatim, bugs included:
+- SGD and Adam read `param.grad` without checking for None, so a frozen layer crashes them;
+- RMSprop adds weight decay with an in-place `g += ...`, which changes `param.grad`.
+"""
+
+from collections.abc import Iterable
+
+import pytest
+import torch
+import torch as t
+
+import optimessay
+from optimessay.testing import check_optimizer
+from optimessay.testing.optimizers import DEFAULT_CONFIGS
+
+
+# ---- the seed notebook's classes, verbatim ------------------------------------------------------
+class SGD:
+    params: list
+
+    def __init__(self, params: Iterable[t.nn.parameter.Parameter], lr: float, momentum: float = 0., weight_decay: float = 0.):
+        '''Implements SGD with momentum.
+
+        Like the PyTorch version, but assume nesterov=False, maximize=False, and dampening=0
+            https://pytorch.org/docs/stable/generated/torch.optim.SGD.html#torch.optim.SGD
+        '''
+
+        self.params = list(params)
+        self.lastGrads = [t.zeros_like(p) for p in self.params]
+        #print(self.lastGrads.shape) # (had temporarily forgotten that grad is same size)
+
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.t = 0
+
+
+
+    def zero_grad(self) -> None:
+        for i in self.params:
+            i.grad = None
+
+
+    @t.inference_mode()
+    def step(self) -> None:
+        for index, param in enumerate(self.params):
+
+            g = param.grad
+
+            if self.weight_decay != 0:
+                g = g + self.weight_decay * param
+
+            if self.momentum != 0 and self.t > 0:
+                g = (self.momentum * self.lastGrads[index]) + g
+
+            param -= self.lr * g
+            self.lastGrads[index] = g
+
+        self.t = self.t + 1
+
+
+
+
+    def __repr__(self) -> str:
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, weight_decay={self.weight_decay})"
+
+
+class RMSprop:
+    def __init__(
+        self,
+        params: Iterable[t.nn.parameter.Parameter],
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-08,
+        weight_decay: float = 0.,
+        momentum: float = 0.,
+    ):
+        '''Implements RMSprop.
+
+        Like the PyTorch version, but assumes centered=False
+            https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html#torch.optim.RMSprop
+        '''
+        self.params = list(params)
+        self.lr = lr
+        self.alpha = alpha
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.vs = [t.zeros_like(p) for p in self.params]
+        self.bs = [t.zeros_like(p) for p in self.params]
+
+
+    def zero_grad(self) -> None:
+        for i in self.params:
+            i.grad = None
+
+    @t.inference_mode()
+    def step(self) -> None:
+        for index, param in enumerate(self.params):
+            g = param.grad
+
+            if self.weight_decay != 0:
+                g += self.weight_decay * param
+
+            v = self.alpha * self.vs[index] + (1 - self.alpha) * (g * g)
+
+            if self.momentum > 0:
+                b = self.momentum * self.bs[index] + g / (t.sqrt(v) + self.eps)
+                param -= self.lr * b
+                self.bs[index] = b
+
+            else:
+                param -= self.lr * g / (t.sqrt(v) + self.eps)
+            self.vs[index] = v
+
+
+
+
+
+    def __repr__(self) -> str:
+        return f"RMS(lr={self.lr}, alpha ={self.alpha}, momentum={self.momentum}, weight_decay={self.weight_decay})"
+
+
+class Adam:
+    def __init__(
+        self,
+        params: Iterable[t.nn.parameter.Parameter],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-08,
+        weight_decay: float = 0.,
+    ):
+        '''Implements Adam.
+
+        Like the PyTorch version, but assumes amsgrad=False and maximize=False
+            https://pytorch.org/docs/stable/generated/torch.optim.Adam.html#torch.optim.Adam
+        '''
+        self.params = list(params)
+        self.lr = lr
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+
+        self.ms = [t.zeros_like(p) for p in self.params]
+        self.vs = [t.zeros_like(p) for p in self.params]
+        self.t = 1
+
+    def zero_grad(self) -> None:
+        for i in self.params:
+            i.grad = None
+
+    @t.inference_mode()
+    def step(self) -> None:
+        for index, param in enumerate(self.params):
+
+            g = param.grad
+
+            if self.weight_decay != 0:
+                g = g + self.weight_decay * param
+
+            m = self.beta1 * self.ms[index] + (1 - self.beta1) * g
+            v = self.beta2 * self.vs[index] + (1 - self.beta2) * (g * g)
+
+            m_hat = m / (1 - self.beta1 ** self.t)
+            v_hat = v / (1 - self.beta2 ** self.t)
+
+
+            param -= self.lr * m_hat / (v_hat.sqrt() + self.eps)
+
+            self.ms[index] = m
+            self.vs[index] = v
+
+        self.t += 1
+
+    def __repr__(self) -> str:
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, weight_decay={self.weight_decay})"
+# ---- end of the seed notebook's classes ---------------------------------------------------------
+
+
+def _ran(results):
+    return [r for r in results if not r.skipped]
+
+
+def test_seed_sgd_is_caught_at_the_frozen_layer():
+    results = check_optimizer(SGD, "SGD", verbose=False)
+    ran = _ran(results)
+    # configs with dampening / nesterov / maximize are skipped: the seed's SGD has no such argument
+    assert {r.config.get("lr") for r in ran} and len(ran) == 4
+    assert all(not r.passed for r in ran)
+    for r in ran:  # its math agrees with torch's until the first step without a gradient
+        assert r.step == 6 and "TypeError" in r.message and ".grad is None" in r.message
+
+
+def test_seed_rmsprop_is_caught_mutating_the_gradient():
+    results = {str(r.config): r for r in _ran(check_optimizer(RMSprop, "RMSprop", verbose=False))}
+    with_decay = [r for r in results.values() if r.config.get("weight_decay")]
+    assert with_decay and all(not r.passed and r.step == 1 and "changed p.grad" in r.message for r in with_decay)
+    without = [r for r in results.values() if not r.config.get("weight_decay")]
+    assert without and all(not r.passed and r.step == 6 for r in without)  # and the frozen layer
+
+
+def test_seed_adam_is_caught():
+    ran = _ran(check_optimizer(Adam, "Adam", verbose=False))
+    assert len(ran) == 3 and all(not r.passed and r.step == 6 for r in ran)
+
+
+def test_a_wrong_formula_is_caught_at_its_first_step_with_the_size_of_the_difference():
+    class AdamWithoutBiasCorrection(Adam):  # the seed's Adam minus its bias correction
+        @t.inference_mode()
+        def step(self):
+            for index, param in enumerate(self.params):
+                if param.grad is None:
+                    continue
+                g = param.grad
+                self.ms[index] = self.beta1 * self.ms[index] + (1 - self.beta1) * g
+                self.vs[index] = self.beta2 * self.vs[index] + (1 - self.beta2) * g * g
+                param -= self.lr * self.ms[index] / (self.vs[index].sqrt() + self.eps)
+
+    result = check_optimizer(AdamWithoutBiasCorrection, "Adam", [{"lr": 0.1, "betas": (0.8, 0.95)}], verbose=False)[0]
+    assert not result.passed and result.step == 1 and result.parameter == "scale"  # the first in model.parameters()
+    assert 1e-3 < result.max_abs_diff < 1
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_CONFIGS))
+def test_ours_and_torchs_pass_bitwise(name):
+    for cls in (getattr(optimessay, name), getattr(torch.optim, name)):
+        results = check_optimizer(cls, name, verbose=False, rtol=0, atol=0)
+        assert results and all(r.passed and r.bitwise and not r.skipped for r in results)
+        assert any("2 param groups" in r.message for r in results)
+
+
+def test_prints_one_line_per_configuration(capsys):
+    check_optimizer(SGD, "SGD", [{"lr": 0.1}, {"lr": 0.1, "nesterov": True, "momentum": 0.9}])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("FAIL  {'lr': 0.1}  step 6: your step() raised TypeError")
+    assert lines[1].startswith("SKIP") and "'nesterov'" in lines[1]
+    assert lines[2] == "SGD vs torch.optim.SGD: 0/1 configurations pass (1 skipped)"
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="'Adma'"):
+        check_optimizer(SGD, "Adma")
+    with pytest.raises(TypeError, match="list of dicts"):
+        check_optimizer(SGD, "SGD", configs={"lr": 0.1})
