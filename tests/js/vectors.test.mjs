@@ -1,0 +1,107 @@
+// The playground's JavaScript equals the Python package: every number of every exported walk.
+//
+// tests/vectors/playground.json is written by `make vectors` (scripts/export_vectors.py) from
+// optimessay in float64; tests/test_vectors.py fails when the package and that file disagree.
+// Here each configuration is replayed with docs/playground/*.js and every point, loss, lr and
+// preconditioner is compared to 1e-9 relative (in practice they agree bit for bit or to an ulp).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { getLandscape } from "../../docs/playground/landscapes.js";
+import { run } from "../../docs/playground/trajectory.js";
+import { COLORS, shades } from "../../docs/playground/palette.js";
+
+const VECTORS = JSON.parse(readFileSync(fileURLToPath(new URL("../vectors/playground.json", import.meta.url)), "utf8"));
+const RTOL = 1e-9;
+
+/** Largest |actual − expected| / |expected| over two equal-length lists (0/0 counts as equal). */
+function maxRelativeError(actual, expected, what) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let worst = 0;
+  let where = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (a === e) continue;
+    const err = Math.abs(a - e) / Math.abs(e);
+    if (!(err <= worst)) {
+      worst = err;
+      where = i;
+    }
+  }
+  return { worst, where };
+}
+
+function assertClose(actual, expected, what) {
+  const { worst, where } = maxRelativeError(actual, expected, what);
+  assert.ok(worst <= RTOL, `${what}: relative error ${worst} at index ${where} (js ${actual[where]}, python ${expected[where]})`);
+  return worst;
+}
+
+test("the vectors cover every optimizer, every scheduler and several landscapes", () => {
+  const kinds = new Set(VECTORS.trajectories.map((t) => t.optimizer));
+  const schedulers = new Set(VECTORS.trajectories.map((t) => t.scheduler));
+  const lands = new Set(VECTORS.trajectories.map((t) => t.landscape.name));
+  assert.deepEqual([...kinds].sort(), ["adagrad", "adam", "adamw", "rmsprop", "sgd"]);
+  assert.deepEqual([...schedulers].sort(), ["cosine", "exponential", "multistep", "none", "step", "warmup"]);
+  assert.ok(lands.size >= 6, `landscapes walked: ${[...lands]}`);
+});
+
+for (const rec of VECTORS.landscapes) {
+  test(`landscape ${rec.name} ${JSON.stringify(rec.params)}: metadata, f and its gradient`, () => {
+    const land = getLandscape(rec.name, rec.params);
+    assert.deepEqual(land.xRange, rec.x_range);
+    assert.deepEqual(land.yRange, rec.y_range);
+    assert.deepEqual(land.minima, rec.minima);
+    assert.deepEqual(land.start, rec.start);
+    assert.equal(land.logScale, rec.log_scale);
+    const g = new Float64Array(2);
+    const values = [];
+    const grads = [];
+    const expectedValues = [];
+    const expectedGrads = [];
+    for (const [x, y, f, gx, gy] of rec.samples) {
+      values.push(land.value(x, y));
+      land.grad(x, y, g);
+      grads.push(g[0], g[1]);
+      expectedValues.push(f);
+      expectedGrads.push(gx, gy);
+    }
+    // f near a minimum is ~0 (a cancellation): compare values at the scale of the window's values
+    const scale = Math.max(...expectedValues.map(Math.abs));
+    values.forEach((v, i) => assert.ok(Math.abs(v - expectedValues[i]) <= RTOL * Math.max(Math.abs(expectedValues[i]), 1e-6 * scale),
+      `f(${rec.samples[i][0]}, ${rec.samples[i][1]}): js ${v}, python ${expectedValues[i]}`));
+    const gscale = Math.max(...expectedGrads.map(Math.abs));
+    grads.forEach((v, i) => assert.ok(Math.abs(v - expectedGrads[i]) <= RTOL * Math.max(Math.abs(expectedGrads[i]), 1e-6 * gscale),
+      `∇f sample ${i >> 1} component ${i & 1}: js ${v}, python ${expectedGrads[i]}`));
+  });
+}
+
+for (const t of VECTORS.trajectories) {
+  test(`walk ${t.id}: every point, loss, lr and preconditioner`, () => {
+    const land = getLandscape(t.landscape.name, t.landscape.params ?? {});
+    const r = run(land, t.optimizer, t.hyperparameters, {
+      start: t.start,
+      steps: t.steps,
+      scheduler: t.scheduler,
+      schedulerParams: t.scheduler_params,
+    });
+    assertClose(Array.from(r.points), t.points.flat(), "points");
+    assertClose(Array.from(r.lrs), t.lrs, "lrs");
+    assertClose(Array.from(r.preconditioners), t.preconditioners.flat(), "preconditioners");
+    assertClose(Array.from(r.losses), t.losses, "losses");
+  });
+}
+
+test("the playground's colours are optimessay.style's", () => {
+  for (const [name, colour] of Object.entries(VECTORS.palette.optimizers)) {
+    assert.equal(COLORS[name].toLowerCase(), colour.toLowerCase(), name);
+  }
+  for (const [key, expected] of Object.entries(VECTORS.palette.shades)) {
+    const [name, n] = key.split("-");
+    assert.deepEqual(shades(name, Number(n)).map((c) => c.toLowerCase()), expected.map((c) => c.toLowerCase()), key);
+  }
+});
