@@ -1,0 +1,287 @@
+"""`check_scheduler`: run a learner's lr scheduler against `torch.optim.lr_scheduler` and show the
+first step where they part ways.
+
+    from optimessay.testing import check_scheduler
+    results = check_scheduler(MyStepLR, "StepLR")       # prints one line per configuration
+    assert all(r.passed for r in results)
+
+For every configuration, the learner's scheduler and torch's drive the same small training run: a
+linear least-squares model (float64; its weights and its bias in two param groups with different
+lrs) trained by SGD with momentum, one optimizer step then one scheduler step, `steps` times. After
+construction and after every step it compares, and reports the first step where they differ:
+
+- every param group's `lr` (to `rtol`, 1e-12 relative by default);
+- `last_epoch`, if the learner's scheduler has one (torch's counts the step done at construction);
+- every param group's momentum / Adam beta1 (OneCycleLR cycles it);
+- the trained parameters (rtol 1e-9, atol 1e-12): the lr the optimizer actually used.
+
+An exception from the learner's scheduler is reported with its step. A scheduler must write the lr
+where the optimizer reads it, `group["lr"]` for every `group in optimizer.param_groups`; the seed
+notebook's schedulers set an `optimizer.lr` attribute instead, which torch optimizers do not have.
+
+Learners' classes may be simplified (no `last_epoch` argument, no `state_dict`): configurations
+whose arguments the constructor does not accept are reported as skipped. For `SequentialLR`, a
+configuration names its children as `(torch scheduler name, kwargs)` pairs; they are built from
+`torch.optim.lr_scheduler` for both runs (the learner's SequentialLR is what is checked).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["SchedulerCheckResult", "check_scheduler", "DEFAULT_CONFIGS"]
+
+STEPS = 120  # the seed notebook's test: 30 epochs x 4 batches
+
+# configurations per torch.optim.lr_scheduler name: the seed notebook's test configurations, plus
+# what they left out (a milestone listed twice, warm-up, cosine past T_max, 1cycle's phases, ...)
+DEFAULT_CONFIGS: dict[str, list[dict]] = {
+    "ExponentialLR": [{"gamma": 1.0}, {"gamma": 0.5}, {"gamma": 0.97}],
+    "StepLR": [
+        {"step_size": 30, "gamma": 1.0},
+        {"step_size": 3, "gamma": 1.0},
+        {"step_size": 1, "gamma": 0.5},
+        {"step_size": 3, "gamma": 0.5},
+        {"step_size": 7, "gamma": 0.8},
+    ],
+    "MultiStepLR": [
+        {"milestones": [40], "gamma": 1.0},
+        {"milestones": [10], "gamma": 0.5},
+        {"milestones": [10, 15], "gamma": 0.5},
+        {"milestones": [5, 5, 12], "gamma": 0.5},  # a milestone listed twice: gamma twice
+    ],
+    "LambdaLR": [
+        {"lr_lambda": lambda t: 0.97**t},
+        {"lr_lambda": lambda t: min(1.0, (t + 1) / 10)},
+    ],
+    "ConstantLR": [{}, {"factor": 0.5, "total_iters": 20}],
+    "LinearLR": [
+        {},
+        {"start_factor": 0.1, "total_iters": 30},
+        {"start_factor": 1.0, "end_factor": 0.05, "total_iters": 50},
+    ],
+    "CosineAnnealingLR": [{"T_max": STEPS}, {"T_max": 25, "eta_min": 0.001}],  # the second goes past T_max
+    "OneCycleLR": [
+        {"max_lr": 0.2, "total_steps": STEPS},
+        {"max_lr": 0.2, "total_steps": STEPS, "anneal_strategy": "linear"},
+        {"max_lr": 0.2, "total_steps": STEPS, "three_phase": True, "pct_start": 0.25},
+        {"max_lr": 0.2, "total_steps": STEPS, "cycle_momentum": False},
+    ],
+    "SequentialLR": [
+        {
+            "schedulers": [("LinearLR", {"start_factor": 0.1, "total_iters": 10}), ("CosineAnnealingLR", {"T_max": 110})],
+            "milestones": [10],
+        },
+        {
+            "schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 5}), ("ExponentialLR", {"gamma": 0.97})],
+            "milestones": [15],
+        },
+    ],
+}
+
+
+@dataclass
+class SchedulerCheckResult:
+    """The outcome for one configuration."""
+
+    config: dict
+    passed: bool
+    skipped: bool = False
+    step: int | None = None  # first step where the learner's run differs (0: right after construction)
+    what: str | None = None  # "lr", "last_epoch", "momentum", "parameters" or "error"
+    message: str = ""
+
+    def __str__(self) -> str:
+        status = "SKIP" if self.skipped else ("PASS" if self.passed else "FAIL")
+        return f"{status}  {_show(self.config)}  {self.message}"
+
+
+def _show(config: dict) -> str:
+    """A configuration for printing (lambdas by name rather than by address)."""
+    shown = {k: getattr(v, "__name__", v) if callable(v) else v for k, v in config.items()}
+    return str(shown)
+
+
+def _accepted_arguments(scheduler_class) -> set[str] | None:
+    """Names the constructor accepts (None: anything, it takes **kwargs)."""
+    signature = inspect.signature(scheduler_class.__init__)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()):
+        return None
+    return set(signature.parameters) - {"self", "optimizer"}
+
+
+def _problem():
+    """Least squares with 3 features: data, and initial weights and bias (seeded, float64)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(32, 3, generator=gen, dtype=torch.float64)
+    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.3 + 0.1 * torch.randn(32, generator=gen, dtype=torch.float64)
+    w = torch.randn(3, generator=gen, dtype=torch.float64)
+    b = torch.zeros(1, dtype=torch.float64)
+    return x, y, w, b
+
+
+def _build_kwargs(config: dict, optimizer) -> dict:
+    """Constructor arguments; SequentialLR's `(name, kwargs)` children become torch schedulers."""
+    kwargs = dict(config)
+    if "schedulers" in kwargs:
+        kwargs["schedulers"] = [
+            getattr(torch.optim.lr_scheduler, child)(optimizer, **child_kwargs)
+            for child, child_kwargs in kwargs["schedulers"]
+        ]
+    return kwargs
+
+
+def _momenta(optimizer) -> list:
+    return [(g.get("momentum"), g.get("betas", (None,))[0]) for g in optimizer.param_groups]
+
+
+def _lr_mismatch(mine, ref, rtol) -> str | None:
+    """Describe the first param group whose lr differs by more than rtol (relative), else None."""
+    mine_lrs, ref_lrs = [g["lr"] for g in mine.param_groups], [g["lr"] for g in ref.param_groups]
+    for i, (a, b) in enumerate(zip(mine_lrs, ref_lrs, strict=True)):
+        a, b = float(a), float(b)
+        if not (abs(a - b) <= rtol * max(abs(a), abs(b)) or (math.isnan(a) and math.isnan(b))):
+            return f"lr of param group {i} is {a!r}, torch's is {b!r} (all groups: yours {mine_lrs}, torch's {ref_lrs})"
+    return None
+
+
+def _error(config, step, error) -> SchedulerCheckResult:
+    where = "constructing your scheduler" if step == 0 else f"step {step}: your scheduler's step()"
+    hint = ""
+    if isinstance(error, AttributeError) and "'lr'" in str(error):
+        hint = (" (a torch optimizer has no `optimizer.lr`: set group['lr'] for every group in "
+                "optimizer.param_groups)")
+    message = f"{where} raised {type(error).__name__}: {error}{hint}"
+    return SchedulerCheckResult(config, False, step=step, what="error", message=message)
+
+
+def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer_kwargs, groups, rtol):
+    x, y, w0, b0 = _problem()
+    lr = optimizer_kwargs.get("lr", 0.1)
+
+    def setup(opt_class):
+        w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+        params = [{"params": [w], "lr": lr}, {"params": [b], "lr": lr / 2}] if groups == 2 else [w, b]
+        return w, b, opt_class(params, **optimizer_kwargs)
+
+    ref_w, ref_b, ref_opt = setup(torch.optim.SGD)
+    ref = getattr(torch.optim.lr_scheduler, name)(ref_opt, **_build_kwargs(config, ref_opt))
+    w, b, opt = setup(optimizer_class)
+    try:
+        sched = scheduler_class(opt, **_build_kwargs(config, opt))
+    except Exception as e:  # noqa: BLE001 - whatever the learner's code raises is reported
+        return _error(config, 0, e)
+
+    # last_epoch is checked too, but a wrong lr, momentum or parameter is reported first
+    late = []  # the first last_epoch mismatch, if any
+
+    def compare(step) -> SchedulerCheckResult | None:
+        lr_problem = _lr_mismatch(opt, ref_opt, rtol)
+        if lr_problem:
+            return SchedulerCheckResult(config, False, step=step, what="lr", message=f"step {step}: {lr_problem}")
+        if _momenta(opt) != _momenta(ref_opt):
+            return SchedulerCheckResult(
+                config, False, step=step, what="momentum",
+                message=f"step {step}: momentum / beta1 per group is {_momenta(opt)}, torch's is {_momenta(ref_opt)}",
+            )
+        if not late and hasattr(sched, "last_epoch") and sched.last_epoch != ref.last_epoch:
+            late.append(SchedulerCheckResult(
+                config, False, step=step, what="last_epoch",
+                message=f"step {step}: last_epoch is {sched.last_epoch}, torch's is {ref.last_epoch} "
+                "(torch's constructor already takes step 0, so after n steps last_epoch is n)",
+            ))
+        return None
+
+    def with_note(result):
+        if late and result.what != "last_epoch":
+            result.message += f"; also, from step {late[0].step}, last_epoch differs"
+        return result
+
+    if (problem := compare(0)) is not None:
+        return with_note(problem)
+    for step in range(1, steps + 1):
+        for pw, pb, o in ((w, b, opt), (ref_w, ref_b, ref_opt)):
+            o.zero_grad()
+            ((x @ pw + pb - y) ** 2).mean().backward()
+            o.step()
+        for mine, theirs, pname in ((w, ref_w, "weights"), (b, ref_b, "bias")):
+            if not torch.allclose(mine, theirs, rtol=1e-9, atol=1e-12):
+                diff = (mine - theirs).abs().max().item()
+                return with_note(SchedulerCheckResult(
+                    config, False, step=step, what="parameters",
+                    message=f"optimizer step {step}: the {pname} differ from torch's by {diff:.3g} "
+                    "(the optimizer used a different lr or momentum)",
+                ))
+        try:
+            sched.step()
+        except Exception as e:  # noqa: BLE001
+            return with_note(_error(config, step, e))
+        ref.step()
+        if (problem := compare(step)) is not None:
+            return with_note(problem)
+    if late:
+        return late[0]
+    return SchedulerCheckResult(config, True, message=f"{steps} steps: lrs, last_epoch, momentum and parameters match")
+
+
+def check_scheduler(
+    scheduler_class,
+    name: str,
+    configs: list[dict] | None = None,
+    *,
+    steps: int = STEPS,
+    optimizer_class=torch.optim.SGD,
+    optimizer_kwargs: dict | None = None,
+    groups: int = 2,
+    rtol: float = 1e-12,
+    verbose: bool = True,
+) -> list[SchedulerCheckResult]:
+    """Compare `scheduler_class` with `torch.optim.lr_scheduler.<name>` in a small training run, for
+    each configuration (default: `DEFAULT_CONFIGS[name]`). Prints one line per configuration (unless
+    `verbose=False`) and returns the list of `SchedulerCheckResult`s.
+
+    `optimizer_class` is the SGD the learner's scheduler drives (default `torch.optim.SGD`; any SGD
+    taking `optimizer_kwargs`, default `lr=0.1, momentum=0.9`); torch's scheduler always drives
+    `torch.optim.SGD`. `groups=2` (default) puts the weights and the bias in two param groups with
+    different lrs, `groups=1` in one.
+    """
+    if not isinstance(name, str) or name not in DEFAULT_CONFIGS:
+        known = ", ".join(sorted(DEFAULT_CONFIGS))
+        raise ValueError(f"name must be one of the schedulers {known}, got {name!r}")
+    if configs is None:
+        configs = DEFAULT_CONFIGS[name]
+    if not isinstance(configs, (list, tuple)) or not all(isinstance(c, dict) for c in configs):
+        raise TypeError(f"configs must be a list of dicts of constructor arguments, got {configs!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if groups not in (1, 2):
+        raise ValueError(f"groups must be 1 or 2, got {groups!r}")
+    optimizer_kwargs = {"lr": 0.1, "momentum": 0.9} if optimizer_kwargs is None else dict(optimizer_kwargs)
+
+    accepted = _accepted_arguments(scheduler_class)
+    results = []
+    for config in configs:
+        missing = [] if accepted is None else sorted(set(config) - accepted)
+        if missing:
+            result = SchedulerCheckResult(
+                config, True, skipped=True, message=f"your constructor has no argument {', '.join(map(repr, missing))}"
+            )
+        else:
+            result = _run_one(
+                scheduler_class, name, copy.copy(config), steps=steps, optimizer_class=optimizer_class,
+                optimizer_kwargs=optimizer_kwargs, groups=groups, rtol=rtol,
+            )
+        results.append(result)
+        if verbose:
+            print(result, flush=True)
+    if verbose:
+        ran = [r for r in results if not r.skipped]
+        passed = sum(r.passed for r in ran)
+        print(f"{getattr(scheduler_class, '__name__', scheduler_class)} vs torch.optim.lr_scheduler.{name}: "
+              f"{passed}/{len(ran)} configurations pass ({len(results) - len(ran)} skipped)")
+    return results
