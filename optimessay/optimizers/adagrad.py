@@ -95,9 +95,9 @@ def adagrad_update(
     if g.is_sparse:  # only the rows that received a gradient change
         g = g.coalesce()  # the update is non-linear in g, so each index must appear once
         indices, values = g._indices(), g._values()
-        total.add_(torch.sparse_coo_tensor(indices, values.pow(2), g.size()))  # G ← G + g²
+        total.add_(torch.sparse_coo_tensor(indices, values.pow(2), g.size(), check_invariants=False))  # G ← G + g²
         d = total.sparse_mask(g)._values().sqrt_().add_(eps)  # √G + ε at those rows
-        param.add_(torch.sparse_coo_tensor(indices, values / d, g.size()), alpha=-clr)  # θ ← θ - γ'·g/d
+        param.add_(torch.sparse_coo_tensor(indices, values / d, g.size(), check_invariants=False), alpha=-clr)  # θ ← θ - γ'·g/d
         return
     if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
         param, g, total = (torch.view_as_real(x) for x in (param, g, total))

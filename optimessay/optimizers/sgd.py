@@ -191,6 +191,8 @@ class SGD(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P of the last step for parameter `p`: ones (SGD's preconditioner is the identity)."""
+        if not any(p is q for group in self.param_groups for q in group["params"]):
+            raise ValueError(f"this SGD does not optimise the given tensor of shape {tuple(p.shape)}")
         return sgd_preconditioner(p, self.state.get(p, {}))
 # --8<-- [end:class]
 # --8<-- [end:all]
