@@ -1,0 +1,71 @@
+"""ZeroRedundancyOptimizer(optimizer_class=optimessay.Adam) under DDP (gloo, 2 local CPU processes)
+gives the same parameters as with torch.optim.Adam, bit for bit."""
+
+import os
+import socket
+import warnings
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
+
+with warnings.catch_warnings():  # importing torch.distributed.optim warns that torch.jit is deprecated
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+
+import optimessay
+
+WORLD_SIZE = 2
+STEPS = 6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train(optimizer_class) -> list[torch.Tensor]:
+    """Each rank: the same seeded model, its own data, ZeRO sharding the optimizer state."""
+    rank = dist.get_rank()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), torch.nn.Linear(3, 1))
+    ddp = DistributedDataParallel(model)
+    opt = ZeroRedundancyOptimizer(ddp.parameters(), optimizer_class=optimizer_class, lr=0.05, betas=(0.8, 0.95),
+                                  weight_decay=0.01, amsgrad=True)
+    assert type(opt.optim) is optimizer_class  # the local shard's optimizer is the class given
+    gen = torch.Generator().manual_seed(100 + rank)
+    for _ in range(STEPS):
+        x, y = torch.randn(16, 5, generator=gen), torch.randn(16, 1, generator=gen)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(ddp(x), y).backward()
+        opt.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def worker(rank: int, port: int, out_dir: str) -> None:
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=WORLD_SIZE)
+    try:
+        results = {name: train(cls) for name, cls in (("ours", optimessay.Adam), ("torch", torch.optim.Adam))}
+        torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_zero_redundancy_optimizer_with_our_adam_equals_torchs(tmp_path):
+    mp.spawn(worker, args=(free_port(), str(tmp_path)), nprocs=WORLD_SIZE, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(WORLD_SIZE)]
+    for result in ranks:
+        assert len(result["ours"]) == 6
+        for ours, theirs in zip(result["ours"], result["torch"], strict=True):
+            assert torch.equal(ours, theirs)
+    for a, b in zip(ranks[0]["ours"], ranks[1]["ours"], strict=True):  # ZeRO keeps the replicas in sync
+        assert torch.equal(a, b)
+    torch.manual_seed(0)
+    initial = torch.nn.Linear(5, 8).weight.detach()  # the first layer as train() created it
+    assert not torch.equal(ranks[0]["ours"][0], initial)  # training moved it
