@@ -1,0 +1,556 @@
+// The playground: every `<div class="oe-playground" data-preset="NAME">` on a page becomes a live
+// race of optimizers over a landscape. Every change recomputes all walks (float64, the package's
+// exact update rules) and redraws them; the state lives in the URL.
+//
+// The DOM is built with createElement/textContent only: nothing read from the URL or computed is
+// ever parsed as HTML. Loaded as an ES module on pages with `playground: true` in their front
+// matter; mounts on first load and after every instant navigation of Material (document$).
+
+import { distanceToMinimum, getLandscape } from "./landscapes.js";
+import { COLORS, shades } from "./palette.js";
+import { contourCanvas, draw, makeView } from "./render.js";
+import {
+  DEFAULT_PRESET, GLOBALS, KINDS, LANDSCAPE_NAMES, MAX_RUNS, PARAMS, PRESETS, SCHEDULERS,
+  landscapeParams, optimizerOf, parseQuery, presetState, toQuery,
+} from "./state.js";
+import { SCHEDULER_DEFAULTS } from "./schedulers.js";
+import { run } from "./trajectory.js";
+import { validate } from "./optimizers.js";
+
+const LANDSCAPE_TITLES = {
+  rosenbrock: "Rosenbrock's banana", beale: "Beale", himmelblau: "Himmelblau", quadratic: "Quadratic (κ, θ)",
+  saddle: "Saddle", rastrigin: "Rastrigin", valley: "Long narrow valley",
+};
+const PRESET_TITLES = {
+  "banana-race": "Race on the banana", "seed-sgd": "Seed: SGD with momentum", "seed-rmsprop-alpha": "Seed: RMSprop alphas",
+  "seed-rmsprop-momentum": "Seed: RMSprop momenta", "seed-schedulers": "Seed: schedulers", "rotated-quadratic": "Rotated quadratic",
+};
+
+// --- small DOM helpers (textContent only) -------------------------------------------------------
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+const sig = (v, digits = 4) => (v === 0 ? "0" : Number.isFinite(v) ? (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(+v.toPrecision(digits)) : v.toExponential(digits - 1)) : String(v));
+
+/** A slider (log or linear) bound to a number; `onChange(value)` on input. Returns {row, set}. */
+function slider(id, label, spec, value, onChange) {
+  const input = el("input", { type: "range", id, class: "oe-pg-range" });
+  const out = el("output", { for: id, class: "oe-pg-value" });
+  if (spec.log) {
+    input.min = spec.sliderMin;
+    input.max = spec.sliderMax;
+    input.step = spec.sliderStep;
+  } else {
+    input.min = spec.min;
+    input.max = spec.max;
+    input.step = spec.step ?? 1;
+  }
+  const set = (v) => {
+    input.value = spec.log ? Math.log10(v) : v;
+    out.textContent = sig(v);
+    input.setAttribute("aria-valuetext", sig(v));
+  };
+  set(value);
+  input.addEventListener("input", () => {
+    let v = Number(input.value);
+    if (spec.log) v = +(10 ** v).toPrecision(3); // 3 significant digits: 0.00501, not 0.005011872
+    if (spec.integer) v = Math.round(v);
+    out.textContent = sig(v);
+    input.setAttribute("aria-valuetext", sig(v));
+    onChange(v);
+  });
+  const row = el("div", { class: "oe-pg-control" }, [el("label", { for: id, text: label }), input, out]);
+  return { row, set, input };
+}
+
+function checkbox(id, label, checked, onChange) {
+  const input = el("input", { type: "checkbox", id });
+  input.checked = checked;
+  input.addEventListener("change", () => onChange(input.checked));
+  return el("div", { class: "oe-pg-control oe-pg-check" }, [input, el("label", { for: id, text: label })]);
+}
+
+function select(id, label, options, value, onChange) {
+  const input = el("select", { id });
+  for (const [v, text] of options) input.append(el("option", { value: v, text }));
+  input.value = value;
+  input.addEventListener("change", () => onChange(input.value));
+  return { row: el("div", { class: "oe-pg-control" }, [el("label", { for: id, text: label }), input]), input };
+}
+
+// --- the playground -----------------------------------------------------------------------------
+
+let instances = 0;
+
+export class Playground {
+  constructor(root, index) {
+    this.root = root;
+    this.index = index;
+    this.uid = `oe-pg${instances++}`;
+    this.homePreset = Object.hasOwn(PRESETS, root.dataset.preset) ? root.dataset.preset : DEFAULT_PRESET;
+    const { state, notes, mine } = parseQuery(window.location.search, this.homePreset, index);
+    this.state = state;
+    this.results = [];
+    this.playing = false;
+    this.backgroundKey = "";
+    this.background = null;
+    this.lastUpdateMs = NaN;
+    this.build();
+    if (root.dataset.preset && !Object.hasOwn(PRESETS, root.dataset.preset)) {
+      notes.unshift(`Unknown preset "${root.dataset.preset}" on this page: using ${DEFAULT_PRESET}.`);
+    }
+    this.showMessages(notes, mine);
+    this.update({ writeUrl: false });
+    root.oePlayground = this; // for tests and the benchmark
+  }
+
+  // --- DOM ----------------------------------------------------------------------------------------
+  build() {
+    const id = (name) => `${this.uid}-${name}`;
+    this.root.replaceChildren();
+    this.root.classList.add("oe-pg");
+    this.swatches = new Map();
+    this.messages = el("div", { class: "oe-pg-messages", role: "status" });
+    this.controls = el("div", { class: "oe-pg-globals" });
+    this.canvas = el("canvas", {
+      class: "oe-pg-canvas", tabindex: 0,
+      "aria-label": "Landscape with the optimizers' paths. Click or drag to set the start point; arrow keys move it (Shift: faster).",
+    });
+    this.stage = el("div", { class: "oe-pg-stage" }, [this.canvas]);
+    this.runsBox = el("div", { class: "oe-pg-runs" });
+    this.timeBox = el("div", { class: "oe-pg-time" });
+    this.readout = el("table", { class: "oe-pg-readout" });
+    this.live = el("p", { class: "oe-pg-live", "aria-live": "polite" });
+    this.root.append(
+      el("p", { class: "oe-pg-title", text: "Playground" }),
+      this.messages,
+      this.controls,
+      el("div", { class: "oe-pg-main" }, [this.stage, this.runsBox]),
+      this.timeBox,
+      this.live,
+      el("div", { class: "oe-pg-readout-box" }, [this.readout]),
+    );
+    this.buildGlobals(id);
+    this.buildRuns();
+    this.buildTime(id);
+    this.bindCanvas();
+    this.resizeObserver = new ResizeObserver(() => this.render());
+    this.resizeObserver.observe(this.stage);
+  }
+
+  buildGlobals(id) {
+    const s = this.state;
+    const box = this.controls;
+    box.replaceChildren();
+    const preset = select(id("preset"), "preset", Object.keys(PRESETS).map((p) => [p, PRESET_TITLES[p] || p]), s.preset, (v) => {
+      this.state = presetState(v);
+      this.rebuild();
+    });
+    const land = select(id("land"), "landscape", LANDSCAPE_NAMES.map((n) => [n, LANDSCAPE_TITLES[n] || n]), s.landscape, (v) => {
+      s.landscape = v;
+      const l = getLandscape(v, landscapeParams(s));
+      s.start = [...l.start];
+      s.scale = l.logScale ? "log" : "linear";
+      this.rebuild();
+    });
+    const scale = select(id("scale"), "contours", [["log", "log scale"], ["linear", "linear scale"]], s.scale, (v) => {
+      s.scale = v;
+      this.update();
+    });
+    const steps = slider(id("steps"), "steps", GLOBALS.steps, s.steps, (v) => {
+      const atEnd = s.t === null || s.t >= s.steps;
+      s.steps = v;
+      s.t = atEnd ? null : Math.min(s.t, v);
+      this.update();
+    });
+    const pre = checkbox(id("precond"), "show preconditioner lr·P", s.precond, (v) => {
+      s.precond = v;
+      this.update();
+    });
+    const reset = el("button", { type: "button", class: "oe-pg-button", text: "Reset", onclick: () => this.reset() });
+    box.append(preset.row, land.row, scale.row, steps.row, pre, reset);
+    if (s.landscape === "quadratic") {
+      box.append(
+        slider(id("kappa"), GLOBALS.kappa.label, GLOBALS.kappa, s.kappa, (v) => { s.kappa = v; this.update(); }).row,
+        slider(id("theta"), GLOBALS.theta.label, GLOBALS.theta, s.theta, (v) => { s.theta = v; this.update(); }).row,
+      );
+    }
+  }
+
+  buildRuns() {
+    const box = this.runsBox;
+    box.replaceChildren();
+    this.state.runs.forEach((r, i) => box.append(this.runCard(r, i)));
+    if (this.state.runs.length < MAX_RUNS) {
+      const addId = `${this.uid}-add`;
+      const add = el("select", { id: addId }, [el("option", { value: "", text: "add an optimizer…" }),
+        ...Object.entries(KINDS).map(([k, v]) => el("option", { value: k, text: v.name }))]);
+      add.addEventListener("change", () => {
+        if (!add.value) return;
+        this.state.runs.push({ kind: add.value, on: true, hp: { lr: KINDS[add.value].optimizer === "sgd" ? 1e-3 : 1e-2 }, sched: { kind: "none", params: {} } });
+        this.rebuild();
+      });
+      box.append(el("div", { class: "oe-pg-control oe-pg-add" }, [el("label", { for: addId, text: "More:" }), add]));
+    }
+  }
+
+  runCard(r, i) {
+    const id = (name) => `${this.uid}-r${i}-${name}`;
+    const kind = KINDS[r.kind];
+    const [optKind, hp] = optimizerOf(r);
+    const full = validate(optKind, hp); // torch's defaults filled in
+    const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
+    const toggle = el("input", { type: "checkbox", id: id("on") });
+    toggle.checked = r.on;
+    toggle.addEventListener("change", () => {
+      r.on = toggle.checked;
+      card.classList.toggle("oe-pg-off", !r.on);
+      this.update();
+    });
+    const remove = el("button", { type: "button", class: "oe-pg-remove", "aria-label": `remove ${kind.name} ${i + 1}`, text: "×",
+      onclick: () => { this.state.runs.splice(i, 1); this.rebuild(); } });
+    const name = el("label", { for: id("on") }, [swatch, document.createTextNode(` ${kind.name}`)]);
+    const card = el("fieldset", { class: `oe-pg-run${r.on ? "" : " oe-pg-off"}` }, [el("legend", {}, [toggle, name, remove])]);
+    card.dataset.run = String(i);
+    const body = el("div", { class: "oe-pg-run-body" });
+    for (const key of kind.controls) {
+      const spec = PARAMS[key];
+      if (spec.boolean) {
+        body.append(checkbox(id(key), spec.label, Boolean(r.hp[key]), (v) => { r.hp[key] = v; this.update(); }));
+      } else {
+        const value = full[key];
+        body.append(slider(id(key), spec.label, spec, value, (v) => { r.hp[key] = v; this.update(); }).row);
+      }
+    }
+    body.append(this.schedulerControls(r, id));
+    card.append(body);
+    this.swatches.set(i, swatch);
+    return card;
+  }
+
+  schedulerControls(r, id) {
+    const box = el("div", { class: "oe-pg-sched" });
+    const kindSelect = select(id("sched"), "schedule", Object.entries(SCHEDULERS).map(([k, v]) => [k, v.name]), r.sched.kind, (v) => {
+      r.sched = { kind: v, params: {} };
+      box.replaceWith(this.schedulerControls(r, id));
+      this.update();
+    });
+    box.append(kindSelect.row);
+    const specs = SCHEDULERS[r.sched.kind].params;
+    for (const [key, spec] of Object.entries(specs)) {
+      const value = r.sched.params[key] ?? SCHEDULER_DEFAULTS[r.sched.kind][key];
+      if (spec.list) {
+        const input = el("input", { type: "text", id: id(`s-${key}`), inputmode: "numeric", value: value.join(", "), class: "oe-pg-text" });
+        input.addEventListener("change", () => {
+          const items = input.value.split(/[\s,/]+/).filter(Boolean).map(Number);
+          const ok = items.length > 0 && items.length <= 20 && items.every((v) => Number.isInteger(v) && v >= spec.min && v <= spec.max);
+          input.setAttribute("aria-invalid", ok ? "false" : "true");
+          if (!ok) return;
+          r.sched.params[key] = items;
+          this.update();
+        });
+        box.append(el("div", { class: "oe-pg-control" }, [el("label", { for: id(`s-${key}`), text: spec.label }), input]));
+      } else if (key !== "eta_min" && key !== "end_factor") {
+        box.append(slider(id(`s-${key}`), spec.label, spec, value, (v) => { r.sched.params[key] = v; this.update(); }).row);
+      }
+    }
+    return box;
+  }
+
+  buildTime(id) {
+    const box = this.timeBox;
+    box.replaceChildren();
+    this.playButton = el("button", { type: "button", class: "oe-pg-button", "aria-pressed": "false", text: "Play", onclick: () => this.togglePlay() });
+    const back = el("button", { type: "button", class: "oe-pg-button", "aria-label": "one step back", text: "◀ step", onclick: () => this.stepBy(-1) });
+    const fwd = el("button", { type: "button", class: "oe-pg-button", "aria-label": "one step forward", text: "step ▶", onclick: () => this.stepBy(1) });
+    this.timeSlider = el("input", { type: "range", id: id("t"), min: 0, max: this.state.steps, step: 1, class: "oe-pg-range" });
+    this.timeOut = el("output", { for: id("t"), class: "oe-pg-value" });
+    this.timeSlider.addEventListener("input", () => {
+      this.stopPlay();
+      this.state.t = Number(this.timeSlider.value);
+      this.render();
+      this.announce();
+      this.scheduleUrl();
+    });
+    box.append(this.playButton, back, fwd, el("label", { for: id("t"), text: "step" }), this.timeSlider, this.timeOut);
+  }
+
+  bindCanvas() {
+    const c = this.canvas;
+    let dragging = false;
+    const moveTo = (event) => {
+      const rect = c.getBoundingClientRect();
+      const view = this.view;
+      const x = view.x(event.clientX - rect.left);
+      const y = view.y(event.clientY - rect.top);
+      this.setStart(x, y);
+    };
+    c.addEventListener("pointerdown", (event) => {
+      dragging = true;
+      c.setPointerCapture(event.pointerId);
+      moveTo(event);
+    });
+    c.addEventListener("pointermove", (event) => { if (dragging) moveTo(event); });
+    const stop = () => { dragging = false; };
+    c.addEventListener("pointerup", stop);
+    c.addEventListener("pointercancel", stop);
+    c.addEventListener("keydown", (event) => {
+      const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      const land = this.landscape;
+      const f = event.shiftKey ? 0.1 : 0.01;
+      const [dx, dy] = moves[event.key];
+      this.setStart(this.state.start[0] + dx * f * (land.xRange[1] - land.xRange[0]), this.state.start[1] + dy * f * (land.yRange[1] - land.yRange[0]));
+    });
+  }
+
+  setStart(x, y) {
+    const land = this.landscape;
+    const round = (v) => Math.round(v * 1000) / 1000; // a readable, shareable start
+    this.state.start = [
+      round(Math.min(land.xRange[1], Math.max(land.xRange[0], x))),
+      round(Math.min(land.yRange[1], Math.max(land.yRange[0], y))),
+    ];
+    this.update();
+  }
+
+  showMessages(notes, fromUrl) {
+    this.messages.replaceChildren();
+    if (!notes.length) return;
+    const list = el("ul", {}, notes.slice(0, 12).map((n) => el("li", { text: n })));
+    this.messages.append(el("p", { text: fromUrl ? "Some settings in the link were changed or ignored:" : "Note:" }), list);
+  }
+
+  rebuild() {
+    this.stopPlay();
+    this.swatches = new Map();
+    const id = (name) => `${this.uid}-${name}`;
+    this.buildGlobals(id);
+    this.buildRuns();
+    this.buildTime(id);
+    this.update();
+  }
+
+  reset() {
+    this.stopPlay();
+    this.state = presetState(this.homePreset);
+    this.showMessages([], false);
+    const url = new URL(window.location.href);
+    url.search = "";
+    window.history.replaceState(window.history.state, "", url);
+    this.rebuild();
+    this.urlTimer && clearTimeout(this.urlTimer);
+  }
+
+  // --- computing and drawing ---------------------------------------------------------------------
+  get landscape() {
+    return getLandscape(this.state.landscape, landscapeParams(this.state));
+  }
+
+  /** Recompute every enabled walk (float64, exact update rules). */
+  recompute() {
+    const s = this.state;
+    const land = this.landscape;
+    this.land = land;
+    const counts = {};
+    for (const r of s.runs) counts[r.kind] = (counts[r.kind] || 0) + 1;
+    const seen = {};
+    this.results = s.runs.map((r, i) => {
+      const j = (seen[r.kind] = (seen[r.kind] ?? -1) + 1);
+      const colour = counts[r.kind] > 1 ? shades(r.kind, counts[r.kind])[j] : COLORS[r.kind];
+      const dash = r.sched.kind !== "none" && counts[r.kind] > 1 ? [6, 3 + 2 * (j % 3)] : null;
+      if (!r.on) return { index: i, run: r, colour, dash, result: null };
+      const [opt, hp] = optimizerOf(r);
+      const result = run(land, opt, hp, { start: s.start, steps: s.steps, scheduler: r.sched.kind, schedulerParams: r.sched.params });
+      return { index: i, run: r, colour, dash, result };
+    });
+  }
+
+  /** Redraw the canvas and the readout for the current step (no recomputation). */
+  render() {
+    const s = this.state;
+    const land = this.land || this.landscape;
+    const cssWidth = Math.max(200, Math.floor(this.stage.clientWidth || 480));
+    const ratio = (land.yRange[1] - land.yRange[0]) / (land.xRange[1] - land.xRange[0]);
+    const cssHeight = Math.round(cssWidth * Math.min(1, Math.max(0.5, ratio)));
+    const dpr = Math.min(2, window.devicePixelRatio || 1);
+    if (this.canvas.width !== Math.round(cssWidth * dpr) || this.canvas.height !== Math.round(cssHeight * dpr)) {
+      this.canvas.width = Math.round(cssWidth * dpr);
+      this.canvas.height = Math.round(cssHeight * dpr);
+      this.canvas.style.height = `${cssHeight}px`;
+    }
+    this.view = makeView(land, cssWidth, cssHeight);
+    const key = JSON.stringify([s.landscape, landscapeParams(s), s.scale, cssWidth, cssHeight]);
+    if (key !== this.backgroundKey) {
+      this.background = contourCanvas(land, s.scale, cssWidth, cssHeight);
+      this.backgroundKey = key;
+    }
+    const t = this.currentStep();
+    const ctx = this.canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const walks = this.results.filter((w) => w.result);
+    draw(ctx, { view: this.view, background: this.background, landscape: land, walks, start: s.start, t, precond: s.precond });
+    this.timeSlider.max = s.steps;
+    this.timeSlider.value = t;
+    this.timeOut.textContent = `${t} / ${s.steps}`;
+    this.renderReadout(t);
+    for (const w of this.results) {
+      const sw = this.swatches.get(w.index);
+      if (sw) sw.style.background = w.colour;
+    }
+  }
+
+  currentStep() {
+    const s = this.state;
+    return s.t === null ? s.steps : Math.min(s.t, s.steps);
+  }
+
+  renderReadout(t) {
+    const land = this.land;
+    const head = el("tr", {}, ["optimizer", "loss", "distance to nearest minimum", "point", "lr·P (x, y)", `final point (step ${this.state.steps})`]
+      .map((h) => el("th", { scope: "col", text: h })));
+    const rows = [];
+    for (const w of this.results) {
+      if (!w.result) continue;
+      const res = w.result;
+      const k = Math.min(t, res.steps);
+      const x = res.points[2 * k];
+      const y = res.points[2 * k + 1];
+      const fx = res.points[2 * res.steps];
+      const fy = res.points[2 * res.steps + 1];
+      const p = k > 0 ? [res.lrs[k - 1] * res.preconditioners[2 * k - 2], res.lrs[k - 1] * res.preconditioners[2 * k - 1]] : null;
+      const diverged = res.divergedAt !== null && k >= res.divergedAt;
+      const final = el("td", { class: "oe-pg-final", text: `(${fx.toFixed(6)}, ${fy.toFixed(6)})` });
+      final.dataset.x = String(fx);
+      final.dataset.y = String(fy);
+      const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
+      swatch.style.background = w.colour;
+      rows.push(el("tr", { "data-run": w.index }, [
+        el("th", { scope: "row" }, [swatch, document.createTextNode(` ${this.label(w.run)}`)]),
+        el("td", { text: diverged ? `diverged at step ${res.divergedAt}` : sig(res.losses[k]) }),
+        el("td", { text: sig(distanceToMinimum(land, x, y)) }),
+        el("td", { text: `(${sig(x)}, ${sig(y)})` }),
+        el("td", { text: p && !diverged ? `${sig(p[0], 3)}, ${sig(p[1], 3)}` : "–" }),
+        final,
+      ]));
+    }
+    this.readout.replaceChildren(
+      el("caption", { text: `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]})` }),
+      el("thead", {}, [head]), el("tbody", {}, rows));
+  }
+
+  label(r) {
+    const k = KINDS[r.kind];
+    const bits = k.controls.filter((c) => !PARAMS[c].boolean && r.hp[c] !== undefined).map((c) => `${c === "lr" ? "lr" : PARAMS[c].label.split(" ").pop()} ${sig(r.hp[c], 3)}`);
+    for (const c of k.controls) if (PARAMS[c].boolean && r.hp[c]) bits.push(PARAMS[c].label);
+    let text = `${k.name} (${bits.join(", ")})`;
+    if (r.sched.kind !== "none") text += ` + ${SCHEDULERS[r.sched.kind].name}`;
+    return text;
+  }
+
+  /** Tell screen readers where the walks are (not during playback). */
+  announce() {
+    if (this.playing) return;
+    const t = this.currentStep();
+    let best = null;
+    for (const w of this.results) {
+      if (!w.result) continue;
+      const k = Math.min(t, w.result.steps);
+      const loss = w.result.losses[k];
+      if (best === null || loss < best.loss) best = { loss, name: this.label(w.run) };
+    }
+    this.live.textContent = best ? `Step ${t} of ${this.state.steps}: lowest loss ${sig(best.loss)} by ${best.name}.` : `No optimizer is switched on.`;
+  }
+
+  /** Recompute and redraw everything; the time spent is kept in lastUpdateMs. */
+  update({ writeUrl = true } = {}) {
+    if (!this.swatches) this.swatches = new Map();
+    const t0 = performance.now();
+    this.recompute();
+    this.render();
+    this.lastUpdateMs = performance.now() - t0;
+    this.announce();
+    if (writeUrl) this.scheduleUrl();
+  }
+
+  scheduleUrl() {
+    clearTimeout(this.urlTimer);
+    this.urlTimer = setTimeout(() => {
+      const url = new URL(window.location.href);
+      url.search = toQuery(this.state, this.index);
+      window.history.replaceState(window.history.state, "", url);
+    }, 150);
+  }
+
+  // --- time -------------------------------------------------------------------------------------------
+  togglePlay() {
+    if (this.playing) {
+      this.stopPlay();
+      return;
+    }
+    if (this.currentStep() >= this.state.steps) this.state.t = 0;
+    this.playing = true;
+    this.playButton.textContent = "Pause";
+    this.playButton.setAttribute("aria-pressed", "true");
+    const perFrame = Math.max(1, Math.round(this.state.steps / 240));
+    const frame = () => {
+      if (!this.playing || !this.root.isConnected) return;
+      this.state.t = Math.min(this.state.steps, this.currentStep() + perFrame);
+      this.render();
+      if (this.state.t >= this.state.steps) {
+        this.stopPlay();
+        return;
+      }
+      this.raf = requestAnimationFrame(frame);
+    };
+    this.raf = requestAnimationFrame(frame);
+  }
+
+  stopPlay() {
+    if (!this.playing) return;
+    this.playing = false;
+    cancelAnimationFrame(this.raf);
+    this.playButton.textContent = "Play";
+    this.playButton.setAttribute("aria-pressed", "false");
+    this.announce();
+    this.scheduleUrl();
+  }
+
+  stepBy(delta) {
+    this.stopPlay();
+    this.state.t = Math.max(0, Math.min(this.state.steps, this.currentStep() + delta));
+    this.render();
+    this.announce();
+    this.scheduleUrl();
+  }
+}
+
+/** Mount every playground on the page that is not mounted yet. */
+export function mountAll() {
+  document.querySelectorAll(".oe-playground").forEach((root, index) => {
+    if (root.oePlayground) return;
+    try {
+      new Playground(root, index);
+    } catch (error) {
+      root.replaceChildren(el("p", { class: "oe-pg-messages", role: "alert", text: `The playground could not start: ${error.message}` }));
+      throw error;
+    }
+  });
+}
+
+if (window.document$ && typeof window.document$.subscribe === "function") {
+  window.document$.subscribe(() => mountAll()); // Material: first load and every instant navigation
+} else {
+  mountAll();
+}
