@@ -1,6 +1,7 @@
 """Fixtures for the browser tests of the built site (`make site` builds it into site/).
 
-- `site_root`: the path of the built site (fails, never skips, when it is missing).
+- `site_root`: the path of the built site (fails, never skips, when it is missing); the environment
+  variable OPTIMESSAY_SITE_DIR points the tests at another build (e.g. one in a temporary folder).
 - `site_url`: the built site served on 127.0.0.1 (a free port, a thread) for the whole session.
 - `browser`: Debian's Chromium driven by Playwright, headless, for the whole session.
 - `page`: a fresh context and page per test. It records console errors (`page.console_errors`),
@@ -19,9 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from site_helpers import LOCAL_HOST, SITE
 
-ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "site"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -32,7 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-LOCAL_HOST = "127.0.0.1"
 # URL schemes that never reach the network (inline data, in-page objects, the blank page)
 LOCAL_SCHEMES = {"data", "blob", "about"}
 

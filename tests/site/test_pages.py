@@ -1,0 +1,172 @@
+"""Every page of the built site, opened in Chromium (the `page` fixture fails a test on any console
+error, uncaught page error, or request outside 127.0.0.1).
+
+One visit per page checks: its first-load weight is within the budget (measured as
+scripts/bench_pages.py measures it), math is rendered by KaTeX with no `.katex-error`, KaTeX's fonts
+loaded, every image loads, every video plays from both of its sources, notebook pages show their
+output images and offer their .ipynb. Then a few site-wide behaviours: search, the copy button,
+instant navigation, the dark/light toggle, video autoplay and prefers-reduced-motion.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from site_helpers import load_script, page_html, site_pages
+
+bench_pages = load_script("bench_pages")
+
+PAGES = site_pages() or ["(no site/: run `make site` first)"]
+pytestmark = pytest.mark.browser
+
+UNRENDERED_MATH = """() => [...document.querySelectorAll('.arithmatex')]
+    .filter((el) => !el.querySelector('.katex')).map((el) => el.textContent.slice(0, 80))"""
+KATEX_ERRORS = """() => [...document.querySelectorAll('.katex-error')]
+    .map((el) => (el.getAttribute('title') || '') + ': ' + el.textContent.slice(0, 80))"""
+BROKEN_IMAGES = """() => [...document.images]
+    .filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.currentSrc || img.src)"""
+# play one source of a video in a fresh, visible <video>; resolve with the time reached, or the error
+PLAYS = """async ([src, poster]) => {
+  const video = document.createElement('video');
+  Object.assign(video, { muted: true, playsInline: true, src, poster });
+  video.style.width = '300px';
+  document.querySelector('article').prepend(video);
+  video.scrollIntoView();
+  try { await video.play(); } catch (error) { return 'play() failed: ' + error; }
+  const start = performance.now();
+  while (video.currentTime < 0.3 && performance.now() - start < 5000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const reached = video.currentTime;
+  video.pause();
+  video.remove();
+  return reached;
+}"""
+
+
+def page_id(path: str) -> str:
+    return path.strip("/") or "home"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=page_id)
+def test_page(page, site_url, path):
+    weight = bench_pages.page_weight(page, site_url + path, path)
+    assert weight.total <= bench_pages.BUDGET_BYTES, (
+        f"/{path} loads {weight.total:,} bytes on first visit, over the budget of "
+        f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
+
+    # math: every arithmatex element rendered by KaTeX, no formula KaTeX could not parse
+    page.wait_for_function("() => document.querySelectorAll('.arithmatex:not(:has(.katex))').length === 0",
+                           timeout=5000) if page.locator(".arithmatex").count() else None
+    assert page.evaluate(UNRENDERED_MATH) == []
+    assert page.evaluate(KATEX_ERRORS) == []
+    if page.locator(".katex").count():
+        assert page.evaluate("() => document.fonts.check('16px KaTeX_Main')"), "KaTeX's fonts did not load"
+
+    # images (page_weight made the lazy ones load)
+    assert page.evaluate(BROKEN_IMAGES) == []
+
+    # videos: poster present, and each source plays in this browser
+    for video in page.locator("article video").all():
+        poster = video.get_attribute("poster")
+        assert poster, f"a video on /{path} has no poster"
+        assert video.get_attribute("preload") == "none"
+        for source in video.locator("source").all():
+            src = page.evaluate("(el) => el.src", source.element_handle())
+            reached = page.evaluate(PLAYS, [src, poster])
+            assert isinstance(reached, float) and reached >= 0.3, f"{src} did not play: {reached}"
+
+    # notebook pages: executed outputs with their plots, and the notebook to download
+    if page.locator(".jupyter-wrapper").count():
+        outputs = page.locator(".jupyter-wrapper .jp-OutputArea-output img")
+        assert outputs.count() > 0, f"notebook page /{path} has no output image (plots dropped?)"
+        download = page.locator("a[download][href$='.ipynb']")
+        assert download.count() == 1
+        response = page.request.get(download.evaluate("(a) => a.href"))
+        assert response.ok and response.json()["cells"], "the .ipynb download is not a notebook"
+
+
+def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None) -> str:
+    """The first page (sitemap order; not `besides`) whose built HTML contains `fragment`
+    (with `text=True`: whose text, tags stripped, contains it)."""
+    for path in site_pages():
+        content = page_html(path)
+        if text:
+            content = unescape(re.sub(r"<[^>]+>", "", content))
+        if path != besides and fragment in content:
+            return path
+    pytest.fail(f"no page of the site{f' besides /{besides}' if besides is not None else ''} "
+                f"contains {fragment!r}")
+
+
+def test_search_finds_preconditioner(page, site_url):
+    page.goto(site_url)
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("preconditioner")  # Material searches on key events
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=10000)
+    assert results.count() > 0
+    assert "preconditioner" in results.first.inner_text().lower()
+
+
+def test_copy_button_copies_the_code(page, site_url):
+    path = first_page_with("torch.optim.Optimizer", text=True)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+    page.goto(site_url + path)
+    block = page.locator("article div.highlight", has_text="torch.optim.Optimizer").first
+    block.scroll_into_view_if_needed()
+    block.hover()
+    block.locator("button.md-code__button").first.click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    shown = block.locator("code").first.evaluate("(code) => code.textContent")
+
+    def lines(text: str) -> list[str]:  # annotation markers leave trailing spaces in the page text
+        return [line.rstrip() for line in text.strip().splitlines()]
+
+    assert lines(copied) == lines(shown)
+    assert "class " in copied and "def step" in copied
+
+
+def test_instant_navigation_renders_math(page, site_url):
+    math_page = first_page_with('class="arithmatex"', besides="")  # reached from the home page
+    page.goto(site_url)
+    link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
+    link.click()
+    page.wait_for_url(re.compile(re.escape(math_page) + "$"))
+    page.wait_for_function("() => document.querySelector('.arithmatex .katex') !== null", timeout=5000)
+    assert page.evaluate(KATEX_ERRORS) == []
+
+
+def test_palette_toggle_switches_to_dark_and_back(page, site_url):
+    page.emulate_media(color_scheme="light")
+    page.goto(site_url)
+    scheme = "() => document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "default"
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    assert page.evaluate(scheme) == "slate"
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    assert page.evaluate(scheme) == "default"
+
+
+def video_page() -> str:
+    return first_page_with('data-autoplay="visible"')
+
+
+def test_videos_autoplay_when_visible(page, site_url):
+    page.goto(site_url + video_page())
+    video = page.locator('video[data-autoplay="visible"]').first
+    video.scroll_into_view_if_needed()
+    page.wait_for_function("(v) => v.currentTime > 0.3", arg=video.element_handle(), timeout=10000)
+    assert video.evaluate("(v) => v.muted && v.loop && v.controls")
+
+
+def test_videos_do_not_autoplay_under_reduced_motion(page, site_url):
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(site_url + video_page())
+    video = page.locator('video[data-autoplay="visible"]').first
+    video.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
+    assert video.evaluate("(v) => v.paused && v.currentTime === 0")
