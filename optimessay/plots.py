@@ -116,6 +116,7 @@ def draw_contours(ax, xs, ys, Z, *, log: bool = False, levels: int = 18, filled:
         Zs = Z
         level_values = np.linspace(finite.min(), finite.max(), levels + 2)[1:-1]
         norm = colors.Normalize(vmin=level_values[0], vmax=level_values[-1])
+    filled_set = None
     if filled:
         # light greys only (0.02 .. 0.38 of the map): the coloured paths stay the only strong colour
         import matplotlib
@@ -124,11 +125,11 @@ def draw_contours(ax, xs, ys, Z, *, log: bool = False, levels: int = 18, filled:
         light = colors.ListedColormap(base(np.linspace(0.02, 0.38, 256)))
         fill_levels = np.concatenate([[Zs[np.isfinite(Zs)].min()], level_values, [Zs[np.isfinite(Zs)].max()]])
         fill_levels = np.unique(fill_levels)
-        ax.contourf(xs, ys, Zs, levels=fill_levels, cmap=light, norm=norm, extend="both")
+        filled_set = ax.contourf(xs, ys, Zs, levels=fill_levels, cmap=light, norm=norm, extend="both")
     lines = ax.contour(xs, ys, Zs, levels=level_values, colors=style.MUTED_INK, linewidths=0.5, alpha=0.55)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
-    return lines
+    return filled_set if filled_set is not None else lines
 
 
 def draw_minima(ax, minima, *, label: str | None = "minimum", size: float = 11):
@@ -143,12 +144,13 @@ def draw_minima(ax, minima, *, label: str | None = "minimum", size: float = 11):
 
 def draw_landscape(ax, landscape, *, xlim=None, ylim=None, log: bool | None = None, n: int = 241,
                    minima: bool = True, levels: int = 18, title: str | None = None):
-    """A landscape's contours (log-scale if the landscape asks for it) with its minima marked."""
-    xlim = xlim if xlim is not None else landscape.xlim
-    ylim = ylim if ylim is not None else landscape.ylim
+    """A landscape's contours (log-scale if the landscape asks for it) with its minima marked.
+    Returns the contour set (for a colour bar)."""
+    xlim = xlim if xlim is not None else landscape.x_range
+    ylim = ylim if ylim is not None else landscape.y_range
     log = landscape.log_scale if log is None else log
     xs, ys, Z = grid_values(landscape.fn, xlim, ylim, n)
-    draw_contours(ax, xs, ys, Z, log=log, levels=levels)
+    contours = draw_contours(ax, xs, ys, Z, log=log, levels=levels)
     if minima:
         draw_minima(ax, landscape.minima)
     ax.set_xlabel("x")
@@ -156,7 +158,7 @@ def draw_landscape(ax, landscape, *, xlim=None, ylim=None, log: bool | None = No
     ax.set_aspect("equal", adjustable="box")
     if title:
         ax.set_title(title)
-    return ax
+    return contours
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,9 +183,11 @@ def draw_path(ax, points, *, color: str, label: str | None = None, linestyle: st
 
 
 def legend(ax, *, outside: bool = False, **kwargs):
-    """The site's legend: inside (best corner) or outside to the right of the axes."""
+    """The site's legend: inside the axes (best corner), or outside to the right of the figure, where
+    the constrained layout makes room for it (long labels never get clipped)."""
     if outside:
-        return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
+        handles, labels = ax.get_legend_handles_labels()
+        return ax.figure.legend(handles, labels, loc="outside right upper", **kwargs)
     return ax.legend(**kwargs)
 
 
@@ -306,7 +310,7 @@ def draw_heatmap(ax, values, xs, ys, *, diverged=None, xlabel: str, ylabel: str,
                        label=f"best: {xlabel}={_fmt(float(xs[j]))}, {ylabel}={_fmt(float(ys[i]))}")[0]
         handles.append(best)
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2, frameon=False)
+        ax.figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return mesh
 
 
@@ -395,18 +399,27 @@ def preconditioned_coordinates(fn: Callable, P_sqrt) -> Callable:
 
 
 def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
-    """Save ``fig`` as a PNG at ``path``, reproducibly (no metadata: no software version, no date) and
-    atomically (written to a temporary name in the same folder, then renamed). Closes the figure.
+    """Save ``fig`` as a 256-colour PNG at ``path``, reproducibly (no metadata: no software version, no
+    date) and atomically (written to a temporary name in the same folder, then renamed). Closes the figure.
     Returns ``(width, height)`` in pixels."""
+    import io
+
     import matplotlib.pyplot as plt
     from PIL import Image
 
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
-        with Image.open(tmp) as im:
-            size = im.size
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        buffer.seek(0)
+        with Image.open(buffer) as im:
+            # 256 colours (no dithering) are plenty for flat plots and make the file 2-5x smaller;
+            # PIL writes no text chunks or timestamps, so the bytes depend on the pixels only.
+            palette = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                  dither=Image.Dither.NONE)
+            palette.save(tmp, format="png", optimize=True)
+            size = palette.size
         os.replace(tmp, path)
     finally:
         plt.close(fig)

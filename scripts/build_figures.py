@@ -67,6 +67,7 @@ def load_catalog(path: Path):
     tag = hashlib.sha256(str(path).encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(f"_figure_catalog_{tag}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     spec.loader.exec_module(module)

@@ -1,0 +1,993 @@
+"""Every figure of the site, declared once: name, alt text, recipe (a function here) and parameters.
+
+`make figures` (scripts/build_figures.py) calls ``entry.recipe(**entry.params)``; a recipe returns a
+matplotlib Figure (kind "image") or an :class:`optimessay.animate.Race` (kind "video"). Pages place
+a figure with ``!figure[NAME](Caption.)``; the alt text below is what a screen reader says instead of
+the picture, so it states what the picture shows, not what to conclude.
+
+Rules for recipes: import the package and matplotlib *inside* the recipe (so this file imports fast,
+the build decides what is stale without loading torch, and a missing module fails only the figures
+that need it); fix every seed; put every number that shapes a picture in ``params``.
+
+The build keys each figure on the source of its recipe and of every helper here it calls, so editing
+one recipe rebuilds one figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    kind: str  # "image" or "video"
+    alt: str
+    recipe: Callable
+    params: dict = field(default_factory=dict)
+    cost: float = 1.0  # rough relative build time: the build starts expensive figures first
+
+
+# ================================================================================================
+# helpers shared by recipes
+
+
+def _walk(landscape, optimizer, kwargs, *, steps, start=None, scheduler=None, scheduler_kwargs=None):
+    """One ``trajectory.run`` with an optimizer/scheduler given by class or by name (optimessay's)."""
+    import optimessay
+    from optimessay import trajectory
+
+    cls = getattr(optimessay, optimizer) if isinstance(optimizer, str) else optimizer
+    sched = getattr(optimessay, scheduler) if isinstance(scheduler, str) else scheduler
+    return trajectory.run(landscape, cls, dict(kwargs), start=start, steps=steps,
+                          scheduler_class=sched, scheduler_kwargs=dict(scheduler_kwargs or {}))
+
+
+def _run(walk, label, color, **extra):
+    from optimessay import plots
+
+    return plots.run(walk, label, color, **extra)
+
+
+# The seven contestants of the comparisons: (legend name, colour key, class, fixed kwargs).
+CONTESTANTS = (
+    ("SGD", "sgd", "SGD", {}),
+    ("Momentum", "momentum", "SGD", {"momentum": 0.9}),
+    ("Nesterov", "nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
+    ("RMSprop", "rmsprop", "RMSprop", {}),
+    ("Adam", "adam", "Adam", {}),
+    ("AdamW", "adamw", "AdamW", {"weight_decay": 0.01}),
+    ("Adagrad", "adagrad", "Adagrad", {}),
+)
+
+
+def _landscape(spec):
+    """A landscape from a name, or from ``(name, ((key, value), ...))`` (hashable, for caches)."""
+    from optimessay import landscapes
+
+    if isinstance(spec, str):
+        return landscapes.get(spec)
+    name, kwargs = spec
+    return landscapes.get(name, **dict(kwargs))
+
+
+@lru_cache(maxsize=None)
+def _tuned_lr(spec, contestant: str, steps: int) -> float:
+    """The contestant's best lr on the landscape: ``optimessay.tune`` over 61 lrs from 1e-5 to 10
+    (its default), scored by the mean log10 loss gap over the last 10% of the steps. Deterministic;
+    cached per worker process (several figures compare the same contestants)."""
+    import optimessay
+
+    _, _, cls, fixed = next(c for c in CONTESTANTS if c[0] == contestant)
+    tuned = optimessay.tune(_landscape(spec), getattr(optimessay, cls), fixed, steps=steps)
+    return float(tuned.kwargs["lr"])
+
+
+def _contestant_runs(spec, steps: int):
+    """Each contestant at its tuned lr on the landscape ``spec``, as run dicts."""
+    from optimessay import plots, style
+
+    land = _landscape(spec)
+    runs = []
+    for name, color_key, cls, fixed in CONTESTANTS:
+        lr = _tuned_lr(spec, name, steps)
+        walk = _walk(land, cls, {"lr": lr, **fixed}, steps=steps)
+        runs.append(_run(walk, plots.label(name, lr=float(f"{lr:.3g}")), style.color(color_key)))
+    return runs
+
+
+def _quadratic(kappa, theta_degrees):
+    from optimessay import landscapes
+
+    return landscapes.quadratic(kappa=kappa, theta=math.radians(theta_degrees))
+
+
+# ================================================================================================
+# the seed notebook's figures
+
+
+def banana_log_contour(xlim, ylim):
+    from optimessay import landscapes, plots, style
+
+    fig, ax = style.figure(height=4.4)
+    banana = landscapes.rosenbrock()
+    filled = plots.draw_landscape(ax, banana, xlim=xlim, ylim=ylim, log=True, levels=22)
+    cbar = fig.colorbar(filled, ax=ax, pad=0.02, shrink=0.9)
+    cbar.set_label("f(x, y), log scale")
+    ax.set_title("Rosenbrock's banana  f = (1 − x)² + 100 (y − x²)²")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def seed_sgd_momentum(lr, momentum, start, steps):
+    import torch
+
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    walk = _walk(banana, torch.optim.SGD, {"lr": lr, "momentum": momentum}, start=start, steps=steps)
+    run = _run(walk, plots.label("torch.optim.SGD", lr=lr, momentum=momentum), style.color("momentum"))
+    return plots.plot_trajectories(banana, [run], title=f"SGD with momentum, {steps} steps from {tuple(start)}",
+                                   legend_outside=False)
+
+
+def seed_sweep(sweep_name, values, fixed, reference, steps, start):
+    """The seed's RMSprop experiments: one hyperparameter swept, SGD as reference."""
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    ref = _walk(banana, "SGD", reference, start=start, steps=steps)
+    runs = [_run(ref, plots.label("SGD", **reference), style.color("momentum"))]
+    for value, color in zip(values, style.shades("rmsprop", len(values)), strict=True):
+        kwargs = {**fixed, sweep_name: value}
+        walk = _walk(banana, "RMSprop", kwargs, start=start, steps=steps)
+        runs.append(_run(walk, plots.label("RMSprop", **kwargs), color))
+    return plots.plot_trajectories(banana, runs, title=f"RMSprop, {sweep_name} swept ({steps} steps)", height=4.8)
+
+
+# The schedules of the scheduler figures: one colour and one line style each (Paul Tol's muted palette).
+SCHEDULE_STYLES = {
+    "constant lr": ("#332288", "-"),
+    "ExponentialLR": ("#117733", "-"),
+    "StepLR": ("#CC6677", "--"),
+    "MultiStepLR": ("#882255", "-."),
+    "LinearLR → CosineAnnealingLR": ("#44AA99", "-"),
+    "CosineAnnealingLR": ("#DDCC77", "--"),
+    "OneCycleLR (cos)": ("#AA4499", "-"),
+    "OneCycleLR (linear)": ("#999933", ":"),
+}
+
+
+def _schedule(name, steps, lr):
+    """(scheduler class name, kwargs) for a named schedule over ``steps`` steps."""
+    warmup = steps // 10
+    table = {
+        "constant lr": (None, {}),
+        "ExponentialLR": ("ExponentialLR", {"gamma": 0.99}),
+        "StepLR": ("StepLR", {"step_size": 4, "gamma": 0.99}),
+        "MultiStepLR": ("MultiStepLR", {"milestones": [20, 40, 50, 70], "gamma": 0.9}),
+        "CosineAnnealingLR": ("CosineAnnealingLR", {"T_max": steps}),
+        "OneCycleLR (cos)": ("OneCycleLR", {"max_lr": lr, "total_steps": steps, "anneal_strategy": "cos"}),
+        "OneCycleLR (linear)": ("OneCycleLR", {"max_lr": lr, "total_steps": steps, "anneal_strategy": "linear"}),
+    }
+    if name == "LinearLR → CosineAnnealingLR":
+        return "warmup-cosine", {"warmup": warmup}
+    return table[name]
+
+
+def _scheduled_walk(landscape, optimizer, kwargs, schedule, steps, start=None):
+    """A walk under a named schedule; warmup + cosine is a SequentialLR built from the optimizer."""
+    import optimessay
+
+    cls_name, sched_kwargs = _schedule(schedule, steps, kwargs["lr"])
+    if cls_name != "warmup-cosine":
+        return _walk(landscape, optimizer, kwargs, steps=steps, start=start, scheduler=cls_name,
+                     scheduler_kwargs=sched_kwargs)
+    warmup = sched_kwargs["warmup"]
+
+    class WarmupCosine(optimessay.SequentialLR):
+        """LinearLR from lr/10 over ``warmup`` steps, then CosineAnnealingLR to 0."""
+
+        def __init__(self, optimizer):
+            super().__init__(optimizer, [
+                optimessay.LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
+                optimessay.CosineAnnealingLR(optimizer, T_max=steps - warmup),
+            ], milestones=[warmup])
+
+    return _walk(landscape, optimizer, kwargs, steps=steps, start=start, scheduler=WarmupCosine)
+
+
+def schedulers_trajectories(lr, momentum, schedules, steps, start):
+    from optimessay import landscapes, plots
+
+    banana = landscapes.rosenbrock()
+    runs = []
+    for name in schedules:
+        walk = _scheduled_walk(banana, "SGD", {"lr": lr, "momentum": momentum}, name, steps, start)
+        color, ls = SCHEDULE_STYLES[name]
+        cls_name, kwargs = _schedule(name, steps, lr)
+        text = name if cls_name is None else plots.label(name, **kwargs)
+        runs.append(_run(walk, text, color, linestyle=ls))
+    return plots.plot_trajectories(banana, runs, title=f"SGD lr={lr:g} momentum={momentum:g} under four schedules")
+
+
+def schedulers_lr_curves(lr, schedules, steps):
+    from optimessay import landscapes, plots
+
+    banana = landscapes.rosenbrock()
+    runs = []
+    for name in schedules:
+        walk = _scheduled_walk(banana, "SGD", {"lr": lr}, name, steps)
+        color, ls = SCHEDULE_STYLES[name]
+        runs.append({"label": name, "lrs": plots.as_numpy(walk.lrs), "color": color, "linestyle": ls,
+                     "drawstyle": "steps-post"})
+    fig = plots.plot_lr_curves(runs, title=f"Learning-rate schedules, base lr {lr:g}, {steps} steps")
+    fig.axes[0].set_ylim(bottom=0)
+    return fig
+
+
+# ================================================================================================
+# landscapes
+
+
+def landscapes_gallery(names, levels):
+    from optimessay import landscapes, plots, style
+
+    fig, axes = style.figure(2, 3, height=5.6)
+    for ax, name in zip(axes.flat, names, strict=True):
+        land = landscapes.get(name)
+        plots.draw_landscape(ax, land, n=181, levels=levels.get(name, 14))
+        ax.set_title(land.title.replace("Rosenbrock's banana", "Banana"), fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=7.5)
+    axes.flat[0].legend(loc="lower right", fontsize=7.5)
+    return fig
+
+
+def quadratic_conditioning(panels):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style
+
+    fig, axes = style.figure(2, 2, height=7.0)
+    point = np.array([-1.2, 0.9])
+    for ax, (kappa, theta_deg) in zip(axes.flat, panels, strict=True):
+        land = _quadratic(kappa, theta_deg)
+        plots.draw_landscape(ax, land, minima=True, levels=10)
+        H = landscapes.quadratic_hessian(kappa, math.radians(theta_deg)).numpy()
+        eigvals, eigvecs = np.linalg.eigh(H)
+        for lam, vec, color in zip(eigvals, eigvecs.T, (style.BLUE, style.VERMILLION), strict=True):
+            vec = vec if vec.sum() >= 0 else -vec  # point up/right
+            ax.annotate("", xy=vec * 1.1, xytext=(0, 0),
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.8, mutation_scale=12))
+            ax.text(*(vec * 1.25), f"λ={lam:g}", color=color, fontsize=8.5, ha="center", va="center",
+                    fontweight="bold")
+        g = H @ point  # the gradient of 1/2 x^T H x
+        g = g / np.linalg.norm(g) * 0.8
+        ax.annotate("", xy=point - g, xytext=point,
+                    arrowprops=dict(arrowstyle="-|>", color=style.INK, lw=1.4, mutation_scale=11))
+        ax.plot(*point, "o", color=style.INK, markersize=4)
+        ax.set_title(f"κ = {kappa:g}, θ = {theta_deg:g}°", fontsize=10)
+    first = axes.flat[0]
+    first.plot([], [], color=style.BLUE, label="eigenvector, small λ (along the valley)")
+    first.plot([], [], color=style.VERMILLION, label="eigenvector, large λ (across)")
+    first.plot([], [], color=style.INK, marker="o", markersize=4, label="−gradient at a point")
+    handles, labels = first.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8.5)
+    return fig
+
+
+# ================================================================================================
+# preconditioning
+
+
+def precond_gd_vs_newton(kappa, theta_degrees, lr, steps):
+    from optimessay import plots, style, trajectory
+
+    land = _quadratic(kappa, theta_degrees)
+    gd = trajectory.preconditioned_gd(land, kind="none", lr=lr, steps=steps)
+    newton = trajectory.newton(land, steps=3)
+    runs = [
+        _run(gd, f"gradient descent (P = I), lr={lr:g}", style.color("gd")),
+        _run(newton, "Newton (P = H⁻¹), lr=1", style.color("newton")),
+    ]
+    return plots.plot_trajectories(land, runs, title=f"Ill-conditioned quadratic, κ={kappa:g}, θ={theta_degrees:g}°",
+                                   height=4.2)
+
+
+def precond_diag_axis_vs_rotated(kappa, thetas, steps):
+    from optimessay import plots, style, trajectory
+
+    fig, axes = style.figure(1, 2, height=4.3)
+    gd_lr = 2 / (1 + kappa)  # the best fixed lr of plain GD: 2 / (lambda_min + lambda_max)
+    for ax, theta_deg in zip(axes, thetas, strict=True):
+        land = _quadratic(kappa, theta_deg)
+        plots.draw_landscape(ax, land, levels=10)
+        walks = [
+            (trajectory.preconditioned_gd(land, kind="none", lr=gd_lr, steps=steps),
+             f"GD, P = I, lr={gd_lr:.3g}", style.color("gd"), "-", 2.6),
+            (trajectory.preconditioned_gd(land, kind="diag", lr=1.0, steps=steps),
+             "P = diag(H)⁻¹, lr=1", style.color("diagonal P"), "--", 1.8),
+            (trajectory.preconditioned_gd(land, kind="full", lr=1.0, steps=steps),
+             "P = H⁻¹, lr=1", style.color("full P"), ":", 2.0),
+        ]
+        for walk, text, color, ls, lw in walks:
+            plots.draw_path(ax, plots.as_numpy(walk.points), color=color, label=text, linestyle=ls, linewidth=lw)
+        ax.set_title(f"κ = {kappa:g}, θ = {theta_deg:g}°" + (" (axis-aligned)" if theta_deg == 0 else " (rotated)"))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    return fig
+
+
+def precond_coordinates(kappa, theta_degrees, gd_lr, precond_lr, steps):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style, trajectory
+
+    land = _quadratic(kappa, theta_degrees)
+    H = landscapes.quadratic_hessian(kappa, math.radians(theta_degrees)).numpy()
+    w, V = np.linalg.eigh(H)
+    H_half = V @ np.diag(np.sqrt(w)) @ V.T  # P = H^-1, so P^(-1/2) = H^(1/2) and P^(1/2) = H^(-1/2)
+    H_minus_half = V @ np.diag(1 / np.sqrt(w)) @ V.T
+    gd = plots.as_numpy(trajectory.preconditioned_gd(land, kind="none", lr=gd_lr, steps=steps).points)
+    pgd = plots.as_numpy(trajectory.preconditioned_gd(land, kind="full", lr=precond_lr, steps=steps).points)
+
+    fig, (left, right) = style.figure(1, 2, height=4.2)
+    plots.draw_landscape(left, land, levels=10)
+    left.set_title("original coordinates θ", fontsize=10)
+    round_fn = plots.preconditioned_coordinates(land.fn, H_minus_half)  # g(φ) = f(P^(1/2) φ)
+    span = 2.0 * math.sqrt(w.max())
+    xs, ys, Z = plots.grid_values(round_fn, (-span, span), (-span, span), 201)
+    plots.draw_contours(right, xs, ys, Z, levels=10)
+    plots.draw_minima(right, [(0.0, 0.0)])
+    right.set_aspect("equal", adjustable="box")
+    right.set_title("preconditioned coordinates φ = P^(−1/2) θ, P = H⁻¹", fontsize=10)
+    right.set_xlabel("φ₁")
+    right.set_ylabel("φ₂")
+    for ax, to in ((left, lambda p: p), (right, lambda p: p @ H_half.T)):
+        plots.draw_path(ax, to(gd), color=style.color("gd"), label=f"GD (P = I), lr={gd_lr:g}")
+        plots.draw_path(ax, to(pgd), color=style.color("full P"), label=f"GD with P = H⁻¹, lr={precond_lr:g}")
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    return fig
+
+
+def _steps_to_converge(H, P, lr, start, tol, max_steps):
+    """First t with |x_t| <= tol |x_0| for x_{t+1} = x_t - lr P H x_t (GD with preconditioner P on the
+    quadratic 1/2 x^T H x, minimum 0): exactly what trajectory.preconditioned_gd does on it."""
+    import numpy as np
+
+    M = np.eye(2) - lr * P @ H
+    x = np.asarray(start, dtype=np.float64)
+    r0 = np.linalg.norm(x)
+    for t in range(max_steps + 1):
+        if np.linalg.norm(x) <= tol * r0:
+            return t
+        x = M @ x
+    return np.nan
+
+
+def precond_kappa_theta(kappas, thetas, tol, max_steps):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style
+
+    fig, ax = style.figure(height=4.4)
+    kappas = np.asarray(kappas, dtype=np.float64)
+    start = (-1.5, 1.0)
+    gd = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.0).numpy(), np.eye(2), 2 / (1 + k), start, tol, max_steps)
+          for k in kappas]
+    ax.plot(kappas, gd, color=style.color("gd"), linewidth=3.0, label="GD, P = I, lr = 2/(1+κ) (any θ)")
+    shades = style.shades("diagonal P", len(thetas))
+    for theta_deg, color in zip(thetas, shades, strict=True):
+        steps = []
+        for k in kappas:
+            H = landscapes.quadratic_hessian(k, math.radians(theta_deg)).numpy()
+            steps.append(_steps_to_converge(H, np.diag(1 / np.diag(H)), 1.0, start, tol, max_steps))
+        ax.plot(kappas, steps, color=color, marker="o", markersize=3.5, linestyle="--",
+                label=f"P = diag(H)⁻¹, lr=1, θ = {theta_deg:g}°")
+    full = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.3).numpy(),
+                               np.linalg.inv(landscapes.quadratic_hessian(k, 0.3).numpy()), 1.0, start, tol, max_steps)
+            for k in kappas]
+    ax.plot(kappas, full, color=style.color("full P"), linestyle=":", linewidth=2.2, marker="s", markersize=3.5,
+            label="P = H⁻¹, lr=1 (any θ)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("condition number κ")
+    ax.set_ylabel(f"steps until |x − x*| ≤ {tol:g} |x₀ − x*|")
+    ax.grid(True, which="major")
+    ax.set_title("Steps to converge on ½(u² + κw²) turned by θ")
+    plots.legend(ax, outside=True)
+    return fig
+
+
+# ================================================================================================
+# SGD and momentum
+
+
+def momentum_averaging(kappa, theta_degrees, lr, momentum, steps):
+    import numpy as np
+
+    from optimessay import style
+
+    land = _quadratic(kappa, theta_degrees)
+    walk = _walk(land, "SGD", {"lr": lr, "momentum": momentum}, steps=steps)
+    g = walk.gradients.numpy()
+    buffer = np.zeros_like(g)  # torch's SGD buffer: b_1 = g_1, b_t = mu b_{t-1} + g_t (dampening 0)
+    for t in range(len(g)):
+        buffer[t] = g[t] if t == 0 else momentum * buffer[t - 1] + g[t]
+    fig, axes = style.figure(2, 1, height=5.2, sharex=True)
+    steps_axis = np.arange(len(g))
+    names = ("x: along the valley floor (small curvature)", f"y: across the valley (curvature {kappa:g})")
+    for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        ax.axhline(0, color=style.MUTED_INK, linewidth=0.7)
+        ax.plot(steps_axis, g[:, i], color=style.color("sgd"), linewidth=0.9, marker="o", markersize=2,
+                label="raw gradient gₜ")
+        ax.plot(steps_axis, buffer[:, i], color=style.color("momentum"), linewidth=2.6,
+                label=f"momentum buffer bₜ = {momentum:g} bₜ₋₁ + gₜ")
+        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_ylabel("value")
+        ax.grid(True)
+    axes[1].set_xlabel("step")
+    axes[0].legend(loc="upper right")
+    fig.suptitle(f"SGD lr={lr:g} momentum={momentum:g} on a quadratic valley (κ={kappa:g})", fontsize=11, fontweight="bold")
+    return fig
+
+
+def momentum_heavy_ball_vs_nesterov(kappa, theta_degrees, lr, momentum, steps):
+    from optimessay import plots, style
+
+    land = _quadratic(kappa, theta_degrees)
+    runs = [
+        _run(_walk(land, "SGD", {"lr": lr}, steps=steps), plots.label("GD", lr=lr), style.color("sgd")),
+        _run(_walk(land, "SGD", {"lr": lr, "momentum": momentum}, steps=steps),
+             plots.label("heavy ball", lr=lr, momentum=momentum), style.color("momentum")),
+        _run(_walk(land, "SGD", {"lr": lr, "momentum": momentum, "nesterov": True}, steps=steps),
+             plots.label("Nesterov", lr=lr, momentum=momentum), style.color("nesterov")),
+    ]
+    return plots.plot_trajectories(land, runs, title=f"{steps} steps on a quadratic valley, κ={kappa:g}, θ={theta_degrees:g}°",
+                                   height=4.2)
+
+
+def _shifted_quadratic(kappa, theta_degrees, center, l2=0.0):
+    """½ (x−c)ᵀH(x−c) + l2/2 |x|²: a quadratic with its minimum at ``center``, plus an L2 term."""
+    from optimessay import landscapes
+
+    base = _quadratic(kappa, theta_degrees)
+    cx, cy = center
+
+    def fn(x, y):
+        return base.fn(x - cx, y - cy) + 0.5 * l2 * (x**2 + y**2)
+
+    H = landscapes.quadratic_hessian(kappa, math.radians(theta_degrees)).numpy()
+    return fn, H
+
+
+def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
+    import numpy as np
+
+    from optimessay import plots, style
+
+    fig, axes = style.figure(1, len(lambdas), height=3.6)
+    c = np.asarray(center, dtype=np.float64)
+    _, H = _shifted_quadratic(kappa, theta_degrees, center)
+    path = np.array([np.linalg.solve(H + lam * np.eye(2), H @ c) for lam in np.geomspace(1e-3, 1e3, 200)])
+    for ax, lam in zip(axes, lambdas, strict=True):
+        fn, _ = _shifted_quadratic(kappa, theta_degrees, center, lam)
+        xs, ys, Z = plots.grid_values(fn, xlim, ylim, 181)
+        plots.draw_contours(ax, xs, ys, Z, levels=12)
+        minimum = np.linalg.solve(H + lam * np.eye(2), H @ c)  # (H + λI) x* = H c
+        ax.plot(path[:, 0], path[:, 1], color=style.VERMILLION, linestyle="--", linewidth=1.2,
+                label="minimum as λ grows")
+        ax.plot(*c, marker="*", markersize=11, markerfacecolor="white", markeredgecolor=style.INK,
+                linestyle="none", label="minimum of f (λ = 0)")
+        plots.draw_minima(ax, [minimum], label="minimum of f + λ/2‖θ‖²")
+        ax.plot(0, 0, marker="+", color=style.INK, markersize=9, linestyle="none", label="origin")
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_title(f"λ = {lam:g}", fontsize=10)
+        ax.tick_params(labelsize=7.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    fig.suptitle(f"f + λ/2‖θ‖², f a quadratic valley (κ={kappa:g}, θ={theta_degrees:g}°) with minimum {tuple(center)}",
+                 fontsize=10.5, fontweight="bold")
+    return fig
+
+
+# ================================================================================================
+# RMSprop, Adam, Adagrad
+
+
+def rmsprop_preconditioner(lr, alpha, steps, every):
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    walk = _walk(banana, "RMSprop", {"lr": lr, "alpha": alpha}, steps=steps)
+    color = style.color("rmsprop")
+    fig, (left, right) = style.figure(1, 2, height=4.0, width=style.WIDTH)
+    plots.draw_landscape(left, banana)
+    plots.draw_path(left, plots.as_numpy(walk.points), color=color, label=plots.label("RMSprop", lr=lr, alpha=alpha),
+                    markers=False)
+    plots.draw_preconditioner_ellipses(left, plots.as_numpy(walk.points), plots.as_numpy(walk.preconditioners),
+                                       color=style.INK, every=every, label=None)
+    left.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor=style.INK,
+              markersize=8, label=f"P every {every} steps (half-axes ∝ pₓ, p_y)")
+    left.legend(loc="lower left", fontsize=7.5)
+    left.set_title("P along the walk")
+    plots.draw_step_scale(right, plots.as_numpy(walk.preconditioners), colors=(style.BLUE, style.VERMILLION))
+    right.set_title("P per coordinate: 1 / (√v + ε)")
+    right.legend(loc="lower right")
+    return fig
+
+
+def adam_bias_correction(lr, betas_list, steps, gradient):
+    import numpy as np
+    import torch
+
+    import optimessay
+    from optimessay import plots, style
+
+    fig, ax = style.figure(height=3.8)
+    shades = style.shades("adam", len(betas_list), lightest=0.6)
+    for betas, color in zip(betas_list, shades, strict=True):
+        # a constant gradient: the ideal step is exactly lr in every step
+        p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = optimessay.Adam([p], lr=lr, betas=tuple(betas))
+        with_bc, without_bc = [], []
+        for _ in range(steps):
+            before = p.detach().clone()
+            p.grad = torch.full_like(p, gradient)
+            opt.step()
+            with_bc.append(float((before - p.detach()).abs()) / lr)
+            m, v = opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]  # the raw (biased) moments
+            without_bc.append(float((m / (v.sqrt() + 1e-8)).abs()))
+        t = np.arange(1, steps + 1)
+        ax.plot(t, with_bc, color=color, linewidth=2.4, label=f"with bias correction, betas={tuple(betas)}")
+        ax.plot(t, without_bc, color=color, linewidth=1.6, linestyle="--",
+                label=f"without (m / √v), betas={tuple(betas)}")
+    ax.axhline(1.0, color=style.MUTED_INK, linewidth=0.8)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("step size / lr")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.6)
+    ax.set_title(f"Adam's first {steps} steps on a constant gradient g = {gradient:g}")
+    plots.legend(ax, outside=True)
+    return fig
+
+
+def adamw_vs_adam_l2(kappa, theta_degrees, center, weight_decay, lr, steps, start, xlim, ylim):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style
+
+    fn, H = _shifted_quadratic(kappa, theta_degrees, center)
+    land = landscapes.Landscape(name="shifted-quadratic", title="valley", fn=fn, x_range=tuple(xlim),
+                                y_range=tuple(ylim), minima=(tuple(center),), log_scale=False, start=tuple(start))
+    c = np.asarray(center, dtype=np.float64)
+    l2_min = np.linalg.solve(H + weight_decay * np.eye(2), H @ c)
+    adam = _walk(land, "Adam", {"lr": lr, "weight_decay": weight_decay}, steps=steps)
+    adamw = _walk(land, "AdamW", {"lr": lr, "weight_decay": weight_decay}, steps=steps)
+    runs = [
+        _run(adam, plots.label("Adam + L2 (coupled)", lr=lr, weight_decay=weight_decay), style.color("adam")),
+        _run(adamw, plots.label("AdamW (decoupled)", lr=lr, weight_decay=weight_decay), style.color("adamw")),
+    ]
+    fig = plots.plot_trajectories(land, runs, title=f"Weight decay {weight_decay:g} on a valley (κ={kappa:g}), {steps} steps",
+                                  height=4.2)
+    ax = fig.axes[0]
+    ax.plot(*l2_min, marker="X", markersize=9, color=style.INK, markeredgecolor="white", linestyle="none",
+            label="minimum of f + λ/2‖θ‖²", zorder=7)
+    ax.plot(0, 0, marker="+", color=style.INK, markersize=9, linestyle="none", label="origin")
+    plots.legend(ax, outside=True)
+    return fig
+
+
+def amsgrad(lr, betas, steps, landscape_name, coordinate):
+    import numpy as np
+    import torch
+
+    import optimessay
+    from optimessay import landscapes, plots, style
+
+    land = landscapes.get(landscape_name)
+    fig, (left, right) = style.figure(1, 2, height=4.0)
+    plots.draw_landscape(left, land)
+    for flag, color, ls in ((False, style.color("adam"), "-"), (True, style.color("amsgrad"), "--")):
+        walk = _walk(land, "Adam", {"lr": lr, "betas": tuple(betas), "amsgrad": flag}, steps=steps)
+        plots.draw_path(left, plots.as_numpy(walk.points), color=color, linestyle=ls, markers=False,
+                        label=plots.label("Adam" + (" amsgrad" if flag else ""), lr=lr, betas=tuple(betas)))
+    left.legend(loc="lower left", fontsize=7.5)
+    left.set_title("trajectories")
+    # v_t and max(v) along the AMSGrad run, one coordinate
+    p = torch.tensor(land.start, dtype=torch.float64, requires_grad=True)
+    opt = optimessay.Adam([p], lr=lr, betas=tuple(betas), amsgrad=True)
+    v, vmax = [], []
+    for _ in range(steps):
+        opt.zero_grad()
+        land.fn(p[0], p[1]).backward()
+        opt.step()
+        v.append(float(opt.state[p]["exp_avg_sq"][coordinate]))
+        vmax.append(float(opt.state[p]["max_exp_avg_sq"][coordinate]))
+    t = np.arange(1, steps + 1)
+    right.plot(t, v, color=style.color("adam"), label="vₜ (Adam's running mean of g²)")
+    right.plot(t, vmax, color=style.color("amsgrad"), linestyle="--", linewidth=2.4, label="max(v₁..vₜ) (AMSGrad)")
+    right.set_yscale("log")
+    right.set_xlabel("step")
+    right.set_ylabel(f"second moment, {'xy'[coordinate]} coordinate")
+    right.grid(True)
+    right.legend(loc="lower right")
+    right.set_title("AMSGrad's v never decreases")
+    return fig
+
+
+def adagrad_shrinking(lrs, steps, alpha):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    fig, axes = style.figure(1, 2, height=3.9, sharey=True)
+    walks = (
+        (_walk(banana, "Adagrad", {"lr": lrs["Adagrad"]}, steps=steps), plots.label("Adagrad", lr=lrs["Adagrad"])),
+        (_walk(banana, "RMSprop", {"lr": lrs["RMSprop"], "alpha": alpha}, steps=steps),
+         plots.label("RMSprop", lr=lrs["RMSprop"], alpha=alpha)),
+    )
+    for ax, (walk, title) in zip(axes, walks, strict=True):
+        P = plots.as_numpy(walk.preconditioners)
+        t = np.arange(1, len(P) + 1)
+        key = "adagrad" if title.startswith("Adagrad") else "rmsprop"
+        ax.plot(t, P[:, 0], color=style.color(key), label="pₓ")
+        ax.plot(t, P[:, 1], color=style.shades(key, 3)[2] if key == "rmsprop" else style.MUTED_INK,
+                linestyle="--", label="p_y")
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.grid(True)
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="upper right")
+    axes[0].set_ylabel("preconditioner P (per coordinate)")
+    fig.suptitle("Adagrad's P = 1/(√Σg² + ε) only shrinks; RMSprop's 1/(√v + ε) grows back when gradients shrink",
+                 fontsize=10, fontweight="bold")
+    return fig
+
+
+# ================================================================================================
+# comparisons
+
+
+def race(landscape, steps, title, max_frames=120):
+    from optimessay import animate
+
+    return animate.Race(_landscape(landscape), _contestant_runs(landscape, steps), title=title,
+                        max_frames=max_frames)
+
+
+def compare_landscapes(landscape_names, steps):
+    from optimessay import landscapes, plots, style
+
+    fig, axes = style.figure(2, 2, height=7.2)
+    for ax, name in zip(axes.flat, landscape_names, strict=True):
+        land = landscapes.get(name)
+        plots.draw_landscape(ax, land, n=181, levels=14, minima=True)
+        for r in _contestant_runs(name, steps):
+            plots.draw_path(ax, r["points"], color=r["color"], label=r["label"].split(" ")[0], markers=False,
+                            linewidth=1.5)
+        ax.set_title(f"{land.title}, {steps} steps", fontsize=10)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    return fig
+
+
+def compare_loss_curves(landscape, steps):
+    from optimessay import plots
+
+    runs = _contestant_runs(landscape, steps)
+    return plots.plot_loss_curves(runs, title=f"Loss at each optimizer's tuned lr, Rosenbrock, {steps} steps")
+
+
+def sweep_heatmap(optimizer, fixed, x_name, x_range, y_name, y_range, n, steps, floor, marks):
+    """Final loss over a grid of two hyperparameters (x: lr, log-spaced; y: linear), one batched
+    ``optimessay.sweep.run`` of n x n walks on the banana from (-1.5, 2.5); diverged walks hatched."""
+    import numpy as np
+    import torch
+
+    from optimessay import plots, style, sweep
+
+    xs = torch.logspace(math.log10(x_range[0]), math.log10(x_range[1]), n, dtype=torch.float64)
+    ys = torch.linspace(y_range[0], y_range[1], n, dtype=torch.float64)
+    result = sweep.run("rosenbrock", optimizer, dict(fixed), grid={x_name: xs, y_name: ys}, steps=steps,
+                       keep_trajectories=False)
+    values = plots.as_numpy(result.grid(result.final_loss)).T  # rows: y, columns: x
+    diverged = plots.as_numpy(result.grid(result.diverged)).T.astype(bool)
+    shown = np.where(np.isfinite(values), np.maximum(values, floor), values)  # f below `floor` shows as floor
+    fig, ax = style.figure(height=4.6)
+    draw_name = {"beta1": "beta1 (β₁)", "alpha": "alpha (α)"}.get(y_name, y_name)
+    plots.draw_heatmap(ax, shown, plots.as_numpy(xs), plots.as_numpy(ys), diverged=diverged, xlabel=x_name,
+                       ylabel=draw_name, logx=True, colorbar_label=f"final loss after {steps} steps (≤ {floor:g} shown as {floor:g})")
+    for (mx, my), text in marks:
+        ax.plot(mx, my, marker="D", markersize=7, markerfacecolor=style.ORANGE, markeredgecolor="white",
+                linestyle="none", label=text)
+        ax.annotate(text, (mx, my), xytext=(6, 6), textcoords="offset points", fontsize=8.5, color="white",
+                    fontweight="bold")
+    fixed_text = ", ".join(f"{k}={v}" for k, v in fixed.items())
+    ax.set_title(f"{optimizer}{' (' + fixed_text + ')' if fixed_text else ''} on the banana: {n}×{n} walks")
+    return fig
+
+
+def schedules_on_banana(optimizers, schedules, steps):
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    fig, axes = style.figure(1, len(optimizers), height=4.2)
+    for ax, (name, kwargs) in zip(axes, optimizers, strict=True):
+        plots.draw_landscape(ax, banana, n=181)
+        for schedule in schedules:
+            walk = _scheduled_walk(banana, name, kwargs, schedule, steps)
+            color, ls = SCHEDULE_STYLES[schedule]
+            plots.draw_path(ax, plots.as_numpy(walk.points), color=color, linestyle=ls, label=schedule, markers=False)
+        ax.set_title(plots.label(name, **kwargs), fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    return fig
+
+
+# ================================================================================================
+# pitfalls
+
+
+def pitfall_grad_mutation(lr, alpha, weight_decay, steps):
+    import torch
+
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+
+    class SeedRMSprop:
+        """The seed notebook's RMSprop step, verbatim in its bug: ``g = p.grad; g += wd * p`` adds the
+        weight decay into p.grad itself (momentum 0 here)."""
+
+        def __init__(self, params, lr, alpha, eps=1e-8, weight_decay=0.0):
+            self.params, self.lr, self.alpha, self.eps, self.wd = list(params), lr, alpha, eps, weight_decay
+            self.vs = [torch.zeros_like(p) for p in self.params]
+
+        @torch.no_grad()
+        def step(self):
+            for i, p in enumerate(self.params):
+                g = p.grad
+                g += self.wd * p  # the bug: mutates p.grad in place
+                self.vs[i] = self.alpha * self.vs[i] + (1 - self.alpha) * g * g
+                p -= self.lr * g / (self.vs[i].sqrt() + self.eps)
+
+    def walk(seed_first):
+        """A side-by-side check: one backward per step, both optimizers read the same p.grad."""
+        p = torch.tensor(banana.start, dtype=torch.float64, requires_grad=True)
+        q = p.detach().clone().requires_grad_(True)
+        seed = SeedRMSprop([p], lr=lr, alpha=alpha, weight_decay=weight_decay)
+        ref = torch.optim.RMSprop([q], lr=lr, alpha=alpha, weight_decay=weight_decay)
+        ps, qs = [p.detach().clone()], [q.detach().clone()]
+        for _ in range(steps):
+            p.grad = None
+            banana.fn(p[0], p[1]).backward()
+            q.grad = p.grad  # "give both the same gradient" (the gradient at p; p == q if all is well)
+            if seed_first:
+                seed.step()
+                ref.step()
+            else:
+                ref.step()
+                seed.step()
+            ps.append(p.detach().clone())
+            qs.append(q.detach().clone())
+        return torch.stack(ps).numpy(), torch.stack(qs).numpy()
+
+    seed_path, ref_path = walk(seed_first=True)
+    runs = [
+        {"label": plots.label("seed RMSprop (g += wd·p in place)", lr=lr, alpha=alpha, weight_decay=weight_decay),
+         "points": seed_path, "color": style.color("rmsprop")},
+        {"label": "torch.optim.RMSprop, same hyperparameters, stepping on the same p.grad afterwards",
+         "points": ref_path, "color": style.color("sgd"), "linestyle": "--"},
+    ]
+    return plots.plot_trajectories(banana, runs, title="Mutating p.grad: two optimizers that should agree part ways",
+                                   height=4.4)
+
+
+# ================================================================================================
+# the catalog
+
+SEED_START = (-1.5, 2.5)
+SEED_SGD = {"lr": 1e-3, "momentum": 0.98}
+
+FIGURES = [
+    # --- the seed notebook's figures, done properly ----------------------------------------------
+    Figure("banana-log-contour", "image",
+           "Contour plot of Rosenbrock's banana function over x from -2 to 3 and y from -1 to 3, with "
+           "log-spaced contour levels: a curved, parabola-shaped valley whose floor is light grey, and a "
+           "star at the minimum (1, 1). A colour bar gives f on a log scale.",
+           banana_log_contour, {"xlim": (-2.0, 3.0), "ylim": (-1.0, 3.0)}),
+    Figure("seed-sgd-momentum", "image",
+           "Trajectory of torch.optim.SGD with lr 1e-3 and momentum 0.98 over the banana's log contours, "
+           "100 steps from (-1.5, 2.5): it drops down the valley wall, swings along the curved floor and "
+           "overshoots past the minimum at (1, 1), marked with a star, then comes back toward it.",
+           seed_sgd_momentum, {**SEED_SGD, "start": SEED_START, "steps": 100}),
+    Figure("rmsprop-alpha-sweep", "image",
+           "Ten trajectories on the banana from (-1.5, 2.5), 100 steps each: SGD with lr 1e-3 and momentum "
+           "0.98 in light blue for reference, and RMSprop with lr 0.01 and momentum 0.9 for alpha from 0.8 "
+           "down to 0.05, drawn in shades of orange from dark (alpha 0.8) to light (alpha 0.05).",
+           seed_sweep, {"sweep_name": "alpha", "values": (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05),
+                        "fixed": {"lr": 0.01, "momentum": 0.9}, "reference": SEED_SGD, "steps": 100,
+                        "start": SEED_START}),
+    Figure("rmsprop-momentum-sweep", "image",
+           "Five trajectories on the banana from (-1.5, 2.5), 160 steps each: the SGD reference (lr 1e-3, "
+           "momentum 0.98) and RMSprop with lr 0.01 and alpha 0.5 for momentum 0.9, 0.7, 0.5 and 0.3, in "
+           "shades of orange from dark (0.9) to light (0.3).",
+           seed_sweep, {"sweep_name": "momentum", "values": (0.9, 0.7, 0.5, 0.3),
+                        "fixed": {"lr": 0.01, "alpha": 0.5}, "reference": SEED_SGD, "steps": 160,
+                        "start": SEED_START}),
+    Figure("schedulers-trajectories", "image",
+           "Four trajectories of SGD (lr 1e-3, momentum 0.98) on the banana from (-1.5, 2.5), 100 steps: "
+           "constant lr, ExponentialLR with gamma 0.99, StepLR with step 4 and gamma 0.99, and MultiStepLR "
+           "with milestones 20, 40, 50, 70 and gamma 0.9; each in its own colour and line style.",
+           schedulers_trajectories, {**SEED_SGD, "schedules": ("constant lr", "ExponentialLR", "StepLR", "MultiStepLR"),
+                                     "steps": 100, "start": SEED_START}),
+    Figure("schedulers-lr-curves", "image",
+           "Learning rate against step for 100 steps from a base lr of 1e-3: ExponentialLR (0.99), StepLR "
+           "(4, 0.99) and MultiStepLR (20, 40, 50, 70; 0.9) decay slowly; linear warmup then cosine rises "
+           "for 10 steps and falls to zero; CosineAnnealingLR falls from 1e-3 to zero; OneCycleLR with "
+           "cosine and with linear annealing rises to 1e-3 and falls far below the start.",
+           schedulers_lr_curves, {"lr": 1e-3, "steps": 100,
+                                  "schedules": ("ExponentialLR", "StepLR", "MultiStepLR", "LinearLR → CosineAnnealingLR",
+                                                "CosineAnnealingLR", "OneCycleLR (cos)", "OneCycleLR (linear)")}),
+    # --- landscapes ----------------------------------------------------------------------------
+    Figure("landscapes-gallery", "image",
+           "Six small contour plots with their minima starred: Rosenbrock's banana (a curved valley), Beale "
+           "(flat plateaus and steep ridges), Himmelblau (four minima), a saddle (two minima above and below "
+           "a saddle point at the origin), Rastrigin (a grid of local minima in a bowl) and a long narrow "
+           "valley that winds along a sine curve.",
+           landscapes_gallery, {"names": ("rosenbrock", "beale", "himmelblau", "saddle", "rastrigin", "valley"),
+                                "levels": {"rastrigin": 6}}),
+    Figure("quadratic-conditioning", "image",
+           "Four contour plots of quadratics: kappa 1 (circles), kappa 10 and kappa 100 (ever thinner "
+           "ellipses along the x axis), and kappa 10 turned by 30 degrees. Arrows from the centre show the "
+           "Hessian's eigenvectors, long along the valley (small eigenvalue) and short across it; a black "
+           "arrow at one point shows the negative gradient, which points mostly across the valley.",
+           quadratic_conditioning, {"panels": ((1, 0), (10, 0), (100, 0), (10, 30))}),
+    # --- preconditioning -----------------------------------------------------------------------
+    Figure("precond-gd-vs-newton", "image",
+           "Contours of an elongated quadratic (kappa 25, turned 30 degrees) with two paths from (-1.5, 1): "
+           "gradient descent zigzags between the valley walls for 30 steps and is still short of the "
+           "centre; Newton's method jumps straight to the minimum in one step.",
+           precond_gd_vs_newton, {"kappa": 25, "theta_degrees": 30, "lr": 0.078, "steps": 30}),
+    Figure("precond-diag-axis-vs-rotated", "image",
+           "Two contour plots of a quadratic with kappa 25: axis-aligned (left) and turned by 45 degrees "
+           "(right), each with three paths from (-1.5, 1): gradient descent, the diagonal preconditioner "
+           "diag(H)^-1 and the full H^-1. On the left the diagonal and full preconditioners both go "
+           "straight to the centre in one step; on the right the diagonal one zigzags on top of gradient "
+           "descent's path while the full one still goes straight.",
+           precond_diag_axis_vs_rotated, {"kappa": 25, "thetas": (0, 45), "steps": 30}),
+    Figure("precond-coordinates", "image",
+           "Left: an elongated, tilted quadratic valley (kappa 25, 30 degrees) with a zigzagging gradient "
+           "descent path and a straight path of gradient descent preconditioned by H^-1. Right: the same "
+           "function and paths in preconditioned coordinates, where the contours are circles and the "
+           "preconditioned path is a straight line to the centre.",
+           precond_coordinates, {"kappa": 25, "theta_degrees": 30, "gd_lr": 0.06, "precond_lr": 0.3, "steps": 25}),
+    Figure("precond-kappa-theta", "image",
+           "Log-log plot of steps to converge against the condition number kappa from 1 to 1000. Gradient "
+           "descent's line rises in proportion to kappa; the full preconditioner H^-1 stays at one step; the "
+           "diagonal preconditioner needs one step at theta 0 and climbs toward gradient descent's line as "
+           "theta goes to 15, 30 and 45 degrees, where it coincides with it.",
+           precond_kappa_theta, {"kappas": (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000),
+                                 "thetas": (0, 5, 15, 30, 45), "tol": 1e-6, "max_steps": 20000}),
+    # --- SGD and momentum ----------------------------------------------------------------------
+    Figure("momentum-averaging", "image",
+           "Two line plots over 80 steps of SGD with momentum 0.9 on a quadratic valley. Top, the x "
+           "coordinate along the valley: the raw gradient is small and steady and the momentum buffer grows "
+           "to several times it. Bottom, the y coordinate across the valley: the raw gradient flips sign "
+           "every step while the buffer is a smooth, much smaller curve.",
+           momentum_averaging, {"kappa": 500, "theta_degrees": 0, "lr": 0.0055, "momentum": 0.9, "steps": 80}),
+    Figure("momentum-heavy-ball-vs-nesterov", "image",
+           "Contours of a tilted quadratic valley (kappa 100) with three 80-step paths from (-1.5, 1) at the "
+           "same lr: plain gradient descent moves a little along the valley floor; heavy-ball momentum "
+           "swings widely from wall to wall; Nesterov momentum follows a smoother path toward the minimum.",
+           momentum_heavy_ball_vs_nesterov, {"kappa": 100, "theta_degrees": 20, "lr": 0.012, "momentum": 0.9,
+                                             "steps": 80}),
+    Figure("weight-decay-l2", "image",
+           "Three contour plots of a tilted quadratic valley with its minimum at (1.5, 1), plus an L2 term of "
+           "strength lambda 0, 0.3 and 1.5. A dashed curve traces the minimum as lambda grows, from (1.5, 1) "
+           "to the origin; the starred minimum of each panel slides along it, moving faster along the "
+           "valley's flat direction than across it.",
+           weight_decay_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "lambdas": (0.0, 0.3, 1.5),
+                             "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+    # --- RMSprop, Adam, Adagrad ---------------------------------------------------------------
+    Figure("rmsprop-preconditioner", "image",
+           "Left: RMSprop's path on the banana with an ellipse every 10 steps whose half-axes are the two "
+           "diagonal entries of its preconditioner P. Right: the two entries against the step on a log "
+           "scale; they differ by up to orders of magnitude and change as the walk moves from the steep "
+           "wall to the flat valley floor.",
+           rmsprop_preconditioner, {"lr": 0.01, "alpha": 0.99, "steps": 300, "every": 15}),
+    Figure("adam-bias-correction", "image",
+           "Step size divided by lr over Adam's first 50 steps on a constant gradient, log scale, for betas "
+           "(0.9, 0.999) and (0.9, 0.99). With bias correction the step is lr from the first step on; "
+           "without it the first step is about three times too large for beta2 0.999 and it settles only "
+           "after many steps.",
+           adam_bias_correction, {"lr": 0.1, "betas_list": ((0.9, 0.999), (0.9, 0.99)), "steps": 50, "gradient": 2.0}),
+    Figure("adamw-vs-adam-l2", "image",
+           "Contours of a tilted quadratic valley with its minimum at (1.5, 1), and two paths with weight "
+           "decay 0.5: Adam with L2 (coupled) ends at the minimum of f plus the L2 term, marked with an X; "
+           "AdamW (decoupled) ends at a different point, closer to the origin along the flat direction.",
+           adamw_vs_adam_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "weight_decay": 0.5,
+                              "lr": 0.05, "steps": 400, "start": (-0.2, 1.5), "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+    Figure("amsgrad", "image",
+           "Left: Adam and Adam with amsgrad on the banana from (-1.5, 2.5). Right: for one coordinate, "
+           "Adam's second-moment estimate v rises and falls along the run, while AMSGrad's running maximum "
+           "of v only steps up and then stays flat.",
+           amsgrad, {"lr": 0.05, "betas": (0.9, 0.99), "steps": 300, "landscape_name": "rosenbrock", "coordinate": 1}),
+    Figure("adagrad-shrinking", "image",
+           "Two plots of the preconditioner's two diagonal entries against the step on the banana, log scale. "
+           "Left, Adagrad: both curves only go down. Right, RMSprop: the curves go down and up again as the "
+           "gradients shrink and grow.",
+           adagrad_shrinking, {"lrs": {"Adagrad": 0.5, "RMSprop": 0.01}, "steps": 300, "alpha": 0.9}),
+    # --- comparisons -------------------------------------------------------------------------
+    Figure("race-banana", "video",
+           "Animation: SGD, momentum, Nesterov, RMSprop, Adam, AdamW and Adagrad, each at its tuned learning "
+           "rate, walk together from (-1.5, 2.5) on the banana's contours, leaving coloured trails, with a "
+           "step counter; the adaptive methods move along the curved valley at a steady pace while plain SGD "
+           "crawls.",
+           race, {"landscape": "rosenbrock", "steps": 300, "title": "Seven optimizers on the banana, tuned lr"},
+           cost=6.0),
+    Figure("race-himmelblau", "video",
+           "Animation: the seven optimizers, each at its tuned learning rate, walk together from (0, 0) on "
+           "Himmelblau's function, whose four minima are starred; trails show which minimum each one reaches.",
+           race, {"landscape": "himmelblau", "steps": 200, "title": "Seven optimizers on Himmelblau, tuned lr"},
+           cost=6.0),
+    Figure("race-rotated-quadratic", "video",
+           "Animation: the seven optimizers, each at its tuned learning rate, walk together on a quadratic "
+           "valley with kappa 50 turned by 30 degrees; SGD zigzags across the valley, the momentum methods "
+           "swing, and the adaptive methods head off at an angle set by their per-coordinate scaling.",
+           race, {"landscape": ("quadratic", (("kappa", 50.0), ("theta", math.radians(30)))), "steps": 200,
+                  "title": "Seven optimizers on a rotated quadratic (κ=50, θ=30°), tuned lr"},
+           cost=6.0),
+    Figure("compare-landscapes", "image",
+           "Four contour plots, banana, Beale, Himmelblau and the winding valley, each with the paths of "
+           "the seven optimizers at their tuned learning rates from the landscape's start point.",
+           compare_landscapes, {"landscape_names": ("rosenbrock", "beale", "himmelblau", "valley"), "steps": 300},
+           cost=3.0),
+    Figure("compare-loss-curves", "image",
+           "Loss against step on a log scale for the seven optimizers at their tuned learning rates on the "
+           "banana, 300 steps, one coloured line each.",
+           compare_loss_curves, {"landscape": "rosenbrock", "steps": 300}, cost=2.0),
+    Figure("sweep-sgd-lr-momentum", "image",
+           "Heatmap of SGD's final loss on the banana after 300 steps from (-1.5, 2.5), over 100 learning "
+           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
+           "dark is low loss, bright is high. A grey hatched region at large lr and large momentum marks "
+           "the walks that diverged; a ring marks the best cell and a diamond the seed's lr 1e-3, momentum 0.98.",
+           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
+                           "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
+                           "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
+    Figure("sweep-rmsprop-lr-alpha", "image",
+           "Heatmap of RMSprop's final loss on the banana after 300 steps, over 100 learning rates from 1e-5 "
+           "to 1 (log scale, x axis) and 100 alpha values from 0.05 to 0.999 (y axis); dark is low loss. "
+           "The best learning rates form a band that hardly depends on alpha; a ring marks the best cell "
+           "and a diamond the seed's lr 0.01, alpha 0.5.",
+           sweep_heatmap, {"optimizer": "RMSprop", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 1.0),
+                           "y_name": "alpha", "y_range": (0.05, 0.999), "n": 100, "steps": 300, "floor": 1e-8,
+                           "marks": (((0.01, 0.5), "seed"),)}, cost=2.0),
+    Figure("sweep-adam-lr-beta1", "image",
+           "Heatmap of Adam's final loss on the banana after 300 steps, over 100 learning rates from 1e-4 to "
+           "3 (log scale, x axis) and 100 beta1 values from 0 to 0.99 (y axis); dark is low loss; a ring marks "
+           "the best cell and a diamond the default lr 1e-3, beta1 0.9.",
+           sweep_heatmap, {"optimizer": "Adam", "fixed": {}, "x_name": "lr", "x_range": (1e-4, 3.0),
+                           "y_name": "beta1", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
+                           "marks": (((1e-3, 0.9), "default"),)}, cost=2.0),
+    Figure("schedules-on-banana", "image",
+           "Two contour plots of the banana: SGD with momentum (left) and Adam (right), each walking 200 "
+           "steps under four schedules: constant lr, StepLR, linear warmup then cosine, and one-cycle.",
+           schedules_on_banana, {"optimizers": (("SGD", {"lr": 1e-3, "momentum": 0.98}), ("Adam", {"lr": 0.1})),
+                                 "schedules": ("constant lr", "StepLR", "LinearLR → CosineAnnealingLR", "OneCycleLR (cos)"),
+                                 "steps": 200}),
+    # --- pitfalls ----------------------------------------------------------------------------
+    Figure("pitfall-grad-mutation", "image",
+           "Two paths on the banana from (-1.5, 2.5) that should coincide: the seed notebook's RMSprop, which "
+           "adds weight decay into p.grad in place, and torch's RMSprop stepping afterwards on that same "
+           "gradient tensor. The second path is pushed by the doubled weight decay and parts from the first.",
+           pitfall_grad_mutation, {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.5, "steps": 200}),
+]
