@@ -91,6 +91,15 @@ class Landscape:
             (g,) = torch.autograd.grad(self.fn(p[..., 0], p[..., 1]).sum(), p)
         return g
 
+    def value_and_gradient(self, points: Tensor) -> tuple[Tensor, Tensor]:
+        """``(f, ∇f)`` at ``points`` ``(..., 2)`` from one forward and one backward pass (detached)."""
+        points = _as_points(points)
+        with torch.enable_grad():
+            p = points.detach().clone().requires_grad_(True)
+            f = self.fn(p[..., 0], p[..., 1])
+            (g,) = torch.autograd.grad(f.sum(), p)
+        return f.detach(), g
+
     def hessian(self, points: Tensor) -> Tensor:
         """∇²f at ``points`` ``(..., 2)`` by double autograd; returns ``(..., 2, 2)`` (detached)."""
         points = _as_points(points)
@@ -118,9 +127,12 @@ class Landscape:
         points = _as_points(points)
         if not self.minima:
             return torch.full(points.shape[:-1], math.inf, dtype=points.dtype)
-        m = torch.tensor(self.minima, dtype=points.dtype, device=points.device)  # (M, 2)
-        d = (points.unsqueeze(-2) - m).square().sum(-1).sqrt()  # (..., M)
-        return d.min(-1).values
+        x, y = points[..., 0], points[..., 1]
+        # elementwise over the (at most a few) minima: faster than a reduction over a short last axis
+        d = torch.hypot(x - self.minima[0][0], y - self.minima[0][1])
+        for mx, my in self.minima[1:]:
+            d = torch.minimum(d, torch.hypot(x - mx, y - my))
+        return d
 
     def grid(self, n: int = 200, *, dtype: torch.dtype = torch.float64) -> tuple[Tensor, Tensor, Tensor]:
         """``X, Y, Z`` of shape ``(n, n)`` over the plotting window, ``Z = f(X, Y)`` (contour plots)."""

@@ -1,0 +1,205 @@
+"""Batched sweeps: every walk equals torch.optim run alone; divergence stays local; tune's choice."""
+
+import math
+
+import pytest
+import torch
+
+import optimessay
+from optimessay import landscapes, sweep, trajectory
+
+BANANA = landscapes.rosenbrock()
+
+
+def uniform(gen, n, lo, hi, log=False):
+    u = torch.rand(n, generator=gen, dtype=torch.float64)
+    if log:
+        return torch.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+    return lo + u * (hi - lo)
+
+
+# (torch.optim class, shared kwargs, {per-walk hyperparameter: (low, high, log scale)})
+CONFIGS = {
+    "sgd": (torch.optim.SGD, {}, {"lr": (1e-4, 3e-3, True)}),
+    "momentum": (torch.optim.SGD, {"dampening": 0.1}, {"lr": (1e-4, 2e-3, True), "momentum": (0.0, 0.95, False)}),
+    "nesterov": (torch.optim.SGD, {"nesterov": True}, {"lr": (1e-4, 2e-3, True), "momentum": (0.5, 0.95, False)}),
+    "rmsprop": (torch.optim.RMSprop, {"momentum": 0.5, "centered": True},
+                {"lr": (1e-4, 1e-2, True), "alpha": (0.5, 0.99, False), "weight_decay": (0.0, 0.1, False)}),
+    "adam": (torch.optim.Adam, {"amsgrad": True},
+             {"lr": (1e-3, 0.3, True), "beta1": (0.5, 0.95, False), "beta2": (0.9, 0.9999, False)}),
+    "adamw": (torch.optim.AdamW, {}, {"lr": (1e-3, 0.3, True), "weight_decay": (0.0, 0.1, False)}),
+    "adagrad": (torch.optim.Adagrad, {"lr_decay": 1e-3}, {"lr": (1e-2, 1.0, True), "eps": (1e-10, 1e-3, True)}),
+}
+
+
+def random_sweep(name, n, dtype, steps, seed):
+    """A random configuration per walk, and a random start near the seed's start."""
+    cls, shared, ranges = CONFIGS[name]
+    gen = torch.Generator().manual_seed(seed)
+    per_walk = {k: uniform(gen, n, lo, hi, log) for k, (lo, hi, log) in ranges.items()}
+    starts = torch.tensor([-1.5, 2.5], dtype=torch.float64) + 0.3 * torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    result = sweep.run(BANANA, cls, {**shared, **per_walk}, starts=starts, steps=steps, dtype=dtype)
+    return cls, result
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_each_walk_equals_torch_optim_run_alone(name, dtype):
+    n, steps = 64, 500
+    cls, result = random_sweep(name, n, dtype, steps, seed=hash(name) % 1000)
+    assert result.trajectories.shape == (n, steps + 1, 2) and result.losses.shape == (n, steps + 1)
+    assert result.trajectories.dtype == dtype
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for i in torch.randperm(n, generator=torch.Generator().manual_seed(1))[:3].tolist():
+        alone = trajectory.run(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
+        torch.testing.assert_close(result.trajectories[i], alone.points, rtol=tol, atol=tol)
+        torch.testing.assert_close(result.losses[i], alone.losses, rtol=tol, atol=tol)
+        assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
+
+
+def test_optimessay_classes_and_names_give_the_same_sweep():
+    lrs = torch.logspace(-3, -1, 5, dtype=torch.float64)
+    a = sweep.run(BANANA, optimessay.Adam, {"lr": lrs}, steps=50)
+    b = sweep.run(BANANA, torch.optim.Adam, {"lr": lrs}, steps=50)
+    c = sweep.run("rosenbrock", "adam", {"lr": lrs}, steps=50)
+    assert torch.equal(a.trajectories, b.trajectories) and torch.equal(a.trajectories, c.trajectories)
+    assert a.optimizer == "Adam" and b.kwargs(0) == {"lr": 1e-3}
+
+
+def test_divergence_stays_in_its_walk():
+    lrs = torch.tensor([1e-3, 0.05, 5e-4, 1.0, 2e-4], dtype=torch.float64)  # 0.05 and 1.0 blow up plain SGD on the banana
+    mixed = sweep.run(BANANA, torch.optim.SGD, {"lr": lrs, "momentum": 0.9}, steps=200)
+    assert mixed.diverged.tolist() == [False, True, False, True, False]
+    calm = sweep.run(BANANA, torch.optim.SGD, {"lr": lrs[[0, 2, 4]], "momentum": 0.9}, steps=200)
+    assert torch.equal(mixed.trajectories[[0, 2, 4]], calm.trajectories)  # untouched by the others
+    assert torch.isfinite(mixed.final_loss[[0, 2, 4]]).all()
+    for i in (1, 3):
+        alone = trajectory.run(BANANA, torch.optim.SGD, mixed.kwargs(i), steps=200)
+        assert int(mixed.diverged_at[i]) == alone.diverged_at
+        assert torch.equal(mixed.trajectories[i], alone.points)  # frozen where it stopped, like run
+        assert not torch.isfinite(mixed.final_loss[i])
+
+
+def test_grid_layout_axes_and_summaries():
+    grid = {"lr": torch.tensor([1e-4, 1e-3, 3e-3]), "momentum": torch.tensor([0.0, 0.5, 0.9, 0.99])}
+    result = sweep.run(BANANA, torch.optim.SGD, grid=grid, steps=300, tol=0.05)
+    assert result.shape == (3, 4) and list(result.axes) == ["lr", "momentum"]
+    assert result.grid(result.final_loss).shape == (3, 4) and result.grid(result.trajectories).shape == (3, 4, 301, 2)
+    for i, (r, c) in enumerate([(r, c) for r in range(3) for c in range(4)]):  # the first axis varies slowest
+        assert result.kwargs(i) == {"lr": float(grid["lr"][r]), "momentum": float(grid["momentum"][c])}
+    for i in range(result.n):
+        alone = trajectory.run(BANANA, torch.optim.SGD, result.kwargs(i), steps=300)
+        assert int(result.first_within[i]) == (alone.first_within(0.05) if alone.first_within(0.05) is not None else -1)
+        torch.testing.assert_close(result.distance[i], alone.distances()[-1], rtol=1e-12, atol=0)
+        assert bool(result.diverged[i]) == alone.diverged
+    assert (result.first_within >= 0).any() and (result.first_within < 0).any()
+    slim = sweep.run(BANANA, torch.optim.SGD, grid=grid, steps=300, tol=0.05, keep_trajectories=False)
+    assert slim.trajectories is None and slim.losses is None
+    for name in ("final_loss", "final_point", "first_within", "diverged", "diverged_at"):
+        assert torch.equal(getattr(slim, name), getattr(result, name)), name
+
+
+def test_betas_entries_vary_on_their_own():
+    result = sweep.run(BANANA, torch.optim.Adam, {"betas": (0.8, 0.99)}, grid={"lr": [0.01, 0.1]}, steps=5)
+    assert result.kwargs(1) == {"betas": (0.8, 0.99), "lr": 0.1}
+    result = sweep.run(BANANA, torch.optim.Adam, {"lr": 0.01}, grid={"beta2": [0.9, 0.99]}, steps=5)
+    assert result.kwargs(0) == {"lr": 0.01, "betas": (0.9, 0.9)}
+    assert result.label(0) == "Adam(lr=0.01, betas=(0.9, 0.9))"
+
+
+def test_schedulers_inside_a_sweep():
+    steps = 120
+    lrs = torch.tensor([5e-4, 1e-3, 1e-3, 2e-3])
+    cases = [
+        (torch.optim.SGD, {"lr": lrs, "momentum": 0.9}, torch.optim.lr_scheduler.StepLR, {"step_size": 7, "gamma": 0.8}),
+        (torch.optim.Adam, {"lr": lrs * 10}, torch.optim.lr_scheduler.CosineAnnealingLR, {"T_max": 50}),
+        # OneCycleLR also cycles the momentum (SGD) and beta1 (Adam)
+        (torch.optim.SGD, {"lr": 1e-3, "momentum": torch.tensor([0.8, 0.9, 0.95, 0.9])},
+         torch.optim.lr_scheduler.OneCycleLR, {"max_lr": 2e-3, "total_steps": steps}),
+        (torch.optim.Adam, {"lr": 0.01}, torch.optim.lr_scheduler.OneCycleLR, {"max_lr": 0.05, "total_steps": steps}),
+    ]
+    for cls, kwargs, sched, skw in cases:
+        result = sweep.run(BANANA, cls, kwargs, steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
+        for i in range(result.n):
+            alone = trajectory.run(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
+            torch.testing.assert_close(result.trajectories[i], alone.points, rtol=1e-12, atol=1e-12)
+            torch.testing.assert_close(result.lrs[i], alone.lrs, rtol=0, atol=0, equal_nan=True)
+
+
+def test_noise_with_per_walk_seeds_matches_run():
+    seeds = [0, 1, 1, 7]
+    result = sweep.run(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, starts=torch.zeros(4, 2), steps=50, noise=3.0, seed=seeds)
+    for i, s in enumerate(seeds):
+        alone = trajectory.run(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, start=(0, 0), steps=50, noise=3.0, seed=s)
+        assert torch.equal(result.trajectories[i], alone.points)
+    assert torch.equal(result.trajectories[1], result.trajectories[2])
+    assert not torch.equal(result.trajectories[0], result.trajectories[3])
+
+
+def test_recorded_preconditioners_match_run():
+    for cls in (torch.optim.Adam, torch.optim.RMSprop, torch.optim.Adagrad, torch.optim.SGD):
+        result = sweep.run(BANANA, cls, {"lr": [1e-3, 1e-2]}, steps=30, preconditioners=True)
+        for i in range(2):
+            alone = trajectory.run(BANANA, cls, result.kwargs(i), steps=30)
+            torch.testing.assert_close(result.preconditioners[i], alone.preconditioners, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_starts_grid_without_hyperparameter_grid():
+    xs = torch.linspace(-1.5, 1.5, 4)
+    starts = torch.stack(torch.meshgrid(xs, xs, indexing="ij"), -1)  # (4, 4, 2)
+    result = sweep.run("himmelblau", torch.optim.Adam, {"lr": 0.1}, starts=starts, steps=300)
+    assert result.shape == (4, 4)
+    assert (result.distance < 1e-2).all()  # every start reaches one of the four minima
+
+
+def test_tune_finds_gradient_descents_optimal_lr_on_a_quadratic():
+    # on f = ½(u² + κw²) gradient descent contracts by max(|1 - lr|, |1 - κ·lr|) per step,
+    # smallest at lr* = 2 / (1 + κ)
+    kappa = 10.0
+    best = sweep.tune(landscapes.quadratic(kappa, 0.4), torch.optim.SGD, lr=torch.logspace(-2, 0, 41), steps=60)
+    lr_star = 2 / (1 + kappa)
+    assert lr_star / 1.15 < best.kwargs["lr"] < lr_star * 1.15
+    assert not best.on_edge and best.objective == "tail(last=6)"
+    # the score is the documented objective: mean log10 loss gap over the last 6 points
+    i = int(torch.argmin(best.scores))
+    alone = trajectory.run(best.sweep.landscape, torch.optim.SGD, best.kwargs, steps=60)
+    assert best.score == pytest.approx(float(alone.losses[-6:].log10().mean()), rel=1e-12)
+    assert best.scores[-1] == best.scores.max()  # lr = 1 > 2/κ blows up: the worst score
+    assert best.sweep.kwargs(i) == best.kwargs
+
+
+def test_tune_exported_at_top_level_with_extra_axes():
+    best = optimessay.tune("rosenbrock", optimessay.SGD, lr=[1e-4, 5e-4, 1e-3], grid={"momentum": [0.0, 0.9]},
+                           steps=150, objective="final")
+    assert best.kwargs == {"lr": 1e-3, "momentum": 0.9}
+    assert best.on_edge and best.objective == "final"
+    assert best.label == "SGD(lr=0.001, momentum=0.9)"
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'"):
+        sweep.run(BANANA, "lion")
+    with pytest.raises(ValueError, match="Rprop"):
+        sweep.run(BANANA, torch.optim.Rprop)
+    with pytest.raises(ValueError, match="unknown hyperparameter 'alpha' for Adam"):
+        sweep.run(BANANA, torch.optim.Adam, {"alpha": [0.5, 0.9]})
+    with pytest.raises(ValueError, match="different lengths"):
+        sweep.run(BANANA, torch.optim.Adam, {"lr": [0.1, 0.2], "eps": [1e-8, 1e-6, 1e-4]})
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        sweep.run(BANANA, torch.optim.Adam, {"lr": [0.1, -0.1]})
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0"):
+        sweep.run(BANANA, torch.optim.Adam, grid={"beta1": [0.5, 1.0]})
+    with pytest.raises(ValueError, match=r"starts of shape \(3,\)"):
+        sweep.run(BANANA, torch.optim.Adam, starts=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="starts has 3 points but the grid"):
+        sweep.run(BANANA, torch.optim.Adam, grid={"lr": [0.1, 0.2]}, starts=torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="both in optimizer_kwargs and in grid"):
+        sweep.run(BANANA, torch.optim.Adam, {"lr": 0.1}, grid={"lr": [0.1]})
+    with pytest.raises(ValueError, match="steps=-3"):
+        sweep.run(BANANA, torch.optim.Adam, steps=-3)
+    with pytest.raises(ValueError, match="unknown landscape"):
+        sweep.run("moon", torch.optim.Adam)
+    with pytest.raises(ValueError, match="objective='best'"):
+        sweep.tune(BANANA, torch.optim.Adam, lr=[0.1], steps=3, objective="best")
+    with pytest.raises(ValueError, match="every walk of SGD diverged"):
+        sweep.tune(BANANA, torch.optim.SGD, lr=[1.0, 10.0], steps=50)
