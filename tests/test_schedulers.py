@@ -26,7 +26,7 @@ from optimessay import schedulers as ours_module
 
 torch_module = torch.optim.lr_scheduler
 STEPS = 300  # steps per random configuration
-EXAMPLES = 50  # random configurations per scheduler
+EXAMPLES = 100  # random configurations per scheduler
 NAMES = [
     "ExponentialLR", "StepLR", "MultiStepLR", "LambdaLR", "ConstantLR", "LinearLR",
     "CosineAnnealingLR", "OneCycleLR", "SequentialLR",
