@@ -232,7 +232,7 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
     - SGD (any momentum): P = 1 (momentum changes ĝ, not P)
     - RMSprop: P = 1 / (√v + eps), v the square average (centered: v - ḡ²)
     - Adam, AdamW: P = 1 / (√v / √(1 - β₂ᵗ) + eps), with ĝ = m / (1 - β₁ᵗ) (amsgrad: v = max v)
-    - Adagrad: P = 1 / (√Σg² + eps)
+    - Adagrad: P = 1 / ((1 + (t - 1)·lr_decay)(√Σg² + eps))
 
     Any other class: nan (its state has no P we know how to read).
     """
@@ -255,7 +255,8 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
             avg = sq.sqrt()
         return 1 / avg.add_(group["eps"])
     if isinstance(optimizer, torch.optim.Adagrad) and state:
-        return 1 / state["sum"].sqrt().add_(group["eps"])
+        decay = 1 + (float(state["step"]) - 1) * group["lr_decay"]  # the lr decay, folded into P
+        return 1 / (state["sum"].sqrt().add_(group["eps"]) * decay)
     return torch.full_like(p.detach(), math.nan)
 
 

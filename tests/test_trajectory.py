@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+import optimessay
 from optimessay import landscapes, trajectory
 
 BANANA = landscapes.rosenbrock()
@@ -91,6 +92,24 @@ def test_rmsprop_adagrad_sgd_preconditioners():
     assert torch.equal(walk.preconditioners, torch.ones(5, 2, dtype=torch.float64))
     walk = trajectory.run(BANANA, torch.optim.Rprop, {"lr": 1e-3}, steps=3)  # no known P
     assert walk.preconditioners.isnan().all() and not walk.points.isnan().any()
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("SGD", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}),
+        ("RMSprop", {"lr": 1e-3, "centered": True, "momentum": 0.5}),
+        ("Adam", {"lr": 0.02, "amsgrad": True}),
+        ("AdamW", {"lr": 0.02, "weight_decay": 0.1}),
+        ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
+    ],
+)
+def test_optimessay_classes_walk_and_precondition_like_torch(name, kwargs):
+    ours = trajectory.run(BANANA, getattr(optimessay, name), kwargs, steps=40)
+    torchs = trajectory.run(BANANA, getattr(torch.optim, name), kwargs, steps=40)
+    assert torch.equal(ours.points, torchs.points)
+    # optimessay's preconditioner(p) vs the same P read from torch.optim's state
+    torch.testing.assert_close(ours.preconditioners, torchs.preconditioners, rtol=1e-15, atol=0)
 
 
 def test_noise_is_seeded_and_shared_between_optimizers():
