@@ -1,0 +1,127 @@
+"""The copy-paste guarantee: optimizer and scheduler code shown on the site runs and equals torch.
+
+Code blocks are read from the built HTML (what a reader copies, after snippets were expanded).
+A block counts when it was embedded from the package (every line of it is a line of optimessay's
+source: pasted teaching code, like the seed notebook's buggy RMSprop, does not count) and it
+defines a class named like a torch.optim optimizer or lr_scheduler. Each such block runs in a fresh
+interpreter with torch alone (tests/site/copy_paste_check.py), preceded by the blocks of the same
+page that define names it uses (a scheduler class needs the `base` section shown before it).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import subprocess
+import sys
+from html import unescape
+
+import pytest
+from site_helpers import ROOT, SITE, page_html, site_pages
+
+CHECKER = ROOT / "tests" / "site" / "copy_paste_check.py"
+CODE_BLOCK = re.compile(r'<div class="language-python highlight">.*?<code>(.*?)</code>', re.DOTALL)
+ANNOTATION_MARKER = re.compile(r"\s*# \(\d+\)!?\s*$")  # Material's code annotations: `# (1)!`
+SNIPPET_MARKER = re.compile(r"--8<--")
+OPTIMIZERS = {"SGD", "RMSprop", "Adam", "AdamW", "Adagrad"}
+SCHEDULERS = {"LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+              "CosineAnnealingLR", "OneCycleLR", "SequentialLR"}
+
+
+def code_blocks(html: str) -> list[str]:
+    """The text of every Python code block of a page, as the copy button gives it."""
+    blocks = []
+    for body in CODE_BLOCK.findall(html):
+        text = unescape(re.sub(r"<[^>]+>", "", body))
+        blocks.append("\n".join(ANNOTATION_MARKER.sub("", line).rstrip() for line in text.splitlines()))
+    return blocks
+
+
+def package_lines() -> set[str]:
+    """Every line of optimessay's source, stripped (snippet marker lines excluded)."""
+    lines = set()
+    for file in (ROOT / "optimessay").rglob("*.py"):
+        lines |= {line.strip() for line in file.read_text(encoding="utf-8").splitlines()
+                  if not SNIPPET_MARKER.search(line)}
+    return lines
+
+
+def is_embedded(block: str, source_lines: set[str]) -> bool:
+    return all(line.strip() in source_lines for line in block.splitlines() if line.strip())
+
+
+def top_level_names(tree: ast.Module) -> set[str]:
+    """Names a block binds at module level (classes, functions, imports, assignments)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def free_names(tree: ast.Module) -> set[str]:
+    """Names a block reads but binds nowhere (an over-approximation of what it binds)."""
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.ExceptHandler))
+              if n.name}
+    bound |= top_level_names(tree)
+    return loaded - bound - set(dir(builtins))
+
+
+def programs() -> list[tuple[str, str]]:
+    """(id, program) for every embedded optimizer/scheduler block, with the blocks it needs."""
+    source_lines = package_lines()
+    found, seen = [], set()
+    for path in site_pages():
+        if (SITE / path / (path.rstrip("/").split("/")[-1] + ".ipynb")).is_file():
+            continue  # notebook pages: learners' cells, not embedded code
+        blocks = [b for b in code_blocks(page_html(path)) if is_embedded(b, source_lines)]
+        trees = []
+        for block in blocks:
+            try:
+                trees.append(ast.parse(block))
+            except SyntaxError:
+                trees.append(None)  # a fragment (e.g. a method alone): never run on its own
+        for i, (block, tree) in enumerate(zip(blocks, trees, strict=True)):
+            defines = top_level_names(tree) if tree else set()
+            classes = sorted(defines & (OPTIMIZERS | SCHEDULERS))
+            if not classes:
+                continue
+            # prepend the page's blocks (before or after) that bind the names this one needs
+            needed, prelude = free_names(tree), []
+            for j, (other, other_tree) in enumerate(zip(blocks, trees, strict=True)):
+                if j != i and other_tree and needed & top_level_names(other_tree) and other not in prelude:
+                    prelude.append(other)
+                    needed |= free_names(other_tree)
+            program = "\n\n".join([*prelude, block])
+            if program not in seen:
+                seen.add(program)
+                found.append((f"{path.strip('/') or 'home'}:{'+'.join(classes)}", program))
+    return found
+
+
+PROGRAMS = programs()
+
+
+def test_the_site_embeds_optimizer_and_scheduler_code():
+    names = {name for program_id, _ in PROGRAMS for name in program_id.split(":")[1].split("+")}
+    assert names & OPTIMIZERS, f"no page shows an embedded optimizer class (found {sorted(names)})"
+    assert names & SCHEDULERS, f"no page shows an embedded scheduler class (found {sorted(names)})"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("program", [p for _, p in PROGRAMS], ids=[i for i, _ in PROGRAMS])
+def test_embedded_code_runs_alone_and_equals_torch(program):
+    result = subprocess.run([sys.executable, "-I", str(CHECKER)], input=program, capture_output=True,
+                            text=True, timeout=300, cwd="/")
+    assert result.returncode == 0, (f"the copied code does not match torch.optim:\n{result.stdout[-3000:]}"
+                                    f"\n{result.stderr[-3000:]}\n--- code ---\n{program[:1500]}")
