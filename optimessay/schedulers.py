@@ -181,7 +181,9 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     r"""The initial lr times a function of the step, one function per group (or one for all):
 
-    $$\eta_t = \eta_0 \, \lambda(t)$$
+    $$
+    \eta_t = \eta_0 \, \lambda(t)
+    $$
 
     Not chainable in torch either: every step evaluates $\lambda$ afresh.
     """
@@ -225,7 +227,9 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     r"""Multiply the lr by `gamma` every `step_size` steps:
 
-    $$\eta_t = \eta_0 \, \gamma^{\lfloor t / s \rfloor}$$
+    $$
+    \eta_t = \eta_0 \, \gamma^{\lfloor t / s \rfloor}
+    $$
 
     with $s$ = `step_size`.
     """
@@ -252,7 +256,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     r"""Multiply the lr by `gamma` at each milestone (twice at a milestone listed twice):
 
-    $$\eta_t = \eta_0 \, \gamma^{\#\{i \,:\, m_i \le t\}}$$
+    $$
+    \eta_t = \eta_0 \, \gamma^{\#\{i \,:\, m_i \le t\}}
+    $$
 
     with $m_1, m_2, \dots$ the `milestones`, counted with repetition.
     """
@@ -280,7 +286,9 @@ class MultiStepLR(LRScheduler):
 class ConstantLR(LRScheduler):
     r"""A constant fraction `factor` of the lr for the first `total_iters` steps, then the full lr:
 
-    $$\eta_t = \begin{cases} f\,\eta_0 & t < T \\ \eta_0 & t \ge T \end{cases}$$
+    $$
+    \eta_t = \begin{cases} f\,\eta_0 & t < T \\ \eta_0 & t \ge T \end{cases}
+    $$
 
     with $f$ = `factor` and $T$ = `total_iters`.
     """
@@ -312,7 +320,9 @@ class LinearLR(LRScheduler):
     r"""Warm-up (or decay): the lr's factor moves linearly from `start_factor` to `end_factor` over
     `total_iters` steps, then stays:
 
-    $$\eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t, T)}{T}\right)$$
+    $$
+    \eta_t = \eta_0 \left(s + (e - s)\,\frac{\min(t, T)}{T}\right)
+    $$
 
     with $s$ = `start_factor`, $e$ = `end_factor`, $T$ = `total_iters`.
     """
@@ -348,7 +358,9 @@ class LinearLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     r"""Multiply the lr by `gamma` every step:
 
-    $$\eta_t = \eta_0 \, \gamma^{t}$$
+    $$
+    \eta_t = \eta_0 \, \gamma^{t}
+    $$
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
@@ -371,7 +383,9 @@ class CosineAnnealingLR(LRScheduler):
     r"""Half a cosine from the initial lr down to `eta_min` over `T_max` steps; past `T_max` it
     keeps going, back up and down again (period $2T$):
 
-    $$\eta_t = \eta_{\min} + \frac{\eta_0 - \eta_{\min}}{2}\left(1 + \cos\frac{\pi t}{T}\right)$$
+    $$
+    \eta_t = \eta_{\min} + \frac{\eta_0 - \eta_{\min}}{2}\left(1 + \cos\frac{\pi t}{T}\right)
+    $$
 
     with $T$ = `T_max`.
     """
@@ -412,24 +426,30 @@ class OneCycleLR(LRScheduler):
     $\eta_0 = \eta_{\max} / d$ (`div_factor`), $\eta_{\min} = \eta_0 / d_f$ (`final_div_factor`),
     and the anneal from $a$ to $b$ as the fraction $x$ goes from 0 to 1
 
-    $$A_{\cos}(a, b, x) = b + \frac{a - b}{2}\left(1 + \cos \pi x\right), \qquad
-      A_{\mathrm{lin}}(a, b, x) = a + (b - a)\,x,$$
+    $$
+    A_{\cos}(a, b, x) = b + \frac{a - b}{2}\left(1 + \cos \pi x\right), \qquad
+    A_{\mathrm{lin}}(a, b, x) = a + (b - a)\,x,
+    $$
 
     the two-phase schedule (default) is, with $t_1 = pT - 1$ and $t_2 = T - 1$,
 
-    $$\eta_t = \begin{cases}
-      A(\eta_0, \eta_{\max}, t / t_1) & t \le t_1 \\
-      A(\eta_{\max}, \eta_{\min}, (t - t_1) / (t_2 - t_1)) & t > t_1
-    \end{cases}$$
+    $$
+    \eta_t = \begin{cases}
+    A(\eta_0, \eta_{\max}, t / t_1) & t \le t_1 \\
+    A(\eta_{\max}, \eta_{\min}, (t - t_1) / (t_2 - t_1)) & t > t_1
+    \end{cases}
+    $$
 
     and the three-phase one (`three_phase=True`) goes back down to $\eta_0$ symmetrically first,
     then to $\eta_{\min}$, with $t_1 = pT - 1$, $t_2 = 2pT - 2$, $t_3 = T - 1$:
 
-    $$\eta_t = \begin{cases}
-      A(\eta_0, \eta_{\max}, t / t_1) & t \le t_1 \\
-      A(\eta_{\max}, \eta_0, (t - t_1) / (t_2 - t_1)) & t_1 < t \le t_2 \\
-      A(\eta_0, \eta_{\min}, (t - t_2) / (t_3 - t_2)) & t > t_2
-    \end{cases}$$
+    $$
+    \eta_t = \begin{cases}
+    A(\eta_0, \eta_{\max}, t / t_1) & t \le t_1 \\
+    A(\eta_{\max}, \eta_0, (t - t_1) / (t_2 - t_1)) & t_1 < t \le t_2 \\
+    A(\eta_0, \eta_{\min}, (t - t_2) / (t_3 - t_2)) & t > t_2
+    \end{cases}
+    $$
 
     Momentum follows the same phases from `max_momentum` to `base_momentum` and back (it stays at
     `max_momentum` in the third phase). Stepping to $t > T$ raises `ValueError`.
@@ -583,7 +603,9 @@ class SequentialLR(LRScheduler):
     $t = 0$) until the next, and so on. With milestones $m_1 < m_2 < \dots$ and $m_0 = 0$, the
     scheduler $k$ in charge at step $t$ ($m_k \le t < m_{k+1}$) sets
 
-    $$\eta_t = \eta^{(k)}_{\,t - m_k}$$
+    $$
+    \eta_t = \eta^{(k)}_{\,t - m_k}
+    $$
 
     where $\eta^{(k)}_u$ is scheduler $k$'s lr at its own step $u$: for example linear warm-up for
     $m_1$ steps, then a cosine. Children may be torch's schedulers or ours.
