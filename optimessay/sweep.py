@@ -371,6 +371,9 @@ def _layout(cls, kwargs: dict, grid: dict | None):
         raise ValueError(f"{sorted(both)} given both in optimizer_kwargs and in grid: give each once")
     if {"beta1", "beta2"} & (set(kwargs) | set(grid)) and "betas" in kwargs:
         raise ValueError("give betas either as betas=(b1, b2) or as beta1 / beta2, not both")
+    flags = {k for k, v in _class_defaults(cls).items() if isinstance(v, bool)}
+    for name in flags & (set(grid) | {k for k, v in kwargs.items() if not isinstance(v, bool)}):
+        raise ValueError(f"{name} is a flag of {cls.__name__}: give one bool for all walks, not {kwargs.get(name, grid.get(name))!r}")
     shared, per_walk = {}, {}
     for name, value in kwargs.items():
         if isinstance(value, (bool, int, float, tuple)) or value is None or callable(value):

@@ -195,6 +195,8 @@ def test_bad_input_is_named():
         sweep.run(BANANA, torch.optim.Adam, grid={"lr": [0.1, 0.2]}, starts=torch.zeros(3, 2))
     with pytest.raises(ValueError, match="both in optimizer_kwargs and in grid"):
         sweep.run(BANANA, torch.optim.Adam, {"lr": 0.1}, grid={"lr": [0.1]})
+    with pytest.raises(ValueError, match="nesterov is a flag of SGD"):
+        sweep.run(BANANA, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9, "nesterov": [True, False]})
     with pytest.raises(ValueError, match="steps=-3"):
         sweep.run(BANANA, torch.optim.Adam, steps=-3)
     with pytest.raises(ValueError, match="unknown landscape"):
