@@ -68,6 +68,10 @@ class LRScheduler:
     - `step()` moves to $t + 1$ and writes the new lrs; call it *after* `optimizer.step()`
       (torch warns on the first call otherwise, and so do we, with torch's words).
     - `state_dict()` is everything but the optimizer, as in torch, so the two load each other's.
+
+    It does not subclass torch's `LRScheduler`, so that the whole mechanism is here to read; its
+    attribute and method names are torch's, so torch's `SequentialLR` can drive our schedulers and
+    ours can drive torch's.
     """
 
     def __init__(self, optimizer, last_epoch=-1):
