@@ -194,6 +194,19 @@ def test_reports_uncycled_momentum():
     assert all(r.passed for r in results if not r.config.get("cycle_momentum", True))
 
 
+class StaleLastLrStepLR(optimessay.StepLR):
+    """A learner's StepLR whose get_last_lr() returns the lrs it started from."""
+
+    def get_last_lr(self):
+        return self.base_lrs
+
+
+def test_reports_a_stale_get_last_lr():
+    [result] = check_scheduler(StaleLastLrStepLR, "StepLR", [{"step_size": 4, "gamma": 0.5}], verbose=False)
+    assert result.what == "get_last_lr" and result.step == 4
+    assert "get_last_lr() is [0.1, 0.05], torch's is [0.05, 0.025]" in result.message
+
+
 class FrozenLrSGD(torch.optim.SGD):
     """A learner's SGD that reads its lrs once, at construction (as the notebook's SGD kept `self.lr`):
     the scheduler writes the right lrs, and the optimizer ignores them."""

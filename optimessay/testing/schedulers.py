@@ -11,7 +11,9 @@ lrs) trained by SGD with momentum, one optimizer step then one scheduler step, `
 construction and after every step it compares, and reports the first step where they differ:
 
 - every param group's `lr` (to `rtol`, 1e-12 relative by default);
-- `last_epoch`, if the learner's scheduler has one (torch's counts the step done at construction);
+- `get_last_lr()`, if the learner's scheduler has it;
+- `last_epoch`, if the learner's scheduler has one (torch's counts the step done at construction;
+  a wrong lr, momentum or parameter is reported before it);
 - every param group's momentum / Adam beta1 (OneCycleLR cycles it);
 - the trained parameters (rtol 1e-9, atol 1e-12): the lr the optimizer actually used.
 
@@ -93,7 +95,7 @@ class SchedulerCheckResult:
     passed: bool
     skipped: bool = False
     step: int | None = None  # first step where the learner's run differs (0: right after construction)
-    what: str | None = None  # "lr", "last_epoch", "momentum", "parameters" or "error"
+    what: str | None = None  # "lr", "momentum", "get_last_lr", "last_epoch", "parameters" or "error"
     message: str = ""
 
     def __str__(self) -> str:
@@ -150,8 +152,8 @@ def _lr_mismatch(mine, ref, rtol) -> str | None:
     return None
 
 
-def _error(config, step, error) -> SchedulerCheckResult:
-    where = "constructing your scheduler" if step == 0 else f"step {step}: your scheduler's step()"
+def _error(config, step, error, call="step()") -> SchedulerCheckResult:
+    where = "constructing your scheduler" if step == 0 and call == "step()" else f"step {step}: your scheduler's {call}"
     hint = ""
     if isinstance(error, AttributeError) and "'lr'" in str(error):
         hint = (" (a torch optimizer has no `optimizer.lr`: set group['lr'] for every group in "
@@ -189,6 +191,17 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
                 config, False, step=step, what="momentum",
                 message=f"step {step}: momentum / beta1 per group is {_momenta(opt)}, torch's is {_momenta(ref_opt)}",
             )
+        if hasattr(sched, "get_last_lr"):
+            try:
+                last = [float(v) for v in sched.get_last_lr()]
+            except Exception as e:  # noqa: BLE001
+                return _error(config, step, e, "get_last_lr()")
+            want = [float(v) for v in ref.get_last_lr()]
+            if len(last) != len(want) or any(abs(a - b) > rtol * max(abs(a), abs(b)) for a, b in zip(last, want, strict=False)):
+                return SchedulerCheckResult(
+                    config, False, step=step, what="get_last_lr",
+                    message=f"step {step}: get_last_lr() is {last}, torch's is {want} (the lrs just written)",
+                )
         if not late and hasattr(sched, "last_epoch") and sched.last_epoch != ref.last_epoch:
             late.append(SchedulerCheckResult(
                 config, False, step=step, what="last_epoch",
@@ -226,7 +239,7 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
             return with_note(problem)
     if late:
         return late[0]
-    return SchedulerCheckResult(config, True, message=f"{steps} steps: lrs, last_epoch, momentum and parameters match")
+    return SchedulerCheckResult(config, True, message=f"{steps} steps: lrs, momentum, get_last_lr, last_epoch and parameters match")
 
 
 def check_scheduler(
