@@ -135,10 +135,11 @@ export class Playground {
       el("p", { class: "oe-pg-title", text: "Playground" }),
       this.messages,
       this.controls,
-      el("div", { class: "oe-pg-main" }, [this.stage, this.runsBox]),
+      this.stage,
       this.timeBox,
       this.live,
       el("div", { class: "oe-pg-readout-box" }, [this.readout]),
+      this.runsBox,
     );
     this.buildGlobals(id);
     this.buildRuns();
@@ -381,13 +382,15 @@ export class Playground {
   render() {
     const s = this.state;
     const land = this.land || this.landscape;
-    const cssWidth = Math.max(200, Math.floor(this.stage.clientWidth || 480));
+    // equal scales on both axes (angles read true); at most 560 px tall
     const ratio = (land.yRange[1] - land.yRange[0]) / (land.xRange[1] - land.xRange[0]);
-    const cssHeight = Math.round(cssWidth * Math.min(1, Math.max(0.5, ratio)));
+    const cssWidth = Math.max(200, Math.floor(Math.min(this.stage.clientWidth || 480, 560 / ratio)));
+    const cssHeight = Math.round(cssWidth * ratio);
     const dpr = Math.min(2, window.devicePixelRatio || 1);
     if (this.canvas.width !== Math.round(cssWidth * dpr) || this.canvas.height !== Math.round(cssHeight * dpr)) {
       this.canvas.width = Math.round(cssWidth * dpr);
       this.canvas.height = Math.round(cssHeight * dpr);
+      this.canvas.style.width = `${cssWidth}px`;
       this.canvas.style.height = `${cssHeight}px`;
     }
     this.view = makeView(land, cssWidth, cssHeight);
@@ -431,7 +434,7 @@ export class Playground {
       const fy = res.points[2 * res.steps + 1];
       const p = k > 0 ? [res.lrs[k - 1] * res.preconditioners[2 * k - 2], res.lrs[k - 1] * res.preconditioners[2 * k - 1]] : null;
       const diverged = res.divergedAt !== null && k >= res.divergedAt;
-      const final = el("td", { class: "oe-pg-final", text: `(${fx.toFixed(6)}, ${fy.toFixed(6)})` });
+      const final = el("td", { class: "oe-pg-final", text: `(${sig(fx, 7)}, ${sig(fy, 7)})` });
       final.dataset.x = String(fx);
       final.dataset.y = String(fy);
       const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
