@@ -176,16 +176,13 @@ class SGD(torch.optim.Optimizer):
             lr = group["lr"]
             if isinstance(lr, Tensor) and lr.dim() != 0:
                 lr = lr.squeeze()  # a 1-element tensor lr acts as a number, as in torch
+            hyper = {k: group[k] for k in ("momentum", "dampening", "weight_decay", "nesterov", "maximize")}
             for p in group["params"]:
                 if p.grad is None:
                     continue  # no gradient: skipped (no state, no weight decay)
                 # torch keeps a state entry only when momentum is on
-                state = self.state[p] if group["momentum"] != 0 else {}
-                sgd_update(
-                    p, p.grad, state, lr=lr, momentum=group["momentum"], dampening=group["dampening"],
-                    weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-                    maximize=group["maximize"],
-                )
+                state = self.state[p] if hyper["momentum"] != 0 else {}
+                sgd_update(p, p.grad, state, lr=lr, **hyper)
         return loss
     # --8<-- [end:step]
 
