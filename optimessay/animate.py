@@ -26,20 +26,20 @@ import numpy as np
 from optimessay import plots, style
 
 MP4_ARGS = [
-    "-c:v", "libx264", "-preset", "slow", "-tune", "animation", "-crf", "25", "-pix_fmt", "yuv420p",
+    "-c:v", "libx264", "-preset", "medium", "-tune", "animation", "-crf", "25", "-pix_fmt", "yuv420p",
     "-threads", "1", "-x264-params", "threads=1:lookahead-threads=1",
     "-movflags", "+faststart",
 ]
 WEBM_ARGS = [
-    "-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "37", "-deadline", "good", "-cpu-used", "2",
+    "-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "36", "-deadline", "realtime", "-cpu-used", "7",
     "-row-mt", "0", "-threads", "1", "-pix_fmt", "yuv420p",
 ]
-# Shared by both outputs: colour tags (so browsers convert back to RGB as we meant), no metadata,
-# no encoder version string, no timestamps.
+# Shared by both outputs (ffmpeg options apply per output): RGB -> BT.709 YUV, tagged as such (so
+# browsers convert back to the colours we drew), no metadata, no encoder tags, no timestamps.
 COMMON_ARGS = [
-    "-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic",
-    "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+    "-vf", "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,"
+           "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv",
+    "-map_metadata", "-1", "-metadata:s:v:0", "encoder=", "-fflags", "+bitexact", "-flags:v", "+bitexact",
 ]
 
 

@@ -28,16 +28,18 @@ from optimessay import style
 
 
 def _fmt(value) -> str:
-    """A hyperparameter value, short: 0.001 -> '1e-3', 0.9 -> '0.9', (0.9, 0.999) -> '(0.9, 0.999)'."""
+    """A hyperparameter value, short: 0.001 -> '1e-3', 0.00158 -> '1.58e-3', 0.9 -> '0.9',
+    (0.9, 0.999) -> '(0.9, 0.999)'."""
     if isinstance(value, bool) or value is None:
         return str(value)
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_fmt(v) for v in value) + ")"
     if isinstance(value, float):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4):
-            mantissa, exponent = f"{value:.0e}".split("e")
+        if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+            mantissa, exponent = f"{value:.2e}".split("e")
+            mantissa = mantissa.rstrip("0").rstrip(".")
             return f"{mantissa}e{int(exponent)}"
-        return f"{value:g}"
+        return f"{value:.4g}"
     return str(value)
 
 
