@@ -556,3 +556,26 @@ def test_package_exports_and_hooks():
     opt.step()
     opt.zero_grad()
     assert calls == ["pre", "post"] and p.grad is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_tensor_betas_in_the_parameters_dtype(name, dtype):
+    betas = (torch.tensor(0.3, dtype=dtype), torch.tensor([0.95], dtype=dtype))
+    run_lockstep(name, dict(lr=0.01, betas=betas, amsgrad=True, weight_decay=0.1), dtype=dtype, seed=5, steps=8)
+
+
+def test_adagrad_state_is_filled_in_the_constructor_and_for_added_groups():
+    ours_p, theirs_p = make_params(torch.float32, 0)
+    ours = optimessay.Adagrad(ours_p[:2], initial_accumulator_value=0.3)
+    theirs = torch.optim.Adagrad(theirs_p[:2], initial_accumulator_value=0.3, foreach=False)
+    assert_same_state(ours, theirs, ours_p[:2], theirs_p[:2])  # before any step, like torch
+    # torch ignores a group's own initial_accumulator_value (it uses the constructor's)
+    ours.add_param_group({"params": ours_p[2:], "initial_accumulator_value": 0.9})
+    theirs.add_param_group({"params": theirs_p[2:], "initial_accumulator_value": 0.9})
+    for p, q in zip(ours_p, theirs_p, strict=True):
+        p.grad = q.grad = torch.ones(p.shape)
+    ours.step()
+    theirs.step()
+    assert_same_state(ours, theirs, ours_p, theirs_p)
+    assert all(torch.equal(p, q) for p, q in zip(ours_p, theirs_p, strict=True))

@@ -166,7 +166,10 @@ class Adam(torch.optim.Optimizer):
     errors and `state[p]` (`step`, `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`) are torch's.
     `foreach` is accepted and ignored: this class always runs the for-loop, which is torch's default
     on CPU (torch's foreach path gives the same numbers). `capturable`, `differentiable` and `fused`
-    must be off.
+    must be off. Tensor betas are bit for bit when their dtype is the parameters' dtype; in another
+    dtype torch rounds $\beta_1$ to the parameter's dtype before computing $1-\beta_1$ for the
+    moving average (only there), while this class rounds $1-\beta_1$ (as for float betas), so the last
+    bit of `exp_avg` can differ.
     """
 
     def __init__(
