@@ -100,11 +100,21 @@ export function draw(ctx, { view, background, landscape, walks, start, t, precon
     const last = Math.min(t, walk.result.steps);
     ctx.strokeStyle = walk.colour;
     ctx.lineWidth = 2;
-    ctx.lineJoin = "round";
+    ctx.lineJoin = "bevel";
     ctx.setLineDash(walk.dash || []);
     ctx.beginPath();
-    ctx.moveTo(clampPx(view.px(points[0])), clampPx(view.py(points[1])));
-    for (let k = 1; k <= last; k++) ctx.lineTo(clampPx(view.px(points[2 * k])), clampPx(view.py(points[2 * k + 1])));
+    let lx = clampPx(view.px(points[0]));
+    let ly = clampPx(view.py(points[1]));
+    ctx.moveTo(lx, ly);
+    for (let k = 1; k <= last; k++) {
+      const x = clampPx(view.px(points[2 * k]));
+      const y = clampPx(view.py(points[2 * k + 1]));
+      // skip moves under half a pixel (a converged walk): same picture, far fewer segments
+      if (k < last && Math.abs(x - lx) < 0.5 && Math.abs(y - ly) < 0.5) continue;
+      ctx.lineTo(x, y);
+      lx = x;
+      ly = y;
+    }
     ctx.stroke();
     ctx.setLineDash([]);
     const cx = clampPx(view.px(points[2 * last]));

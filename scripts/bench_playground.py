@@ -1,0 +1,184 @@
+"""How long the playground takes to recompute and redraw, in Chromium: the frame budget is 16 ms.
+
+`python scripts/bench_playground.py` (after `make site`; part of `make bench`) serves the built site
+on 127.0.0.1, opens the home page in Debian's headless Chromium with 6 optimizers x 500 steps on the
+banana (SGD, momentum, Nesterov, RMSprop, Adam, Adagrad), and times, inside the page:
+
+- **update**: what every change of a slider costs: recompute all 6 walks (float64, the package's
+  exact update rules, 3,000 optimizer steps) and redraw the canvas and the readout (the canvas is
+  read back one pixel, so Chromium's deferred rasterization is inside the time);
+- **recompute only** and **redraw only** (the baseline measured in the same run: a redraw with
+  nothing recomputed, what a frame of playback costs).
+
+Each sample times a batch of 10 calls (Chromium coarsens performance.now() to 0.1 ms) after a
+warm-up; the three measurements are interleaved. The table (medians and 90th percentiles, and the
+ratios to the 16 ms frame budget and to the redraw baseline) is printed and written to
+docs/bench/playground.md (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("OPTIMESSAY_SITE_DIR", ROOT / "site")).resolve()
+OUTPUT = ROOT / "docs" / "bench" / "playground.md"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+BUDGET_MS = 16.0
+STEPS = 500
+RUNS = ["sgd:lr=0.002", "momentum:lr=0.00158,momentum=0.9", "nesterov:lr=0.001,momentum=0.9",
+        "rmsprop:lr=0.02", "adam:lr=0.05", "adagrad:lr=0.1"]
+QUERY = f"?preset=banana-race&steps={STEPS}&" + "&".join(f"run={r}" for r in RUNS)
+SAMPLES = 40
+BATCH = 10
+
+# In the page: interleave the three measurements; every update moves the first lr a little, so each
+# recompute is real (nothing is cached between updates).
+MEASURE = """async ([samples, batch]) => {
+  const pg = document.querySelector('.oe-playground').oePlayground;
+  const lr0 = pg.state.runs[0].hp.lr;
+  let k = 0;
+  // reading one pixel back makes Chromium rasterize the canvas now (it defers drawing otherwise)
+  const flush = () => pg.canvas.getContext('2d').getImageData(0, 0, 1, 1);
+  const update = () => { k += 1; pg.state.runs[0].hp.lr = lr0 * (1 + (k % 50) / 1000); pg.update({ writeUrl: false }); flush(); };
+  const recompute = () => { k += 1; pg.state.runs[0].hp.lr = lr0 * (1 + (k % 50) / 1000); pg.recompute(); };
+  const redraw = () => { pg.render(); flush(); };
+  const time = (fn) => { const t0 = performance.now(); for (let i = 0; i < batch; i++) fn(); return (performance.now() - t0) / batch; };
+  for (let i = 0; i < 20; i++) { update(); redraw(); }  // warm-up: JIT, contour raster
+  const out = { update: [], recompute: [], redraw: [] };
+  for (let s = 0; s < samples; s++) {
+    out.update.push(time(update));
+    out.recompute.push(time(recompute));
+    out.redraw.push(time(redraw));
+    await new Promise((resolve) => setTimeout(resolve, 0));  // let the page breathe between samples
+  }
+  const steps = pg.results.filter((w) => w.result).map((w) => w.result.steps);
+  return { ...out, walks: steps.length, steps: steps[0], userAgent: navigator.userAgent };
+}"""
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the signature of the base class)
+        pass
+
+
+def serve(directory: Path):
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def quantile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def measure() -> dict:
+    from playwright.sync_api import sync_playwright
+
+    if not (SITE / "index.html").is_file():
+        raise SystemExit(f"{SITE} has no index.html: run `make site` first")
+    server = serve(SITE)
+    url = f"http://127.0.0.1:{server.server_address[1]}/{QUERY}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(url)
+            page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
+            result = page.evaluate(MEASURE, [SAMPLES, BATCH])
+            result["browser"] = browser.version
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    if errors:
+        raise SystemExit(f"console errors in the page: {errors}")
+    if result["walks"] != len(RUNS) or result["steps"] != STEPS:
+        raise SystemExit(f"expected {len(RUNS)} walks x {STEPS} steps, measured {result['walks']} x {result['steps']}")
+    return result
+
+
+def table(r: dict) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    med = {k: quantile(r[k], 0.5) for k in ("update", "recompute", "redraw")}
+    p90 = {k: quantile(r[k], 0.9) for k in ("update", "recompute", "redraw")}
+    rows = [
+        ("update: recompute 6 walks + redraw (every slider move)", "update"),
+        ("recompute only (6 x 500 optimizer steps, float64)", "recompute"),
+        ("redraw only, nothing recomputed (baseline: one frame of playback)", "redraw"),
+    ]
+    lines = [
+        "# Playground update time in Chromium",
+        "",
+        f"Measured {stamp} by `scripts/bench_playground.py` on: {cpu}, {os.cpu_count()} logical cores; "
+        f"Chromium {r['browser']} (headless, software rendering).",
+        "",
+        f"The home page's playground with {r['walks']} optimizers x {r['steps']} steps on the banana "
+        f"(SGD, momentum, Nesterov, RMSprop, Adam, Adagrad). Each sample times a batch of {BATCH} calls inside "
+        f"the page; {SAMPLES} samples of each measurement, interleaved, after a warm-up. The frame budget is "
+        f"{BUDGET_MS:g} ms (60 frames per second).",
+        "",
+        "| measurement | median (ms) | 90th percentile (ms) | median / 16 ms budget | median / redraw baseline |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, key in rows:
+        lines.append(f"| {label} | {med[key]:.2f} | {p90[key]:.2f} | {med[key] / BUDGET_MS:.2f} | "
+                     f"{med[key] / med['redraw']:.2f} |")
+    verdict = "within" if p90["update"] <= BUDGET_MS else "over"
+    lines += [
+        "",
+        f"An update takes **{med['update']:.2f} ms** (median; 90th percentile {p90['update']:.2f} ms): "
+        f"{100 * med['update'] / BUDGET_MS:.0f}% of the 16 ms frame budget, {verdict} budget at the 90th percentile.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main() -> int:
+    result = measure()
+    text = table(result)
+    print(text)
+    write_atomic(OUTPUT, text)
+    if os.environ.get("BENCH_RAW"):
+        print(json.dumps(result))
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
