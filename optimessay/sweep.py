@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -147,6 +148,7 @@ def run(
     keep_trajectories: bool = True,
     preconditioners: bool = False,
     progress: bool = False,
+    threads: int | None = None,
 ) -> SweepResult:
     """Run N walks of ``optimizer`` as one batch; see the module docstring.
 
@@ -170,7 +172,33 @@ def run(
         keep_trajectories: False keeps only the per-walk summaries (saves N x steps x 3 numbers).
         preconditioners: also record each walk's diagonal preconditioner at each step.
         progress: show a tqdm progress bar.
+        threads: run with ``torch.set_num_threads(threads)`` (restored afterwards); None keeps
+            torch's setting. The batch's tensors are small (N x 2), so on a busy shared machine 1
+            thread is often several times faster (see docs/bench/sweep.md).
     """
+    with _num_threads(threads):
+        return _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_class, scheduler_kwargs,
+                    noise, seed, tol, dtype, keep_trajectories, preconditioners, progress)
+
+
+@contextmanager
+def _num_threads(threads: int | None):
+    """torch.set_num_threads(threads) inside the block, restored after it (None: leave it alone)."""
+    if threads is None:
+        yield
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads={threads!r}: expected an int >= 1 or None")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_class, scheduler_kwargs,
+         noise, seed, tol, dtype, keep_trajectories, preconditioners, progress) -> SweepResult:
     land = landscapes.get(landscape)
     cls = _optimizer_class(optimizer)
     family = _family(cls)

@@ -64,6 +64,9 @@ def test_optimessay_classes_and_names_give_the_same_sweep():
     c = sweep.run("rosenbrock", "adam", {"lr": lrs}, steps=50)
     assert torch.equal(a.trajectories, b.trajectories) and torch.equal(a.trajectories, c.trajectories)
     assert a.optimizer == "Adam" and b.kwargs(0) == {"lr": 1e-3}
+    threads = torch.get_num_threads()
+    d = sweep.run(BANANA, optimessay.Adam, {"lr": lrs}, steps=50, threads=1)
+    assert torch.equal(a.trajectories, d.trajectories) and torch.get_num_threads() == threads
 
 
 def test_divergence_stays_in_its_walk():
@@ -197,6 +200,8 @@ def test_bad_input_is_named():
         sweep.run(BANANA, torch.optim.Adam, {"lr": 0.1}, grid={"lr": [0.1]})
     with pytest.raises(ValueError, match="nesterov is a flag of SGD"):
         sweep.run(BANANA, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9, "nesterov": [True, False]})
+    with pytest.raises(ValueError, match="threads=0"):
+        sweep.run(BANANA, torch.optim.Adam, threads=0)
     with pytest.raises(ValueError, match="steps=-3"):
         sweep.run(BANANA, torch.optim.Adam, steps=-3)
     with pytest.raises(ValueError, match="unknown landscape"):
