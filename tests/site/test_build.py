@@ -1,0 +1,90 @@
+"""The build itself: `make site` (`mkdocs build --strict`) ran on the current sources, built every
+page of the nav, and mkdocs-jupyter never serves a notebook's stale output.
+
+The strict build runs once, in `make site`, before pytest (the Makefile's `test` target): these
+tests check its result instead of building a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from site_helpers import ROOT, site_pages
+
+# what the site is built from: a change to any of these after the build makes site/ stale
+SOURCES = ["mkdocs.yml", "docs/**/*.md", "docs/**/*.ipynb", "docs/hooks/*.py", "docs/overrides/**/*",
+           "docs/javascripts/**/*", "docs/stylesheets/**/*", "docs/playground/**/*", "optimessay/**/*.py",
+           "docs/figures/manifest.json"]
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without MkDocs (its !relative and !ENV tags become None)."""
+
+
+ConfigLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def mkdocs_config() -> dict:
+    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=ConfigLoader)  # noqa: S506
+
+
+def nav_files(nav) -> list[str]:
+    """The documentation files the nav names, in order (nested sections flattened)."""
+    files = []
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        files += nav_files(value) if isinstance(value, list) else [value]
+    return files
+
+
+def page_path(doc_file: str) -> str:
+    """'index.md' -> '', 'adam.md' -> 'adam/', 'exercises.ipynb' -> 'exercises/' (directory URLs)."""
+    stem = doc_file.rsplit(".", 1)[0]
+    return "" if stem == "index" else stem.removesuffix("/index") + "/"
+
+
+def test_site_was_built_after_its_sources(site_root):
+    built = (site_root / "sitemap.xml").stat().st_mtime
+    newer = [str(f.relative_to(ROOT)) for pattern in SOURCES for f in ROOT.glob(pattern)
+             if f.is_file() and f.stat().st_mtime > built]
+    assert newer == [], f"site/ is older than {newer[:10]}: run `make site` first"
+
+
+def test_every_nav_page_is_built(site_root):
+    files = nav_files(mkdocs_config()["nav"])
+    assert len(files) >= 10
+    built = set(site_pages())
+    for doc_file in files:
+        path = page_path(doc_file)
+        assert path in built and (site_root / path / "index.html").is_file(), f"{doc_file} was not built"
+        if doc_file.endswith(".ipynb"):  # the notebook itself is downloadable next to its page
+            assert json.loads((site_root / path / Path(doc_file).name).read_text())["cells"]
+
+
+def test_notebook_output_is_never_stale(tmp_path):
+    """Build a notebook that prints a module's value, change the module, build again: the page
+    must show the new value (mkdocs-jupyter's cache ignores everything but the notebook file)."""
+    jupyter = next(p["mkdocs-jupyter"] for p in mkdocs_config()["plugins"]
+                   if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                           "source": "import value_module\nprint('value is', value_module.VALUE)"}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (docs / "nb.ipynb").write_text(json.dumps(notebook))
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump({
+        "site_name": "stale test", "nav": [{"Notebook": "nb.ipynb"}],
+        "plugins": [{"mkdocs-jupyter": jupyter}]}))
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(tmp_path)}
+    for value in ("first", "second"):
+        (tmp_path / "value_module.py").write_text(f"VALUE = {value!r}\n")
+        result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert f"value is {value}" in (tmp_path / "site" / "nb" / "index.html").read_text()
