@@ -105,3 +105,10 @@ test("the playground's colours are optimessay.style's", () => {
     assert.deepEqual(shades(name, Number(n)).map((c) => c.toLowerCase()), expected.map((c) => c.toLowerCase()), key);
   }
 });
+
+test("the seed notebook's printed point: SGD(lr=1e-3, momentum=0.98) from (-1.5, 2.5), out[99] = (1.0234, 1.1983)", () => {
+  // the seed ran float32 torch.optim.SGD and printed the point before its 100th step, 4 decimals
+  const r = run(getLandscape("rosenbrock"), "sgd", { lr: 1e-3, momentum: 0.98 }, { start: [-1.5, 2.5], steps: 100 });
+  assert.equal(r.points[2 * 99].toFixed(4), "1.0234");
+  assert.equal(r.points[2 * 99 + 1].toFixed(4), "1.1983");
+});
