@@ -137,12 +137,13 @@ EXAMPLES = 300  # per optimizer: 1500 random configurations, each 1-12 steps, fl
 @pytest.mark.parametrize("name", NAMES)
 def test_matches_torch_over_the_option_space(name):
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
+    # the second parameter group overrides the lr, or every option
     @given(kwargs=STRATEGIES[name], dtype=st.sampled_from([torch.float32, torch.float64]),
-           seed=st.integers(0, 2**16), steps=st.integers(1, 12), second_lr=lrs,
+           seed=st.integers(0, 2**16), steps=st.integers(1, 12),
+           second_group=lrs.map(lambda lr: {"lr": lr}) | STRATEGIES[name],
            scale=st.sampled_from([1.0, 1e-3, 1e3]))
-    def check(kwargs, dtype, seed, steps, second_lr, scale):
-        run_lockstep(name, kwargs, dtype=dtype, seed=seed, steps=steps, group_kwargs={"lr": second_lr},
-                     scale=scale)
+    def check(kwargs, dtype, seed, steps, second_group, scale):
+        run_lockstep(name, kwargs, dtype=dtype, seed=seed, steps=steps, group_kwargs=second_group, scale=scale)
 
     check()
 
