@@ -148,7 +148,7 @@ def run(
     keep_trajectories: bool = True,
     preconditioners: bool = False,
     progress: bool = False,
-    threads: int | None = None,
+    threads: int | None = 1,
 ) -> SweepResult:
     """Run N walks of ``optimizer`` as one batch; see the module docstring.
 
@@ -173,8 +173,9 @@ def run(
         preconditioners: also record each walk's diagonal preconditioner at each step.
         progress: show a tqdm progress bar.
         threads: run with ``torch.set_num_threads(threads)`` (restored afterwards); None keeps
-            torch's setting. The batch's tensors are small (N x 2), so on a busy shared machine 1
-            thread is often several times faster (see docs/bench/sweep.md).
+            torch's setting. Default 1: the batch's tensors are small (N x 2), so a second thread
+            gains little, and on a busy shared machine it made the sweep 5-15x slower (measured:
+            docs/bench/sweep.md).
     """
     with _num_threads(threads):
         return _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_class, scheduler_kwargs,

@@ -65,7 +65,7 @@ def test_optimessay_classes_and_names_give_the_same_sweep():
     assert torch.equal(a.trajectories, b.trajectories) and torch.equal(a.trajectories, c.trajectories)
     assert a.optimizer == "Adam" and b.kwargs(0) == {"lr": 1e-3}
     threads = torch.get_num_threads()
-    d = sweep.run(BANANA, optimessay.Adam, {"lr": lrs}, steps=50, threads=1)
+    d = sweep.run(BANANA, optimessay.Adam, {"lr": lrs}, steps=50, threads=None)
     assert torch.equal(a.trajectories, d.trajectories) and torch.get_num_threads() == threads
 
 
