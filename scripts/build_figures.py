@@ -392,7 +392,6 @@ def main(argv=None) -> int:
     if unknown:
         raise SystemExit(f"unknown figure(s): {', '.join(unknown)} (see --list)")
     out = args.out.resolve()
-    (out / ".stamps").mkdir(parents=True, exist_ok=True)
 
     keymaker = KeyMaker(catalog_path)
     keys = {e.name: keymaker.key(e) for e in entries}
@@ -403,6 +402,7 @@ def main(argv=None) -> int:
             print(f"{e.name:34s} {e.kind:6s} {status}")
         return 0
 
+    (out / ".stamps").mkdir(parents=True, exist_ok=True)
     clean_stray_files(out, entries)
     selected = [by_name[n] for n in only] if only else entries
     todo = [e for e in selected if args.force or not is_current(out, e, keys[e.name])]
