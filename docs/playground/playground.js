@@ -145,7 +145,10 @@ export class Playground {
     this.buildRuns();
     this.buildTime(id);
     this.bindCanvas();
-    this.resizeObserver = new ResizeObserver(() => this.render());
+    this.resizeObserver = new ResizeObserver(() => {
+      if (this.root.isConnected) this.render();
+      else this.resizeObserver.disconnect(); // the page was left (instant navigation)
+    });
     this.resizeObserver.observe(this.stage);
   }
 
@@ -455,7 +458,7 @@ export class Playground {
 
   label(r) {
     const k = KINDS[r.kind];
-    const bits = k.controls.filter((c) => !PARAMS[c].boolean && r.hp[c] !== undefined).map((c) => `${c === "lr" ? "lr" : PARAMS[c].label.split(" ").pop()} ${sig(r.hp[c], 3)}`);
+    const bits = k.controls.filter((c) => !PARAMS[c].boolean && r.hp[c] !== undefined).map((c) => `${PARAMS[c].short} ${sig(r.hp[c], 3)}`);
     for (const c of k.controls) if (PARAMS[c].boolean && r.hp[c]) bits.push(PARAMS[c].label);
     let text = `${k.name} (${bits.join(", ")})`;
     if (r.sched.kind !== "none") text += ` + ${SCHEDULERS[r.sched.kind].name}`;
@@ -490,6 +493,7 @@ export class Playground {
   scheduleUrl() {
     clearTimeout(this.urlTimer);
     this.urlTimer = setTimeout(() => {
+      if (!this.root.isConnected) return; // the reader has moved on to another page
       const url = new URL(window.location.href);
       url.search = toQuery(this.state, this.index);
       window.history.replaceState(window.history.state, "", url);
