@@ -247,7 +247,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     for t in step_iter:
         loss, grad = land.value_and_gradient(P)
         if draws is not None:
-            grad = grad + noise * (draws[alive, t] if per_walk_draws else draws[t])  # ĝ = ∇f + noise·ε
+            grad = grad + noise * (draws[:, t] if per_walk_draws else draws[t])  # ĝ = ∇f + noise·ε (rows follow alive)
         rec.point(t, alive, P, loss, land)
         ok = torch.isfinite(loss) & torch.isfinite(grad).all(-1)
         if not bool(ok.all()):  # drop the walks that diverged, with their state and hyperparameters

@@ -137,6 +137,13 @@ def test_noise_with_per_walk_seeds_matches_run():
         assert torch.equal(result.trajectories[i], alone.points)
     assert torch.equal(result.trajectories[1], result.trajectories[2])
     assert not torch.equal(result.trajectories[0], result.trajectories[3])
+    # walks that diverge leave the batch; the others keep their own noise
+    lrs, seeds = [1e-3, 0.05, 5e-4, 1.0, 2e-4], [3, 4, 5, 6, 7]
+    result = sweep.run(BANANA, torch.optim.SGD, {"lr": lrs, "momentum": 0.9}, steps=120, noise=1.0, seed=seeds)
+    assert result.diverged.tolist() == [False, True, False, True, False]
+    for i, s in enumerate(seeds):
+        alone = trajectory.run(BANANA, torch.optim.SGD, result.kwargs(i), steps=120, noise=1.0, seed=s)
+        assert torch.equal(result.trajectories[i], alone.points)
 
 
 def test_recorded_preconditioners_match_run():
