@@ -223,3 +223,27 @@ def test_singular_hessian_stops_newton():
         minima=(), log_scale=False, start=(0.5, 0.5),
     )
     assert torch.equal(linear.hessian(torch.zeros(3, 2)), torch.zeros(3, 2, 2))
+
+
+class LearnerSGD:
+    """A learner's optimizer in the seed's style: no torch.optim.Optimizer, an ``lr`` attribute."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        for p in self.params:
+            p -= self.lr * p.grad
+
+
+def test_a_learners_class_walks_too():
+    walk = trajectory.run(BANANA, LearnerSGD, {"lr": 1e-3}, steps=20)
+    reference = trajectory.run(BANANA, torch.optim.SGD, {"lr": 1e-3}, steps=20)
+    torch.testing.assert_close(walk.points, reference.points, rtol=1e-15, atol=1e-15)
+    assert (walk.lrs == 1e-3).all() and walk.preconditioners.isnan().all()
+    assert walk.label == "LearnerSGD(lr=0.001)"
