@@ -81,7 +81,7 @@ for (const rec of VECTORS.landscapes) {
 }
 
 for (const t of VECTORS.trajectories) {
-  test(`walk ${t.id}: every point, loss, lr and preconditioner`, () => {
+  test(`walk ${t.id}: every point, loss, lr and preconditioner`, (ctx) => {
     const land = getLandscape(t.landscape.name, t.landscape.params ?? {});
     const r = run(land, t.optimizer, t.hyperparameters, {
       start: t.start,
@@ -89,10 +89,13 @@ for (const t of VECTORS.trajectories) {
       scheduler: t.scheduler,
       schedulerParams: t.scheduler_params,
     });
-    assertClose(Array.from(r.points), t.points.flat(), "points");
-    assertClose(Array.from(r.lrs), t.lrs, "lrs");
-    assertClose(Array.from(r.preconditioners), t.preconditioners.flat(), "preconditioners");
-    assertClose(Array.from(r.losses), t.losses, "losses");
+    const worst = Math.max(
+      assertClose(Array.from(r.points), t.points.flat(), "points"),
+      assertClose(Array.from(r.lrs), t.lrs, "lrs"),
+      assertClose(Array.from(r.preconditioners), t.preconditioners.flat(), "preconditioners"),
+      assertClose(Array.from(r.losses), t.losses, "losses"),
+    );
+    ctx.diagnostic(`largest relative difference: ${worst.toExponential(2)}`);
   });
 }
 
