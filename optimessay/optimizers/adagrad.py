@@ -7,13 +7,13 @@ $P = 1/(\\sqrt{G}+\\epsilon)$); the step is $-\\gamma P g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
+- The parameter has shape `(N, 2)`; `lr, lr_decay, weight_decay, eps` are Python floats (one value
+  for all walks) or tensors of shape `(N, 1)` (one per walk);
+  `initial_accumulator_value` is a float or an `(N, 1)` tensor too. `maximize` is a per-sweep bool.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
-- The parameter has shape `(N, 2)`; `lr, lr_decay, weight_decay, eps` are Python floats (one value
-  for all walks) or tensors of shape `(N, 1)` (one per walk);
-  `initial_accumulator_value` is a float or an `(N, 1)` tensor too. `maximize` is a per-sweep bool.
 - State: `state = adagrad_init_state(param, initial_accumulator_value=...)` gives `step` (a 0-dim
   CPU tensor shared by all walks) and `sum` (G, filled with the initial value). Then once per step
   `adagrad_update(param, grad, state, lr=..., ...)`; it increments `state["step"]` itself.

@@ -8,13 +8,13 @@ of $v$ with AMSGrad), so the step is $-\\gamma P \\hat g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
+- The parameter has shape `(N, 2)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
+  value for all walks) or tensors of shape `(N, 1)` (one per walk).
+  `amsgrad`, `maximize` and `decoupled_weight_decay` are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
-- The parameter has shape `(N, 2)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
-  value for all walks) or tensors of shape `(N, 1)` (one per walk).
-  `amsgrad`, `maximize` and `decoupled_weight_decay` are per-sweep Python bools.
 - State: `state = adam_init_state(param, amsgrad=...)` gives `step` (a 0-dim CPU tensor, float32, or
   float64 when the default dtype is float64: shared by all walks, since they step together),
   `exp_avg`, `exp_avg_sq` and, with AMSGrad, `max_exp_avg_sq`. Then once per step

@@ -7,13 +7,13 @@ gradients, $b \\leftarrow \\mu b + P g$, and the step is $-\\gamma b$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
+- The parameter has shape `(N, 2)`; `lr, alpha, eps, weight_decay, momentum` are Python floats (one
+  value for all walks) or tensors of shape `(N, 1)` (one per walk).
+  `centered` and `maximize` are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
-- The parameter has shape `(N, 2)`; `lr, alpha, eps, weight_decay, momentum` are Python floats (one
-  value for all walks) or tensors of shape `(N, 1)` (one per walk).
-  `centered` and `maximize` are per-sweep Python bools.
 - State: `state = rmsprop_init_state(param, momentum=..., centered=...)` gives `step` (a 0-dim CPU
   tensor shared by all walks; RMSprop's math never reads it), `square_avg`, and `momentum_buffer`
   (zeros) when momentum is > 0 (for a tensor: any entry), `grad_avg` when centered. Then once per

@@ -5,19 +5,20 @@ itself, or the momentum buffer (heavy ball), or $g + \\mu b$ (Nesterov).
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
+- The parameter has shape `(N, 2)`; hyperparameters are Python floats (one value for all walks) or
+  tensors of shape `(N, 1)` (one value per walk). `nesterov` and `maximize`
+  are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
-- The parameter has shape `(N, 2)`; hyperparameters are Python floats (one value for all walks) or
-  tensors of shape `(N, 1)` (one value per walk). `nesterov` and `maximize`
-  are per-sweep Python bools.
 - State: `state = sgd_init_state(param)` (an empty dict), then once per step
   `sgd_update(param, grad, state, lr=..., momentum=..., ...)`. The core adds
   `state["momentum_buffer"]` (a clone of the first gradient estimate) on its first step with momentum.
 - Conditions with tensor hyperparameters: `weight_decay` and `momentum` are applied when *any* walk
-  has a nonzero value. A walk whose own value is 0 then gets the same numbers (`g + 0·p = g`; with
-  momentum 0 and dampening 0 the buffer is the gradient) as long as its values stay finite.
+  has a nonzero value. A walk whose own value is 0 then gets the same numbers as without it
+  (`g + 0·θ = g`; with momentum 0 the buffer is `0·b + (1-τ)·g`, the gradient when its dampening τ
+  is 0) as long as its values stay finite. So give a walk with momentum 0 dampening 0.
   `nesterov=True` needs every walk's momentum > 0 and dampening 0 (the class checks this; the core
   does not validate anything).
 - `sgd_preconditioner(param, state)` returns P (ones).
