@@ -217,3 +217,12 @@ def test_bad_input_is_named():
         sweep.tune(BANANA, torch.optim.Adam, lr=[0.1], steps=3, objective="best")
     with pytest.raises(ValueError, match="every walk of SGD diverged"):
         sweep.tune(BANANA, torch.optim.SGD, lr=[1.0, 10.0], steps=50)
+
+
+def test_rmsprop_without_momentum_inside_a_momentum_sweep():
+    """The core's momentum path rounds once more for a walk with momentum 0 (its docstring): still
+    within 1e-12 of RMSprop without momentum, over 500 steps."""
+    result = sweep.run(BANANA, torch.optim.RMSprop, grid={"lr": [1e-3, 1e-2], "momentum": [0.0, 0.5]}, steps=500)
+    for i in (0, 2):  # momentum 0
+        alone = trajectory.run(BANANA, torch.optim.RMSprop, result.kwargs(i), steps=500)
+        torch.testing.assert_close(result.trajectories[i], alone.points, rtol=1e-12, atol=1e-12)
