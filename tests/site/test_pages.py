@@ -117,6 +117,7 @@ def test_copy_button_copies_the_code(page, site_url):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
     page.goto(site_url + path)
     block = page.locator("article div.highlight", has_text="torch.optim.Optimizer").first
+    block.evaluate("(el) => { const details = el.closest('details'); if (details) details.open = true; }")
     block.scroll_into_view_if_needed()
     block.hover()
     block.locator("button.md-code__button").first.click()
