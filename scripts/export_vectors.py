@@ -42,6 +42,7 @@ from optimessay.schedulers import (  # noqa: E402
     ExponentialLR,
     LinearLR,
     MultiStepLR,
+    SequentialLR,
     StepLR,
 )
 
@@ -49,6 +50,21 @@ OUT = ROOT / "tests" / "vectors" / "playground.json"
 SAMPLES_PER_LANDSCAPE = 40
 
 # --- how the playground's names map onto the package -----------------------------------------------
+
+class WarmupCosineLR(SequentialLR):
+    """The playground's "warmup + cosine": LinearLR from ``start_factor`` to 1 over ``warmup`` steps,
+    then CosineAnnealingLR(T_max, eta_min), as one SequentialLR with the milestone at ``warmup``."""
+
+    def __init__(self, optimizer, start_factor, warmup, T_max, eta_min=0.0):
+        super().__init__(
+            optimizer,
+            [
+                LinearLR(optimizer, start_factor=start_factor, end_factor=1.0, total_iters=warmup),
+                CosineAnnealingLR(optimizer, T_max=T_max, eta_min=eta_min),
+            ],
+            milestones=[warmup],
+        )
+
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad}
 SCHEDULERS = {
@@ -58,6 +74,7 @@ SCHEDULERS = {
     "exponential": ExponentialLR,
     "cosine": CosineAnnealingLR,
     "warmup": LinearLR,
+    "warmup-cosine": WarmupCosineLR,
 }
 
 
@@ -140,6 +157,10 @@ def configurations() -> list[dict]:
               scheduler_params={"start_factor": 0.25, "end_factor": 0.5, "total_iters": 30}),
         _walk(BANANA, "adamw", {"lr": 0.05}, start=SEED_START, scheduler="multistep",
               scheduler_params={"milestones": [10, 10, 30], "gamma": 0.5}),
+        _walk(BANANA, "adam", {"lr": 0.05}, start=SEED_START, steps=150, scheduler="warmup-cosine",
+              scheduler_params={"start_factor": 0.1, "warmup": 20, "T_max": 100}),
+        _walk(BANANA, "sgd", {"lr": 1e-3, "momentum": 0.9}, start=SEED_START, steps=120, scheduler="warmup-cosine",
+              scheduler_params={"start_factor": 0.5, "warmup": 10, "T_max": 40, "eta_min": 1e-4}),
         # the other landscapes (each from its default start unless stated)
         _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "sgd", {"lr": 0.15}),
         _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "sgd", {"lr": 0.05, "momentum": 0.8}),

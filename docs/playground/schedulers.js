@@ -15,6 +15,8 @@ export const SCHEDULER_DEFAULTS = {
   exponential: { gamma: 0.99 }, // ExponentialLR
   cosine: { T_max: 100, eta_min: 0 }, // CosineAnnealingLR
   warmup: { start_factor: 1 / 3, end_factor: 1, total_iters: 20 }, // LinearLR
+  // SequentialLR([LinearLR(start_factor, 1.0, warmup), CosineAnnealingLR(T_max, eta_min)], milestones=[warmup])
+  "warmup-cosine": { start_factor: 0.1, warmup: 20, T_max: 200, eta_min: 0 },
 };
 
 /** Python's a % b (the result takes b's sign). */
@@ -40,6 +42,13 @@ export function validateScheduler(kind, params = {}) {
     need(whole(s.T_max), `cosine.T_max=${s.T_max}: expected a whole number >= 1`);
     need(finite(s.eta_min) && s.eta_min >= 0, `cosine.eta_min=${s.eta_min}: expected a number >= 0`);
   }
+  if (kind === "warmup-cosine") {
+    need(finite(s.start_factor) && s.start_factor > 0 && s.start_factor <= 1,
+      "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
+    need(whole(s.warmup), `warmup-cosine.warmup=${s.warmup}: expected a whole number >= 1`);
+    need(whole(s.T_max), `warmup-cosine.T_max=${s.T_max}: expected a whole number >= 1`);
+    need(finite(s.eta_min) && s.eta_min >= 0, `warmup-cosine.eta_min=${s.eta_min}: expected a number >= 0`);
+  }
   if (kind === "warmup") {
     need(finite(s.start_factor) && s.start_factor > 0 && s.start_factor <= 1,
       "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
@@ -47,6 +56,12 @@ export function validateScheduler(kind, params = {}) {
     need(whole(s.total_iters), `warmup.total_iters=${s.total_iters}: expected a whole number >= 1`);
   }
   return s;
+}
+
+/** CosineAnnealingLR's chainable step to its own epoch e >= 1 from the current lr. */
+function cosineNext(lr, e, base, T, eta) {
+  if (pyMod(e - 1 - T, 2 * T) === 0) return lr + (base - eta) * (1 - Math.cos(Math.PI / T)) / 2; // after a trough
+  return (1 + Math.cos(Math.PI * e / T)) / (1 + Math.cos(Math.PI * (e - 1) / T)) * (lr - eta) + eta;
 }
 
 /** A scheduler over one optimizer's lr, already constructed (torch's initial step has run). */
@@ -66,11 +81,15 @@ export function createScheduler(kind, params, baseLr) {
         return counts.has(e) ? lr * powInt(s.gamma, counts.get(e)) : lr;
       case "exponential":
         return e === 0 ? lr : lr * s.gamma;
-      case "cosine": {
-        const { T_max: T, eta_min: eta } = s;
-        if (e === 0) return lr;
-        if (pyMod(e - 1 - T, 2 * T) === 0) return lr + (base - eta) * (1 - Math.cos(Math.PI / T)) / 2;
-        return (1 + Math.cos(Math.PI * e / T)) / (1 + Math.cos(Math.PI * (e - 1) / T)) * (lr - eta) + eta;
+      case "cosine":
+        return e === 0 ? lr : cosineNext(lr, e, base, s.T_max, s.eta_min);
+      case "warmup-cosine": {
+        // the LinearLR child until the milestone, then the cosine child restarted at its own t = 0
+        const { start_factor: a, warmup: W, T_max: T, eta_min: eta } = s;
+        if (e === 0) return lr * a;
+        if (e < W) return lr * (1.0 + (1.0 - a) / (W * a + (e - 1) * (1.0 - a)));
+        if (e === W) return eta + (base - eta) * (1 + Math.cos(Math.PI * 0 / T)) / 2; // closed form at t = 0
+        return cosineNext(lr, e - W, base, T, eta);
       }
       case "warmup": {
         const { start_factor: a, end_factor: b, total_iters: T } = s;

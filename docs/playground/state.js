@@ -49,6 +49,7 @@ export const SCHEDULERS = {
   multistep: { name: "MultiStepLR", params: { milestones: { label: "milestones", list: true, min: 1, max: 5000 }, gamma: { label: "γ", min: 0.01, max: 1, step: 0.001 } } },
   exponential: { name: "ExponentialLR", params: { gamma: { label: "γ", min: 0.5, max: 1, step: 0.001 } } },
   cosine: { name: "CosineAnnealingLR", params: { T_max: { label: "T_max", min: 1, max: 5000, step: 1, integer: true }, eta_min: { label: "η_min", min: 0, max: 1, step: 0.0001 } } },
+  "warmup-cosine": { name: "warmup + cosine", params: { start_factor: { label: "start factor", min: 0.01, max: 1, step: 0.01 }, warmup: { label: "warm-up steps", min: 1, max: 1000, step: 1, integer: true }, T_max: { label: "T_max", min: 1, max: 5000, step: 1, integer: true }, eta_min: { label: "η_min", min: 0, max: 1, step: 0.0001 } } },
   warmup: { name: "LinearLR warmup", params: { start_factor: { label: "start factor", min: 0.01, max: 1, step: 0.01 }, end_factor: { label: "end factor", min: 0.01, max: 1, step: 0.01 }, total_iters: { label: "over", min: 1, max: 1000, step: 1, integer: true } } },
 };
 

@@ -82,6 +82,7 @@ test("every preset, and an edited state, round-trips through the URL", () => {
   s.runs[4].hp.amsgrad = true;
   s.runs[4].sched = { kind: "warmup", params: { start_factor: 0.1, total_iters: 30 } };
   s.runs[5].sched = { kind: "multistep", params: { milestones: [5, 5, 60], gamma: 0.5 } };
+  s.runs[6].sched = { kind: "warmup-cosine", params: { start_factor: 0.2, warmup: 15, T_max: 90, eta_min: 0.001 } };
   const { state, notes } = parseQuery(toQuery(s), "banana-race");
   assert.deepEqual(notes, []);
   assert.deepEqual(strip(state), strip(s));

@@ -46,7 +46,7 @@ test("the vectors cover every optimizer, every scheduler and several landscapes"
   const schedulers = new Set(VECTORS.trajectories.map((t) => t.scheduler));
   const lands = new Set(VECTORS.trajectories.map((t) => t.landscape.name));
   assert.deepEqual([...kinds].sort(), ["adagrad", "adam", "adamw", "rmsprop", "sgd"]);
-  assert.deepEqual([...schedulers].sort(), ["cosine", "exponential", "multistep", "none", "step", "warmup"]);
+  assert.deepEqual([...schedulers].sort(), ["cosine", "exponential", "multistep", "none", "step", "warmup", "warmup-cosine"]);
   assert.ok(lands.size >= 6, `landscapes walked: ${[...lands]}`);
 });
 
