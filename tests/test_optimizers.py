@@ -580,3 +580,42 @@ def test_adagrad_state_is_filled_in_the_constructor_and_for_added_groups():
     theirs.step()
     assert_same_state(ours, theirs, ours_p, theirs_p)
     assert all(torch.equal(p, q) for p, q in zip(ours_p, theirs_p, strict=True))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_old_state_dicts_load_like_torchs(name):
+    """Files from older torch versions: no newer flags, `step` a Python number."""
+    flags = {"maximize", "foreach", "differentiable", "fused", "capturable", "decoupled_weight_decay",
+             "nesterov", "centered", "amsgrad"}
+    ours, theirs, ours_p, theirs_p = run_lockstep(name, {"lr": 0.02}, dtype=torch.float64, seed=8, steps=4,
+                                                  none_prob=0)
+    old = copy.deepcopy(theirs.state_dict())
+    for group in old["param_groups"]:
+        for flag in flags & set(group):
+            del group[flag]
+    for state in old["state"].values():
+        if "step" in state:
+            state["step"] = state["step"].item()
+    for opt in (ours, theirs):
+        opt.load_state_dict(copy.deepcopy(old))
+    assert repr(ours.param_groups) == repr(theirs.param_groups)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        for p, q in zip(ours_p, theirs_p, strict=True):
+            p.grad = q.grad = torch.randn(p.shape, generator=gen, dtype=torch.float64)
+        ours.step()
+        theirs.step()
+        assert all(torch.equal(p, q) for p, q in zip(ours_p, theirs_p, strict=True))
+    assert_same_state(ours, theirs, ours_p, theirs_p)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deepcopy_continues_identically(name):
+    ours, _, ours_p, _ = run_lockstep(name, {"lr": 0.02}, dtype=torch.float32, seed=9, steps=3, none_prob=0)
+    twin = copy.deepcopy(ours)
+    twin_p = [p for group in twin.param_groups for p in group["params"]]
+    for p, q in zip(ours_p, twin_p, strict=True):
+        p.grad = q.grad = torch.ones(p.shape)
+    ours.step()
+    twin.step()
+    assert all(torch.equal(p, q) and p is not q for p, q in zip(ours_p, twin_p, strict=True))
