@@ -133,6 +133,7 @@ export class Playground {
     this.live = el("p", { class: "oe-pg-live", "aria-live": "polite" });
     this.root.append(
       el("p", { class: "oe-pg-title", text: "Playground" }),
+      el("p", { class: "oe-pg-help", text: "Click or drag on the landscape to move the start (or focus it and use the arrow keys). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
       this.messages,
       this.controls,
       this.stage,
@@ -145,9 +146,17 @@ export class Playground {
     this.buildRuns();
     this.buildTime(id);
     this.bindCanvas();
+    // redraw when the column width changes; in the next frame, since redrawing resizes the canvas
+    // (a resize inside the observer's callback would be reported as a loop error)
+    let lastWidth = -1;
     this.resizeObserver = new ResizeObserver(() => {
-      if (this.root.isConnected) this.render();
-      else this.resizeObserver.disconnect(); // the page was left (instant navigation)
+      if (!this.root.isConnected) {
+        this.resizeObserver.disconnect(); // the page was left (instant navigation)
+        return;
+      }
+      if (this.stage.clientWidth === lastWidth) return;
+      lastWidth = this.stage.clientWidth;
+      requestAnimationFrame(() => this.render());
     });
     this.resizeObserver.observe(this.stage);
   }
