@@ -254,3 +254,45 @@ def test_comparing_page_mounts_after_instant_navigation(page, site_url):
     page.wait_for_url("**/comparing/")
     page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.state?.preset === 'rotated-quadratic'")
     assert page.locator(".oe-playground canvas").count() == 1
+
+
+def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url):
+    root = open_playground(page, site_url, "?preset=seed-sgd")
+    root.locator("select[id$='-land']").select_option("himmelblau")
+    root.locator("select[id$='-add']").select_option("adam")
+    root.locator("select[id$='-add']").select_option("rmsprop")
+    root.locator("[data-run='0'] .oe-pg-remove").click()  # remove the seed's SGD
+    state = page.evaluate(STATE)
+    assert (state["landscape"], state["start"], state["scale"]) == ("himmelblau", [0.0, 0.0], "log")
+    assert [r["kind"] for r in state["runs"]] == ["adam", "rmsprop"]
+    finals = page.evaluate(FINALS)
+    assert len(finals) == 2
+    for f in finals:
+        px, py = python_final(state, state["runs"][f["run"]])
+        assert_close(float(f["x"]), px, f"himmelblau run {f['run']} x")
+        assert_close(float(f["y"]), py, f"himmelblau run {f['run']} y")
+
+
+def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url):
+    root = open_playground(page, site_url, "?preset=rotated-quadratic")
+    before = page.evaluate(CANVAS)
+    theta = root.locator("input[id$='-theta']")
+    theta.focus()
+    for _ in range(15):
+        theta.press("ArrowLeft")
+    state = page.evaluate(STATE)
+    assert state["theta"] == 15
+    assert page.evaluate(CANVAS) != before
+    for f in page.evaluate(FINALS):
+        px, py = python_final(state, state["runs"][f["run"]])
+        assert_close(float(f["x"]), px, f"theta 15 run {f['run']} x")
+        assert_close(float(f["y"]), py, f"theta 15 run {f['run']} y")
+
+
+def test_narrow_and_wide_windows(page, site_url):
+    root = open_playground(page, site_url)
+    for width in (380, 800, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)
+        box = root.locator("canvas").bounding_box()
+        assert box["width"] <= root.bounding_box()["width"], f"the canvas overflows at {width} px"
