@@ -32,6 +32,8 @@
   function renderPage() {
     document.querySelectorAll(".arithmatex").forEach((el) => render(el, ARITHMATEX));
     document.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown").forEach((el) => render(el, NOTEBOOK));
+    // tells tests (and anyone) that this page's math has been through KaTeX
+    document.documentElement.dataset.mathRendered = location.pathname;
   }
 
   document$.subscribe(renderPage);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,26 @@ def test_notebook_output_is_never_stale(tmp_path):
                                 env=env, capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, result.stderr[-2000:]
         assert f"value is {value}" in (tmp_path / "site" / "nb" / "index.html").read_text()
+
+
+def front_matter(doc_file: Path) -> dict:
+    """The YAML front matter of a markdown page ({} when it has none)."""
+    text = doc_file.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return {}
+    return yaml.safe_load(text[4:text.index("\n---", 4)]) or {}
+
+
+def test_only_playground_pages_load_the_playground(site_root):
+    """`playground: true` in a page's front matter loads docs/playground/playground.{css,js}
+    (through docs/overrides/main.html), and no other page loads them."""
+    pages = [f for f in nav_files(mkdocs_config()["nav"]) if f.endswith(".md")]
+    with_playground = 0
+    for doc_file in pages:
+        wanted = bool(front_matter(ROOT / "docs" / doc_file).get("playground"))
+        html = (site_root / page_path(doc_file) / "index.html").read_text(encoding="utf-8")
+        has_script = bool(re.search(r'<script type="module" src="[./]*playground/playground\.js">', html))
+        has_style = bool(re.search(r'<link rel="stylesheet" href="[./]*playground/playground\.css">', html))
+        assert has_script == has_style == wanted, f"{doc_file}: playground: {wanted}, script {has_script}"
+        with_playground += wanted
+    assert with_playground >= 1, "no page has `playground: true`"

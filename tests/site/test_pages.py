@@ -21,10 +21,17 @@ bench_pages = load_script("bench_pages")
 PAGES = site_pages() or ["(no site/: run `make site` first)"]
 pytestmark = pytest.mark.browser
 
+# docs/javascripts/katex.js has rendered the math of the page now shown
+MATH_DONE = "() => document.documentElement.dataset.mathRendered === location.pathname"
 UNRENDERED_MATH = """() => [...document.querySelectorAll('.arithmatex')]
-    .filter((el) => !el.querySelector('.katex')).map((el) => el.textContent.slice(0, 80))"""
-KATEX_ERRORS = """() => [...document.querySelectorAll('.katex-error')]
-    .map((el) => (el.getAttribute('title') || '') + ': ' + el.textContent.slice(0, 80))"""
+    .filter((el) => !el.querySelector('.katex, .katex-error')).map((el) => el.textContent.slice(0, 80))"""
+# a formula KaTeX could not parse (.katex-error), or an unknown command it drew in its error colour
+KATEX_ERRORS = """() => [
+  ...[...document.querySelectorAll('.katex-error')]
+    .map((el) => (el.getAttribute('title') || '') + ': ' + el.textContent.slice(0, 80)),
+  ...[...document.querySelectorAll('.katex mstyle[mathcolor="#cc0000"]')]
+    .map((el) => 'unknown command: ' + el.textContent.slice(0, 80)),
+]"""
 BROKEN_IMAGES = """() => [...document.images]
     .filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.currentSrc || img.src)"""
 # play one source of a video in a fresh, visible <video>; resolve with the time reached, or the error
@@ -58,8 +65,7 @@ def test_page(page, site_url, path):
         f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
 
     # math: every arithmatex element rendered by KaTeX, no formula KaTeX could not parse
-    page.wait_for_function("() => document.querySelectorAll('.arithmatex:not(:has(.katex))').length === 0",
-                           timeout=5000) if page.locator(".arithmatex").count() else None
+    page.wait_for_function(MATH_DONE, timeout=5000)
     assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
     if page.locator(".katex").count():
@@ -137,7 +143,9 @@ def test_instant_navigation_renders_math(page, site_url):
     link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
     link.click()
     page.wait_for_url(re.compile(re.escape(math_page) + "$"))
-    page.wait_for_function("() => document.querySelector('.arithmatex .katex') !== null", timeout=5000)
+    page.wait_for_function(MATH_DONE, timeout=5000)
+    assert page.locator(".arithmatex .katex").count() > 0
+    assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
 
 
