@@ -247,6 +247,7 @@ def landscape_record(spec: dict) -> dict:
         "minima": [list(m) for m in land.minima],
         "log_scale": land.log_scale,
         "start": list(land.start),
+        "expression": land.expression,
         "samples": [[x, y, f, gx, gy] for (x, y), f, (gx, gy) in zip(pts, _floats(values), _floats(grads), strict=True)],
     }
 

@@ -80,6 +80,18 @@ for (const rec of VECTORS.landscapes) {
   });
 }
 
+test("each landscape is the formula optimessay.landscapes states (its JavaScript `expression`)", () => {
+  for (const rec of VECTORS.landscapes) {
+    const land = getLandscape(rec.name, rec.params);
+    const formula = new Function("x", "y", `"use strict"; return (${rec.expression});`); // test only: our own package's text
+    for (const [x, y] of rec.samples) {
+      const a = land.value(x, y);
+      const b = formula(x, y);
+      assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${rec.name} at (${x}, ${y}): ${a} vs expression ${b}`);
+    }
+  }
+});
+
 for (const t of VECTORS.trajectories) {
   test(`walk ${t.id}: every point, loss, lr and preconditioner`, (ctx) => {
     const land = getLandscape(t.landscape.name, t.landscape.params ?? {});
