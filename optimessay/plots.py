@@ -194,18 +194,26 @@ def legend(ax, *, outside: bool = False, **kwargs):
 
 
 def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = None, xlim=None, ylim=None,
-                      log: bool | None = None, height: float = 4.8, legend_outside: bool = True):
+                      log: bool | None = None, height: float = 4.8, legend_outside: bool = True,
+                      legend_below: bool = False, markers: bool = True):
     """Several walks over one landscape (the seed's ``plot_optimization`` family), legend naming
-    each walk's optimizer and hyperparameters; the minima are marked."""
+    each walk's optimizer and hyperparameters; the minima are marked. The legend goes to the right
+    (default), inside the axes (``legend_outside=False``) or below (``legend_below=True``, for long
+    labels); ``markers=False`` leaves out the dots at each iterate (long walks)."""
     if not runs:
         raise ValueError("plot_trajectories needs at least one run")
     fig, ax = style.figure(height=height)
     draw_landscape(ax, landscape, xlim=xlim, ylim=ylim, log=log)
     for r in runs:
-        draw_path(ax, r["points"], color=r["color"], label=r["label"], linestyle=r.get("linestyle", "-"))
+        draw_path(ax, r["points"], color=r["color"], label=r["label"], linestyle=r.get("linestyle", "-"),
+                  markers=markers)
     if title:
         ax.set_title(title)
-    legend(ax, outside=legend_outside)
+    if legend_below:
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=1 if max(map(len, labels)) > 45 else 2)
+    else:
+        legend(ax, outside=legend_outside)
     return fig
 
 
@@ -306,11 +314,14 @@ def draw_heatmap(ax, values, xs, ys, *, diverged=None, xlabel: str, ylabel: str,
         handles.append(Patch(facecolor=style.DIVERGED_COLOR, hatch="////", edgecolor=style.MUTED_INK,
                              label="diverged (inf/nan)"))
     if mark_best:
+        from matplotlib.lines import Line2D
+
         i, j = np.unravel_index(np.argmin(np.where(bad, np.inf, values)), values.shape)
-        best = ax.plot(xs[j], ys[i], marker="o", markersize=10, markerfacecolor="none",
-                       markeredgecolor="white", markeredgewidth=2.0, linestyle="none",
-                       label=f"best: {xlabel}={_fmt(float(xs[j]))}, {ylabel}={_fmt(float(ys[i]))}")[0]
-        handles.append(best)
+        text = f"best: {xlabel}={_fmt(float(xs[j]))}, {ylabel}={_fmt(float(ys[i]))}"
+        ax.plot(xs[j], ys[i], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="white",
+                markeredgewidth=2.2, linestyle="none", label=text, zorder=5)
+        handles.append(Line2D([], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor=style.INK,
+                              markeredgewidth=1.8, linestyle="none", label=text))
     if handles:
         ax.figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return mesh

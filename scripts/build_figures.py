@@ -5,6 +5,7 @@
     python scripts/build_figures.py --only NAME     # just this figure (repeatable)
     python scripts/build_figures.py --list          # names, kinds and whether each is up to date
     python scripts/build_figures.py --out DIR       # build somewhere else (tests, benchmarks)
+    python scripts/build_figures.py --jobs N        # worker processes (default: one per core)
 
 How it works:
 
@@ -377,6 +378,7 @@ def parse_args(argv=None):
     p.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG, help="catalog file (default scripts/catalog.py)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: one per core)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timings", action="store_true", help="print each built figure's drawing time")
     return p.parse_args(argv)
 
 
@@ -420,6 +422,9 @@ def main(argv=None) -> int:
 
     failed = [r for r in results if not r["ok"]]
     built = len(results) - len(failed)
+    if args.timings:
+        for r in sorted(results, key=lambda r: -r["seconds"]):
+            print(f"timing {r['name']} {r['seconds']:.2f}")
     print(f"figures: {built} built, {len(selected) - len(todo)} up to date, {len(failed)} failed -> {out}")
     for r in failed:
         print(f"\nFAILED {r['name']}: {r['error']}", file=sys.stderr)

@@ -386,7 +386,7 @@ def precond_kappa_theta(kappas, thetas, tol, max_steps):
     gd = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.0).numpy(), np.eye(2), 2 / (1 + k), start, tol, max_steps)
           for k in kappas]
     ax.plot(kappas, gd, color=style.color("gd"), linewidth=3.0, label="GD, P = I, lr = 2/(1+κ) (any θ)")
-    shades = style.shades("diagonal P", len(thetas))
+    shades = style.shades("diagonal P", len(thetas), lightest=0.62, darkest=0.22)
     for theta_deg, color in zip(thetas, shades, strict=True):
         steps = []
         for k in kappas:
@@ -397,8 +397,8 @@ def precond_kappa_theta(kappas, thetas, tol, max_steps):
     full = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.3).numpy(),
                                np.linalg.inv(landscapes.quadratic_hessian(k, 0.3).numpy()), 1.0, start, tol, max_steps)
             for k in kappas]
-    ax.plot(kappas, full, color=style.color("full P"), linestyle=":", linewidth=2.2, marker="s", markersize=3.5,
-            label="P = H⁻¹, lr=1 (any θ)")
+    ax.plot(kappas, full, color=style.color("full P"), linestyle="-", linewidth=5, alpha=0.45, zorder=1.5,
+            label="P = H⁻¹, lr=1 (any θ)")  # wide and underneath: the θ = 0 diagonal line lies on it
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("condition number κ")
@@ -505,19 +505,21 @@ def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
 # RMSprop, Adam, Adagrad
 
 
-def rmsprop_preconditioner(lr, alpha, steps, every):
+def rmsprop_preconditioner(lr, alpha, momentum, steps, every):
     from optimessay import landscapes, plots, style
 
     banana = landscapes.rosenbrock()
-    walk = _walk(banana, "RMSprop", {"lr": lr, "alpha": alpha}, steps=steps)
+    kwargs = {"lr": lr, "alpha": alpha, "momentum": momentum}
+    walk = _walk(banana, "RMSprop", kwargs, steps=steps)
     color = style.color("rmsprop")
     fig, (left, right) = style.figure(1, 2, height=4.0, width=style.WIDTH)
     plots.draw_landscape(left, banana)
-    plots.draw_path(left, plots.as_numpy(walk.points), color=color, label=plots.label("RMSprop", lr=lr, alpha=alpha),
+    plots.draw_path(left, plots.as_numpy(walk.points), color=color, label=plots.label("RMSprop", **kwargs),
                     markers=False)
-    plots.draw_preconditioner_ellipses(left, plots.as_numpy(walk.points), plots.as_numpy(walk.preconditioners),
-                                       color=style.INK, every=every, label=None)
-    left.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor=style.INK,
+    P = plots.as_numpy(walk.preconditioners)
+    plots.draw_preconditioner_ellipses(left, plots.as_numpy(walk.points), P, color=style.shades("rmsprop", 3)[0],
+                                       every=every, label=None, scale=0.35 / P[::every].max())
+    left.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor=style.shades("rmsprop", 3)[0],
               markersize=8, label=f"P every {every} steps (half-axes ∝ pₓ, p_y)")
     left.legend(loc="lower left", fontsize=7.5)
     left.set_title("P along the walk")
@@ -578,13 +580,19 @@ def adamw_vs_adam_l2(kappa, theta_degrees, center, weight_decay, lr, steps, star
         _run(adam, plots.label("Adam + L2 (coupled)", lr=lr, weight_decay=weight_decay), style.color("adam")),
         _run(adamw, plots.label("AdamW (decoupled)", lr=lr, weight_decay=weight_decay), style.color("adamw")),
     ]
-    fig = plots.plot_trajectories(land, runs, title=f"Weight decay {weight_decay:g} on a valley (κ={kappa:g}), {steps} steps",
-                                  height=4.2)
-    ax = fig.axes[0]
-    ax.plot(*l2_min, marker="X", markersize=9, color=style.INK, markeredgecolor="white", linestyle="none",
-            label="minimum of f + λ/2‖θ‖²", zorder=7)
-    ax.plot(0, 0, marker="+", color=style.INK, markersize=9, linestyle="none", label="origin")
-    plots.legend(ax, outside=True)
+    fig, ax = style.figure(height=4.6)
+    plots.draw_landscape(ax, land, levels=12)
+    for r in runs:
+        plots.draw_path(ax, r["points"], color=r["color"], label=r["label"], markers=False)
+    ax.plot(*l2_min, marker="X", markersize=10, color=style.INK, markeredgecolor="white", linestyle="none",
+            label="minimum of f + λ/2‖θ‖² (where L2 leads)", zorder=7)
+    ax.plot(0, 0, marker="+", color=style.INK, markersize=10, linestyle="none", label="origin")
+    end = adamw.points[-1].tolist()
+    ax.annotate(f"AdamW ends at ({end[0]:.2f}, {end[1]:.2f})", end, xytext=(10, 18), textcoords="offset points",
+                fontsize=8.5, color=style.INK, arrowprops=dict(arrowstyle="-", color=style.MUTED_INK, lw=0.8))
+    ax.set_title(f"Weight decay λ={weight_decay:g}, κ={kappa:g}, {steps} steps", fontsize=10.5)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
     return fig
 
 
@@ -708,12 +716,14 @@ def sweep_heatmap(optimizer, fixed, x_name, x_range, y_name, y_range, n, steps, 
     fig, ax = style.figure(height=4.6)
     draw_name = {"beta1": "beta1 (β₁)", "alpha": "alpha (α)"}.get(y_name, y_name)
     plots.draw_heatmap(ax, shown, plots.as_numpy(xs), plots.as_numpy(ys), diverged=diverged, xlabel=x_name,
-                       ylabel=draw_name, logx=True, colorbar_label=f"final loss after {steps} steps (≤ {floor:g} shown as {floor:g})")
+                       ylabel=draw_name, logx=True, colorbar_label=f"final loss after {steps} steps"
+                       + (f" (≤ {floor:g} shown as {floor:g})" if np.nanmin(values) < floor else ""))
     for (mx, my), text in marks:
-        ax.plot(mx, my, marker="D", markersize=7, markerfacecolor=style.ORANGE, markeredgecolor="white",
-                linestyle="none", label=text)
-        ax.annotate(text, (mx, my), xytext=(6, 6), textcoords="offset points", fontsize=8.5, color="white",
-                    fontweight="bold")
+        ax.plot(mx, my, marker="D", markersize=7, markerfacecolor=style.ORANGE, markeredgecolor=style.INK,
+                linestyle="none", zorder=6)
+        ax.annotate(text, (mx, my), xytext=(-8, -4), textcoords="offset points", fontsize=8.5, color=style.INK,
+                    ha="right", va="top", zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.85))
     fixed_text = ", ".join(f"{k}={v}" for k, v in fixed.items())
     ax.set_title(f"{optimizer}{' (' + fixed_text + ')' if fixed_text else ''} on the banana: {n}×{n} walks")
     return fig
@@ -740,7 +750,7 @@ def schedules_on_banana(optimizers, schedules, steps):
 # pitfalls
 
 
-def pitfall_grad_mutation(lr, alpha, weight_decay, steps):
+def pitfall_grad_mutation(lr, alpha, momentum, weight_decay, steps):
     import torch
 
     from optimessay import landscapes, plots, style
@@ -748,12 +758,14 @@ def pitfall_grad_mutation(lr, alpha, weight_decay, steps):
     banana = landscapes.rosenbrock()
 
     class SeedRMSprop:
-        """The seed notebook's RMSprop step, verbatim in its bug: ``g = p.grad; g += wd * p`` adds the
-        weight decay into p.grad itself (momentum 0 here)."""
+        """The seed notebook's RMSprop step, with its bug: ``g = p.grad; g += wd * p`` adds the weight
+        decay into p.grad itself."""
 
-        def __init__(self, params, lr, alpha, eps=1e-8, weight_decay=0.0):
-            self.params, self.lr, self.alpha, self.eps, self.wd = list(params), lr, alpha, eps, weight_decay
+        def __init__(self, params, lr, alpha, momentum, weight_decay, eps=1e-8):
+            self.params, self.lr, self.alpha, self.eps = list(params), lr, alpha, eps
+            self.momentum, self.wd = momentum, weight_decay
             self.vs = [torch.zeros_like(p) for p in self.params]
+            self.bs = [torch.zeros_like(p) for p in self.params]
 
         @torch.no_grad()
         def step(self):
@@ -761,38 +773,33 @@ def pitfall_grad_mutation(lr, alpha, weight_decay, steps):
                 g = p.grad
                 g += self.wd * p  # the bug: mutates p.grad in place
                 self.vs[i] = self.alpha * self.vs[i] + (1 - self.alpha) * g * g
-                p -= self.lr * g / (self.vs[i].sqrt() + self.eps)
+                self.bs[i] = self.momentum * self.bs[i] + g / (self.vs[i].sqrt() + self.eps)
+                p -= self.lr * self.bs[i]
 
-    def walk(seed_first):
-        """A side-by-side check: one backward per step, both optimizers read the same p.grad."""
-        p = torch.tensor(banana.start, dtype=torch.float64, requires_grad=True)
-        q = p.detach().clone().requires_grad_(True)
-        seed = SeedRMSprop([p], lr=lr, alpha=alpha, weight_decay=weight_decay)
-        ref = torch.optim.RMSprop([q], lr=lr, alpha=alpha, weight_decay=weight_decay)
-        ps, qs = [p.detach().clone()], [q.detach().clone()]
-        for _ in range(steps):
-            p.grad = None
-            banana.fn(p[0], p[1]).backward()
-            q.grad = p.grad  # "give both the same gradient" (the gradient at p; p == q if all is well)
-            if seed_first:
-                seed.step()
-                ref.step()
-            else:
-                ref.step()
-                seed.step()
-            ps.append(p.detach().clone())
-            qs.append(q.detach().clone())
-        return torch.stack(ps).numpy(), torch.stack(qs).numpy()
-
-    seed_path, ref_path = walk(seed_first=True)
+    # A side-by-side check, as a learner writes one: both optimizers step from the same start, fed
+    # the same gradient tensor each step (q.grad = p.grad). The seed's step runs first and adds
+    # wd * p into that tensor, so torch's RMSprop sees the weight decay twice.
+    p = torch.tensor(banana.start, dtype=torch.float64, requires_grad=True)
+    q = p.detach().clone().requires_grad_(True)
+    kwargs = {"lr": lr, "alpha": alpha, "momentum": momentum, "weight_decay": weight_decay}
+    seed, ref = SeedRMSprop([p], **kwargs), torch.optim.RMSprop([q], **kwargs)
+    ps, qs = [p.detach().clone()], [q.detach().clone()]
+    for _ in range(steps):
+        p.grad = None
+        banana.fn(p[0], p[1]).backward()
+        q.grad = p.grad  # the same tensor: correct only if nobody writes into it
+        seed.step()
+        ref.step()
+        ps.append(p.detach().clone())
+        qs.append(q.detach().clone())
     runs = [
-        {"label": plots.label("seed RMSprop (g += wd·p in place)", lr=lr, alpha=alpha, weight_decay=weight_decay),
-         "points": seed_path, "color": style.color("rmsprop")},
-        {"label": "torch.optim.RMSprop, same hyperparameters, stepping on the same p.grad afterwards",
-         "points": ref_path, "color": style.color("sgd"), "linestyle": "--"},
+        {"label": plots.label("seed RMSprop (g += wd·p mutates p.grad)", **kwargs), "points": torch.stack(ps).numpy(),
+         "color": style.color("rmsprop")},
+        {"label": "torch.optim.RMSprop, same hyperparameters, stepping next on the same p.grad tensor",
+         "points": torch.stack(qs).numpy(), "color": style.color("sgd"), "linestyle": "--"},
     ]
     return plots.plot_trajectories(banana, runs, title="Mutating p.grad: two optimizers that should agree part ways",
-                                   height=4.4)
+                                   height=5.0, legend_below=True, markers=False)
 
 
 # ================================================================================================
@@ -903,11 +910,11 @@ FIGURES = [
                              "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
     # --- RMSprop, Adam, Adagrad ---------------------------------------------------------------
     Figure("rmsprop-preconditioner", "image",
-           "Left: RMSprop's path on the banana with an ellipse every 10 steps whose half-axes are the two "
-           "diagonal entries of its preconditioner P. Right: the two entries against the step on a log "
+           "Left: the path of RMSprop (lr 0.005, alpha 0.7, momentum 0.9) on the banana with an ellipse every "
+           "8 steps whose half-axes are the two diagonal entries of its preconditioner P. Right: the two entries against the step on a log "
            "scale; they differ by up to orders of magnitude and change as the walk moves from the steep "
            "wall to the flat valley floor.",
-           rmsprop_preconditioner, {"lr": 0.01, "alpha": 0.99, "steps": 300, "every": 15}),
+           rmsprop_preconditioner, {"lr": 0.005, "alpha": 0.7, "momentum": 0.9, "steps": 200, "every": 8}),
     Figure("adam-bias-correction", "image",
            "Step size divided by lr over Adam's first 50 steps on a constant gradient, log scale, for betas "
            "(0.9, 0.999) and (0.9, 0.99). With bias correction the step is lr from the first step on; "
@@ -915,11 +922,12 @@ FIGURES = [
            "after many steps.",
            adam_bias_correction, {"lr": 0.1, "betas_list": ((0.9, 0.999), (0.9, 0.99)), "steps": 50, "gradient": 2.0}),
     Figure("adamw-vs-adam-l2", "image",
-           "Contours of a tilted quadratic valley with its minimum at (1.5, 1), and two paths with weight "
-           "decay 0.5: Adam with L2 (coupled) ends at the minimum of f plus the L2 term, marked with an X; "
-           "AdamW (decoupled) ends at a different point, closer to the origin along the flat direction.",
+           "Contours of a tilted quadratic valley with its minimum at (1.5, 1), and two 3000-step paths from "
+           "(-0.2, 1.5) with lr 0.01 and weight decay 0.5: Adam with L2 (coupled) ends exactly at the "
+           "minimum of f plus the L2 term, about (0.96, 0.78), marked with an X; AdamW (decoupled) ends "
+           "elsewhere, about (1.23, 0.89): less pulled toward the origin along the valley.",
            adamw_vs_adam_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "weight_decay": 0.5,
-                              "lr": 0.05, "steps": 400, "start": (-0.2, 1.5), "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+                              "lr": 0.01, "steps": 3000, "start": (-0.2, 1.5), "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
     Figure("amsgrad", "image",
            "Left: Adam and Adam with amsgrad on the banana from (-1.5, 2.5). Right: for one coordinate, "
            "Adam's second-moment estimate v rises and falls along the run, while AMSGrad's running maximum "
@@ -961,18 +969,18 @@ FIGURES = [
            compare_loss_curves, {"landscape": "rosenbrock", "steps": 300}, cost=2.0),
     Figure("sweep-sgd-lr-momentum", "image",
            "Heatmap of SGD's final loss on the banana after 300 steps from (-1.5, 2.5), over 100 learning "
-           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
+           "rates from 1e-4 to 1e-2 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
            "dark is low loss, bright is high. A grey hatched region at large lr and large momentum marks "
            "the walks that diverged; a ring marks the best cell and a diamond the seed's lr 1e-3, momentum 0.98.",
-           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
+           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-4, 1e-2),
                            "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
     Figure("sweep-rmsprop-lr-alpha", "image",
-           "Heatmap of RMSprop's final loss on the banana after 300 steps, over 100 learning rates from 1e-5 "
-           "to 1 (log scale, x axis) and 100 alpha values from 0.05 to 0.999 (y axis); dark is low loss. "
-           "The best learning rates form a band that hardly depends on alpha; a ring marks the best cell "
-           "and a diamond the seed's lr 0.01, alpha 0.5.",
-           sweep_heatmap, {"optimizer": "RMSprop", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 1.0),
+           "Heatmap of the final loss on the banana after 300 steps of RMSprop with momentum 0.9 (the "
+           "seed's), over 100 learning rates from 1e-4 to 1 (log scale, x axis) and 100 alpha values from "
+           "0.05 to 0.999 (y axis); dark is low loss, grey hatching marks diverged walks; a ring marks the "
+           "best cell and a diamond the seed's lr 0.01, alpha 0.5.",
+           sweep_heatmap, {"optimizer": "RMSprop", "fixed": {"momentum": 0.9}, "x_name": "lr", "x_range": (1e-4, 1.0),
                            "y_name": "alpha", "y_range": (0.05, 0.999), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((0.01, 0.5), "seed"),)}, cost=2.0),
     Figure("sweep-adam-lr-beta1", "image",
@@ -990,8 +998,10 @@ FIGURES = [
                                  "steps": 200}),
     # --- pitfalls ----------------------------------------------------------------------------
     Figure("pitfall-grad-mutation", "image",
-           "Two paths on the banana from (-1.5, 2.5) that should coincide: the seed notebook's RMSprop, which "
-           "adds weight decay into p.grad in place, and torch's RMSprop stepping afterwards on that same "
-           "gradient tensor. The second path is pushed by the doubled weight decay and parts from the first.",
-           pitfall_grad_mutation, {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.5, "steps": 200}),
+           "Two 160-step paths on the banana from (-1.5, 2.5) that should coincide: the seed notebook's RMSprop "
+           "(lr 0.01, alpha 0.5, momentum 0.9, weight decay 0.3), which adds the weight decay into p.grad in "
+           "place, and torch's RMSprop with the same settings stepping next on that same gradient tensor. "
+           "They start together, then the dashed torch path swings lower through the valley and stops "
+           "short of the seed's, which gets closer to the minimum.",
+           pitfall_grad_mutation, {"lr": 0.01, "alpha": 0.5, "momentum": 0.9, "weight_decay": 0.3, "steps": 160}),
 ]

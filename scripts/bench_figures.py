@@ -1,0 +1,132 @@
+"""Benchmark: `make figures` from scratch and with nothing to do, and the size of every animation.
+
+Builds the whole catalog twice from scratch into temporary folders (``scripts/build_figures.py --out
+TMP``), then once more into the first folder with nothing changed, and reports:
+
+- wall time of each clean build (budget: 90 s on 2 cores) and the CPU time its workers used (on a
+  shared machine the wall time also measures everyone else; CPU seconds / cores is what the build
+  would take alone), with the load average seen at the start;
+- whether the two clean builds are byte-identical (every file, the manifest included);
+- wall time of the no-change run (budget: 3 s);
+- the size of each animation file (budget: 300 KB each) and the total size of the figures.
+
+Prints a markdown table and writes it to docs/bench/figures.md (through a temporary file).
+
+    .venv/bin/python scripts/bench_figures.py [--jobs N]
+"""
+
+import argparse
+import datetime
+import filecmp
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "scripts" / "build_figures.py"
+OUT = ROOT / "docs" / "bench" / "figures.md"
+BUDGET_FULL, BUDGET_NOOP, BUDGET_FILE = 90.0, 3.0, 300 * 1024
+
+
+def run_build(out: Path, jobs: int, *extra: str) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the build and its workers, stdout) of one build."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--jobs", str(jobs), "--no-progress",
+                             "--timings", *extra], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"the figure build failed (exit {result.returncode})")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, result.stdout
+
+
+def identical(a: Path, b: Path) -> tuple[bool, list[str]]:
+    files_a = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    if files_a != files_b:
+        return False, sorted(set(files_a) ^ set(files_b))
+    differ = [f for f in files_a if not filecmp.cmp(a / f, b / f, shallow=False)]
+    return not differ, differ
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:.0f} KB"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="figures-bench-") as tmp:
+        one, two = Path(tmp) / "one", Path(tmp) / "two"
+        print("clean build 1 ...", flush=True)
+        wall1, cpu1, log1 = run_build(one, args.jobs)
+        print("clean build 2 ...", flush=True)
+        wall2, cpu2, _ = run_build(two, args.jobs)
+        print("no-change build ...", flush=True)
+        wall0, _, log0 = run_build(one, args.jobs)
+        same, differ = identical(one, two)
+        videos = sorted(one.glob("*.mp4")) + sorted(one.glob("*.webm"))
+        sizes = {p.name: p.stat().st_size for p in videos}
+        posters = {p.stem: (one / f"{p.stem}.png").stat().st_size for p in one.glob("*.mp4")}
+        total = sum(p.stat().st_size for p in one.iterdir() if p.is_file())
+        images = [p for p in one.glob("*.png") if p.stem not in posters]
+        timings = sorted(((line.split()[1], float(line.split()[2])) for line in log1.splitlines()
+                          if line.startswith("timing ")), key=lambda t: -t[1])
+    n_figures = len(images) + len(posters)
+    cores = os.cpu_count() or 1
+    rows = [
+        ("clean build 1 (wall)", f"{wall1:.1f} s", f"<= {BUDGET_FULL:.0f} s", "yes" if wall1 <= BUDGET_FULL else "NO"),
+        ("clean build 2 (wall)", f"{wall2:.1f} s", f"<= {BUDGET_FULL:.0f} s", "yes" if wall2 <= BUDGET_FULL else "NO"),
+        (f"CPU time of build 1 / {cores} cores", f"{cpu1 / cores:.1f} s", f"<= {BUDGET_FULL:.0f} s",
+         "yes" if cpu1 / cores <= BUDGET_FULL else "NO"),
+        ("no-change rebuild (wall)", f"{wall0:.2f} s", f"<= {BUDGET_NOOP:.0f} s", "yes" if wall0 <= BUDGET_NOOP else "NO"),
+        ("two clean builds byte-identical", "yes" if same else f"no: {', '.join(differ[:5])}", "yes",
+         "yes" if same else "NO"),
+    ]
+    for name, size in sizes.items():
+        rows.append((f"`{name}`", kb(size), f"<= {kb(BUDGET_FILE)}", "yes" if size <= BUDGET_FILE else "NO"))
+    lines = [
+        "# Figures: build time and sizes",
+        "",
+        f"`make figures` builds {n_figures} figures ({len(images)} images, {len(posters)} animations as MP4 + WebM"
+        f" + poster), {total / 1024 / 1024:.1f} MB in all. Measured {datetime.date.today().isoformat()} on"
+        f" {cores} cores ({platform.python_version()}, {args.jobs} worker processes), load average"
+        f" {load:.1f} at the start (the machine is shared: wall times include the other processes' work).",
+        "",
+        "| measure | value | budget | within |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+        "Slowest figures of clean build 1 (seconds inside a worker, tuning and sweeps included):",
+        "",
+        "| figure | seconds |",
+        "|---|---|",
+        *[f"| `{name}` | {sec:.1f} |" for name, sec in timings[:8]],
+        "",
+        f"No-change run: `{log0.strip().splitlines()[-1].split(' -> ')[0]}`.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = OUT.with_name(f".{OUT.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, OUT)
+    # Wall times are reported but do not fail the benchmark (a loaded shared machine inflates them);
+    # a build that is not reproducible, CPU time over budget or a file over budget does.
+    checked = [r for r in rows if not r[0].endswith("(wall)")]
+    return 0 if all(r[3] == "yes" for r in checked) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
