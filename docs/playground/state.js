@@ -74,7 +74,7 @@ function base(overrides) {
 /** The presets: the seed notebook's experiments, a race on the banana, a rotated valley. */
 export const PRESETS = {
   // the contestants of the site's race figures (scripts/catalog.py, race-banana), at the lr
-  // optimessay.tune picked for each on the banana in 300 steps (3 significant digits)
+  // optimessay.tune picked for each on the banana in 300 steps, lr <= 1 (3 significant digits)
   "banana-race": () => base({
     steps: 300,
     runs: [
@@ -82,7 +82,7 @@ export const PRESETS = {
       run("momentum", { lr: 1.58e-3, momentum: 0.9 }),
       run("nesterov", { lr: 1e-3, momentum: 0.9 }),
       run("rmsprop", { lr: 0.02 }),
-      run("adam", { lr: 1.58 }),
+      run("adam", { lr: 0.794 }),
       run("adamw", { lr: 0.126, weight_decay: 0.01 }),
       run("adagrad", { lr: 0.1 }),
     ],
@@ -105,7 +105,7 @@ export const PRESETS = {
       run("momentum", { lr: 1e-3, momentum: 0.98 }, { kind: "multistep", params: { milestones: [20, 40, 50, 70], gamma: 0.9 } }),
     ],
   }),
-  // race-rotated-quadratic: kappa 50, theta 30°, each contestant at its tuned lr for 200 steps
+  // race-rotated-quadratic: kappa 50, theta 30°, each contestant at its tuned lr (<= 1) for 200 steps
   "rotated-quadratic": () => base({
     landscape: "quadratic", kappa: 50, theta: 30, scale: "linear", start: [-1.5, 1.0], steps: 200,
     runs: [
@@ -113,9 +113,9 @@ export const PRESETS = {
       run("momentum", { lr: 0.02, momentum: 0.9 }),
       run("nesterov", { lr: 0.0251, momentum: 0.9 }),
       run("rmsprop", { lr: 1 }),
-      run("adam", { lr: 1.58 }),
-      run("adamw", { lr: 10, weight_decay: 0.01 }),
-      run("adagrad", { lr: 2 }),
+      run("adam", { lr: 0.398 }),
+      run("adamw", { lr: 1, weight_decay: 0.01 }),
+      run("adagrad", { lr: 1 }),
     ],
   }),
 };
