@@ -62,7 +62,7 @@ export class Playground {
     this.messages = el("div", { class: "oe-pg-messages", role: "status" });
     this.controls = el("div", { class: "oe-pg-globals" });
     this.canvas = el("canvas", {
-      class: "oe-pg-canvas", tabindex: 0,
+      class: "oe-pg-canvas", tabindex: 0, role: "img", "aria-describedby": id("help"),
       "aria-label": "Landscape with the optimizers' paths. Click or drag to set the start point; arrow keys move it (Shift: faster).",
     });
     this.stage = el("div", { class: "oe-pg-stage" }, [this.canvas]);
@@ -72,7 +72,7 @@ export class Playground {
     this.live = el("p", { class: "oe-pg-live", "aria-live": "polite" });
     this.root.append(
       el("p", { class: "oe-pg-title", text: "Playground" }),
-      el("p", { class: "oe-pg-help", text: "Click or drag on the landscape to move the start (or focus it and use the arrow keys). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
+      el("p", { class: "oe-pg-help", id: id("help"), text: "Click or drag on the landscape to move the start (or focus it and use the arrow keys). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
       this.messages,
       this.controls,
       this.stage,
