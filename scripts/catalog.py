@@ -476,7 +476,7 @@ def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
 
     from optimessay import plots, style
 
-    fig, axes = style.figure(1, len(lambdas), height=3.6)
+    fig, axes = style.figure(1, len(lambdas), height=3.3)
     c = np.asarray(center, dtype=np.float64)
     _, H = _shifted_quadratic(kappa, theta_degrees, center)
     path = np.array([np.linalg.solve(H + lam * np.eye(2), H @ c) for lam in np.geomspace(1e-3, 1e3, 200)])
@@ -604,7 +604,7 @@ def amsgrad(lr, betas, steps, landscape_name, coordinate):
     from optimessay import landscapes, plots, style
 
     land = landscapes.get(landscape_name)
-    fig, (left, right) = style.figure(1, 2, height=4.0)
+    fig, (right, left) = style.figure(1, 2, height=4.0)  # v on the left, the paths on the right
     plots.draw_landscape(left, land)
     for flag, color, ls in ((False, style.color("adam"), "-"), (True, style.color("amsgrad"), "--")):
         walk = _walk(land, "Adam", {"lr": lr, "betas": tuple(betas), "amsgrad": flag}, steps=steps)
@@ -623,7 +623,7 @@ def amsgrad(lr, betas, steps, landscape_name, coordinate):
         v.append(float(opt.state[p]["exp_avg_sq"][coordinate]))
         vmax.append(float(opt.state[p]["max_exp_avg_sq"][coordinate]))
     t = np.arange(1, steps + 1)
-    right.plot(t, v, color=style.color("adam"), label="vₜ (Adam's running mean of g²)")
+    right.plot(t, v, color=style.color("adam"), label="vₜ, the running mean of g² (Adam's v)")
     right.plot(t, vmax, color=style.color("amsgrad"), linestyle="--", linewidth=2.4, label="max(v₁..vₜ) (AMSGrad)")
     right.set_yscale("log")
     right.set_xlabel("step")
@@ -651,7 +651,7 @@ def adagrad_shrinking(lrs, steps, alpha):
         t = np.arange(1, len(P) + 1)
         key = "adagrad" if title.startswith("Adagrad") else "rmsprop"
         ax.plot(t, P[:, 0], color=style.color(key), label="pₓ")
-        ax.plot(t, P[:, 1], color=style.shades(key, 3)[2] if key == "rmsprop" else style.MUTED_INK,
+        ax.plot(t, P[:, 1], color=style.shades(key, 3)[0] if key == "rmsprop" else style.MUTED_INK,
                 linestyle="--", label="p_y")
         ax.set_yscale("log")
         ax.set_xlabel("step")
@@ -659,7 +659,7 @@ def adagrad_shrinking(lrs, steps, alpha):
         ax.set_title(title, fontsize=10)
         ax.legend(loc="upper right")
     axes[0].set_ylabel("preconditioner P (per coordinate)")
-    fig.suptitle("Adagrad's P = 1/(√Σg² + ε) only shrinks; RMSprop's 1/(√v + ε) grows back when gradients shrink",
+    fig.suptitle("Adagrad's P = 1/(√Σg² + ε) only shrinks; RMSprop's P = 1/(√v + ε) grows back",
                  fontsize=10, fontweight="bold")
     return fig
 
@@ -929,9 +929,10 @@ FIGURES = [
            adamw_vs_adam_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "weight_decay": 0.5,
                               "lr": 0.01, "steps": 3000, "start": (-0.2, 1.5), "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
     Figure("amsgrad", "image",
-           "Left: Adam and Adam with amsgrad on the banana from (-1.5, 2.5). Right: for one coordinate, "
-           "Adam's second-moment estimate v rises and falls along the run, while AMSGrad's running maximum "
-           "of v only steps up and then stays flat.",
+           "Left: for the y coordinate, the second-moment estimate v rises over the first 20 steps and then "
+           "decays steadily on a log scale, while AMSGrad's running maximum of v steps up and then stays flat. "
+           "Right: the paths of Adam and Adam with amsgrad on the banana from (-1.5, 2.5); AMSGrad's stops "
+           "short of Adam's.",
            amsgrad, {"lr": 0.05, "betas": (0.9, 0.99), "steps": 300, "landscape_name": "rosenbrock", "coordinate": 1}),
     Figure("adagrad-shrinking", "image",
            "Two plots of the preconditioner's two diagonal entries against the step on the banana, log scale. "
@@ -969,17 +970,25 @@ FIGURES = [
            compare_loss_curves, {"landscape": "rosenbrock", "steps": 300}, cost=2.0),
     Figure("sweep-sgd-lr-momentum", "image",
            "Heatmap of SGD's final loss on the banana after 300 steps from (-1.5, 2.5), over 100 learning "
-           "rates from 1e-4 to 1e-2 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
+           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
            "dark is low loss, bright is high. A grey hatched region at large lr and large momentum marks "
            "the walks that diverged; a ring marks the best cell and a diamond the seed's lr 1e-3, momentum 0.98.",
-           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-4, 1e-2),
+           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
                            "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
     Figure("sweep-rmsprop-lr-alpha", "image",
+           "Heatmap of RMSprop's final loss on the banana after 300 steps (no momentum), over 100 learning "
+           "rates from 1e-5 to 1 (log scale, x axis) and 100 alpha values from 0.05 to 0.999 (y axis); dark "
+           "is low loss. Below an lr of about 0.05 the whole map is one flat mediocre band; low losses appear "
+           "only at large learning rates, speckled. A ring marks the best cell and a diamond lr 0.01, alpha 0.5.",
+           sweep_heatmap, {"optimizer": "RMSprop", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 1.0),
+                           "y_name": "alpha", "y_range": (0.05, 0.999), "n": 100, "steps": 300, "floor": 1e-8,
+                           "marks": (((0.01, 0.5), "lr 0.01, alpha 0.5"),)}, cost=2.0),
+    Figure("sweep-rmsprop-lr-alpha-momentum", "image",
            "Heatmap of the final loss on the banana after 300 steps of RMSprop with momentum 0.9 (the "
            "seed's), over 100 learning rates from 1e-4 to 1 (log scale, x axis) and 100 alpha values from "
-           "0.05 to 0.999 (y axis); dark is low loss, grey hatching marks diverged walks; a ring marks the "
-           "best cell and a diamond the seed's lr 0.01, alpha 0.5.",
+           "0.05 to 0.999 (y axis); dark is low loss. A dark region of low loss spans lr 2e-3 to 2e-2 for "
+           "alpha from about 0.3 to 0.95; a ring marks the best cell and a diamond the seed's lr 0.01, alpha 0.5.",
            sweep_heatmap, {"optimizer": "RMSprop", "fixed": {"momentum": 0.9}, "x_name": "lr", "x_range": (1e-4, 1.0),
                            "y_name": "alpha", "y_range": (0.05, 0.999), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((0.01, 0.5), "seed"),)}, cost=2.0),
@@ -991,8 +1000,8 @@ FIGURES = [
                            "y_name": "beta1", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((1e-3, 0.9), "default"),)}, cost=2.0),
     Figure("schedules-on-banana", "image",
-           "Two contour plots of the banana: SGD with momentum (left) and Adam (right), each walking 200 "
-           "steps under four schedules: constant lr, StepLR, linear warmup then cosine, and one-cycle.",
+           "Two contour plots of the banana: SGD with lr 1e-3 and momentum 0.98 (left) and Adam with lr 0.1 "
+           "(right), each walking 200 steps under four schedules: constant lr, StepLR, linear warmup then cosine, and one-cycle.",
            schedules_on_banana, {"optimizers": (("SGD", {"lr": 1e-3, "momentum": 0.98}), ("Adam", {"lr": 0.1})),
                                  "schedules": ("constant lr", "StepLR", "LinearLR → CosineAnnealingLR", "OneCycleLR (cos)"),
                                  "steps": 200}),
