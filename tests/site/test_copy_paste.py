@@ -21,7 +21,7 @@ import pytest
 from site_helpers import ROOT, SITE, page_html, site_pages
 
 CHECKER = ROOT / "tests" / "site" / "copy_paste_check.py"
-CODE_BLOCK = re.compile(r'<div class="language-python highlight">.*?<code>(.*?)</code>', re.DOTALL)
+CODE_BLOCK = re.compile(r'<div class="language-python highlight"[^>]*>.*?<code>(.*?)</code>', re.DOTALL)
 ANNOTATION_MARKER = re.compile(r"\s*# \(\d+\)!?\s*$")  # Material's code annotations: `# (1)!`
 SNIPPET_MARKER = re.compile(r"--8<--")
 OPTIMIZERS = {"SGD", "RMSprop", "Adam", "AdamW", "Adagrad"}
