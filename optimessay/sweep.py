@@ -224,10 +224,12 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
 
     # 2. the core's arguments: the class's defaults and checks, then per-walk values as (N, 1) tensors
     defaults = _validated_defaults(cls, shared, per_walk)
-    core_args = _core_arguments(update, defaults)
+    core_values = _core_values(defaults)
+    core_args = _pick(update, core_values)  # the update's arguments (lr, beta1, ...)
+    init_args = _pick(init_state, core_values)  # the state's (amsgrad, initial_accumulator_value, ...)
     hyper = {k: v.reshape(n, 1) for k, v in per_walk.items()}
     for k in hyper:
-        if k not in core_args:
+        if k not in core_args and k not in init_args:
             raise ValueError(f"{k!r} cannot vary across walks for {cls.__name__}")
     table = _schedule(cls, shared, per_walk, defaults, scheduler_class, scheduler_kwargs, steps, n)
 
@@ -238,7 +240,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     rec = _BatchRecorder(n, steps, dtype, tol, keep_trajectories, preconditioners)
     alive = torch.arange(n)  # the walks still stepping (global indices)
     P = starts_t.clone()
-    state = init_state(P, **_pick(init_state, {**core_args, **hyper}))
+    state = init_state(P, **_pick(init_state, {**init_args, **hyper}))
     step_iter = range(steps)
     if progress:
         from tqdm.auto import tqdm
@@ -260,7 +262,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
                 draws = draws[keep]
             if len(alive) == 0:
                 break
-        args = {**core_args, **hyper}
+        args = {**core_args, **_pick(update, hyper)}
         if table is not None:
             args.update(table.at(t, alive, len(alive) == n))
             rec.lr(t, alive, args["lr"])
@@ -475,12 +477,12 @@ def _validated_defaults(cls, shared: dict, per_walk: dict) -> dict:
     return dict(defaults)
 
 
-def _core_arguments(update, defaults: dict) -> dict:
-    """The functional core's keyword arguments, from the class defaults (betas -> beta1, beta2)."""
+def _core_values(defaults: dict) -> dict:
+    """The class defaults under the functional core's names (betas -> beta1, beta2)."""
     values = dict(defaults)
     if "betas" in values:
         values["beta1"], values["beta2"] = values["betas"]
-    return _pick(update, values)
+    return values
 
 
 def _pick(fn, values: dict) -> dict:
