@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from optimessay import landscapes
+from optimessay import landscapes, optimizers
 from optimessay.landscapes import Landscape
 
 __all__ = ["Trajectory", "format_label", "newton", "preconditioned_gd", "run"]
@@ -227,7 +227,9 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
     """The diagonal P of the optimizer's last step on ``p``, in ``update = -lr · P · ĝ``.
 
     Uses ``optimizer.preconditioner(p)`` when the class has it (every optimessay optimizer).
-    Otherwise, for ``torch.optim`` classes, from their state, with their own operations:
+    ``torch.optim``'s SGD, RMSprop, Adam/AdamW and Adagrad keep their state in the same layout as
+    optimessay's, so their P is read by the same functions the optimessay classes use
+    (``adam_preconditioner``, ... in ``optimessay.optimizers``; no second copy of the formulas):
 
     - SGD (any momentum): P = 1 (momentum changes ĝ, not P)
     - RMSprop: P = 1 / (√v + eps), v the square average (centered: v - ḡ²)
@@ -238,25 +240,20 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
     """
     if hasattr(optimizer, "preconditioner"):
         return optimizer.preconditioner(p).detach().to(p.dtype)
-    state = getattr(optimizer, "state", {}).get(p, {})
-    group = optimizer.param_groups[0] if hasattr(optimizer, "param_groups") else {}
     if isinstance(optimizer, torch.optim.SGD):
-        return torch.ones_like(p)
-    if isinstance(optimizer, torch.optim.Adam) and state:  # AdamW is an Adam
-        t = float(state["step"])
-        v = state["max_exp_avg_sq"] if group["amsgrad"] else state["exp_avg_sq"]
-        bc2_sqrt = (1 - group["betas"][1] ** t) ** 0.5
-        return 1 / (v.sqrt() / bc2_sqrt).add_(group["eps"])
-    if isinstance(optimizer, torch.optim.RMSprop) and state:
-        sq = state["square_avg"]
-        if group["centered"]:
-            avg = sq.addcmul(state["grad_avg"], state["grad_avg"], value=-1).sqrt_()
-        else:
-            avg = sq.sqrt()
-        return 1 / avg.add_(group["eps"])
-    if isinstance(optimizer, torch.optim.Adagrad) and state:
-        decay = 1 + (float(state["step"]) - 1) * group["lr_decay"]  # the lr decay, folded into P
-        return 1 / (state["sum"].sqrt().add_(group["eps"]) * decay)
+        return optimizers.sgd_preconditioner(p, {})
+    state = getattr(optimizer, "state", {}).get(p, {})
+    groups = getattr(optimizer, "param_groups", [])
+    group = next((g for g in groups if any(p is q for q in g["params"])), None)
+    if state and group is not None:
+        if isinstance(optimizer, torch.optim.Adam):  # AdamW is an Adam
+            return optimizers.adam_preconditioner(
+                p, state, beta2=group["betas"][1], eps=group["eps"], amsgrad=group["amsgrad"]
+            )
+        if isinstance(optimizer, torch.optim.RMSprop):
+            return optimizers.rmsprop_preconditioner(p, state, eps=group["eps"])
+        if isinstance(optimizer, torch.optim.Adagrad):  # the lr decay is folded into P
+            return optimizers.adagrad_preconditioner(p, state, lr_decay=group["lr_decay"], eps=group["eps"])
     return torch.full_like(p.detach(), math.nan)
 
 
