@@ -6,6 +6,7 @@ Every comparison is `torch.equal` (NaN at the same places counts as equal) again
 
 import ast
 import copy
+import inspect
 import io
 import itertools
 import random
@@ -619,3 +620,11 @@ def test_deepcopy_continues_identically(name):
     ours.step()
     twin.step()
     assert all(torch.equal(p, q) and p is not q for p, q in zip(ours_p, twin_p, strict=True))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_constructor_has_torchs_arguments_order_and_defaults(name):
+    def arguments(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    assert arguments(getattr(optimessay, name)) == arguments(getattr(torch.optim, name))

@@ -9,6 +9,7 @@ counts the configurations it checked and prints the count (`pytest -s`).
 """
 
 import copy
+import inspect
 import math
 import pickle
 import subprocess
@@ -650,3 +651,77 @@ def test_no_nan_or_inf_in_sequences():
             opt.step()
             sched.step()
             assert all(math.isfinite(lr) for lr in sched.get_last_lr()), name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_constructor_has_torchs_arguments_order_and_defaults(name):
+    """Same names, order, kinds and defaults as torch.optim.lr_scheduler (last_epoch included)."""
+    def arguments(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
+
+    ours = arguments(getattr(ours_module, name))
+    assert ours == arguments(getattr(torch_module, name))
+    assert ("last_epoch", inspect.Parameter.POSITIONAL_OR_KEYWORD, -1) in ours
+
+
+def onecycle_docstring_formula(t, T, p, eta_max, d, d_f, strategy, three_phase):
+    """OneCycleLR's docstring formula, written out independently of the class."""
+    eta_0 = eta_max / d
+    eta_min = eta_0 / d_f
+
+    def A(a, b, x):
+        if strategy == "cos":
+            return b + (a - b) / 2 * (1 + math.cos(math.pi * x))
+        return a + (b - a) * x
+
+    t1 = p * T - 1
+    if not three_phase:
+        t2 = T - 1
+        return A(eta_0, eta_max, t / t1) if t <= t1 else A(eta_max, eta_min, (t - t1) / (t2 - t1))
+    t2, t3 = 2 * p * T - 2, T - 1
+    if t <= t1:
+        return A(eta_0, eta_max, t / t1)
+    if t <= t2:
+        return A(eta_max, eta_0, (t - t1) / (t2 - t1))
+    return A(eta_0, eta_min, (t - t2) / (t3 - t2))
+
+
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_onecyclelr_is_its_docstring_formula(strategy, three_phase):
+    T, p, d, d_f, max_lrs = 97, 0.27, 20.0, 300.0, [0.3, 0.9]
+    opt = make_optimizer(LRS)
+    sched = ours_module.OneCycleLR(opt, max_lrs, total_steps=T, pct_start=p, div_factor=d, final_div_factor=d_f,
+                                   anneal_strategy=strategy, three_phase=three_phase)
+    for t in range(T + 1):
+        for group, eta_max in zip(opt.param_groups, max_lrs, strict=True):
+            want = onecycle_docstring_formula(t, T, p, eta_max, d, d_f, strategy, three_phase)
+            assert abs(group["lr"] - want) <= 1e-12 * eta_max, (t, group["lr"], want)
+        opt.step()
+        if t < T:
+            sched.step()
+
+
+def test_sequentiallr_is_each_child_restarted_at_its_milestone():
+    """The docstring: eta_t = eta^(k)_{t - m_k}, child k's own lr at its own step t - m_k."""
+    children = [
+        lambda o: ours_module.LinearLR(o, 0.1, total_iters=12),
+        lambda o: ours_module.CosineAnnealingLR(o, 30, 1e-3),
+        lambda o: ours_module.ExponentialLR(o, 0.95),
+    ]
+    milestones, steps = [10, 45], 90
+    opt = make_optimizer(LRS)
+    sched = ours_module.SequentialLR(opt, [child(opt) for child in children], milestones)
+    got = []
+    for _ in range(steps):
+        got.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    for k, (m_k, end) in enumerate(zip([0, *milestones], [*milestones, steps], strict=True)):
+        alone_opt = make_optimizer(LRS)
+        alone = children[k](alone_opt)  # child k on its own, from its own t = 0
+        for t in range(m_k, end):
+            want = [g["lr"] for g in alone_opt.param_groups]
+            assert got[t] == pytest.approx(want, rel=1e-12), (k, t)
+            alone_opt.step()
+            alone.step()
