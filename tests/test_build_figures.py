@@ -100,6 +100,12 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+def css_size(path: Path) -> tuple[int, int]:
+    """The size an image is shown at: its file is drawn at 150 dpi, 1.5 file pixels per CSS pixel."""
+    w, h = png_size(path)
+    return round(w / 1.5), round(h / 1.5)
+
+
 def snapshot(out: Path) -> dict:
     return {p.relative_to(out).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
             for p in sorted(out.rglob("*")) if p.is_file()}
@@ -121,7 +127,7 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
         entry = manifest[name]
         assert entry["kind"] == "image" and entry["alt"] == f"A rising line of slope {slope}."
         assert entry["files"] == {"png": f"{name}.png"}
-        assert (entry["width"], entry["height"]) == png_size(out / f"{name}.png")
+        assert (entry["width"], entry["height"]) == css_size(out / f"{name}.png")
 
     # no change (the broken entry removed): nothing is drawn, no file is touched, torch and matplotlib
     # are not even imported, and it takes well under the 3 s budget
@@ -264,7 +270,8 @@ def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catal
     assert set(manifest) == set(names)
     for name in names:
         assert manifest[name]["alt"] == by_name[name].alt and manifest[name]["kind"] == by_name[name].kind
-        assert (manifest[name]["width"], manifest[name]["height"]) == png_size(outs[0] / f"{name}.png")
+        assert (manifest[name]["width"], manifest[name]["height"]) == css_size(outs[0] / f"{name}.png")
+        assert manifest[name]["width"] == 750  # the content width the figures are drawn for
 
 
 def test_the_catalog_declares_every_name_in_use_each_with_alt_text():

@@ -203,7 +203,10 @@ def test_save_png_is_reproducible_and_carries_no_metadata(tmp_path):
     assert a == b
     chunks = _png_chunks(a)
     assert not {"tEXt", "iTXt", "zTXt", "tIME"} & set(chunks), chunks
-    assert size == (round(style.WIDTH * style.IMAGE_DPI), struct.unpack(">I", a[20:24])[0])
+    file_width, file_height = struct.unpack(">II", a[16:24])
+    assert file_width == round(style.WIDTH * style.IMAGE_DPI)  # 1.5 file pixels per CSS pixel
+    assert size == (round(file_width * 100 / style.IMAGE_DPI), round(file_height * 100 / style.IMAGE_DPI))
+    assert size[0] == round(style.WIDTH * 100)  # shown at the content width
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]  # no temporary file left
 
 
