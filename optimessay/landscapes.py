@@ -85,7 +85,7 @@ class Landscape:
 
     def gradient(self, points: Tensor) -> Tensor:
         """∇f at ``points`` ``(..., 2)`` by autograd; returns ``(..., 2)`` (detached)."""
-        points = _as_points(points)
+        points = _as_points(points, differentiable=True)
         with torch.enable_grad():
             p = points.detach().clone().requires_grad_(True)
             (g,) = torch.autograd.grad(self.fn(p[..., 0], p[..., 1]).sum(), p)
@@ -93,7 +93,7 @@ class Landscape:
 
     def value_and_gradient(self, points: Tensor) -> tuple[Tensor, Tensor]:
         """``(f, ∇f)`` at ``points`` ``(..., 2)`` from one forward and one backward pass (detached)."""
-        points = _as_points(points)
+        points = _as_points(points, differentiable=True)
         with torch.enable_grad():
             p = points.detach().clone().requires_grad_(True)
             f = self.fn(p[..., 0], p[..., 1])
@@ -102,7 +102,7 @@ class Landscape:
 
     def hessian(self, points: Tensor) -> Tensor:
         """∇²f at ``points`` ``(..., 2)`` by double autograd; returns ``(..., 2, 2)`` (detached)."""
-        points = _as_points(points)
+        points = _as_points(points, differentiable=True)
         with torch.enable_grad():
             p = points.detach().clone().requires_grad_(True)
             (g,) = torch.autograd.grad(self.fn(p[..., 0], p[..., 1]).sum(), p, create_graph=True)
@@ -144,11 +144,18 @@ class Landscape:
         return X, Y, self.fn(X, Y)
 
 
-def _as_points(points) -> Tensor:
+def _as_points(points, *, differentiable: bool = False) -> Tensor:
+    """``points`` as a tensor of shape ``(..., 2)`` (numbers become float64), or a clear ValueError.
+    Derivatives need floating-point points."""
     if not isinstance(points, Tensor):
-        points = torch.as_tensor(points, dtype=torch.float64)
+        try:
+            points = torch.as_tensor(points, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"points={points!r}: expected numbers of shape (..., 2)") from err
     if points.ndim == 0 or points.shape[-1] != 2:
         raise ValueError(f"points of shape {tuple(points.shape)}: expected shape (..., 2)")
+    if differentiable and not points.is_floating_point():
+        raise ValueError(f"points of dtype {points.dtype}: derivatives need floating-point points (e.g. float64)")
     return points
 
 
@@ -357,8 +364,8 @@ def get(name, **kwargs) -> Landscape:
         if kwargs:
             raise ValueError(f"get({name!r}, ...): keyword arguments need a landscape name, not a Landscape")
         return name
-    if name not in REGISTRY:
-        raise ValueError(f"unknown landscape {name!r}: expected one of {', '.join(REGISTRY)}")
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"unknown landscape {name!r}: expected a Landscape or one of {', '.join(REGISTRY)}")
     return REGISTRY[name](**kwargs)
 
 

@@ -209,11 +209,14 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     noise = _nonnegative("noise", noise)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype={dtype!r}: expected torch.float32 or torch.float64")
+    optimizer_kwargs = trajectory.check_kwargs("optimizer_kwargs", optimizer_kwargs)
+    scheduler_kwargs = trajectory.check_kwargs("scheduler_kwargs", scheduler_kwargs)
+    grid = trajectory.check_kwargs("grid", grid)
     if scheduler_class is None and scheduler_kwargs:
         raise ValueError(f"scheduler_kwargs={scheduler_kwargs!r} given without a scheduler_class")
 
     # 1. which hyperparameters vary, the grid layout, and the start points
-    shared, per_walk, shape, axes = _layout(cls, dict(optimizer_kwargs or {}), grid)
+    shared, per_walk, shape, axes = _layout(cls, optimizer_kwargs, grid)
     starts_t, shape = _starts(land, starts, shape, dtype)
     n = math.prod(shape)
     per_walk = {k: v.expand(n).contiguous() if v.numel() == 1 else v for k, v in per_walk.items()}
@@ -405,6 +408,10 @@ def _layout(cls, kwargs: dict, grid: dict | None):
     flags = {k for k, v in _class_defaults(cls).items() if isinstance(v, bool)}
     for name in flags & (set(grid) | {k for k, v in kwargs.items() if not isinstance(v, bool)}):
         raise ValueError(f"{name} is a flag of {cls.__name__}: give one bool for all walks, not {kwargs.get(name, grid.get(name))!r}")
+    betas = kwargs.get("betas")
+    if betas is not None and not (isinstance(betas, tuple) and len(betas) == 2):
+        raise ValueError(f"betas={betas!r}: expected a tuple (beta1, beta2) shared by all walks "
+                         "(to vary them, give beta1 / beta2 values)")
     shared, per_walk = {}, {}
     for name, value in kwargs.items():
         if isinstance(value, (bool, int, float, tuple)) or value is None or callable(value):
@@ -569,7 +576,10 @@ def _noise(noise: float, seed, steps: int, n: int, dtype):
         return None, False
     if isinstance(seed, int) and not isinstance(seed, bool):
         return trajectory.noise_sequence(steps, seed, dtype), False
-    seeds = torch.as_tensor(seed).reshape(-1)
+    try:
+        seeds = torch.as_tensor(seed).reshape(-1)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"seed: expected an int or {n} ints (one per walk), got {seed!r}") from err
     if seeds.dtype.is_floating_point or seeds.dtype == torch.bool or len(seeds) != n:
         raise ValueError(f"seed: expected an int or {n} ints (one per walk), got {seed!r}")
     unique, inverse = torch.unique(seeds, return_inverse=True)
@@ -673,7 +683,10 @@ def tune(
         trajectory.run("rosenbrock", Adam, best.kwargs, steps=300)
     """
     lrs = torch.logspace(-5, 1, 61, dtype=torch.float64) if lr is None else _values("lr", lr).reshape(-1)
-    axes = {"lr": lrs, **dict(grid or {})}
+    grid = trajectory.check_kwargs("grid", grid)
+    if "lr" in grid:
+        raise ValueError("give the learning rates to try as tune(..., lr=...), not in grid")
+    axes = {"lr": lrs, **grid}
     result = run(landscape, optimizer, optimizer_kwargs, grid=axes, starts=start, steps=steps, **sweep_kwargs)
     scores = objective_scores(result, objective, last)
     best = int(torch.argmin(scores))  # ties: the first, i.e. the smallest lr

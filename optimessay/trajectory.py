@@ -23,6 +23,7 @@ I) use the exact Hessian: the ideal preconditioners that Adam and friends approx
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -127,8 +128,8 @@ def run(
     way (see :func:`preconditioner_from_state`); for any other class it is nan.
     """
     land = landscapes.get(landscape)
-    optimizer_kwargs = dict(optimizer_kwargs or {})
-    scheduler_kwargs = dict(scheduler_kwargs or {})
+    optimizer_kwargs = check_kwargs("optimizer_kwargs", optimizer_kwargs)
+    scheduler_kwargs = check_kwargs("scheduler_kwargs", scheduler_kwargs)
     _check_class("optimizer_class", optimizer_class)
     if scheduler_class is not None:
         _check_class("scheduler_class", scheduler_class)
@@ -137,6 +138,7 @@ def run(
     xy0 = check_start(land, start, dtype)
     steps = check_steps(steps)
     noise = _check_noise(noise)
+    seed = _check_seed(seed)
     noise_draws = noise_sequence(steps, seed, dtype) if noise > 0 else None
 
     xy = xy0.clone().requires_grad_(True)
@@ -392,9 +394,13 @@ def check_steps(steps) -> int:
 
 def noise_sequence(steps: int, seed: int, dtype) -> Tensor:
     """``(steps, 2)`` standard normal draws of walk ``seed``: ε_t in ĝ_t = ∇f + noise · ε_t."""
+    return torch.randn(steps, 2, generator=torch.Generator().manual_seed(_check_seed(seed)), dtype=dtype)
+
+
+def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={seed!r}: expected an int")
-    return torch.randn(steps, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    return seed
 
 
 def _check_noise(noise) -> float:
@@ -402,6 +408,15 @@ def _check_noise(noise) -> float:
     if noise < 0:
         raise ValueError(f"noise={noise!r}: expected a standard deviation >= 0")
     return noise
+
+
+def check_kwargs(what: str, kwargs) -> dict:
+    """A copy of keyword arguments given as a dict or other mapping (None: none), or a clear ValueError."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        raise ValueError(f"{what}={kwargs!r}: expected a dict of keyword arguments, e.g. {{'lr': 0.01}}")
+    return dict(kwargs)
 
 
 def _check_class(what: str, cls) -> None:

@@ -308,3 +308,14 @@ def test_the_seed_classes_once_fixed_pass_within_the_tolerance():
         assert all(0 < r.max_abs_diff < 1e-12 or r.bitwise for r in ran)
         strict = _ran(check_optimizer(cls, name, verbose=False, rtol=0, atol=0))
         assert not all(r.passed for r in strict)  # bit-for-bit mode tells them apart
+
+
+def test_more_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="configs is empty"):
+        check_optimizer(optimessay.Adam, "Adam", [])
+    with pytest.raises(ValueError, match="steps must be an int of at least 8.*got '10'"):
+        check_optimizer(optimessay.Adam, "Adam", steps="10")
+    with pytest.raises(ValueError, match="dtype must be torch.float32 or torch.float64, got torch.int64"):
+        check_optimizer(optimessay.Adam, "Adam", dtype=torch.int64)
+    with pytest.raises(ValueError, match="rtol must be a number >= 0, got -1"):
+        check_optimizer(optimessay.Adam, "Adam", rtol=-1)

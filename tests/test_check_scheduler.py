@@ -261,3 +261,12 @@ def test_bad_arguments():
         check_scheduler(optimessay.StepLR, "StepLR", groups=3)
     with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
         check_scheduler(optimessay.StepLR, "StepLR", steps=0)
+
+
+def test_more_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="configs is empty"):
+        check_scheduler(optimessay.StepLR, "StepLR", [])
+    with pytest.raises(ValueError, match="rtol must be a number >= 0, got 'x'"):
+        check_scheduler(optimessay.StepLR, "StepLR", rtol="x")
+    with pytest.raises(ValueError, match="steps must be a positive integer, got True"):
+        check_scheduler(optimessay.StepLR, "StepLR", steps=True)

@@ -159,3 +159,14 @@ def test_bad_input_is_named():
     land = landscapes.valley()
     assert landscapes.get(land) is land
     assert landscapes.get("quadratic", kappa=4.0).params["kappa"] == 4.0
+
+
+def test_more_bad_input_is_named():
+    with pytest.raises(ValueError, match=r"unknown landscape \['rosenbrock'\]: expected a Landscape or one of"):
+        landscapes.get(["rosenbrock"])
+    with pytest.raises(ValueError, match=r"points=\[\[1, 2\], \[3\]\]: expected numbers of shape"):
+        landscapes.beale().loss([[1, 2], [3]])
+    with pytest.raises(ValueError, match="points of dtype torch.int64: derivatives need floating-point"):
+        landscapes.beale().gradient(torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="grid size n=2.5"):
+        landscapes.beale().grid(2.5)

@@ -271,3 +271,18 @@ def test_one_source_of_truth_the_class_and_the_sweep_call_the_same_core(family, 
     for path in source:  # no update arithmetic outside the optimizer files
         text = open(path).read()
         assert not any(op in text for op in ("lerp", "addcdiv", "sqrt(")), path
+
+
+def test_more_bad_input_is_named():
+    with pytest.raises(ValueError, match="optimizer_kwargs='lr': expected a dict"):
+        sweep.run(BANANA, "adam", "lr")
+    with pytest.raises(ValueError, match=r"grid=\[0.1, 0.2\]: expected a dict"):
+        sweep.run(BANANA, "adam", grid=[0.1, 0.2])
+    with pytest.raises(ValueError, match=r"seed: expected an int or 2 ints \(one per walk\), got 'a'"):
+        sweep.run(BANANA, "adam", {"lr": [0.1, 0.2]}, noise=1.0, seed="a", steps=2)
+    with pytest.raises(ValueError, match=r"betas=\[0.9, 0.99\]: expected a tuple \(beta1, beta2\)"):
+        sweep.run(BANANA, "adam", {"betas": [0.9, 0.99]}, steps=2)
+    with pytest.raises(ValueError, match="maximize is a flag of Adagrad: give one bool for all walks"):
+        sweep.run(BANANA, "adagrad", {"maximize": [True, False]}, steps=2)
+    with pytest.raises(ValueError, match="tune\\(..., lr=...\\), not in grid"):
+        sweep.tune(BANANA, "adam", grid={"lr": [0.1]}, steps=2)

@@ -247,3 +247,15 @@ def test_a_learners_class_walks_too():
     torch.testing.assert_close(walk.points, reference.points, rtol=1e-15, atol=1e-15)
     assert (walk.lrs == 1e-3).all() and walk.preconditioners.isnan().all()
     assert walk.label == "LearnerSGD(lr=0.001)"
+
+
+def test_more_bad_input_is_named():
+    adam = torch.optim.Adam
+    with pytest.raises(ValueError, match="optimizer_kwargs='lr': expected a dict"):
+        trajectory.run(BANANA, adam, "lr")
+    with pytest.raises(ValueError, match="scheduler_kwargs=3: expected a dict"):
+        trajectory.run(BANANA, adam, scheduler_class=torch.optim.lr_scheduler.StepLR, scheduler_kwargs=3)
+    with pytest.raises(ValueError, match="seed='a': expected an int"):  # even without noise
+        trajectory.run(BANANA, adam, steps=2, seed="a")
+    with pytest.raises(ValueError, match="lr=nan: expected a finite number"):
+        trajectory.newton(BANANA, lr=float("nan"))

@@ -224,8 +224,18 @@ def check_optimizer(
         configs = DEFAULT_CONFIGS[name]
     if not isinstance(configs, (list, tuple)) or not all(isinstance(c, dict) for c in configs):
         raise TypeError(f"configs must be a list of dicts of constructor arguments, got {configs!r}")
-    if steps < max(FROZEN_STEPS) + 1:
-        raise ValueError(f"steps must be at least {max(FROZEN_STEPS) + 1} (layers are frozen on steps {FROZEN_STEPS}), got {steps}")
+    if not configs:
+        raise ValueError("configs is empty: expected at least one dict of constructor arguments (or None)")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < max(FROZEN_STEPS) + 1:
+        raise ValueError(
+            f"steps must be an int of at least {max(FROZEN_STEPS) + 1} (layers are frozen on steps "
+            f"{FROZEN_STEPS}), got {steps!r}"
+        )
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    for what, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+            raise ValueError(f"{what} must be a number >= 0, got {tol!r}")
 
     accepted = _accepted_arguments(optimizer_class)
     runs = [(copy.deepcopy(c), False) for c in configs]

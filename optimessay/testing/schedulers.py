@@ -270,8 +270,12 @@ def check_scheduler(
         configs = DEFAULT_CONFIGS[name]
     if not isinstance(configs, (list, tuple)) or not all(isinstance(c, dict) for c in configs):
         raise TypeError(f"configs must be a list of dicts of constructor arguments, got {configs!r}")
-    if not isinstance(steps, int) or steps < 1:
+    if not configs:
+        raise ValueError("configs is empty: expected at least one dict of constructor arguments (or None)")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not rtol >= 0:
+        raise ValueError(f"rtol must be a number >= 0, got {rtol!r}")
     if groups not in (1, 2):
         raise ValueError(f"groups must be 1 or 2, got {groups!r}")
     optimizer_kwargs = {"lr": 0.1, "momentum": 0.9} if optimizer_kwargs is None else dict(optimizer_kwargs)
