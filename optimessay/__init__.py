@@ -1,9 +1,11 @@
 """optimessay: neural-network optimizers as preconditioners of the gradient.
 
-Every name below is imported on first use (PEP 562), so ``import optimessay`` stays light and the
-core never pulls in matplotlib::
+Every name below, and every submodule, is imported on first use (PEP 562), so ``import optimessay``
+stays light and the core never pulls in matplotlib::
 
     from optimessay import Adam, CosineAnnealingLR
+    import optimessay
+    optimessay.landscapes.rosenbrock()      # imports optimessay.landscapes now
 """
 
 from importlib import import_module
@@ -33,6 +35,9 @@ _EXPORTS = {
     "tune": "optimessay.sweep",
 }
 
+# submodules, reachable as attributes (optimessay.sweep, ...); plots, animate and style need matplotlib
+_SUBMODULES = ("optimizers", "schedulers", "landscapes", "trajectory", "sweep", "testing", "style", "plots", "animate")
+
 __all__ = sorted(_EXPORTS)
 
 
@@ -41,8 +46,10 @@ def __getattr__(name):
         value = getattr(import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return import_module(f"optimessay.{name}")  # the import system also binds it in globals()
     raise AttributeError(f"module 'optimessay' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

@@ -73,7 +73,9 @@ class Trajectory:
 
     @property
     def diverged(self) -> bool:
-        return self.diverged_at is not None
+        """The walk hit a non-finite loss or gradient (``diverged_at``), or its last step left it at a
+        point where the loss is not finite (as ``SweepResult.diverged``)."""
+        return self.diverged_at is not None or not math.isfinite(self.final_loss)
 
     @property
     def final_point(self) -> Tensor:

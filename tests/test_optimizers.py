@@ -11,6 +11,8 @@ import io
 import itertools
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -628,3 +630,27 @@ def test_constructor_has_torchs_arguments_order_and_defaults(name):
         return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
 
     assert arguments(getattr(optimessay, name)) == arguments(getattr(torch.optim, name))
+
+
+LIGHT_IMPORT_CHECK = r"""
+import sys
+import optimessay
+assert "torch" not in sys.modules, "import optimessay imported torch"
+import torch
+optimessay.Adam, optimessay.CosineAnnealingLR, optimessay.Landscape
+optimessay.testing.check_optimizer, optimessay.testing.check_scheduler
+result = optimessay.sweep.run(optimessay.landscapes.get("rosenbrock"), "adam", {"lr": [0.01, 0.1]}, steps=5)
+optimessay.tune("beale", optimessay.SGD, lr=[1e-3, 1e-2], steps=5)
+optimessay.trajectory.run("saddle", optimessay.RMSprop, {"lr": 0.01}, steps=5)
+heavy = sorted(m for m in ("matplotlib", "imageio", "imageio_ffmpeg", "optimessay.plots") if m in sys.modules)
+assert not heavy, heavy
+print("light")
+"""
+
+
+def test_import_is_lazy_and_the_core_never_imports_matplotlib():
+    """`import optimessay` imports nothing heavy; layers 1-2 in use never pull in matplotlib."""
+    done = subprocess.run([sys.executable, "-c", LIGHT_IMPORT_CHECK], capture_output=True, text=True, timeout=120,
+                          cwd=Path(optimessay.__file__).parent.parent)
+    assert done.returncode == 0 and done.stdout.strip() == "light", done.stderr
+    assert {"sweep", "landscapes", "testing"} <= set(dir(optimessay))

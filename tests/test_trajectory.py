@@ -259,3 +259,12 @@ def test_more_bad_input_is_named():
         trajectory.run(BANANA, adam, steps=2, seed="a")
     with pytest.raises(ValueError, match="lr=nan: expected a finite number"):
         trajectory.newton(BANANA, lr=float("nan"))
+
+
+def test_a_walk_that_ends_at_an_infinite_loss_has_diverged():
+    """The last step overflows: no step saw a non-finite loss, yet the walk ended at inf (like the sweep)."""
+    steps = 1
+    walk = trajectory.run(BANANA, torch.optim.SGD, {"lr": 1e300}, steps=steps)
+    assert walk.diverged_at is None and not math.isfinite(walk.final_loss) and walk.diverged
+    result = optimessay.sweep.run(BANANA, torch.optim.SGD, {"lr": [1e300, 1e-3]}, steps=steps)
+    assert result.diverged.tolist() == [walk.diverged, False]
