@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="sweep timings (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "sweep.md")
     args = parser.parse_args()
+    for name in ("walks", "steps", "subset", "repeat"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}")
     n, steps = args.walks, args.steps
     land = landscapes.rosenbrock()
     lrs = torch.logspace(-4, 0, n, dtype=torch.float64)
