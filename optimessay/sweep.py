@@ -630,8 +630,9 @@ def objective_scores(result: SweepResult, objective: str = "tail", last: int | N
       that jitters around the minimum pays for it.
     - ``"final"``: ``log10(f - f*)`` at the final point.
 
-    ``f*`` is the landscape's minimum value; gaps below the dtype's smallest normal number count as
-    that number (so reaching the minimum exactly does not give -inf).
+    ``f*`` is the landscape's minimum value (0 for a landscape without known minima); gaps below the
+    dtype's smallest normal number count as that number (so reaching the minimum exactly does not
+    give -inf).
     """
     if objective not in ("tail", "final"):
         raise ValueError(f"objective={objective!r}: expected 'tail' or 'final'")
