@@ -270,3 +270,21 @@ def test_more_bad_arguments_are_named():
         check_scheduler(optimessay.StepLR, "StepLR", rtol="x")
     with pytest.raises(ValueError, match="steps must be a positive integer, got True"):
         check_scheduler(optimessay.StepLR, "StepLR", steps=True)
+
+
+class RoundedMomentumOneCycleLR(optimessay.OneCycleLR):
+    """A learner's 1cycle whose momentum differs from torch's by rounding only (1e-15 relative)."""
+
+    def get_lr(self):
+        lrs = super().get_lr()
+        for group in self.optimizer.param_groups:
+            group["momentum"] *= 1 + 1e-15
+        return lrs
+
+
+def test_momentum_is_compared_to_the_tolerance_like_the_lr():
+    results = check_scheduler(RoundedMomentumOneCycleLR, "OneCycleLR", verbose=False)
+    assert all(r.passed for r in results), [str(r) for r in results]
+    strict = check_scheduler(RoundedMomentumOneCycleLR, "OneCycleLR", rtol=0, verbose=False)
+    cycling = [r for r in strict if r.config.get("cycle_momentum", True)]
+    assert cycling and all(r.what == "momentum" and r.step == 0 for r in cycling)

@@ -14,7 +14,7 @@ construction and after every step it compares, and reports the first step where 
 - `get_last_lr()`, if the learner's scheduler has it;
 - `last_epoch`, if the learner's scheduler has one (torch's counts the step done at construction;
   a wrong lr, momentum or parameter is reported before it);
-- every param group's momentum / Adam beta1 (OneCycleLR cycles it);
+- every param group's momentum / Adam beta1 (OneCycleLR cycles it; to `rtol` as well);
 - the trained parameters (rtol 1e-9, atol 1e-12): the lr the optimizer actually used.
 
 An exception from the learner's scheduler is reported with its step. A scheduler must write the lr
@@ -142,6 +142,19 @@ def _momenta(optimizer) -> list:
     return [(g.get("momentum"), g.get("betas", (None,))[0]) for g in optimizer.param_groups]
 
 
+def _close(a, b, rtol) -> bool:
+    """Equal within rtol (relative), or both missing."""
+    if a is None or b is None:
+        return a is None and b is None
+    a, b = float(a), float(b)
+    return abs(a - b) <= rtol * max(abs(a), abs(b))
+
+
+def _momenta_match(mine, ref, rtol) -> bool:
+    pairs = list(zip(_momenta(mine), _momenta(ref), strict=True))
+    return all(_close(a, b, rtol) for ours, theirs in pairs for a, b in zip(ours, theirs, strict=True))
+
+
 def _lr_mismatch(mine, ref, rtol) -> str | None:
     """Describe the first param group whose lr differs by more than rtol (relative), else None."""
     mine_lrs, ref_lrs = [g["lr"] for g in mine.param_groups], [g["lr"] for g in ref.param_groups]
@@ -186,7 +199,7 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
         lr_problem = _lr_mismatch(opt, ref_opt, rtol)
         if lr_problem:
             return SchedulerCheckResult(config, False, step=step, what="lr", message=f"step {step}: {lr_problem}")
-        if _momenta(opt) != _momenta(ref_opt):
+        if not _momenta_match(opt, ref_opt, rtol):
             return SchedulerCheckResult(
                 config, False, step=step, what="momentum",
                 message=f"step {step}: momentum / beta1 per group is {_momenta(opt)}, torch's is {_momenta(ref_opt)}",
