@@ -15,6 +15,8 @@ names an http(s) URL is a build error: the built site must work offline.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -58,7 +60,7 @@ def on_page_content(html: str, page, config, files) -> str:
     return SCRIPT.sub(drop_cdn_loader, html)
 
 
-# --- Page weight: nbconvert inlines JupyterLab's whole stylesheet (575 kB) into every notebook
+# --- Page weight (1): nbconvert inlines JupyterLab's whole stylesheet (575 kB) into every notebook
 # page. Almost all of it styles JupyterLab's application (file browser, menus, dialogs), never a
 # static notebook. `on_post_page` keeps only the rules that can match something on the page.
 
@@ -139,8 +141,83 @@ def purge_css(css: str, classes: set[str]) -> str:
     return "".join(kept)
 
 
+def declarations(body: str) -> list[str]:
+    """`a: 1; b: url(data:x;y)` -> ['a: 1', 'b: url(data:x;y)']: semicolons inside () or quotes stay."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, char in enumerate(body):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == ";" and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+    return [part for part in [*parts, body[start:]] if part.strip()]
+
+
+def drop_properties(css: str, unused: set[str]) -> str:
+    """`css` without the declarations of the custom properties (`--name: ...`) in `unused`."""
+    kept = []
+    for prelude, body in css_blocks(css):
+        if body is None:
+            kept.append(prelude + ";")
+        elif prelude.startswith("@") and "{" in body:
+            kept.append(f"{prelude}{{{drop_properties(body, unused)}}}")
+        else:
+            body = ";".join(d for d in declarations(body) if d.split(":", 1)[0].strip() not in unused)
+            kept.append(f"{prelude}{{{body}}}")
+    return "".join(kept)
+
+
+VAR_USE = re.compile(r"var\(\s*(--[\w-]+)")
+VAR_DEFINITION = re.compile(r"[{;]\s*(--[\w-]+)\s*:")
+
+
+def drop_unused_properties(page_html: str) -> str:
+    """Remove custom properties no `var()` of the page reads (JupyterLab's ~80 kB of icon data URIs,
+    its colour palette); repeated, since dropping one can leave another unused."""
+    while True:
+        styles = "".join(m.group(2) for m in STYLE.finditer(page_html))
+        unused = set(VAR_DEFINITION.findall(styles)) - set(VAR_USE.findall(page_html))
+        if not unused:
+            return page_html
+        page_html = STYLE.sub(lambda m, unused=unused: m.group(1) + drop_properties(m.group(2), unused) + m.group(3),
+                              page_html)
+
+
+# --- Output images: nbconvert inlines every plot as a base64 data URI (a third larger than the PNG,
+# and never cached). `on_post_page` writes each to a file next to the page and links it, lazily.
+
+DATA_IMAGE = re.compile(r'<img([^>]*?)\ssrc="data:image/(png|jpeg|gif|webp);base64,([^"]+)"')
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def extract_images(page_html: str, folder: Path) -> str:
+    """Replace each data-URI <img> by a file `output-<hash>.<ext>` in `folder` (the page's own)."""
+
+    def to_file(match: re.Match) -> str:
+        attributes, kind, encoded = match.groups()
+        data = base64.b64decode(encoded)
+        name = f"output-{hashlib.sha1(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / name, data)
+        lazy = "" if "loading=" in attributes else ' loading="lazy"'
+        return f'<img{attributes}{lazy} src="{name}"'
+
+    return DATA_IMAGE.sub(to_file, page_html)
+
+
 def on_post_page(output: str, page, config) -> str:
     if not is_notebook(page):
         return output
     classes = {name for attribute in re.findall(r'class="([^"]*)"', output) for name in attribute.split()}
-    return STYLE.sub(lambda m: m.group(1) + purge_css(m.group(2), classes) + m.group(3), output)
+    output = STYLE.sub(lambda m: m.group(1) + purge_css(m.group(2), classes) + m.group(3), output)
+    output = drop_unused_properties(output)
+    return extract_images(output, Path(page.file.abs_dest_path).parent)

@@ -134,3 +134,32 @@ def test_katex_stylesheet_names_only_woff2_fonts_that_exist():
 def test_notebook_css_keeps_only_rules_that_can_match(css, kept):
     notebooks = load_hook("notebooks")
     assert notebooks.purge_css(css, {"jp-Cell"}) == kept
+
+
+def test_notebook_css_drops_custom_properties_nothing_reads():
+    notebooks = load_hook("notebooks")
+    assert notebooks.declarations("a: 1; b: url(data:x;y) ; c: 'p;q'") == ["a: 1", " b: url(data:x;y) ", " c: 'p;q'"]
+    page = ('<style>.w{--used: red;--icon: url(data:image/svg+xml;base64,AAA);--chain: var(--icon)}'
+            '.w p{color: var(--used)}</style><p style="x">')
+    assert notebooks.drop_unused_properties(page) == "<style>.w{--used: red}.w p{color: var(--used)}</style><p style=\"x\">"
+
+
+def test_notebook_output_images_become_files(tmp_path):
+    notebooks = load_hook("notebooks")
+    png = b"\x89PNG\r\n\x1a\n fake image bytes"
+    encoded = notebooks.base64.b64encode(png).decode()
+    html = f'<div class="jp-OutputArea-output"><img alt="plot" src="data:image/png;base64,{encoded}"></div>'
+    out = notebooks.extract_images(html, tmp_path / "page")
+    name = f"output-{notebooks.hashlib.sha1(png).hexdigest()[:12]}.png"
+    assert out == f'<div class="jp-OutputArea-output"><img alt="plot" loading="lazy" src="{name}"></div>'
+    assert (tmp_path / "page" / name).read_bytes() == png
+
+
+def test_long_code_listings_stay_out_of_the_search_index():
+    search = load_hook("search")
+    short = '<div class="language-python highlight"><pre><span></span><code>x = 1\n</code></pre></div>'
+    long = '<div class="language-python highlight"><pre><span></span><code>' + "x\n" * 40 + "</code></pre></div>"
+    cell = '<div class="highlight-ipynb hl-python"><pre>' + "y\n" * 40 + "</pre></div>"
+    assert search.exclude_long_blocks(short) == short
+    assert search.exclude_long_blocks(long).startswith('<div class="language-python highlight" data-search-exclude>')
+    assert search.exclude_long_blocks(cell).startswith('<div class="highlight-ipynb hl-python" data-search-exclude>')
