@@ -319,3 +319,9 @@ def test_more_bad_arguments_are_named():
         check_optimizer(optimessay.Adam, "Adam", dtype=torch.int64)
     with pytest.raises(ValueError, match="rtol must be a number >= 0, got -1"):
         check_optimizer(optimessay.Adam, "Adam", rtol=-1)
+
+
+def test_a_config_with_foreach_runs_against_torchs_for_loop():
+    results = check_optimizer(optimessay.Adam, "Adam", [{"lr": 0.1, "foreach": True}], verbose=False, rtol=0, atol=0)
+    assert len(results) == 2  # one group, then two groups
+    assert all(r.passed and r.bitwise for r in results)  # the reference is always torch's foreach=False

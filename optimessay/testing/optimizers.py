@@ -149,7 +149,7 @@ def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol)
         opt = optimizer_class(param_arg(mine_params), **config)
     except Exception as e:  # the learner's constructor failed
         return CheckResult(config, False, message=f"constructing your optimizer raised {type(e).__name__}: {e}")
-    ref_opt = torch_class(param_arg(ref_params), **config, foreach=False)
+    ref_opt = torch_class(param_arg(ref_params), **{**config, "foreach": False})  # torch's for-loop, always
 
     worst = 0.0
     bitwise = True
