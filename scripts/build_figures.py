@@ -413,7 +413,14 @@ def main(argv=None) -> int:
 
     results = []
     if todo:
-        results = _run_pool(str(catalog_path), todo, out, keys, args)
+        try:
+            results = _run_pool(str(catalog_path), todo, out, keys, args)
+        except KeyboardInterrupt:
+            # finished figures have their files and stamps; the rest have neither (their temporary
+            # files are removed by the workers, or at the start of the next run)
+            write_atomic(out / "manifest.json", manifest_text(out, entries, keys))
+            print("\ninterrupted: run again to build the rest", file=sys.stderr)
+            return 130
 
     manifest = out / "manifest.json"
     text = manifest_text(out, entries, keys)
