@@ -313,6 +313,8 @@ def test_the_seed_classes_once_fixed_pass_within_the_tolerance():
 def test_more_bad_arguments_are_named():
     with pytest.raises(ValueError, match="configs is empty"):
         check_optimizer(optimessay.Adam, "Adam", [])
+    with pytest.raises(TypeError, match="optimizer_class must be your optimizer's class.*not an instance"):
+        check_optimizer(optimessay.Adam([torch.zeros(1, requires_grad=True)]), "Adam")
     with pytest.raises(ValueError, match="steps must be an int of at least 8.*got '10'"):
         check_optimizer(optimessay.Adam, "Adam", steps="10")
     with pytest.raises(ValueError, match="dtype must be torch.float32 or torch.float64, got torch.int64"):

@@ -266,6 +266,9 @@ def test_bad_arguments():
 def test_more_bad_arguments_are_named():
     with pytest.raises(ValueError, match="configs is empty"):
         check_scheduler(optimessay.StepLR, "StepLR", [])
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)])
+    with pytest.raises(TypeError, match="scheduler_class must be your scheduler's class.*not an instance"):
+        check_scheduler(optimessay.StepLR(optimizer, 3), "StepLR")
     with pytest.raises(ValueError, match="rtol must be a number >= 0, got 'x'"):
         check_scheduler(optimessay.StepLR, "StepLR", rtol="x")
     with pytest.raises(ValueError, match="steps must be a positive integer, got True"):

@@ -214,6 +214,9 @@ def check_optimizer(
     `sqrt(v / c)` instead of torch's `sqrt(v) / sqrt(c)`, and catches every wrong formula; pass
     `rtol=0, atol=0` to demand bit-for-bit equality.
     """
+    if not callable(optimizer_class):
+        raise TypeError(f"optimizer_class must be your optimizer's class (e.g. MyAdam), not an instance: "
+                        f"got {optimizer_class!r}")
     if not isinstance(name, str) or not hasattr(torch.optim, name) or name == "Optimizer":
         known = ", ".join(sorted(DEFAULT_CONFIGS))
         raise ValueError(f"name must name a torch.optim optimizer (e.g. {known}), got {name!r}")

@@ -276,6 +276,9 @@ def check_scheduler(
     `torch.optim.SGD`. `groups=2` (default) puts the weights and the bias in two param groups with
     different lrs, `groups=1` in one.
     """
+    if not callable(scheduler_class):
+        raise TypeError(f"scheduler_class must be your scheduler's class (e.g. MyStepLR), not an instance: "
+                        f"got {scheduler_class!r}")
     if not isinstance(name, str) or name not in DEFAULT_CONFIGS:
         known = ", ".join(sorted(DEFAULT_CONFIGS))
         raise ValueError(f"name must be one of the schedulers {known}, got {name!r}")
