@@ -685,8 +685,9 @@ def tune(
     """
     lrs = torch.logspace(-5, 1, 61, dtype=torch.float64) if lr is None else _values("lr", lr).reshape(-1)
     grid = trajectory.check_kwargs("grid", grid)
-    if "lr" in grid:
-        raise ValueError("give the learning rates to try as tune(..., lr=...), not in grid")
+    for where, given in (("grid", grid), ("optimizer_kwargs", trajectory.check_kwargs("optimizer_kwargs", optimizer_kwargs))):
+        if "lr" in given:
+            raise ValueError(f"give the learning rates to try as tune(..., lr=...), not in {where}")
     axes = {"lr": lrs, **grid}
     result = run(landscape, optimizer, optimizer_kwargs, grid=axes, starts=start, steps=steps, **sweep_kwargs)
     scores = objective_scores(result, objective, last)

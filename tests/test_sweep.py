@@ -286,3 +286,5 @@ def test_more_bad_input_is_named():
         sweep.run(BANANA, "adagrad", {"maximize": [True, False]}, steps=2)
     with pytest.raises(ValueError, match="tune\\(..., lr=...\\), not in grid"):
         sweep.tune(BANANA, "adam", grid={"lr": [0.1]}, steps=2)
+    with pytest.raises(ValueError, match="tune\\(..., lr=...\\), not in optimizer_kwargs"):
+        sweep.tune(BANANA, "adam", {"lr": 0.1}, steps=2)
