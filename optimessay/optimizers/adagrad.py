@@ -11,7 +11,7 @@ How `optimessay.sweep` calls the functional core (N walks as one batch)
   for all walks) or tensors of shape `(N, 1)` (one per walk);
   `initial_accumulator_value` is a float or an `(N, 1)` tensor too. `maximize` is a per-sweep bool.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
-  derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
+  derived values (the decayed lr γ/(1 + (t-1)η), -γ, ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
 - State: `state = adagrad_init_state(param, initial_accumulator_value=...)` gives `step` (a 0-dim

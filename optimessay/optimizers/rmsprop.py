@@ -11,7 +11,7 @@ How `optimessay.sweep` calls the functional core (N walks as one batch)
   value for all walks) or tensors of shape `(N, 1)` (one per walk).
   `centered` and `maximize` are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
-  derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds
+  derived values (1 - α, -γ, ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the
   class run walk by walk (measured; float32 hyperparameters drift by ~1e-5 relative).
 - State: `state = rmsprop_init_state(param, momentum=..., centered=...)` gives `step` (a 0-dim CPU
