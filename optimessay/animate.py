@@ -134,6 +134,10 @@ class Race:
             counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, ha="left", va="top", animated=True,
                               fontsize=10, color=style.INK, zorder=7,
                               bbox=dict(boxstyle="round,pad=0.25", facecolor="white", edgecolor="none", alpha=0.85))
+            # the minima are redrawn over the trails in every frame, so a walk never hides its goal
+            stars = [line for line in ax.get_lines() if line.get_label() == "minimum"]
+            for star in stars:
+                star.set_animated(True)
             fig.canvas.draw()  # lays out and draws everything that is not animated
             background = fig.canvas.copy_from_bbox(fig.bbox)
             total = max(len(p) for p in paths) - 1
@@ -151,6 +155,8 @@ class Race:
                         head.set_data(shown[-1:, 0], shown[-1:, 1])
                         ax.draw_artist(trail)
                         ax.draw_artist(head)
+                    for star in stars:
+                        ax.draw_artist(star)
                     counter.set_text(f"step {k} / {total}")
                     ax.draw_artist(counter)
                     writer.grab_frame()
