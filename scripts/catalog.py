@@ -534,9 +534,9 @@ def adam_bias_correction(lr, betas_list, steps, gradient):
     import torch
 
     import optimessay
-    from optimessay import plots, style
+    from optimessay import style
 
-    fig, ax = style.figure(height=3.8)
+    fig, ax = style.figure(height=4.2)
     shades = style.shades("adam", len(betas_list), lightest=0.6)
     for betas, color in zip(betas_list, shades, strict=True):
         # a constant gradient: the ideal step is exactly lr in every step
@@ -557,10 +557,11 @@ def adam_bias_correction(lr, betas_list, steps, gradient):
     ax.axhline(1.0, color=style.MUTED_INK, linewidth=0.8)
     ax.set_xlabel("step t")
     ax.set_ylabel("step size / lr")
-    ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.6)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.6)
     ax.set_title(f"Adam's first {steps} steps on a constant gradient g = {gradient:g}")
-    plots.legend(ax, outside=True)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
 
 
@@ -916,10 +917,10 @@ FIGURES = [
            "wall to the flat valley floor.",
            rmsprop_preconditioner, {"lr": 0.005, "alpha": 0.7, "momentum": 0.9, "steps": 200, "every": 8}),
     Figure("adam-bias-correction", "image",
-           "Step size divided by lr over Adam's first 50 steps on a constant gradient, log scale, for betas "
-           "(0.9, 0.999) and (0.9, 0.99). With bias correction the step is lr from the first step on; "
-           "without it the first step is about three times too large for beta2 0.999 and it settles only "
-           "after many steps.",
+           "Step size divided by lr over Adam's first 50 steps on a constant gradient, for betas (0.9, 0.999) "
+           "and (0.9, 0.99). With bias correction both lie flat at 1 from the first step on; without it the "
+           "step starts at about 3 times lr for beta2 0.999, rises to 6.5 times by step 12 and is still 4.5 "
+           "times at step 50; for beta2 0.99 it peaks at about 2 times.",
            adam_bias_correction, {"lr": 0.1, "betas_list": ((0.9, 0.999), (0.9, 0.99)), "steps": 50, "gradient": 2.0}),
     Figure("adamw-vs-adam-l2", "image",
            "Contours of a tilted quadratic valley with its minimum at (1.5, 1), and two 3000-step paths from "
