@@ -900,7 +900,7 @@ FIGURES = [
            "Contours of a tilted quadratic valley (kappa 100) with three 80-step paths from (-1.5, 1) at the "
            "same lr: plain gradient descent moves a little along the valley floor; heavy-ball momentum "
            "swings widely from wall to wall; Nesterov momentum follows a smoother path toward the minimum.",
-           momentum_heavy_ball_vs_nesterov, {"kappa": 100, "theta_degrees": 20, "lr": 0.012, "momentum": 0.9,
+           momentum_heavy_ball_vs_nesterov, {"kappa": 100, "theta_degrees": 20, "lr": 0.008, "momentum": 0.9,
                                              "steps": 80}),
     Figure("weight-decay-l2", "image",
            "Three contour plots of a tilted quadratic valley with its minimum at (1.5, 1), plus an L2 term of "
