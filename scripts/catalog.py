@@ -437,7 +437,7 @@ def momentum_averaging(kappa, theta_degrees, lr, momentum, steps):
         ax.set_ylabel("value")
         ax.grid(True)
     axes[1].set_xlabel("step")
-    axes[0].legend(loc="upper right")
+    axes[0].legend(loc="lower right")
     fig.suptitle(f"SGD lr={lr:g} momentum={momentum:g} on a quadratic valley (κ={kappa:g})", fontsize=11, fontweight="bold")
     return fig
 
@@ -891,10 +891,11 @@ FIGURES = [
                                  "thetas": (0, 5, 15, 30, 45), "tol": 1e-6, "max_steps": 20000}),
     # --- SGD and momentum ----------------------------------------------------------------------
     Figure("momentum-averaging", "image",
-           "Two line plots over 80 steps of SGD with momentum 0.9 on a quadratic valley. Top, the x "
-           "coordinate along the valley: the raw gradient is small and steady and the momentum buffer grows "
-           "to several times it. Bottom, the y coordinate across the valley: the raw gradient flips sign "
-           "every step while the buffer is a smooth, much smaller curve.",
+           "Two line plots over 80 steps of SGD with momentum 0.9 on a quadratic valley (kappa 500). Top, the "
+           "x coordinate along the valley: the raw gradient is small and steady, shrinking from -1.5 toward 0, "
+           "while the momentum buffer accumulates it to about -9.5 by step 14 before decaying. Bottom, the y "
+           "coordinate across the valley: the raw gradient flips sign almost every step with amplitude up to "
+           "several hundred, and the buffer follows it at about half its size.",
            momentum_averaging, {"kappa": 500, "theta_degrees": 0, "lr": 0.0055, "momentum": 0.9, "steps": 80}),
     Figure("momentum-heavy-ball-vs-nesterov", "image",
            "Contours of a tilted quadratic valley (kappa 100) with three 80-step paths from (-1.5, 1) at the "
