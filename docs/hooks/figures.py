@@ -120,6 +120,8 @@ def placeholder(number: int) -> str:
     return f"OptimessayFigure{number}Placeholder"
 
 
+CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)  # code may show the syntax itself
+STRAY_FIGURE = re.compile(r"!figure(\[|<a\b)")  # left in the HTML (markdown makes `[x](y)` a link)
 PLACEHOLDER = re.compile(r"(?:<p>\s*)?OptimessayFigure(\d+)Placeholder(?:\s*</p>)?")
 
 
@@ -143,6 +145,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
             lines.append(line)
             continue
         name = match.group("name")
+        if not match.group("caption").strip():
+            raise PluginError(f"{page.file.src_path}: figure '{name}' has no caption: say what to look at, "
+                              f"`!figure[{name}](Caption.)`")
         entry = figure_entry(docs_dir, name, page.file.src_path)
         caption = caption_to_html(match.group("caption"), config)
         figures.append(figure_html(name, entry, caption, page.url))
@@ -164,6 +169,11 @@ def on_page_content(html: str, page, config, files) -> str:
         return figures[number]
 
     html = PLACEHOLDER.sub(figure, html)
+    stray = STRAY_FIGURE.search(CODE.sub("", html))
+    if stray:
+        start = stray.start()
+        raise PluginError(f"{page.file.src_path}: a `!figure[...]` that is not a figure line (it must stand "
+                          f"alone on one line: `!figure[NAME](Caption.)`): {stray.string[start:start + 80]!r}")
     if len(used) != len(figures):
         lost = [number for number in range(len(figures)) if number not in used]
         raise PluginError(f"{page.file.src_path}: figures {lost} vanished in the markdown conversion "

@@ -110,6 +110,18 @@ def test_a_missing_manifest_fails_the_build_naming_the_figure(tmp_path):
     assert "bowl" in result.stderr and "run `make figures`" in result.stderr
 
 
+@pytest.mark.parametrize("line, message", [
+    ("!figure[bowl]()", "figure 'bowl' has no caption"),
+    ("Text before !figure[bowl](A bowl.) on the same line", "not a figure line"),
+    ("!figure[bowl](A caption that goes on\nto a second line.)", "not a figure line"),
+])
+def test_a_malformed_figure_line_fails_the_build(tmp_path, line, message):
+    project = make_site(tmp_path, {"index.md": f"# Home\n\n{line}\n\nInline code `!figure[x](y)` is fine.\n"},
+                        MANIFEST)
+    result = build(project)
+    assert result.returncode != 0 and message in result.stderr
+
+
 def test_katex_stylesheet_names_only_woff2_fonts_that_exist():
     katex = load_hook("katex")
     one = ('@font-face{font-family:KaTeX_AMS;src:url(fonts/A.woff2) format("woff2"),'
