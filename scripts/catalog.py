@@ -859,9 +859,10 @@ FIGURES = [
                                 "levels": {"rastrigin": 6}}),
     Figure("quadratic-conditioning", "image",
            "Four contour plots of quadratics: kappa 1 (circles), kappa 10 and kappa 100 (ever thinner "
-           "ellipses along the x axis), and kappa 10 turned by 30 degrees. Arrows from the centre show the "
-           "Hessian's eigenvectors, long along the valley (small eigenvalue) and short across it; a black "
-           "arrow at one point shows the negative gradient, which points mostly across the valley.",
+           "ellipses along the x axis), and kappa 10 turned by 30 degrees. Two arrows from the centre show the "
+           "Hessian's eigenvectors, labelled with their eigenvalues: blue along the valley (1), orange across "
+           "it (kappa); a black arrow at one point shows the negative gradient, which points mostly across "
+           "the valley when kappa is large.",
            quadratic_conditioning, {"panels": ((1, 0), (10, 0), (100, 0), (10, 30))}),
     # --- preconditioning -----------------------------------------------------------------------
     Figure("precond-gd-vs-newton", "image",
