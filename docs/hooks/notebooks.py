@@ -11,6 +11,10 @@ math with its own KaTeX (docs/javascripts/katex.js, which also handles the $...$
 markdown cells) and has no mermaid diagrams, so those loaders are removed (mkdocs-jupyter leaves
 the MathJax one as `<script src="">` when no URL is configured). Any other script that
 names an http(s) URL is a build error: the built site must work offline.
+
+Page weight (`on_post_page`): nbconvert inlines JupyterLab's whole stylesheet (575 kB) and every plot
+as base64 into each notebook page. The stylesheet keeps only rules that can match the page and the
+custom properties something reads (about 20 kB remain); plots become PNG files next to the page.
 """
 
 from __future__ import annotations
