@@ -876,7 +876,7 @@ FIGURES = [
            "diag(H)^-1 and the full H^-1. On the left the diagonal and full preconditioners both go "
            "straight to the centre in one step; on the right the diagonal one zigzags on top of gradient "
            "descent's path while the full one still goes straight.",
-           precond_diag_axis_vs_rotated, {"kappa": 25, "thetas": (0, 45), "steps": 30}),
+           precond_diag_axis_vs_rotated, {"kappa": 25, "thetas": (0, 45), "steps": 12}),
     Figure("precond-coordinates", "image",
            "Left: an elongated, tilted quadratic valley (kappa 25, 30 degrees) with a zigzagging gradient "
            "descent path and a straight path of gradient descent preconditioned by H^-1. Right: the same "
