@@ -245,6 +245,9 @@ def landscapes_gallery(names, levels):
         land = landscapes.get(name)
         plots.draw_landscape(ax, land, n=181, levels=levels.get(name, 14))
         ax.set_title(land.title.replace("Rosenbrock's banana", "Banana"), fontsize=10)
+        if name == "saddle":  # the saddle point itself: zero gradient, not a minimum
+            ax.plot(0, 0, marker="X", markersize=8, color=style.INK, markeredgecolor="white", linestyle="none")
+            ax.annotate("saddle point", (0, 0), xytext=(8, 6), textcoords="offset points", fontsize=8)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(labelsize=7.5)
