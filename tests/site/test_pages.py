@@ -140,10 +140,13 @@ def test_copy_button_copies_the_code(page, site_url):
 def test_instant_navigation_renders_math(page, site_url):
     math_page = first_page_with('class="arithmatex"', besides="")  # reached from the home page
     page.goto(site_url)
+    page.wait_for_load_state("networkidle")  # Material intercepts clicks once it has read sitemap.xml
+    page.evaluate("() => { window.sameDocument = true; }")  # survives instant navigation only
     link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
     link.click()
     page.wait_for_url(re.compile(re.escape(math_page) + "$"))
     page.wait_for_function(MATH_DONE, timeout=5000)
+    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
     assert page.locator(".arithmatex .katex").count() > 0
     assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
