@@ -15,7 +15,7 @@
   comes out at ~14 CSS px.
 
 This module imports matplotlib only inside :func:`apply` / :func:`figure`, so the palette can be read
-without it.
+without it; neither changes matplotlib's backend (notebooks keep their inline plots).
 """
 
 from __future__ import annotations
@@ -152,10 +152,11 @@ RC = {
 
 
 def apply() -> None:
-    """Select the Agg backend and the site's rcParams (call once per process, before drawing)."""
+    """Set the site's rcParams. The backend is left alone, so figures still show inline in a
+    notebook (forcing Agg there silently drops every plot); the figure build and the tests choose
+    Agg themselves (``MPLBACKEND=Agg``), and matplotlib falls back to it without a display."""
     import matplotlib
 
-    matplotlib.use("Agg")
     matplotlib.rcParams.update(RC)
 
 

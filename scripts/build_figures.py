@@ -316,7 +316,7 @@ _CATALOG = {}
 
 
 def _worker_init() -> None:
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "Agg"  # headless, whatever the calling environment asks for
     import torch
 
     torch.set_num_threads(1)  # one worker per core already
