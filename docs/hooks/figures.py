@@ -8,7 +8,10 @@ The line becomes a `<figure>` holding, for an image, `<img>` with the manifest's
 height and `loading="lazy"`; for a video, `<video controls playsinline muted loop preload="none">`
 with its poster, WebM and MP4 sources and a download link as fallback. `data-autoplay="visible"`
 asks docs/javascripts/figures.js to play it while it is on screen (never under
-prefers-reduced-motion). The caption (markdown and math allowed) goes into `<figcaption>`.
+prefers-reduced-motion). The caption (markdown and math allowed, converted with the site's
+markdown extensions) goes into `<figcaption>`; a link in a caption is not rewritten by MkDocs, so
+it must be written as the page's URL sees it. A figure without a caption, or a `!figure[...]` that
+is not alone on its line, fails the build.
 
 Paths are relative to the page's URL (`figures/x.png` on the home page, `../figures/x.png` on
 `comparing/`), since MkDocs rewrites links in markdown but not in raw HTML. The figures and
