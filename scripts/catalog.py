@@ -119,7 +119,13 @@ def banana_log_contour(xlim, ylim):
     fig, ax = style.figure(height=4.4)
     banana = landscapes.rosenbrock()
     filled = plots.draw_landscape(ax, banana, xlim=xlim, ylim=ylim, log=True, levels=22)
-    cbar = fig.colorbar(filled, ax=ax, pad=0.02, shrink=0.9)
+    from matplotlib import ticker
+
+    cbar = fig.colorbar(filled, ax=ax, pad=0.02, shrink=0.9, spacing="proportional")
+    cbar.ax.set_yscale("log")
+    cbar.ax.yaxis.set_major_locator(ticker.LogLocator(base=10))
+    cbar.ax.yaxis.set_major_formatter(ticker.LogFormatterSciNotation())
+    cbar.ax.yaxis.set_minor_locator(ticker.NullLocator())
     cbar.set_label("f(x, y), log scale")
     ax.set_title("Rosenbrock's banana  f = (1 − x)² + 100 (y − x²)²")
     ax.legend(loc="upper left")
