@@ -954,9 +954,10 @@ FIGURES = [
     # --- comparisons -------------------------------------------------------------------------
     Figure("race-banana", "video",
            "Animation: SGD, momentum, Nesterov, RMSprop, Adam, AdamW and Adagrad, each at its tuned learning "
-           "rate, walk together from (-1.5, 2.5) on the banana's contours, leaving coloured trails, with a "
-           "step counter; the adaptive methods move along the curved valley at a steady pace while plain SGD "
-           "crawls.",
+           "rate, walk together for 300 steps from (-1.5, 2.5) on the banana's contours, leaving coloured "
+           "trails, with a step counter. SGD, momentum and Nesterov bounce off the valley walls, then follow "
+           "the floor to the minimum; RMSprop and Adagrad barely leave the start; Adam swings widely; AdamW "
+           "glides along the valley floor.",
            race, {"landscape": "rosenbrock", "steps": 300, "title": "Seven optimizers on the banana, tuned lr"},
            cost=6.0),
     Figure("race-himmelblau", "video",
