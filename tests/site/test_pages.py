@@ -65,7 +65,7 @@ def test_page(page, site_url, path):
         f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
 
     # math: every arithmatex element rendered by KaTeX, no formula KaTeX could not parse
-    page.wait_for_function(MATH_DONE, timeout=5000)
+    page.wait_for_function(MATH_DONE, timeout=15000)
     assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
     if page.locator(".katex").count():
@@ -145,7 +145,7 @@ def test_instant_navigation_renders_math(page, site_url):
     link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
     link.click()
     page.wait_for_url(re.compile(re.escape(math_page) + "$"))
-    page.wait_for_function(MATH_DONE, timeout=5000)
+    page.wait_for_function(MATH_DONE, timeout=15000)
     assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
     assert page.locator(".arithmatex .katex").count() > 0
     assert page.evaluate(UNRENDERED_MATH) == []
