@@ -23,8 +23,13 @@ pytestmark = pytest.mark.browser
 
 # docs/javascripts/katex.js has rendered the math of the page now shown
 MATH_DONE = "() => document.documentElement.dataset.mathRendered === location.pathname"
-UNRENDERED_MATH = """() => [...document.querySelectorAll('.arithmatex')]
-    .filter((el) => !el.querySelector('.katex, .katex-error')).map((el) => el.textContent.slice(0, 80))"""
+# math left as TeX: an arithmatex element KaTeX did not touch, or $...$ in a notebook's markdown cell
+UNRENDERED_MATH = """() => [
+  ...[...document.querySelectorAll('.arithmatex')]
+    .filter((el) => !el.querySelector('.katex, .katex-error')).map((el) => el.textContent.slice(0, 80)),
+  ...[...document.querySelectorAll('.jupyter-wrapper .jp-RenderedMarkdown')]
+    .flatMap((el) => el.innerText.match(/\\$[^$\\s][^$]*\\$/g) || []),
+]"""
 # a formula KaTeX could not parse (.katex-error), or an unknown command it drew in its error colour
 KATEX_ERRORS = """() => [
   ...[...document.querySelectorAll('.katex-error')]
