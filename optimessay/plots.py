@@ -193,13 +193,30 @@ def legend(ax, *, outside: bool = False, **kwargs):
     return ax.legend(**kwargs)
 
 
+def legend_columns(labels: Sequence[str], *, width_chars: int = 112) -> int:
+    """How many legend columns fit across the figure: about ``width_chars`` characters of legend
+    text fit in one row at the site's width (7.5 in, 9 pt), and each entry also needs its handle."""
+    longest = max((len(text) for text in labels), default=1)
+    return max(1, min(len(labels), width_chars // (longest + 7)))
+
+
+def legend_below(fig, ax=None, *, ncols: int | None = None, **kwargs):
+    """A legend under the plot, in as many columns as fit (:func:`legend_columns`): it takes a few
+    rows of height instead of a column of width, so it never squeezes the axes. Entries are taken
+    from ``ax`` (default: the figure's first axes)."""
+    ax = ax if ax is not None else fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    ncols = ncols if ncols is not None else legend_columns(labels)
+    return fig.legend(handles, labels, loc="outside lower center", ncols=ncols, **kwargs)
+
+
 def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = None, xlim=None, ylim=None,
-                      log: bool | None = None, height: float = 4.8, legend_outside: bool = True,
-                      legend_below: bool = False, markers: bool = True):
+                      log: bool | None = None, height: float = 4.8, legend_inside: bool = False,
+                      legend_ncols: int | None = None, markers: bool = True):
     """Several walks over one landscape (the seed's ``plot_optimization`` family), legend naming
-    each walk's optimizer and hyperparameters; the minima are marked. The legend goes to the right
-    (default), inside the axes (``legend_outside=False``) or below (``legend_below=True``, for long
-    labels); ``markers=False`` leaves out the dots at each iterate (long walks)."""
+    each walk's optimizer and hyperparameters; the minima are marked. The legend goes below the plot
+    in columns (default) or inside the axes (``legend_inside=True``, for one or two short entries);
+    ``markers=False`` leaves out the dots at each iterate (long walks)."""
     if not runs:
         raise ValueError("plot_trajectories needs at least one run")
     fig, ax = style.figure(height=height)
@@ -209,11 +226,10 @@ def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = No
                   markers=markers)
     if title:
         ax.set_title(title)
-    if legend_below:
-        handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=1 if max(map(len, labels)) > 45 else 2)
+    if legend_inside:
+        legend(ax)
     else:
-        legend(ax, outside=legend_outside)
+        legend_below(fig, ax, ncols=legend_ncols)
     return fig
 
 
@@ -243,7 +259,7 @@ def plot_loss_curves(runs: Sequence[dict], *, title: str | None = None, logy: bo
     draw_curves(ax, runs, "losses", logy=logy, ylabel="loss")
     if title:
         ax.set_title(title)
-    legend(ax, outside=True)
+    legend_below(fig, ax)
     return fig
 
 
@@ -253,7 +269,7 @@ def plot_lr_curves(runs: Sequence[dict], *, title: str | None = None, logy: bool
     draw_curves(ax, runs, "lrs", logy=logy, ylabel="learning rate")
     if title:
         ax.set_title(title)
-    legend(ax, outside=True)
+    legend_below(fig, ax)
     return fig
 
 

@@ -141,7 +141,7 @@ def seed_sgd_momentum(lr, momentum, start, steps):
     walk = _walk(banana, torch.optim.SGD, {"lr": lr, "momentum": momentum}, start=start, steps=steps)
     run = _run(walk, plots.label("torch.optim.SGD", lr=lr, momentum=momentum), style.color("momentum"))
     return plots.plot_trajectories(banana, [run], title=f"SGD with momentum, {steps} steps from {tuple(start)}",
-                                   legend_outside=False)
+                                   legend_inside=True)
 
 
 def seed_sweep(sweep_name, values, fixed, reference, steps, start):
@@ -152,10 +152,10 @@ def seed_sweep(sweep_name, values, fixed, reference, steps, start):
     ref = _walk(banana, "SGD", reference, start=start, steps=steps)
     runs = [_run(ref, plots.label("SGD", **reference), style.color("momentum"))]
     for value, color in zip(values, style.shades("rmsprop", len(values)), strict=True):
-        kwargs = {**fixed, sweep_name: value}
-        walk = _walk(banana, "RMSprop", kwargs, start=start, steps=steps)
-        runs.append(_run(walk, plots.label("RMSprop", **kwargs), color))
-    return plots.plot_trajectories(banana, runs, title=f"RMSprop, {sweep_name} swept ({steps} steps)", height=4.8)
+        walk = _walk(banana, "RMSprop", {**fixed, sweep_name: value}, start=start, steps=steps)
+        runs.append(_run(walk, plots.label("RMSprop", **{sweep_name: value}), color))  # the rest: in the title
+    title = f"{plots.label('RMSprop', **fixed)}, {sweep_name} swept, {steps} steps"
+    return plots.plot_trajectories(banana, runs, title=title, height=5.2)
 
 
 # The schedules of the scheduler figures: one colour and one line style each (Paul Tol's muted palette).
@@ -803,13 +803,18 @@ def pitfall_grad_mutation(lr, alpha, momentum, weight_decay, steps):
         ps.append(p.detach().clone())
         qs.append(q.detach().clone())
     runs = [
-        {"label": plots.label("seed RMSprop (g += wd·p mutates p.grad)", **kwargs), "points": torch.stack(ps).numpy(),
+        {"label": "seed RMSprop (its g += wd·p writes into p.grad)", "points": torch.stack(ps).numpy(),
          "color": style.color("rmsprop")},
-        {"label": "torch.optim.RMSprop, same hyperparameters, stepping next on the same p.grad tensor",
-         "points": torch.stack(qs).numpy(), "color": style.color("sgd"), "linestyle": "--"},
+        {"label": "torch.optim.RMSprop, stepping next on that p.grad", "points": torch.stack(qs).numpy(),
+         "color": style.color("sgd"), "linestyle": "--"},
     ]
-    return plots.plot_trajectories(banana, runs, title="Mutating p.grad: two optimizers that should agree part ways",
-                                   height=5.0, legend_below=True, markers=False)
+    fig = plots.plot_trajectories(banana, runs, title="Mutating p.grad: two optimizers that should agree part ways",
+                                  height=5.0, legend_ncols=1, markers=False)
+    ax = fig.axes[0]
+    ax.text(0.98, 0.02, "both: " + plots.label("", **kwargs).strip().replace(" ", ", "), transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=8.5, color=style.INK,
+            bbox=dict(boxstyle="round,pad=0.25", facecolor="white", edgecolor="none", alpha=0.85))
+    return fig
 
 
 # ================================================================================================
