@@ -574,35 +574,45 @@ def adam_bias_correction(lr, betas_list, steps, gradient):
     return fig
 
 
-def adamw_vs_adam_l2(kappa, theta_degrees, center, weight_decay, lr, steps, start, xlim, ylim):
+def adamw_vs_adam_l2(curvatures, center, weight_decay, lr, steps, xlim, ylim):
+    """Adam + L2 against AdamW on f = sum_i c_i (θ_i − θ*_i)², the adam page's measured example:
+    from the origin, lr cosine-annealed to 0 over ``steps`` steps. Adam + L2 converges to the L2
+    minimizer 2c_i θ*_i / (2c_i + λ); AdamW does not, and stays inside the box |θ_i| ≤ 1/λ."""
     import numpy as np
+    from matplotlib.patches import Rectangle
 
     from optimessay import landscapes, plots, style
 
-    fn, H = _shifted_quadratic(kappa, theta_degrees, center)
-    land = landscapes.Landscape(name="shifted-quadratic", title="valley", fn=fn, x_range=tuple(xlim),
-                                y_range=tuple(ylim), minima=(tuple(center),), log_scale=False, start=tuple(start))
-    c = np.asarray(center, dtype=np.float64)
-    l2_min = np.linalg.solve(H + weight_decay * np.eye(2), H @ c)
-    adam = _walk(land, "Adam", {"lr": lr, "weight_decay": weight_decay}, steps=steps)
-    adamw = _walk(land, "AdamW", {"lr": lr, "weight_decay": weight_decay}, steps=steps)
-    runs = [
-        _run(adam, plots.label("Adam + L2 (coupled)", lr=lr, weight_decay=weight_decay), style.color("adam")),
-        _run(adamw, plots.label("AdamW (decoupled)", lr=lr, weight_decay=weight_decay), style.color("adamw")),
-    ]
-    fig, ax = style.figure(height=4.6)
-    plots.draw_landscape(ax, land, levels=12)
-    for r in runs:
-        plots.draw_path(ax, r["points"], color=r["color"], label=r["label"], markers=False)
+    c = np.asarray(curvatures, dtype=np.float64)
+    star = np.asarray(center, dtype=np.float64)
+
+    def fn(x, y):
+        return c[0] * (x - star[0]) ** 2 + c[1] * (y - star[1]) ** 2
+
+    land = landscapes.Landscape(name="separable-quadratic", title="f", fn=fn, x_range=tuple(xlim),
+                                y_range=tuple(ylim), minima=(tuple(center),), log_scale=False, start=(0.0, 0.0))
+    l2_min = 2 * c * star / (2 * c + weight_decay)  # the minimum of f + λ/2 |θ|²
+    schedule = {"scheduler": "CosineAnnealingLR", "scheduler_kwargs": {"T_max": steps}}
+    adam = _walk(land, "Adam", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
+    adamw = _walk(land, "AdamW", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
+    fig, ax = style.figure(height=4.9)
+    plots.draw_landscape(ax, land, levels=14, log=True, minima=False)
+    plots.draw_minima(ax, [center], label=f"minimum of f, ({star[0]:g}, {star[1]:g})")
+    box = 1 / weight_decay
+    ax.add_patch(Rectangle((-box, -box), 2 * box, 2 * box, fill=False, edgecolor=style.GREEN, linestyle=":", linewidth=1.8,
+        label=f"the box |θᵢ| ≤ 1/λ = {box:g}", zorder=3))
+    for walk, text, color in ((adam, "Adam + L2 (coupled)", style.color("adam")),
+                              (adamw, "AdamW (decoupled)", style.color("adamw"))):
+        end = walk.points[-1].tolist()
+        plots.draw_path(ax, plots.as_numpy(walk.points), color=color, markers=False,
+                        label=f"{text}, ends at ({end[0]:.2f}, {end[1]:.2f})")
     ax.plot(*l2_min, marker="X", markersize=10, color=style.INK, markeredgecolor="white", linestyle="none",
-            label="minimum of f + λ/2‖θ‖² (where L2 leads)", zorder=7)
-    ax.plot(0, 0, marker="+", color=style.INK, markersize=10, linestyle="none", label="origin")
-    end = adamw.points[-1].tolist()
-    ax.annotate(f"AdamW ends at ({end[0]:.2f}, {end[1]:.2f})", end, xytext=(10, 18), textcoords="offset points",
-                fontsize=8.5, color=style.INK, arrowprops=dict(arrowstyle="-", color=style.MUTED_INK, lw=0.8))
-    ax.set_title(f"Weight decay λ={weight_decay:g}, κ={kappa:g}, {steps} steps", fontsize=10.5)
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+            label=f"minimum of f + λ/2‖θ‖², ({l2_min[0]:.2f}, {l2_min[1]:.2f})", zorder=7)
+    ax.plot(0, 0, marker="+", color=style.INK, markersize=10, linestyle="none", label="origin (start)")
+    title = (f"f = {c[0]:g}(x − {star[0]:g})² + {c[1]:g}(y − {star[1]:g})², λ={weight_decay:g}, "
+             f"lr {lr:g} cosine to 0 over {steps} steps")
+    ax.set_title(title.replace("= 1(", "= ("), fontsize=10.5)
+    plots.legend_below(fig, ax, ncols=2)
     return fig
 
 
@@ -939,12 +949,13 @@ FIGURES = [
            "times at step 50; for beta2 0.99 it peaks at about 2 times.",
            adam_bias_correction, {"lr": 0.1, "betas_list": ((0.9, 0.999), (0.9, 0.99)), "steps": 50, "gradient": 2.0}),
     Figure("adamw-vs-adam-l2", "image",
-           "Contours of a tilted quadratic valley with its minimum at (1.5, 1), and two 3000-step paths from "
-           "(-0.2, 1.5) with lr 0.01 and weight decay 0.5: Adam with L2 (coupled) ends exactly at the "
-           "minimum of f plus the L2 term, about (0.96, 0.78), marked with an X; AdamW (decoupled) ends "
-           "elsewhere, about (1.23, 0.89): less pulled toward the origin along the valley.",
-           adamw_vs_adam_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "weight_decay": 0.5,
-                              "lr": 0.01, "steps": 3000, "start": (-0.2, 1.5), "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+           "Contours of f = (x-3)^2 + 10(y-2)^2, minimum starred at (3, 2), with a dotted square marking the "
+           "box where both coordinates lie within 1/lambda = 2 of zero. Two paths from the origin with weight "
+           "decay 0.5 and lr 0.05 cosine-annealed over 4000 steps: Adam with L2 (coupled) ends on an X at "
+           "(2.40, 1.95), the minimum of f plus the L2 term; AdamW (decoupled) ends elsewhere, at (1.93, 1.71), "
+           "inside the box and nearer the origin.",
+           adamw_vs_adam_l2, {"curvatures": (1.0, 10.0), "center": (3.0, 2.0), "weight_decay": 0.5, "lr": 0.05,
+                              "steps": 4000, "xlim": (-0.5, 3.5), "ylim": (-0.5, 2.5)}),
     Figure("amsgrad", "image",
            "Left: for the y coordinate, the second-moment estimate v rises over the first 20 steps and then "
            "decays steadily on a log scale, while AMSGrad's running maximum of v steps up and then stays flat. "
