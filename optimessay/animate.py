@@ -162,7 +162,11 @@ class Race:
                     writer.grab_frame()
                     last = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
             height, width = last.shape[:2]
-            Image.fromarray(last).save(Path(poster_path), format="png", optimize=True)
+            # the poster as a 256-colour PNG, like every figure (plots.save_png): 4x smaller than RGB
+            # (137 kB -> 35 kB for race-banana) and the same picture, since the frame has few colours
+            poster = Image.fromarray(last).quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                                    dither=Image.Dither.NONE)
+            poster.save(Path(poster_path), format="png", optimize=True)
         finally:
             plt.close(fig)
         for path in (mp4_path, webm_path):
