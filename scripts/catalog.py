@@ -529,7 +529,7 @@ def rmsprop_preconditioner(lr, alpha, momentum, steps, every):
     plots.draw_preconditioner_ellipses(left, plots.as_numpy(walk.points), P, color=style.shades("rmsprop", 3)[0],
                                        every=every, label=None, scale=0.35 / P[::every].max())
     left.plot([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor=style.shades("rmsprop", 3)[0],
-              markersize=8, label=f"P every {every} steps (half-axes ∝ pₓ, p_y)")
+              markersize=8, label=f"P every {every} steps (half-axes ∝ $p_x$, $p_y$)")
     left.legend(loc="lower left", fontsize=7.5)
     left.set_title("P along the walk")
     plots.draw_step_scale(right, plots.as_numpy(walk.preconditioners), colors=(style.BLUE, style.VERMILLION))
@@ -631,7 +631,7 @@ def amsgrad(lr, betas, steps, landscape_name, coordinate):
         plots.draw_path(left, plots.as_numpy(walk.points), color=color, linestyle=ls, markers=False,
                         label=plots.label("Adam" + (" amsgrad" if flag else ""), lr=lr, betas=tuple(betas)))
     left.legend(loc="lower left", fontsize=7.5)
-    left.set_title("trajectories")
+    left.set_title(f"Adam vs AMSGrad, {steps} steps")
     # v_t and max(v) along the AMSGrad run, one coordinate
     p = torch.tensor(land.start, dtype=torch.float64, requires_grad=True)
     opt = optimessay.Adam([p], lr=lr, betas=tuple(betas), amsgrad=True)
@@ -938,9 +938,10 @@ FIGURES = [
     # --- RMSprop, Adam, Adagrad ---------------------------------------------------------------
     Figure("rmsprop-preconditioner", "image",
            "Left: the path of RMSprop (lr 0.005, alpha 0.7, momentum 0.9) on the banana with an ellipse every "
-           "8 steps whose half-axes are the two diagonal entries of its preconditioner P. Right: the two entries against the step on a log "
-           "scale; they differ by up to orders of magnitude and change as the walk moves from the steep "
-           "wall to the flat valley floor.",
+           "8 steps whose half-axes are the two diagonal entries of its preconditioner P; the walk reaches the "
+           "minimum. Right: the two entries against the step on a log scale: both start near 0.01 to 0.04 on "
+           "the steep wall, rise about a hundredfold as the walk reaches the flatter valley floor, spike up and "
+           "down between steps 90 and 125 where the walk rounds the bend, and settle near 0.5 (x) and 1 (y).",
            rmsprop_preconditioner, {"lr": 0.005, "alpha": 0.7, "momentum": 0.9, "steps": 200, "every": 8}),
     Figure("adam-bias-correction", "image",
            "Step size divided by lr over Adam's first 50 steps on a constant gradient, for betas (0.9, 0.999) "
