@@ -309,7 +309,7 @@ def precond_gd_vs_newton(kappa, theta_degrees, lr, steps):
         _run(newton, "Newton (P = H⁻¹), lr=1", style.color("newton")),
     ]
     return plots.plot_trajectories(land, runs, title=f"Ill-conditioned quadratic, κ={kappa:g}, θ={theta_degrees:g}°",
-                                   height=4.2)
+                                   height=4.8)
 
 
 def precond_diag_axis_vs_rotated(kappa, thetas, steps):
@@ -389,7 +389,7 @@ def precond_kappa_theta(kappas, thetas, tol, max_steps):
 
     from optimessay import landscapes, plots, style
 
-    fig, ax = style.figure(height=4.4)
+    fig, ax = style.figure(height=5.0)
     kappas = np.asarray(kappas, dtype=np.float64)
     start = (-1.5, 1.0)
     gd = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.0).numpy(), np.eye(2), 2 / (1 + k), start, tol, max_steps)
@@ -414,7 +414,7 @@ def precond_kappa_theta(kappas, thetas, tol, max_steps):
     ax.set_ylabel(f"steps until |x − x*| ≤ {tol:g} |x₀ − x*|")
     ax.grid(True, which="major")
     ax.set_title("Steps to converge on ½(u² + κw²) turned by θ")
-    plots.legend(ax, outside=True)
+    plots.legend_below(fig, ax, ncols=2)
     return fig
 
 
@@ -463,7 +463,7 @@ def momentum_heavy_ball_vs_nesterov(kappa, theta_degrees, lr, momentum, steps):
              plots.label("Nesterov", lr=lr, momentum=momentum), style.color("nesterov")),
     ]
     return plots.plot_trajectories(land, runs, title=f"{steps} steps on a quadratic valley, κ={kappa:g}, θ={theta_degrees:g}°",
-                                   height=4.2)
+                                   height=4.8)
 
 
 def _shifted_quadratic(kappa, theta_degrees, center, l2=0.0):
