@@ -351,14 +351,14 @@ def precond_coordinates(kappa, theta_degrees, gd_lr, precond_lr, steps):
 
     fig, (left, right) = style.figure(1, 2, height=4.2)
     plots.draw_landscape(left, land, levels=10)
-    left.set_title("original coordinates θ", fontsize=10)
+    left.set_title("original coordinates\nθ = (x, y)", fontsize=10)
     round_fn = plots.preconditioned_coordinates(land.fn, H_minus_half)  # g(φ) = f(P^(1/2) φ)
     span = 2.0 * math.sqrt(w.max())
     xs, ys, Z = plots.grid_values(round_fn, (-span, span), (-span, span), 201)
     plots.draw_contours(right, xs, ys, Z, levels=10)
     plots.draw_minima(right, [(0.0, 0.0)])
     right.set_aspect("equal", adjustable="box")
-    right.set_title("preconditioned coordinates φ = P^(−1/2) θ, P = H⁻¹", fontsize=10)
+    right.set_title("preconditioned coordinates\nφ = P^(−1/2) θ with P = H⁻¹", fontsize=10)
     right.set_xlabel("φ₁")
     right.set_ylabel("φ₂")
     for ax, to in ((left, lambda p: p), (right, lambda p: p @ H_half.T)):
