@@ -670,14 +670,14 @@ def adagrad_shrinking(lrs, steps, alpha):
         P = plots.as_numpy(walk.preconditioners)
         t = np.arange(1, len(P) + 1)
         key = "adagrad" if title.startswith("Adagrad") else "rmsprop"
-        ax.plot(t, P[:, 0], color=style.color(key), label="pₓ")
+        ax.plot(t, P[:, 0], color=style.color(key), label="$p_x$")
         ax.plot(t, P[:, 1], color=style.shades(key, 3)[0] if key == "rmsprop" else style.MUTED_INK,
-                linestyle="--", label="p_y")
+                linestyle="--", label="$p_y$")
         ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.grid(True)
         ax.set_title(title, fontsize=10)
-        ax.legend(loc="upper right")
+        ax.legend(loc="center right")  # the empty band between the curves
     axes[0].set_ylabel("preconditioner P (per coordinate)")
     fig.suptitle("Adagrad's P = 1/(√Σg² + ε) only shrinks; RMSprop's P = 1/(√v + ε) grows back",
                  fontsize=10, fontweight="bold")
