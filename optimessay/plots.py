@@ -333,7 +333,8 @@ def draw_heatmap(ax, values, xs, ys, *, diverged=None, xlabel: str, ylabel: str,
         from matplotlib.lines import Line2D
 
         i, j = np.unravel_index(np.argmin(np.where(bad, np.inf, values)), values.shape)
-        text = f"best: {xlabel}={_fmt(float(xs[j]))}, {ylabel}={_fmt(float(ys[i]))}"
+        best_x, best_y = (float(f"{float(v):.3g}") for v in (xs[j], ys[i]))  # 3 digits: a grid value, not a law
+        text = f"best: {xlabel}={_fmt(best_x)}, {ylabel}={_fmt(best_y)}"
         ax.plot(xs[j], ys[i], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="white",
                 markeredgewidth=2.2, linestyle="none", label=text, zorder=5)
         handles.append(Line2D([], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor=style.INK,
