@@ -103,6 +103,22 @@ def test_trajectory_plot_has_one_labelled_line_per_run():
     assert "SGD lr=1e-3 momentum=0.98" in legend_texts and "Adam lr=0.1" in legend_texts
 
 
+def test_the_legend_goes_below_the_plot_in_columns_and_never_overlaps_it():
+    banana = landscapes.rosenbrock()
+    runs = [{"label": f"RMSprop alpha={a}", "points": np.array([[-1.5, 2.5], [0.0, 0.0]]), "color": "#E69F00"}
+            for a in (0.8, 0.7, 0.6, 0.5, 0.4, 0.3)]
+    fig = plots.plot_trajectories(banana, runs, title="t")
+    fig.canvas.draw()
+    legend_box = fig.legends[0].get_window_extent()
+    axes_box = fig.axes[0].get_tightbbox()
+    assert legend_box.y1 <= axes_box.y0 + 1  # wholly under the axes, tick labels included
+    assert legend_box.width <= fig.bbox.width  # inside the figure
+    assert fig.legends[0]._ncols == plots.legend_columns(["minimum"] + [r["label"] for r in runs]) > 1
+    # columns: about 112 characters of legend fit across; a long label gets one column
+    assert plots.legend_columns(["x" * 20] * 6) == 112 // 27
+    assert plots.legend_columns(["x" * 90, "y"]) == 1
+
+
 def test_a_diverged_walk_is_drawn_up_to_its_last_finite_point():
     points = np.array([[0.0, 0.0], [1.0, 1.0], [np.inf, 2.0], [np.nan, np.nan]])
     np.testing.assert_array_equal(plots.finite_prefix(points), points[:2])
@@ -242,6 +258,7 @@ def test_race_encodes_h264_mp4_with_faststart_vp9_webm_and_a_poster(tmp_path):
     assert (width, height) == (760, 480)
     for p in paths:
         assert 0 < p.stat().st_size <= 300_000, p
+    assert paths[2].read_bytes()[25] == 3  # PNG colour type 3: a 256-colour palette poster, like every figure
     boxes = _mp4_top_level_boxes(paths[0].read_bytes())
     assert boxes.index("moov") < boxes.index("mdat"), boxes  # +faststart
     probe = subprocess.run([animate.ffmpeg_exe(), "-hide_banner", "-i", str(paths[0]), "-i", str(paths[1])],
