@@ -532,7 +532,8 @@ def rmsprop_preconditioner(lr, alpha, momentum, steps, every):
               markersize=8, label=f"P every {every} steps (half-axes ∝ $p_x$, $p_y$)")
     left.legend(loc="lower left", fontsize=7.5)
     left.set_title("P along the walk")
-    plots.draw_step_scale(right, plots.as_numpy(walk.preconditioners), colors=(style.BLUE, style.VERMILLION))
+    plots.draw_step_scale(right, plots.as_numpy(walk.preconditioners),
+                          colors=(color, style.shades("rmsprop", 3)[0]))  # RMSprop's colours, as on adagrad-shrinking
     right.set_title("P per coordinate: 1 / (√v + ε)")
     right.legend(loc="lower right")
     return fig
