@@ -485,7 +485,7 @@ def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
 
     from optimessay import plots, style
 
-    fig, axes = style.figure(1, len(lambdas), height=3.3)
+    fig, axes = style.figure(1, len(lambdas), height=3.0)
     c = np.asarray(center, dtype=np.float64)
     _, H = _shifted_quadratic(kappa, theta_degrees, center)
     path = np.array([np.linalg.solve(H + lam * np.eye(2), H @ c) for lam in np.geomspace(1e-3, 1e3, 200)])
@@ -820,7 +820,7 @@ def pitfall_grad_mutation(lr, alpha, momentum, weight_decay, steps):
          "color": style.color("sgd"), "linestyle": "--"},
     ]
     fig = plots.plot_trajectories(banana, runs, title="Mutating p.grad: two optimizers that should agree part ways",
-                                  height=5.0, legend_ncols=1, markers=False)
+                                  height=5.6, legend_ncols=1, markers=False)
     ax = fig.axes[0]
     ax.text(0.98, 0.02, "both: " + plots.label("", **kwargs).strip().replace(" ", ", "), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=8.5, color=style.INK,
