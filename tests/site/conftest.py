@@ -118,9 +118,11 @@ def page(browser, site_url):
             # Material's instant navigation only intercepts links listed in sitemap.xml, and keeps
             # the port of site_url (8000, `make serve`) in those URLs; this server runs elsewhere.
             # Giving the sitemap this server's origin lets tests see what a reader at site_url sees.
-            response = route.fetch()
-            sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", response.text())
-            route.fulfill(response=response, body=sitemap)
+            # Read from disk, not fetched through the route: a fetch still pending when the test
+            # closes its page fails with "Response has been disposed".
+            sitemap = (SITE / "sitemap.xml").read_text(encoding="utf-8")
+            sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", sitemap)
+            route.fulfill(status=200, content_type="application/xml", body=sitemap)
         else:
             route.continue_()
 
