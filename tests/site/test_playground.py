@@ -40,22 +40,6 @@ KINDS = {  # the playground's toggles -> optimessay classes and their fixed opti
 }
 
 
-@pytest.fixture(autouse=True)
-def _network_settles(page):
-    """After each test, let background fetches end before the `page` fixture closes the context.
-
-    Material's instant navigation fetches sitemap.xml in the background; a context closed while the
-    fixture's route handler still forwards it raises TargetClosedError (a flaky error, not a finding).
-    """
-    yield
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
-    try:
-        page.wait_for_load_state("networkidle", timeout=5000)
-    except PlaywrightTimeoutError:
-        pass  # a page that keeps fetching is the fixture's to judge, not this helper's
-
-
 def _run(kind, hp, sched=None):
     return {"kind": kind, "on": True, "hp": hp, "sched": sched or {"kind": "none", "params": {}}}
 
