@@ -15,13 +15,12 @@ one from a ``Trajectory``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from optimessay import style
+from optimessay.files import write_atomic
 
 # ---------------------------------------------------------------------------------------------
 # labels
@@ -440,8 +439,6 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
@@ -451,11 +448,10 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
             # PIL writes no text chunks or timestamps, so the bytes depend on the pixels only.
             palette = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                                   dither=Image.Dither.NONE)
-            palette.save(tmp, format="png", optimize=True)
+            png = io.BytesIO()
+            palette.save(png, format="png", optimize=True)
             size = tuple(round(n * 100 / dpi) for n in palette.size)
-        os.replace(tmp, path)
+        write_atomic(path, png.getvalue())
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return size

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from optimessay.files import write_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "scripts" / "build_figures.py"
 OUT = ROOT / "docs" / "bench" / "figures.md"
@@ -146,10 +148,7 @@ def main() -> int:
     ]
     text = "\n".join(lines)
     print(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_name(f".{OUT.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, OUT)
+    write_atomic(OUT, text)
     # Wall times are reported but do not fail the benchmark (a loaded shared machine inflates them);
     # a build that is not reproducible, CPU time over budget or a file over budget does.
     checked = [r for r in rows if not r[0].endswith("(wall)")]

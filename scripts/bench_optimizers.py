@@ -28,6 +28,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import optimessay  # noqa: E402  (the checkout, not an installed copy)
+from optimessay.files import write_atomic  # noqa: E402
 
 OUT = ROOT / "docs" / "bench" / "optimizers.md"
 OPTIMIZERS = {"SGD": dict(lr=1e-3, momentum=0.9), "RMSprop": dict(lr=1e-3), "Adam": dict(lr=1e-3)}
@@ -141,10 +142,7 @@ def main() -> int:
         "",
     ])
     print(text)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, OUT)
+    write_atomic(OUT, text)
     print(f"wrote {OUT.relative_to(ROOT)}", file=sys.stderr)
     return 0
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from optimessay.files import write_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("OPTIMESSAY_SITE_DIR", ROOT / "site")).resolve()
 OUTPUT = ROOT / "docs" / "bench" / "pages.md"
@@ -145,13 +147,6 @@ def table(weights: list[Weight]) -> str:
     )
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def main() -> int:
     from playwright.sync_api import sync_playwright
     from tqdm import tqdm
@@ -169,7 +164,7 @@ def main() -> int:
         browser.close()
     text = table(weights)
     print(text)
-    write_atomically(OUTPUT, text)
+    write_atomic(OUTPUT, text)
     over = [w.path for w in weights if w.total > BUDGET_BYTES]
     if over:
         print(f"pages over the {kb(BUDGET_BYTES)} kB budget: {over}", file=sys.stderr)

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optimessay import landscapes, sweep, trajectory  # noqa: E402
+from optimessay.files import write_atomic  # noqa: E402
 
 
 def loop_walk(land, lr: float, steps: int) -> torch.Tensor:
@@ -131,10 +132,7 @@ def main() -> int:
     ]
     table = "\n".join(lines) + "\n"
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(table, encoding="utf-8")
-    tmp.replace(args.out)
+    write_atomic(args.out, table)
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0 if ratio >= 100 and max_diff == 0.0 else 1
 

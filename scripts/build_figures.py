@@ -55,6 +55,9 @@ LIBRARIES = ("torch", "numpy", "matplotlib", "pillow", "imageio-ffmpeg")
 BUILD_FORMAT = 1  # bump to rebuild everything after a change in how this script writes files
 FILES = {"image": ("png",), "video": ("mp4", "webm", "png")}
 
+if str(ROOT) not in sys.path:  # this checkout's package (a frozen copy's, under bench_figures)
+    sys.path.insert(0, str(ROOT))
+from optimessay.files import write_atomic  # noqa: E402  (standard library only: the no-change run stays fast)
 
 # ------------------------------------------------------------------------------------------------
 # the catalog
@@ -259,13 +262,6 @@ class KeyMaker:
 
 # ------------------------------------------------------------------------------------------------
 # stamps and the manifest
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def read_stamp(out: Path, name: str) -> dict | None:

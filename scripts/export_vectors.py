@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
@@ -36,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optimessay import landscapes, style, trajectory  # noqa: E402
+from optimessay.files import write_atomic  # noqa: E402
 from optimessay.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop  # noqa: E402
 from optimessay.schedulers import (  # noqa: E402
     CosineAnnealingLR,
@@ -311,19 +310,6 @@ def dumps(data: dict) -> str:
             lines.append(f" {one(key)}: {one(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv=None) -> int:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from optimessay.files import write_atomic
+
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 CDN_LOADERS = ("mathjax", "mermaid")  # what nbconvert's template loads from a CDN
 EMPTY_SRC = re.compile(r"""<script\b[^>]*\bsrc=(""|'')""", re.IGNORECASE)  # the MathJax loader, url unset
@@ -197,12 +199,6 @@ def drop_unused_properties(page_html: str) -> str:
 DATA_IMAGE = re.compile(r'<img([^>]*?)\ssrc="data:image/(png|jpeg|gif|webp);base64,([^"]+)"')
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def extract_images(page_html: str, folder: Path) -> str:
     """Replace each data-URI <img> by a file `output-<hash>.<ext>` in `folder` (the page's own)."""
 
@@ -211,7 +207,7 @@ def extract_images(page_html: str, folder: Path) -> str:
         data = base64.b64decode(encoded)
         name = f"output-{hashlib.sha1(data).hexdigest()[:12]}.{'jpg' if kind == 'jpeg' else kind}"
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / name, data)
+        write_atomic(folder / name, data)
         lazy = "" if "loading=" in attributes else ' loading="lazy"'
         return f'<img{attributes}{lazy} src="{name}"'
 
