@@ -112,3 +112,14 @@ def test_only_playground_pages_load_the_playground(site_root):
         assert has_script == has_style == wanted, f"{doc_file}: playground: {wanted}, script {has_script}"
         with_playground += wanted
     assert with_playground >= 1, "no page has `playground: true`"
+
+
+def test_every_animation_of_the_catalog_is_within_the_size_budget(site_root):
+    """Issue 5's budget, on the real figures (tests/test_plots.py checks only a small test race):
+    each MP4, WebM and poster of a video figure, as the built site serves it, is at most 300 KB."""
+    manifest = json.loads((ROOT / "docs" / "figures" / "manifest.json").read_text(encoding="utf-8"))["figures"]
+    videos = {name: entry for name, entry in manifest.items() if entry["kind"] == "video"}
+    assert videos, "the manifest lists no animation"
+    over = {file: size for entry in videos.values() for file in entry["files"].values()
+            if (size := (site_root / "figures" / file).stat().st_size) > 300 * 1024}
+    assert over == {}, f"animation files over 300 KB: {over}"
