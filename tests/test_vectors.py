@@ -8,6 +8,8 @@ landscape, the palette) and the file is not regenerated, this test fails and nam
 import importlib.util
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,29 @@ def test_the_vectors_are_finite_float64_walks(committed):
     for t in committed["trajectories"]:
         assert len(t["points"]) == t["steps"] + 1 and len(t["lrs"]) == t["steps"]
         assert all(math.isfinite(v) for row in t["points"] for v in row), t["id"]
+
+
+# the playground's race presets (docs/playground/state.js) -> the catalog's race figures they copy
+RACES = {"banana-race": ("rosenbrock", 300), "rotated-quadratic": (("quadratic", (("kappa", 50.0), ("theta", math.radians(30)))), 200)}
+KIND_OF = {"SGD": "sgd", "Momentum": "momentum", "Nesterov": "nesterov", "RMSprop": "rmsprop", "Adam": "adam",
+           "AdamW": "adamw", "Adagrad": "adagrad"}
+
+
+def test_race_presets_use_the_learning_rates_the_catalog_tunes():
+    """The playground's race presets state each contestant's lr as 3 significant digits of what
+    scripts/catalog.py's `optimessay.tune` picks for the race figures: recompute them."""
+    script = ("import { PRESETS } from './docs/playground/state.js';"
+              f"console.log(JSON.stringify(Object.fromEntries({list(RACES)!r}.map((n) => [n, PRESETS[n]()]))));")
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    presets = json.loads(out.stdout)
+    spec = importlib.util.spec_from_file_location("catalog_of_the_race_presets", ROOT / "scripts" / "catalog.py")
+    catalog = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = catalog  # its dataclasses look their module up there
+    spec.loader.exec_module(catalog)
+    for name, (landscape, steps) in RACES.items():
+        preset = presets[name]
+        assert preset["steps"] == steps
+        lrs = {r["kind"]: r["hp"]["lr"] for r in preset["runs"]}
+        tuned = {KIND_OF[c[0]]: float(f"{catalog._tuned_lr(landscape, c[0], steps):.3g}") for c in catalog.CONTESTANTS}
+        assert lrs == tuned, f"preset {name}: lrs {lrs}, the catalog tunes {tuned}"
