@@ -296,3 +296,27 @@ def test_narrow_and_wide_windows(page, site_url):
         page.wait_for_timeout(100)
         box = root.locator("canvas").bounding_box()
         assert box["width"] <= root.bounding_box()["width"], f"the canvas overflows at {width} px"
+
+
+def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url):
+    root = open_playground(page, site_url, "?preset=seed-sgd")
+    root.locator("canvas").scroll_into_view_if_needed()
+    box = root.locator("canvas").bounding_box()  # in the viewport's coordinates, as the mouse's
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    pressed = page.evaluate(STATE)["start"]
+    assert pressed != [-1.5, 2.5], "pressing on the canvas did not set the start"
+    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=5)
+    dragged = page.evaluate(STATE)["start"]
+    page.mouse.up()
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.1)  # not dragging any more
+    state = page.evaluate(STATE)
+    assert state["start"] == dragged
+    # half the canvas to the right: x grew, y (same row of pixels) did not change
+    assert dragged[0] > pressed[0] and dragged[1] == pressed[1]
+    (final,) = page.evaluate(FINALS)
+    px, py = python_final(state, state["runs"][0])
+    assert_close(float(final["x"]), px, "x after the drag")
+    assert_close(float(final["y"]), py, "y after the drag")
+    wait_for_url(page, re.escape(f"start={dragged[0]:g},{dragged[1]:g}&"))
