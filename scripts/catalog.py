@@ -99,7 +99,9 @@ def _contestant_runs(spec, steps: int):
     for name, color_key, cls, fixed in CONTESTANTS:
         lr = _tuned_lr(spec, name, steps)
         walk = _walk(land, cls, {"lr": lr, **fixed}, steps=steps)
-        runs.append(_run(walk, plots.label(name, lr=float(f"{lr:.3g}")), style.color(color_key)))
+        # the legend names every hyperparameter set (Nesterov's flag is in its name)
+        shown = {key: value for key, value in fixed.items() if not isinstance(value, bool)}
+        runs.append(_run(walk, plots.label(name, lr=float(f"{lr:.3g}"), **shown), style.color(color_key)))
     return runs
 
 
@@ -692,8 +694,11 @@ def adagrad_shrinking(lrs, steps, alpha):
 def race(landscape, steps, title, max_frames=120):
     from optimessay import animate
 
-    return animate.Race(_landscape(landscape), _contestant_runs(landscape, steps), title=title,
-                        max_frames=max_frames)
+    runs = _contestant_runs(landscape, steps)
+    for r in runs:  # "Momentum lr=0.02 momentum=0.9": the fixed options on a second line of the legend,
+        name, lr, *fixed = r["label"].split(" ")  # which sits beside the square plot and must stay narrow
+        r["label"] = " ".join([name, lr]) + "".join(f"\n  {option}" for option in fixed)
+    return animate.Race(_landscape(landscape), runs, title=title, max_frames=max_frames)
 
 
 def compare_landscapes(landscape_names, steps):
@@ -989,7 +994,7 @@ FIGURES = [
            "valley with kappa 50 turned by 30 degrees; SGD zigzags across the valley, the momentum methods "
            "swing, and the adaptive methods head off at an angle set by their per-coordinate scaling.",
            race, {"landscape": ("quadratic", (("kappa", 50.0), ("theta", math.radians(30)))), "steps": 200,
-                  "title": "Seven optimizers on a rotated quadratic (κ=50, θ=30°), tuned lr"},
+                  "title": "Rotated quadratic (κ=50, θ=30°), tuned lr"},
            cost=6.0),
     Figure("compare-landscapes", "image",
            "Four contour plots, banana, Beale, Himmelblau and the winding valley, each with the paths of "
