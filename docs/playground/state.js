@@ -269,9 +269,13 @@ function parseScheduler(text, what, notes) {
 export function parseQuery(search, presetName, index = 0) {
   const params = new URLSearchParams(search);
   const notes = [];
-  const owner = params.has("pg") ? parseNumber(params.get("pg")) : 0;
+  // pg: which playground of the page the state is for (0, 1, ...); a malformed one goes to the first
+  const pg = params.has("pg") ? parseNumber(params.get("pg")) : 0;
+  const badOwner = pg === null || !Number.isInteger(pg) || pg < 0;
+  const owner = badOwner ? 0 : pg;
   const anyState = [...params.keys()].some((k) => KEYS.has(k) && k !== "pg");
   if (owner !== index || !anyState) return { state: presetState(presetName), notes, mine: false };
+  if (badOwner) notes.push(`pg=${params.get("pg").slice(0, 40)} is not a playground number (0, 1, ...): using 0.`);
 
   for (const key of new Set(params.keys())) {
     if (!KEYS.has(key)) notes.push(`Unknown URL parameter "${key.slice(0, 40)}" ignored.`);
@@ -299,7 +303,11 @@ export function parseQuery(search, presetName, index = 0) {
     if (s === "log" || s === "linear") state.scale = s;
     else notes.push(`scale=${s.slice(0, 40)}: expected log or linear, ignored.`);
   }
-  if (params.has("precond")) state.precond = params.get("precond") === "1";
+  if (params.has("precond")) {
+    const p = params.get("precond");
+    if (p === "0" || p === "1") state.precond = p === "1";
+    else notes.push(`precond=${p.slice(0, 40)}: expected 0 or 1, ignored.`);
+  }
   if (params.has("start")) {
     const parts = params.get("start").split(",");
     const xy = parts.map(parseNumber);

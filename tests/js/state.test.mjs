@@ -138,6 +138,18 @@ test("malformed and hostile values are rejected, with a message, and never appli
   }
 });
 
+test("a malformed precond or playground number is reported, never silently coerced", () => {
+  const { state, notes, mine } = parseQuery("?pg=1x&preset=seed-sgd&precond=yes", "banana-race", 0);
+  assert.ok(mine, "a malformed pg belongs to the first playground");
+  assert.equal(state.preset, "seed-sgd");
+  assert.equal(state.precond, false);
+  for (const fragment of ["pg=1x", "precond=yes"]) {
+    assert.ok(notes.some((n) => n.includes(fragment)), `no message about ${fragment}: ${notes.join(" | ")}`);
+  }
+  assert.equal(parseQuery("?pg=1x&preset=seed-sgd", "banana-race", 1).mine, false);
+  assert.equal(parseQuery("?precond=1", "banana-race").state.precond, true);
+});
+
 test("too many runs are cut to the maximum, with a message", () => {
   const q = Array.from({ length: MAX_RUNS + 3 }, (_, i) => `run=sgd:lr=${(i + 1) / 1000}`).join("&");
   const { state, notes } = parseQuery(`?${q}`, "banana-race");
