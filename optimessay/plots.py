@@ -385,8 +385,9 @@ def draw_preconditioner_ellipses(ax, points, preconditioners, *, color: str, eve
     return coll
 
 
-def draw_step_scale(ax, preconditioners, *, colors=("#0072B2", "#D55E00"), logy: bool = True, start: int = 0):
-    """Per-coordinate step scale: p_x and p_y (the diagonal of P) against the step."""
+def draw_step_scale(ax, preconditioners, *, colors: Sequence[str], logy: bool = True, start: int = 0):
+    """Per-coordinate step scale: p_x and p_y (the diagonal of P) against the step, in ``colors``
+    (two shades of the optimizer's own colour: a fixed default would lend it another's)."""
     P = np.asarray(preconditioners, dtype=np.float64)
     steps = np.arange(start, start + len(P))
     ax.plot(steps, P[:, 0], color=colors[0], label="$p_x$ (x coordinate)")
