@@ -456,3 +456,50 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
     finally:
         plt.close(fig)
     return size
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks
+
+
+def describe(fig) -> str:
+    """A plain-text description of a figure from what it names: each panel's title and axes, and
+    the legend's entries. The default alt text of :func:`show`."""
+    panels = []
+    for ax in fig.axes:
+        if not (ax.get_title() or ax.get_lines() or ax.collections or ax.images):
+            continue  # an empty or decorative axes
+        text = ax.get_title() or "a plot"
+        if ax.get_xlabel() and ax.get_ylabel():
+            text += f" ({ax.get_ylabel()} against {ax.get_xlabel()})"
+        panels.append(text)
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    entries = [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]
+    description = "Figure: " + "; ".join(panels or ["a plot"])
+    if entries:
+        description += ". Legend: " + ", ".join(dict.fromkeys(entries))
+    return description + "."
+
+
+def show(fig, alt: str | None = None, *, dpi: int = 90):
+    """Show ``fig`` in a notebook as a light 256-colour PNG with alt text (``alt``, or
+    :func:`describe`'s), and close it. The image goes out as HTML (``<img alt=...>``): Jupyter's
+    PNG outputs carry no alt text into nbconvert's pages, which then say "No description"."""
+    import base64
+    import io
+    from html import escape
+
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
+    from PIL import Image
+
+    text = alt if alt is not None else describe(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    buffer.seek(0)
+    with Image.open(buffer) as im:
+        png = io.BytesIO()
+        im.convert("RGB").quantize(256).save(png, format="PNG", optimize=True)
+    data = base64.b64encode(png.getvalue()).decode("ascii")
+    display(HTML(f'<img alt="{escape(text)}" src="data:image/png;base64,{data}">'))

@@ -279,3 +279,33 @@ def test_race_is_byte_for_byte_reproducible(tmp_path):
         _small_race().save(*paths)
         outs.append([p.read_bytes() for p in paths])
     assert outs[0] == outs[1]
+
+
+# --- notebooks -------------------------------------------------------------------------------------
+
+
+def test_describe_names_the_titles_axes_and_legend_entries():
+    fig, (left, right) = plt.subplots(1, 2)
+    left.plot([0, 1], [1, 0], label="Adam lr=0.1")
+    left.plot([0, 1], [0, 1], label="SGD lr=1e-3")
+    left.set(title="Paths on the banana", xlabel="x", ylabel="y")
+    left.legend()
+    right.plot([0, 1], [2, 1])
+    right.set(title="Loss", xlabel="step", ylabel="loss")
+    fig.add_axes((0.9, 0.1, 0.05, 0.1)).set_axis_off()  # decorative: not described
+    assert plots.describe(fig) == ("Figure: Paths on the banana (y against x); Loss (loss against step). "
+                                   "Legend: Adam lr=0.1, SGD lr=1e-3.")
+
+
+def test_show_displays_the_figure_as_an_image_with_escaped_alt_text(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    plots.show(fig, 'The "diagonal" <line>')
+    (html,) = shown
+    assert re.fullmatch(r'<img alt="The &quot;diagonal&quot; &lt;line&gt;" src="data:image/png;base64,[A-Za-z0-9+/=]+">',
+                        html.data)
+    assert not plt.fignum_exists(fig.number)  # closed: the inline backend does not draw it a second time

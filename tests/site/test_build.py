@@ -123,3 +123,15 @@ def test_every_animation_of_the_catalog_is_within_the_size_budget(site_root):
     over = {file: size for entry in videos.values() for file in entry["files"].values()
             if (size := (site_root / "figures" / file).stat().st_size) > 300 * 1024}
     assert over == {}, f"animation files over 300 KB: {over}"
+
+
+def test_every_image_of_the_site_has_alt_text(site_root):
+    """Figures get the catalog's alt text (docs/hooks/figures.py); notebook plots get theirs from
+    optimessay.plots.show. nbconvert fills a missing alt with a placeholder that says nothing."""
+    missing = []
+    for html_file in sorted(site_root.rglob("*.html")):
+        for tag in re.findall(r"<img\b[^>]*>", html_file.read_text(encoding="utf-8")):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            if not alt or len(alt.group(1).strip()) < 10 or "No description has been provided" in alt.group(1):
+                missing.append(f"{html_file.relative_to(site_root)}: {tag[:120]}")
+    assert missing == [], "images without a real alt text:\n" + "\n".join(missing)
