@@ -18,24 +18,20 @@ docs/bench/playground.md (temporary file, then rename).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import platform
 import sys
-import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from bench_pages import CHROMIUM, CHROMIUM_ARGS, serve  # the same browser and server as the page weights
 
 from optimessay.files import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("OPTIMESSAY_SITE_DIR", ROOT / "site")).resolve()
 OUTPUT = ROOT / "docs" / "bench" / "playground.md"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 BUDGET_MS = 16.0
 STEPS = 500
 RUNS = ["sgd:lr=0.002", "momentum:lr=0.00158,momentum=0.9", "nesterov:lr=0.001,momentum=0.9",
@@ -69,19 +65,6 @@ MEASURE = """async ([samples, batch]) => {
 }"""
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the signature of the base class)
-        pass
-
-
-def serve(directory: Path):
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def quantile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -92,22 +75,16 @@ def measure() -> dict:
 
     if not (SITE / "index.html").is_file():
         raise SystemExit(f"{SITE} has no index.html: run `make site` first")
-    server = serve(SITE)
-    url = f"http://127.0.0.1:{server.server_address[1]}/{QUERY}"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(url)
-            page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
-            result = page.evaluate(MEASURE, [SAMPLES, BATCH])
-            result["browser"] = browser.version
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(SITE) as site_url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(site_url + QUERY)
+        page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
+        result = page.evaluate(MEASURE, [SAMPLES, BATCH])
+        result["browser"] = browser.version
+        browser.close()
     if errors:
         raise SystemExit(f"console errors in the page: {errors}")
     if result["walks"] != len(RUNS) or result["steps"] != STEPS:
