@@ -9,7 +9,7 @@ and other fetches (the search index, the sitemap read by instant navigation). Vi
 posters count. The budget (1.5 MB per page) applies to uncompressed bytes (the local server does not
 gzip); the table also gives what a host that gzips text would send. It goes to docs/bench/pages.md.
 
-tests/site/test_pages.py measures with the same `page_weight` function and fails over budget.
+tests/browser/test_pages.py measures with the same `page_weight` function and fails over budget.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The playground on the built site, in Chromium (docs/playground/*.js).
 
-The `page` fixture (tests/site/conftest.py) fails every test on a console error, an uncaught page
+The `page` fixture (tests/browser/conftest.py) fails every test on a console error, an uncaught page
 error or a request outside 127.0.0.1. These tests check what the reader does: moving a slider
 changes the drawn paths, each preset's displayed final points equal optimessay's (the Python
 package, float64, to 1e-9 relative), the URL carries the whole state, malformed or hostile URL

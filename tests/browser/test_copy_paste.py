@@ -4,7 +4,7 @@ Code blocks are read from the built HTML (what a reader copies, after snippets w
 A block counts when it was embedded from the package (every line of it is a line of optimessay's
 source: pasted teaching code, like the seed notebook's buggy RMSprop, does not count) and it
 defines a class named like a torch.optim optimizer or lr_scheduler. Each such block runs in a fresh
-interpreter with torch alone (tests/site/copy_paste_check.py), preceded by the blocks of the same
+interpreter with torch alone (tests/browser/copy_paste_check.py), preceded by the blocks of the same
 page that define names it uses (a scheduler class needs the `base` section shown before it).
 """
 
@@ -20,7 +20,7 @@ from html import unescape
 import pytest
 from site_helpers import ROOT, SITE, page_html, site_pages
 
-CHECKER = ROOT / "tests" / "site" / "copy_paste_check.py"
+CHECKER = ROOT / "tests" / "browser" / "copy_paste_check.py"
 CODE_BLOCK = re.compile(r'<div class="language-python highlight"[^>]*>.*?<code>(.*?)</code>', re.DOTALL)
 ANNOTATION_MARKER = re.compile(r"\s*# \(\d+\)!?\s*$")  # Material's code annotations: `# (1)!`
 SNIPPET_MARKER = re.compile(r"--8<--")
