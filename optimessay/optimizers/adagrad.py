@@ -54,6 +54,16 @@ def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
     return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
 
 
+def _get_value(x: Tensor) -> float | Tensor:
+    """The value of the 0-dim step counter for scalar arithmetic, read as torch.optim reads it.
+
+    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
+    bit torch's. Under `torch.compile`: the tensor itself, so that the arithmetic stays in the graph
+    as tensor ops; `.item()` there breaks the graph, recompiles for every parameter and (measured,
+    torch 2.13) can leave a stale step count baked into the compiled code."""
+    return x if torch.compiler.is_compiling() else x.item()
+
+
 # --8<-- [start:state]
 def adagrad_init_state(param: Tensor, *, initial_accumulator_value: float | Tensor = 0.0) -> dict[str, Any]:
     """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
@@ -84,7 +94,7 @@ def adagrad_update(
     """One Adagrad step for one parameter, in place (`grad` is never modified)."""
     step = state["step"]
     step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    t = step.item()
+    t = _get_value(step)  # t: a number eagerly (Python double arithmetic, like torch), a tensor when compiled
     g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
     if _nonzero(weight_decay):
         if g.is_sparse:
@@ -120,7 +130,7 @@ def adagrad_preconditioner(
         total = total.to_dense()
     if torch.is_complex(total):
         total = torch.view_as_real(total)
-    decay = 1 + (state["step"].item() - 1) * lr_decay
+    decay = 1 + (_get_value(state["step"]) - 1) * lr_decay
     return 1 / (total.sqrt().add_(_cast(eps, total)) * _cast(decay, total))
 # --8<-- [end:preconditioner]
 

@@ -62,6 +62,16 @@ def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
     return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
 
 
+def _get_value(x: Tensor) -> float | Tensor:
+    """The value of the 0-dim step counter for scalar arithmetic, read as torch.optim reads it.
+
+    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
+    bit torch's. Under `torch.compile`: the tensor itself, so that the arithmetic stays in the graph
+    as tensor ops; `.item()` there breaks the graph, recompiles for every parameter and (measured,
+    torch 2.13) can leave a stale step count baked into the compiled code."""
+    return x if torch.compiler.is_compiling() else x.item()
+
+
 # --8<-- [start:state]
 def adam_init_state(param: Tensor, *, amsgrad: bool = False) -> dict[str, Any]:
     """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
@@ -108,7 +118,7 @@ def adam_update(
         vmax = None if vmax is None else torch.view_as_real(vmax)
     m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g; lerp_ is torch's op (mul/add round differently)
     _addcmul_(v.mul_(_cast(beta2, v)), g, g, 1 - beta2)  # second moment v ← β2·v + (1-β2)·g²
-    t = step.item()  # bias corrections in Python double arithmetic, like torch
+    t = _get_value(step)  # t: a number eagerly (Python double arithmetic, like torch), a tensor when compiled
     bias_correction1 = 1 - beta1**t
     bias_correction2_sqrt = (1 - beta2**t) ** 0.5
     if amsgrad:
@@ -136,7 +146,7 @@ def adam_preconditioner(
     v = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
     if torch.is_complex(v):
         v = torch.view_as_real(v)
-    bias_correction2_sqrt = (1 - beta2 ** state["step"].item()) ** 0.5
+    bias_correction2_sqrt = (1 - beta2 ** _get_value(state["step"])) ** 0.5
     return 1 / (v.sqrt() / _cast(bias_correction2_sqrt, v)).add_(_cast(eps, v))
 # --8<-- [end:preconditioner]
 
