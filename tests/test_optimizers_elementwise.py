@@ -19,10 +19,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimessay.optimizers import nadam
+from optimessay.optimizers import nadam, radam
 from optimessay.testing import check_optimizer
 
-MODULES = {"NAdam": nadam}
+MODULES = {"NAdam": nadam, "RAdam": radam}
 NAMES = list(MODULES)
 SHAPES = [(), (3,), (2, 3), (4, 1, 2)]  # a 0-dim parameter and multi-dim ones
 
@@ -110,7 +110,14 @@ def nadam_options(draw):
                 decoupled_weight_decay=draw(st.booleans()), maximize=draw(st.booleans()))
 
 
-STRATEGIES = {"NAdam": nadam_options()}
+@st.composite
+def radam_options(draw):  # β2 ≤ 0.6 never rectifies (ρ_∞ ≤ 4); 1/3 and 0.6 make torch's r_t divide by 0
+    return dict(lr=draw(lrs), betas=(draw(fractions), draw(st.sampled_from([0.0, 1 / 3, 0.6, 0.9, 0.999]) | beta2s)),
+                eps=draw(epss), weight_decay=draw(decays), decoupled_weight_decay=draw(st.booleans()),
+                maximize=draw(st.booleans()))
+
+
+STRATEGIES = {"NAdam": nadam_options(), "RAdam": radam_options()}
 EXAMPLES = 100  # per optimizer: 100 random configurations, each 1-12 steps, float32 or float64
 
 
@@ -132,6 +139,8 @@ def test_matches_torch_over_the_option_space(name):
 SWITCHES = {
     "NAdam": [dict(lr=0.05), dict(lr=0.05, weight_decay=0.1), dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True),
               dict(lr=0.05, maximize=True, momentum_decay=0.0), dict(lr=0.05, betas=(0.0, 0.0), eps=0.0)],
+    "RAdam": [dict(lr=0.05), dict(lr=0.05, weight_decay=0.1), dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True),
+              dict(lr=0.05, maximize=True, betas=(0.5, 0.6)), dict(lr=0.05, betas=(0.0, 0.9), eps=0.0)],
 }
 
 
@@ -264,6 +273,8 @@ BAD = {
     "NAdam": [dict(lr=-1e-3), dict(eps=-1.0), dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)),
               dict(betas=(0.9, 1.0)), dict(weight_decay=-0.1), dict(momentum_decay=-0.1),
               dict(lr=torch.tensor([0.1, 0.2]))],
+    "RAdam": [dict(lr=-1e-3), dict(eps=-1.0), dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)),
+              dict(betas=(0.9, 1.0)), dict(weight_decay=-0.1), dict(lr=torch.tensor([0.1, 0.2]))],
 }
 
 
@@ -308,6 +319,7 @@ def test_constructor_has_torchs_arguments_order_and_defaults(name):
 COMPILED = {
     "NAdam": dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, momentum_decay=0.01, decoupled_weight_decay=True,
                   maximize=True),
+    "RAdam": dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),  # ρ_t crosses 5 at step 6
 }
 
 
@@ -343,7 +355,7 @@ def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
 
 
 # measured on torch 2.13 CPU: max relative difference of 20 compiled steps from eager torch.optim
-COMPILE_TOLERANCE = {"NAdam": 1e-5}
+COMPILE_TOLERANCE = {"NAdam": 1e-5, "RAdam": 1e-5}
 
 
 # ---- the preconditioner: update = -lr · P · ĝ ----------------------------------------------------
@@ -357,8 +369,15 @@ def nadam_estimate(opt, p, g):
     return (1 - mu) / (1 - product) * g + mu_next / (1 - product * mu_next) * state["exp_avg"]
 
 
+def bias_corrected_first_moment(opt, p, g):
+    """ĝ = m̂ = m/(1-β1ᵗ)."""
+    beta1 = opt.param_groups[0]["betas"][0]
+    return opt.state[p]["exp_avg"] / (1 - beta1 ** opt.state[p]["step"].item())
+
+
 PRECONDITIONED = {  # name: (kwargs, the gradient estimate ĝ of the last step)
     "NAdam": (dict(lr=0.01), nadam_estimate),
+    "RAdam": (dict(lr=0.01, betas=(0.9, 0.9)), bias_corrected_first_moment),  # P = 1 up to step 5, then rectified
 }
 
 
@@ -383,6 +402,7 @@ def test_preconditioner_gives_the_step(name):
 
 PRECONDITIONER_ARGS = {
     "NAdam": lambda opt: dict(beta2=opt.param_groups[0]["betas"][1], eps=opt.param_groups[0]["eps"]),
+    "RAdam": lambda opt: dict(beta2=opt.param_groups[0]["betas"][1], eps=opt.param_groups[0]["eps"]),
 }
 
 
@@ -391,6 +411,11 @@ SWEEPS = {  # name: (per-walk hyperparameters, per-sweep flags, the class's argu
     "NAdam": [
         (dict(lr=[0.01, 0.02, 0.05], beta1=[0.0, 0.5, 0.9], beta2=[0.9, 0.99, 0.999], eps=[1e-8, 1e-3, 0.1],
               weight_decay=[0.0, 0.1, 0.2], momentum_decay=[0.0, 4e-3, 0.1]), {}),
+        (dict(lr=[0.01, 0.02, 0.05], weight_decay=[0.0, 0.1, 0.2]), dict(decoupled_weight_decay=True, maximize=True)),
+    ],
+    "RAdam": [  # one walk never rectifies (β2 = 0.5), the others switch at their own step
+        (dict(lr=[0.01, 0.02, 0.05], beta1=[0.0, 0.5, 0.9], beta2=[0.5, 0.9, 0.999], eps=[1e-8, 1e-3, 0.1],
+              weight_decay=[0.0, 0.1, 0.2]), {}),
         (dict(lr=[0.01, 0.02, 0.05], weight_decay=[0.0, 0.1, 0.2]), dict(decoupled_weight_decay=True, maximize=True)),
     ],
 }
@@ -434,6 +459,9 @@ CHECK_CONFIGS = {
     "NAdam": [{"lr": 0.1}, {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.05},
               {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": True},
               {"lr": 0.1, "momentum_decay": 0.01, "maximize": True}],
+    "RAdam": [{"lr": 0.1}, {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.05},
+              {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.1, "decoupled_weight_decay": True},
+              {"lr": 0.1, "betas": (0.9, 0.5), "maximize": True}],
 }
 
 
