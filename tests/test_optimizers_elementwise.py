@@ -19,10 +19,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimessay.optimizers import nadam, radam
+from optimessay.optimizers import adadelta, adamax, nadam, radam
 from optimessay.testing import check_optimizer
 
-MODULES = {"NAdam": nadam, "RAdam": radam}
+MODULES = {"NAdam": nadam, "RAdam": radam, "Adamax": adamax, "Adadelta": adadelta}
 NAMES = list(MODULES)
 SHAPES = [(), (3,), (2, 3), (4, 1, 2)]  # a 0-dim parameter and multi-dim ones
 
@@ -117,7 +117,20 @@ def radam_options(draw):  # β2 ≤ 0.6 never rectifies (ρ_∞ ≤ 4); 1/3 and 
                 maximize=draw(st.booleans()))
 
 
-STRATEGIES = {"NAdam": nadam_options(), "RAdam": radam_options()}
+@st.composite
+def adamax_options(draw):
+    return dict(lr=draw(lrs), betas=(draw(fractions), draw(beta2s)), eps=draw(epss), weight_decay=draw(decays),
+                maximize=draw(st.booleans()))
+
+
+@st.composite
+def adadelta_options(draw):
+    return dict(lr=draw(st.sampled_from([1.0]) | lrs), rho=draw(st.sampled_from([0.0, 0.9, 1.0]) | st.floats(0.0, 1.0)),
+                eps=draw(st.sampled_from([1e-6, 0.0]) | epss), weight_decay=draw(decays), maximize=draw(st.booleans()))
+
+
+STRATEGIES = {"NAdam": nadam_options(), "RAdam": radam_options(), "Adamax": adamax_options(),
+              "Adadelta": adadelta_options()}
 EXAMPLES = 100  # per optimizer: 100 random configurations, each 1-12 steps, float32 or float64
 
 
@@ -141,6 +154,10 @@ SWITCHES = {
               dict(lr=0.05, maximize=True, momentum_decay=0.0), dict(lr=0.05, betas=(0.0, 0.0), eps=0.0)],
     "RAdam": [dict(lr=0.05), dict(lr=0.05, weight_decay=0.1), dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True),
               dict(lr=0.05, maximize=True, betas=(0.5, 0.6)), dict(lr=0.05, betas=(0.0, 0.9), eps=0.0)],
+    "Adamax": [dict(lr=0.05), dict(lr=0.05, weight_decay=0.1), dict(lr=0.05, maximize=True, betas=(0.5, 0.6)),
+               dict(lr=0.05, betas=(0.0, 0.0), eps=0.0)],
+    "Adadelta": [dict(), dict(lr=0.5, weight_decay=0.1), dict(maximize=True, rho=0.5), dict(rho=0.0, eps=1e-3),
+                 dict(rho=1.0)],
 }
 
 
@@ -275,6 +292,10 @@ BAD = {
               dict(lr=torch.tensor([0.1, 0.2]))],
     "RAdam": [dict(lr=-1e-3), dict(eps=-1.0), dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)),
               dict(betas=(0.9, 1.0)), dict(weight_decay=-0.1), dict(lr=torch.tensor([0.1, 0.2]))],
+    "Adamax": [dict(lr=-1e-3), dict(eps=-1.0), dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)),
+               dict(betas=(0.9, 1.0)), dict(weight_decay=-0.1), dict(lr=torch.tensor([0.1, 0.2]))],
+    "Adadelta": [dict(lr=-1.0), dict(rho=-0.1), dict(rho=1.1), dict(eps=-1e-6), dict(weight_decay=-0.1),
+                 dict(lr=torch.tensor([0.1, 0.2]))],
 }
 
 
@@ -320,6 +341,8 @@ COMPILED = {
     "NAdam": dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, momentum_decay=0.01, decoupled_weight_decay=True,
                   maximize=True),
     "RAdam": dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),  # ρ_t crosses 5 at step 6
+    "Adamax": dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),
+    "Adadelta": dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True),
 }
 
 
@@ -355,7 +378,7 @@ def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
 
 
 # measured on torch 2.13 CPU: max relative difference of 20 compiled steps from eager torch.optim
-COMPILE_TOLERANCE = {"NAdam": 1e-5, "RAdam": 1e-5}
+COMPILE_TOLERANCE = {"NAdam": 1e-5, "RAdam": 1e-5, "Adamax": 1e-5, "Adadelta": 1e-5}
 
 
 # ---- the preconditioner: update = -lr · P · ĝ ----------------------------------------------------
@@ -378,6 +401,8 @@ def bias_corrected_first_moment(opt, p, g):
 PRECONDITIONED = {  # name: (kwargs, the gradient estimate ĝ of the last step)
     "NAdam": (dict(lr=0.01), nadam_estimate),
     "RAdam": (dict(lr=0.01, betas=(0.9, 0.9)), bias_corrected_first_moment),  # P = 1 up to step 5, then rectified
+    "Adamax": (dict(lr=0.01), bias_corrected_first_moment),
+    "Adadelta": (dict(lr=0.5), lambda opt, p, g: g),
 }
 
 
@@ -390,9 +415,15 @@ def test_preconditioner_gives_the_step(name):
     gen = torch.Generator().manual_seed(0)
     for _ in range(8):
         p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-        before = p.detach().clone()
+        before, state_before = p.detach().clone(), copy.deepcopy(opt.state[p])
         opt.step()
-        expected = -kwargs["lr"] * opt.preconditioner(p) * estimate(opt, p, p.grad)
+        P = opt.preconditioner(p)
+        if name == "Adadelta":  # the step used a_{t-1}; the state (and so P) holds a_t
+            eps, state = opt.param_groups[0]["eps"], opt.state[p]
+            a_before = state_before.get("acc_delta", torch.zeros_like(p))
+            assert torch.equal(P, (state["acc_delta"] + eps).sqrt() / (state["square_avg"] + eps).sqrt())
+            P = (a_before + eps).sqrt() / (state["square_avg"] + eps).sqrt()
+        expected = -kwargs["lr"] * P * estimate(opt, p, p.grad)
         torch.testing.assert_close(p.detach() - before, expected, rtol=1e-9, atol=1e-15)
     functional = getattr(MODULES[name], f"{name.lower()}_preconditioner")
     assert torch.equal(opt.preconditioner(p), functional(p, opt.state[p], **PRECONDITIONER_ARGS[name](opt)))
@@ -403,6 +434,8 @@ def test_preconditioner_gives_the_step(name):
 PRECONDITIONER_ARGS = {
     "NAdam": lambda opt: dict(beta2=opt.param_groups[0]["betas"][1], eps=opt.param_groups[0]["eps"]),
     "RAdam": lambda opt: dict(beta2=opt.param_groups[0]["betas"][1], eps=opt.param_groups[0]["eps"]),
+    "Adamax": lambda opt: {},
+    "Adadelta": lambda opt: dict(eps=opt.param_groups[0]["eps"]),
 }
 
 
@@ -417,6 +450,14 @@ SWEEPS = {  # name: (per-walk hyperparameters, per-sweep flags, the class's argu
         (dict(lr=[0.01, 0.02, 0.05], beta1=[0.0, 0.5, 0.9], beta2=[0.5, 0.9, 0.999], eps=[1e-8, 1e-3, 0.1],
               weight_decay=[0.0, 0.1, 0.2]), {}),
         (dict(lr=[0.01, 0.02, 0.05], weight_decay=[0.0, 0.1, 0.2]), dict(decoupled_weight_decay=True, maximize=True)),
+    ],
+    "Adamax": [
+        (dict(lr=[0.01, 0.02, 0.05], beta1=[0.0, 0.5, 0.9], beta2=[0.0, 0.99, 0.999], eps=[1e-8, 1e-3, 0.1],
+              weight_decay=[0.0, 0.1, 0.2]), dict(maximize=True)),
+    ],
+    "Adadelta": [
+        (dict(lr=[0.1, 0.5, 1.0], rho=[0.0, 0.9, 1.0], eps=[1e-6, 1e-3, 0.1], weight_decay=[0.0, 0.1, 0.2]), {}),
+        (dict(lr=[0.1, 0.5, 1.0]), dict(maximize=True)),
     ],
 }
 SWEEP_CASES = [(name, i) for name in NAMES for i in range(len(SWEEPS[name]))]
@@ -462,6 +503,10 @@ CHECK_CONFIGS = {
     "RAdam": [{"lr": 0.1}, {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.05},
               {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.1, "decoupled_weight_decay": True},
               {"lr": 0.1, "betas": (0.9, 0.5), "maximize": True}],
+    "Adamax": [{"lr": 0.1}, {"lr": 0.1, "betas": (0.8, 0.95), "eps": 1e-3, "weight_decay": 0.05},
+               {"lr": 0.1, "maximize": True}],
+    "Adadelta": [{"lr": 1.0}, {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.05},
+                 {"lr": 1.0, "maximize": True}],
 }
 
 
