@@ -16,15 +16,30 @@ How it works:
   imageio-ffmpeg). A figure is rebuilt when its key differs from the one stored next to its files in
   ``OUT/.stamps/NAME.json``, or a file is missing. Computing keys reads and parses source files only:
   a no-change run imports neither torch nor matplotlib and takes well under a second.
-- **Parallel.** Stale figures are drawn in a process pool (one worker per core; animations first,
-  since they take longest), with a tqdm progress bar.
-- **Atomic.** Every file is written under a temporary name (``.NAME...tmp``) and renamed; the stamp
-  is written last. An interrupted build leaves complete old or new files and no stamp for a figure
-  it did not finish, so the next run rebuilds exactly that; stray temporary files are removed.
+- **Verified.** The stamp also records each file's size and SHA-256. A figure counts as up to date
+  only if its stamp is well formed and every file parses as what it claims to be (PNG chunks and
+  checksums, MP4 boxes, the WebM segment) and is byte for byte what the build wrote; otherwise the
+  build says which figure and why (a stamp of the wrong shape, a truncated or empty file) and rebuilds
+  it. A file that does not parse is never put in place or stamped in the first place.
+- **Parallel.** Stale figures are drawn in worker processes (one per core; animations first, since
+  they take longest), with a tqdm progress bar. A worker that dies hard (a crash in native code,
+  ``os._exit``, the out-of-memory killer) fails the one figure it was drawing, named with its exit
+  status or signal; a fresh worker takes its place and the other figures are built. Workers die with
+  the build, even after ``kill -9`` (Linux: PR_SET_PDEATHSIG; everywhere: a watchdog thread on the
+  pipe from the parent), instead of lingering as orphans.
+- **One build per folder.** A build holds ``OUT/.stamps/build.lock`` (released by the system however
+  the build ends); a second build into the same folder prints "another figure build (pid N) is
+  running ...; waiting" and goes on when the first is done (usually finding everything up to date).
+- **Atomic.** Every file is written under a temporary name carrying its writer's pid
+  (``.NAME.<pid>-<tag>.tmp``), checked, and renamed; the stamp is written last. An interrupted build
+  leaves complete old or new files and no stamp for a figure it did not finish, so the next run
+  rebuilds exactly that; temporary files are removed once their writer is no longer running (never
+  those of a live process).
 - **Deterministic.** Seeds are fixed in the catalog, PNGs carry no metadata, ffmpeg runs bitexact and
   single-threaded: two clean builds give byte-identical files.
-- **Failures.** A figure whose recipe raises is reported by name with its error; the others still
-  build; the exit status is 1. The manifest lists only figures that are built and up to date.
+- **Failures.** A figure whose recipe raises, or whose worker dies, is reported by name with its error;
+  the others still build; the exit status is 1. The manifest lists only figures that are built and up
+  to date.
 
 The manifest (``OUT/manifest.json``, read by docs/hooks/figures.py)::
 
@@ -35,29 +50,38 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import platform
+import re
+import signal
+import struct
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import zlib
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "optimessay"
 DEFAULT_CATALOG = ROOT / "scripts" / "catalog.py"
 DEFAULT_OUT = ROOT / "docs" / "figures"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow", "imageio-ffmpeg")
-BUILD_FORMAT = 1  # bump to rebuild everything after a change in how this script writes files
+BUILD_FORMAT = 2  # bump to rebuild everything after a change in how this script writes files
 FILES = {"image": ("png",), "video": ("mp4", "webm", "png")}
 
 if str(ROOT) not in sys.path:  # this checkout's package (a frozen copy's, under bench_figures)
     sys.path.insert(0, str(ROOT))
-from optimessay.files import write_atomic  # noqa: E402  (standard library only: the no-change run stays fast)
+from optimessay.files import (  # noqa: E402  (standard library only: the no-change run stays fast)
+    remove_stale_temporaries,
+    temporary_path,
+    write_atomic,
+)
 
 # ------------------------------------------------------------------------------------------------
 # the catalog
@@ -261,47 +285,286 @@ class KeyMaker:
 
 
 # ------------------------------------------------------------------------------------------------
+# outputs: what a complete file looks like
+
+
+def _png_problem(data: bytes) -> str | None:
+    """None for a complete PNG (signature, IHDR first, every chunk whole with a right CRC, IEND last)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return "not a PNG (no PNG signature)"
+    pos, kinds = 8, []
+    while pos < len(data) and (not kinds or kinds[-1] != b"IEND"):
+        if pos + 12 > len(data):
+            return f"cut short inside a chunk header at byte {pos} of {len(data)}"
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 12 + length
+        if end > len(data):
+            return f"cut short: its {kind.decode('latin-1')} chunk ends at byte {end}, the file has {len(data)}"
+        if zlib.crc32(data[pos + 4:end - 4]) != struct.unpack(">I", data[end - 4:end])[0]:
+            return f"damaged: wrong checksum in its {kind.decode('latin-1')} chunk"
+        kinds.append(kind)
+        pos = end
+    if not kinds or kinds[0] != b"IHDR":
+        return "not a PNG (no IHDR chunk first)"
+    if kinds[-1] != b"IEND":
+        return "cut short: no IEND chunk"
+    if pos != len(data):
+        return f"damaged: {len(data) - pos} stray bytes after IEND"
+    return None
+
+
+def _mp4_problem(data: bytes) -> str | None:
+    """None for an MP4 whose top-level boxes fill the file exactly, ftyp first, with moov and mdat."""
+    pos, kinds = 0, []
+    while pos < len(data):
+        if pos + 8 > len(data):
+            return f"cut short inside a box header at byte {pos} of {len(data)}"
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            if pos + 16 > len(data):
+                return f"cut short inside a box header at byte {pos} of {len(data)}"
+            size, header = struct.unpack(">Q", data[pos + 8:pos + 16])[0], 16
+        elif size == 0:  # the box runs to the end of the file
+            size = len(data) - pos
+        if size < header:
+            return f"damaged: its {kind.decode('latin-1')} box at byte {pos} claims {size} bytes"
+        if pos + size > len(data):
+            return f"cut short: its {kind.decode('latin-1')} box ends at byte {pos + size}, the file has {len(data)}"
+        kinds.append(kind)
+        pos += size
+    if not kinds or kinds[0] != b"ftyp":
+        return "not an MP4 (no ftyp box first)"
+    missing = [k.decode() for k in (b"moov", b"mdat") if k not in kinds]
+    if missing:
+        return f"not a complete MP4 (no {' or '.join(missing)} box)"
+    return None
+
+
+def _ebml_number(data: bytes, pos: int, *, marker: bool) -> tuple[int, int]:
+    """An EBML variable-length number at ``pos``: (value, length in bytes); IDs keep their marker bit."""
+    first = data[pos]  # IndexError when cut short
+    if first == 0:
+        raise ValueError("an EBML number longer than 8 bytes")
+    length = 9 - first.bit_length()
+    if pos + length > len(data):
+        raise IndexError
+    value = int.from_bytes(data[pos:pos + length], "big")
+    return (value if marker else value & ((1 << (7 * length)) - 1)), length
+
+
+def _webm_problem(data: bytes) -> str | None:
+    """None for a WebM: an EBML header whose DocType is webm, then a Segment that fills the file."""
+    try:
+        ident, n = _ebml_number(data, 0, marker=True)
+        if ident != 0x1A45DFA3:
+            return "not a WebM (no EBML header)"
+        size, m = _ebml_number(data, n, marker=False)
+        header_end = n + m + size
+        if header_end > len(data):
+            return f"cut short inside its EBML header (it ends at byte {header_end}, the file has {len(data)})"
+        if b"\x42\x82\x84webm" not in data[n + m:header_end]:
+            return "not a WebM (its EBML DocType is not webm)"
+        ident, n = _ebml_number(data, header_end, marker=True)
+        if ident != 0x18538067:
+            return "not a complete WebM (no Segment after the EBML header)"
+        size, m = _ebml_number(data, header_end + n, marker=False)
+    except IndexError:
+        return f"cut short inside an element header ({len(data)} bytes)"
+    except ValueError as exc:
+        return f"damaged: {exc}"
+    if size == (1 << (7 * m)) - 1:
+        return None  # a Segment of unknown size (a live stream): nothing more to check here
+    end = header_end + n + m + size
+    if end > len(data):
+        return f"cut short: its Segment ends at byte {end}, the file has {len(data)}"
+    if end < len(data):
+        return f"damaged: {len(data) - end} stray bytes after its Segment"
+    return None
+
+
+FORMATS = {"png": _png_problem, "poster": _png_problem, "mp4": _mp4_problem, "webm": _webm_problem}
+
+
+def output_problem(role: str, data: bytes) -> str | None:
+    """What is wrong with the bytes of a figure's file (``role``: png, mp4, webm or poster), or None."""
+    if not data:
+        return "empty"
+    return FORMATS[role](data)
+
+
+def file_record(data: bytes) -> dict:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+# ------------------------------------------------------------------------------------------------
 # stamps and the manifest
 
 
-def read_stamp(out: Path, name: str) -> dict | None:
+class Status(NamedTuple):
+    """Whether a figure's files are the ones its current key describes, and if not, why."""
+
+    current: bool
+    reason: str  # "up to date", "never built", "changed", or what is wrong with the stamp or a file
+    damaged: bool  # the stamp or a file is not what a build wrote: worth telling the user
+    stamp: dict | None = None  # the stamp, when current
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def stamp_problem(stamp: dict, entry) -> str | None:
+    """What is wrong with the shape of a stamp (a dict whose key matched), or None."""
+    files = output_files(entry)
+    if stamp.get("kind") != entry.kind:
+        return f"'kind' should be {entry.kind!r}, got {_short(stamp.get('kind'))}"
+    if not isinstance(stamp.get("alt"), str):
+        return f"'alt' should be a string, got {_short(stamp.get('alt'))}"
+    if stamp.get("files") != files:
+        return f"'files' should be {files}, got {_short(stamp.get('files'))}"
+    for dim in ("width", "height"):
+        value = stamp.get(dim)
+        if type(value) is not int or value <= 0:
+            return f"{dim!r} should be a positive integer, got {_short(value)}"
+    outputs = stamp.get("outputs")
+    if not isinstance(outputs, dict) or set(outputs) != set(files.values()):
+        return f"'outputs' should have an entry for each of {sorted(files.values())}, got {_short(outputs)}"
+    for name, record in outputs.items():
+        if not (isinstance(record, dict) and type(record.get("bytes")) is int and record["bytes"] > 0
+                and isinstance(record.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", record["sha256"])):
+            return f"'outputs' of {name} should be {{'bytes': int, 'sha256': hex}}, got {_short(record)}"
+    return None
+
+
+def figure_status(out: Path, entry, key: str) -> Status:
+    """Is ``entry`` built and up to date in ``out``? Its stamp must be well formed and carry ``key``,
+    and each file must be complete (it parses as its format) and be the very bytes the build wrote
+    (size and sha256 recorded in the stamp)."""
+    rel = f".stamps/{entry.name}.json"
     try:
-        return json.loads((out / ".stamps" / f"{name}.json").read_text())
-    except (OSError, ValueError):
-        return None
+        text = (out / rel).read_text()
+    except FileNotFoundError:
+        return Status(False, "never built", False)
+    except (OSError, UnicodeDecodeError) as exc:
+        return Status(False, f"its stamp {rel} cannot be read ({exc})", True)
+    try:
+        stamp = json.loads(text)
+    except ValueError as exc:
+        return Status(False, f"its stamp {rel} is not valid JSON ({exc})", True)
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("key"), str):
+        return Status(False, f"its stamp {rel} is not a stamp (expected an object with a string 'key', "
+                             f"got {_short(stamp)})", True)
+    if stamp["key"] != key:
+        return Status(False, "changed", False)
+    problem = stamp_problem(stamp, entry)
+    if problem:
+        return Status(False, f"its stamp {rel} is malformed: {problem}", True)
+    for role, name in stamp["files"].items():
+        record = stamp["outputs"][name]
+        try:
+            data = (out / name).read_bytes()
+        except FileNotFoundError:
+            return Status(False, f"{name} is missing", True)
+        except OSError as exc:
+            return Status(False, f"{name} cannot be read ({exc})", True)
+        if len(data) != record["bytes"]:
+            return Status(False, f"{name} has {len(data)} bytes, its stamp says {record['bytes']}", True)
+        problem = output_problem(role, data)
+        if problem:
+            return Status(False, f"{name} is {problem}", True)
+        if hashlib.sha256(data).hexdigest() != record["sha256"]:
+            return Status(False, f"{name} is not the file the build wrote (its sha256 differs from the stamp's)", True)
+    return Status(True, "up to date", False, stamp)
 
 
 def is_current(out: Path, entry, key: str) -> bool:
-    stamp = read_stamp(out, entry.name)
-    if not stamp or stamp.get("key") != key:
-        return False
-    return all((out / f).is_file() for f in stamp["files"].values())
+    return figure_status(out, entry, key).current
 
 
 def manifest_text(out: Path, entries, keys: dict) -> str:
     figures = {}
     for entry in sorted(entries, key=lambda e: e.name):
-        if is_current(out, entry, keys[entry.name]):
-            stamp = read_stamp(out, entry.name)
-            figures[entry.name] = {k: stamp[k] for k in ("kind", "alt", "files", "width", "height")}
+        status = figure_status(out, entry, keys[entry.name])
+        if status.current:
+            figures[entry.name] = {k: status.stamp[k] for k in ("kind", "alt", "files", "width", "height")}
     return json.dumps({"figures": figures}, indent=2, sort_keys=True) + "\n"
 
 
 def clean_stray_files(out: Path, entries) -> None:
-    """Remove temporary files an interrupted build left, and figures no longer in the catalog."""
-    for tmp in list(out.glob(".*.tmp")) + list((out / ".stamps").glob(".*.tmp")):
-        tmp.unlink(missing_ok=True)
+    """Remove temporary files whose writer is gone (an interrupted build's; never those of a process
+    still writing), and the files of figures no longer in the catalog."""
+    for folder in (out, out / ".stamps"):
+        remove_stale_temporaries(folder)
     names = {e.name for e in entries}
     for stamp_path in (out / ".stamps").glob("*.json"):
         if stamp_path.stem in names:
             continue
-        try:
-            files = json.loads(stamp_path.read_text()).get("files", {}).values()
-        except (OSError, ValueError):
-            files = []
-        for f in files:
-            (out / f).unlink(missing_ok=True)
+        for suffix in ("png", "mp4", "webm"):  # a figure's files are always NAME.png/.mp4/.webm
+            (out / f"{stamp_path.stem}.{suffix}").unlink(missing_ok=True)
         stamp_path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# one build at a time per output folder
+
+LOCK = "build.lock"  # in OUT/.stamps; holds the pid of the build that has it
+
+
+def _try_lock(f, block: bool) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        while True:
+            f.seek(1 << 20)  # a byte past the pid, which stays readable
+            try:
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+                return True
+            except OSError:
+                if not block:
+                    return False
+                time.sleep(0.5)
+    import fcntl
+
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _lock_holder(path: Path) -> str:
+    for _ in range(20):  # the holder writes its pid right after taking the lock
+        text = path.read_text().strip() if path.is_file() else ""
+        if text.isdigit():
+            return text
+        time.sleep(0.05)
+    return "unknown"
+
+
+@contextlib.contextmanager
+def build_lock(out: Path):
+    """Hold ``OUT/.stamps/build.lock`` for a whole build: a second build into the same folder waits
+    for the first (saying so) instead of deleting its temporary files or drawing the same figures.
+    The operating system releases the lock when its holder exits, however it exits (even kill -9)."""
+    path = out / ".stamps" / LOCK
+    with open(path, "a+") as f:  # "a+": create it, but never truncate another build's pid
+        if not _try_lock(f, block=False):
+            print(f"another figure build (pid {_lock_holder(path)}) is running in {out}; waiting",
+                  file=sys.stderr, flush=True)
+            _try_lock(f, block=True)
+            print("the other figure build has finished; going on", file=sys.stderr, flush=True)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            f.flush()  # the lock itself goes with the file's closing
 
 
 # ------------------------------------------------------------------------------------------------
@@ -309,17 +572,83 @@ def clean_stray_files(out: Path, entries) -> None:
 
 
 _CATALOG = {}
+EXIT_ORPHANED = 70  # a worker whose build died exits with this
+
+
+class _Stop(BaseException):
+    """Raised in a worker by SIGTERM (the build stopping it): unwind, removing temporaries, and exit."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Stop()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker exit as soon as the build that started it is gone, even after kill -9 (which
+    runs no cleanup in the build): otherwise an idle worker waits for work forever and a busy one
+    draws on. On Linux the kernel does it (prctl PR_SET_PDEATHSIG: SIGKILL when the parent exits);
+    everywhere, a watchdog thread waits on the pipe the parent holds open (multiprocessing's parent
+    sentinel, a process handle on Windows) and exits when it closes; without one, it polls getppid().
+    ``OPTIMESSAY_FIGURES_NO_PDEATHSIG=1`` leaves out the prctl (the tests check the watchdog alone)."""
+    if sys.platform.startswith("linux") and not os.environ.get("OPTIMESSAY_FIGURES_NO_PDEATHSIG"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the build died before we got here
+        os._exit(EXIT_ORPHANED)
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    threading.Thread(target=_watch_parent, args=(parent_pid, sentinel), name="parent-watchdog", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, sentinel) -> None:
+    if sentinel is not None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])  # readable (end of file) once the parent is gone
+    else:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+    os._exit(EXIT_ORPHANED)
 
 
 def _worker_init() -> None:
     os.environ["MPLBACKEND"] = "Agg"  # headless, whatever the calling environment asks for
-    import torch
+    # one thread per worker (one worker per core already), set before a recipe imports torch
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
 
-    torch.set_num_threads(1)  # one worker per core already
+
+def _worker_main(conn, parent_pid: int) -> None:
+    """A worker process: say "ready", then draw each figure it is sent until told to stop (None)."""
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        try:
+            _worker_init()
+        except Exception:
+            conn.send(("failed", traceback.format_exc()))
+            return
+        conn.send(("ready", os.getpid()))
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if task is None:
+                return
+            conn.send(("done", render(*task)))
+    except (KeyboardInterrupt, _Stop, BrokenPipeError):
+        return  # the build is stopping; render's finally blocks removed this figure's temporaries
 
 
 def render(catalog_path: str, name: str, out: str, key: str) -> dict:
-    """Draw one figure into ``out`` (temporary names, then renames, then its stamp).
+    """Draw one figure into ``out`` (temporary names, checked, then renames, then its stamp).
 
     Returns ``{"name", "ok", "error", "seconds"}``; never raises for a failing recipe."""
     start = time.perf_counter()
@@ -329,35 +658,174 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         entry = _CATALOG[catalog_path][name]
         out_dir = Path(out)
         files = output_files(entry)
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
         result = entry.recipe(**entry.params)
-        if entry.kind == "image":
-            from optimessay import plots
+        tmp = {role: temporary_path(out_dir / f, "figure") for role, f in files.items()}
+        try:
+            if entry.kind == "image":
+                from optimessay import plots
 
-            if not hasattr(result, "savefig"):
-                raise TypeError(f"recipe {entry.recipe.__name__} must return a matplotlib Figure, got {type(result).__name__}")
-            width, height = plots.save_png(result, out_dir / files["png"])
-        else:
-            if not hasattr(result, "save"):
-                raise TypeError(f"recipe {entry.recipe.__name__} must return an animation with .save(), got {type(result).__name__}")
-            tmp = {k: out_dir / f".{v}.{os.getpid()}.tmp" for k, v in files.items()}
-            try:
+                if not hasattr(result, "savefig"):
+                    raise TypeError(f"recipe {entry.recipe.__name__} must return a matplotlib Figure, got {type(result).__name__}")
+                width, height = plots.save_png(result, tmp["png"])
+            else:
+                if not hasattr(result, "save"):
+                    raise TypeError(f"recipe {entry.recipe.__name__} must return an animation with .save(), got {type(result).__name__}")
                 width, height = result.save(tmp["mp4"], tmp["webm"], tmp["poster"])
-                for k in ("mp4", "webm", "poster"):
-                    os.replace(tmp[k], out_dir / files[k])
-            finally:
-                for path in tmp.values():
-                    path.unlink(missing_ok=True)
+            outputs = {}
+            for role, path in tmp.items():  # never put a file in place that is not whole
+                data = path.read_bytes()
+                problem = output_problem(role, data)
+                if problem:
+                    raise ValueError(f"{files[role]} as written is {problem}")
+                outputs[files[role]] = file_record(data)
+            for role, path in tmp.items():
+                os.replace(path, out_dir / files[role])
+        finally:
+            for path in tmp.values():
+                path.unlink(missing_ok=True)
         stamp = {"key": key, "kind": entry.kind, "alt": entry.alt, "files": files,
-                 "width": int(width), "height": int(height)}
+                 "width": int(width), "height": int(height), "outputs": outputs}
         write_atomic(out_dir / ".stamps" / f"{name}.json", json.dumps(stamp, indent=1, sort_keys=True))
         return {"name": name, "ok": True, "error": None, "seconds": time.perf_counter() - start}
-    except Exception as exc:  # reported by name; the other figures go on
+    except (Exception, SystemExit) as exc:  # reported by name; the other figures go on
         tb = traceback.format_exc(limit=-4)
         return {"name": name, "ok": False, "error": f"{type(exc).__name__}: {exc}\n{tb}",
                 "seconds": time.perf_counter() - start}
     finally:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
+
+
+def _exit_description(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+class _Worker:
+    """One worker process and the pipe to it; ``task``: the figure it is drawing, if any."""
+
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, os.getpid()), name="figure-worker", daemon=True)
+        self.process.start()
+        child.close()  # only the worker holds its end: a dead worker reads as end of file
+        self.ready = False
+        self.task = None
+        self.given = 0.0
+
+    def give(self, name: str, task: tuple) -> None:
+        self.task, self.given = name, time.perf_counter()
+        self.conn.send(task)
+
+    def receive(self):
+        """The worker's next message, or None if it is gone (then its process has been reaped).
+        Called when its pipe or its process sentinel is ready: no data means it has exited."""
+        try:
+            if self.conn.poll():
+                return self.conn.recv()
+        except (EOFError, OSError):
+            pass
+        self.process.join(5)
+        if self.process.is_alive():  # its pipe broke but it lives on: not a worker we can use
+            self.process.kill()
+            self.process.join()
+        return None
+
+    def stop(self) -> None:
+        """Ask an idle worker to leave, stop a busy one (SIGTERM: it removes its temporaries)."""
+        if not self.process.is_alive():
+            return
+        try:
+            if self.task is None:
+                self.conn.send(None)
+            else:
+                self.process.terminate()
+        except OSError:
+            self.process.terminate()
+
+    def close(self) -> None:
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        self.process.close()
+
+
+def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
+    """Draw ``todo`` in worker processes (spawned: each imports torch and matplotlib cleanly).
+
+    A worker that dies (a crash in native code, os._exit, the out-of-memory killer, kill -9) fails
+    exactly the figure it was drawing, named with the exit status or signal; a fresh worker takes its
+    place and the other figures are built as usual."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    from tqdm import tqdm
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = [e.name for e in todo]
+    results, workers, fatal = [], [], None
+    bar = tqdm(total=len(todo), unit="fig", desc="figures", disable=args.no_progress, dynamic_ncols=True)
+
+    def finish(r):
+        results.append(r)
+        bar.set_postfix_str(f"{r['name']} {'ok' if r['ok'] else 'FAILED'} {r['seconds']:.1f}s")
+        bar.update()
+
+    try:
+        workers = [_Worker(ctx) for _ in range(min(args.jobs, len(queue)))]
+        while workers and (queue or any(w.task for w in workers)):
+            for w in workers:
+                if w.ready and w.task is None and queue:
+                    name = queue.pop(0)
+                    w.give(name, (catalog_path, name, str(out), keys[name]))
+            handles = {}
+            for w in workers:
+                handles[w.conn] = handles[w.process.sentinel] = w
+            for w in {id(handles[h]): handles[h] for h in wait(list(handles))}.values():
+                message = w.receive()
+                if message is not None:
+                    if message[0] == "ready":
+                        w.ready = True
+                    elif message[0] == "done":
+                        finish(message[1])
+                        w.task = None
+                    elif message[0] == "failed":
+                        fatal = f"a worker process could not start:\n{message[1]}"
+                    continue
+                how = _exit_description(w.process.exitcode)
+                if w.task is not None:
+                    finish({"name": w.task, "ok": False, "seconds": time.perf_counter() - w.given,
+                            "error": f"its worker process died ({how}) while drawing it: a crash in native code, "
+                                     "os._exit, the out-of-memory killer or a kill; the other figures went on "
+                                     "in a fresh worker"})
+                elif not w.ready:
+                    fatal = f"a worker process died while starting ({how})"
+                workers.remove(w)
+                w.close()
+                if fatal is None and queue:
+                    workers.append(_Worker(ctx))
+            if fatal:
+                break
+        for name in queue + [w.task for w in workers if w.task]:
+            finish({"name": name, "ok": False, "seconds": 0.0, "error": fatal or "not drawn"})
+    finally:
+        bar.close()
+        for w in workers:
+            w.stop()
+        for w in workers:
+            w.close()
+    return results
 
 
 # ------------------------------------------------------------------------------------------------
@@ -396,14 +864,26 @@ def main(argv=None) -> int:
 
     if args.list:
         for e in entries:
-            status = "up to date" if is_current(out, e, keys[e.name]) else "stale"
-            print(f"{e.name:34s} {e.kind:6s} {status}")
+            status = figure_status(out, e, keys[e.name])
+            text = "up to date" if status.current else f"stale ({status.reason})"
+            print(f"{e.name:34s} {e.kind:6s} {text}")
         return 0
 
     (out / ".stamps").mkdir(parents=True, exist_ok=True)
+    with build_lock(out):
+        return _build(args, catalog_path, entries, by_name, only, out, keys)
+
+
+def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Path, keys: dict) -> int:
     clean_stray_files(out, entries)
     selected = [by_name[n] for n in only] if only else entries
-    todo = [e for e in selected if args.force or not is_current(out, e, keys[e.name])]
+    todo = []
+    for e in selected:
+        status = figure_status(out, e, keys[e.name])
+        if status.damaged:
+            print(f"figure {e.name}: {status.reason}; rebuilding it", file=sys.stderr, flush=True)
+        if args.force or not status.current:
+            todo.append(e)
     # longest first (animations), so the last worker to finish is not stuck with a long one
     todo.sort(key=lambda e: (-getattr(e, "cost", 1.0), e.name))
 
@@ -434,36 +914,6 @@ def main(argv=None) -> int:
     if failed:
         print(f"\nfigures that failed: {', '.join(r['name'] for r in failed)}", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
-    import multiprocessing
-
-    from tqdm import tqdm
-
-    results = []
-    jobs = min(args.jobs, len(todo))
-    bar = tqdm(total=len(todo), unit="fig", desc="figures", disable=args.no_progress, dynamic_ncols=True)
-    # spawn: each worker imports torch/matplotlib once, cleanly (no state forked from this process)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init) as pool:
-        futures = {pool.submit(render, catalog_path, e.name, str(out), keys[e.name]): e.name for e in todo}
-        try:
-            for future in as_completed(futures):
-                try:
-                    r = future.result()
-                except Exception as exc:  # a worker died (e.g. killed): report this figure, go on
-                    r = {"name": futures[future], "ok": False, "error": f"worker died: {exc!r}", "seconds": 0.0}
-                results.append(r)
-                bar.set_postfix_str(f"{r['name']} {'ok' if r['ok'] else 'FAILED'} {r['seconds']:.1f}s")
-                bar.update()
-        except KeyboardInterrupt:
-            for f in futures:
-                f.cancel()
-            raise
-        finally:
-            bar.close()
-    return results
 
 
 if __name__ == "__main__":

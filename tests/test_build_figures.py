@@ -3,6 +3,7 @@ interruption, deterministic, manifest = catalog. Most tests build a tiny catalog
 take seconds); one builds two real figures twice."""
 
 import ast
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from optimessay.files import process_running
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "scripts" / "build_figures.py"
@@ -34,7 +37,9 @@ schedules-on-banana pitfall-grad-mutation
 
 HEADER = '''
 import os
+import struct
 import time
+import zlib
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +53,24 @@ class Figure:
     recipe: Callable
     params: dict = field(default_factory=dict)
     cost: float = 1.0
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _box(kind, data=b""):
+    return struct.pack(">I", 8 + len(data)) + kind + data
+
+
+# the smallest files the build accepts as a PNG, an MP4 and a WebM (it checks their structure)
+TINY = {
+    "png": (b"\\x89PNG\\r\\n\\x1a\\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(b"\\x00\\x00")) + _chunk(b"IEND", b"")),
+    "mp4": _box(b"ftyp", b"isom\\x00\\x00\\x02\\x00isom") + _box(b"moov") + _box(b"mdat", b"frames"),
+    "webm": (bytes.fromhex("1a45dfa3") + bytes([0x80 | 7]) + b"\\x42\\x82\\x84webm"
+             + bytes.fromhex("18538067") + bytes([0x80 | 6]) + b"frames"),
+}
 
 
 def line(slope):
@@ -72,11 +95,47 @@ def stalls(marker):
             if os.environ.get("FIGURES_TEST_STALL"):
                 Path(marker).write_text("writing")
                 time.sleep(120)
-            for path in (mp4, webm, poster):
-                Path(path).write_bytes(b"complete")
+            for path, kind in ((mp4, "mp4"), (webm, "webm"), (poster, "png")):
+                Path(path).write_bytes(TINY[kind])
             return 10, 10
 
     return Video()
+
+
+def clip(marker="", gate=""):
+    """A tiny video, drawn without torch or matplotlib. With a gate: it opens its three files (as
+    ffmpeg does), writes their first bytes, writes its pid to `marker`, waits for `gate`, finishes."""
+
+    class Video:
+        def save(self, mp4, webm, poster):
+            handles = {kind: open(path, "wb") for kind, path in (("mp4", mp4), ("webm", webm), ("png", poster))}
+            try:
+                for kind, f in handles.items():
+                    f.write(TINY[kind][:10])
+                    f.flush()
+                if marker:
+                    Path(marker).write_text(str(os.getpid()))
+                deadline = time.monotonic() + 60
+                while gate and not Path(gate).exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                for kind, f in handles.items():
+                    f.write(TINY[kind][10:])
+            finally:
+                for f in handles.values():
+                    f.close()
+            return 1, 1
+
+    return Video()
+
+
+def dies(code):
+    os._exit(code)  # like a crash in native code: no exception, the process is just gone
+
+
+def pid_then(marker, seconds):
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(seconds)
+    raise RuntimeError("not drawn")
 '''
 
 LINE_A = 'Figure("line-a", "image", "A rising line of slope 1.", line, {"slope": 1})'
@@ -107,8 +166,33 @@ def css_size(path: Path) -> tuple[int, int]:
 
 
 def snapshot(out: Path) -> dict:
+    """Every file the build wrote (not its lock file, which each run takes), with its mtime and bytes."""
     return {p.relative_to(out).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(out.rglob("*")) if p.is_file()}
+            for p in sorted(out.rglob("*")) if p.is_file() and p.name != "build.lock"}
+
+
+def _namespace() -> dict:
+    namespace = {"__name__": "catalog_header"}
+    exec(compile(HEADER, "catalog header", "exec"), namespace)
+    return namespace
+
+
+TINY = _namespace()["TINY"]
+CLIP_A = 'Figure("clip-a", "video", "A tiny video.", clip)'
+CLIP_B = 'Figure("clip-b", "video", "Another tiny video.", clip)'
+KILLER = 'Figure("killer", "video", "Never drawn: its recipe kills its worker.", dies, {"code": 3})'
+
+
+def _wait_for(condition, what: str, seconds: float = 60.0, *, check=lambda: None):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        check()
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _build_files(out: Path, name: str) -> dict:
+    return {kind: (out / f"{name}.{kind}").read_bytes() for kind in ("mp4", "webm", "png")}
 
 
 # --- failures, incremental, no heavy imports ------------------------------------------------------------
@@ -241,11 +325,191 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     again = build(catalog, out)
     assert again.returncode == 0, again.stderr
     assert [p.name for p in out.glob(".*.tmp")] == []  # the leftovers are swept away
-    for ext in ("mp4", "webm", "png"):
-        assert (out / f"stall.{ext}").read_bytes() == b"complete"
+    assert _build_files(out, "stall") == TINY
     manifest = json.loads((out / "manifest.json").read_text())["figures"]
     assert manifest["stall"]["files"] == {"mp4": "stall.mp4", "webm": "stall.webm", "poster": "stall.png"}
     assert set(manifest) == {"line-a", "stall"}
+
+
+# --- under faults: concurrent builds, damaged stamps and files, dying workers, a killed build -----------
+
+
+def test_a_second_build_into_the_same_folder_waits_and_deletes_nothing_of_the_first(tmp_path):
+    # reproduced before the fix: the second run's start-up cleanup deleted the first run's temporary
+    # files while its ffmpeg was writing them ("Error writing trailer")
+    out, marker, gate = tmp_path / "out", tmp_path / "writing", tmp_path / "gate"
+    slow = f'Figure("slow", "video", "A video still being written.", clip, {{"marker": {str(marker)!r}, "gate": {str(gate)!r}}})'
+    catalog = write_catalog(tmp_path / "catalog.py", CLIP_A, slow)
+    cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "1"]
+    first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = None
+    try:
+        _wait_for(marker.exists, "the first build to start writing its video",
+                  check=lambda: first.poll() is None or pytest.fail("the first build ended early"))
+        partial = sorted(p.name for p in out.glob(".slow.*.tmp"))
+        assert len(partial) == 3, partial
+        log = tmp_path / "second.err"
+        with open(log, "w") as err:
+            second = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+        waiting = f"another figure build (pid {first.pid}) is running in {out}; waiting"
+
+        def nothing_deleted():
+            assert sorted(p.name for p in out.glob(".slow.*.tmp")) == partial, "the second build deleted them"
+            assert second.poll() is None, f"the second build did not wait: {log.read_text()}"
+
+        _wait_for(lambda: waiting in log.read_text(), "the second build to say it waits", 30, check=nothing_deleted)
+        gate.write_text("go")
+        out1, err1 = first.communicate(timeout=60)
+        out2, _ = second.communicate(timeout=60)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert first.returncode == 0, err1
+    assert "2 built, 0 up to date, 0 failed" in out1
+    assert second.returncode == 0, log.read_text()
+    assert "0 built, 2 up to date, 0 failed" in out2  # it waited, then found the first build's work done
+    assert _build_files(out, "slow") == TINY
+    assert [p.name for p in out.glob(".*.tmp")] == []
+
+
+def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(tmp_path, monkeypatch):
+    module, _, _ = _keymaker(tmp_path, CLIP_A)
+    out = tmp_path / "out"
+    (out / ".stamps").mkdir(parents=True)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        mine = out / f".clip-a.mp4.{os.getpid()}-figure.tmp"
+        others = out / f".clip-a.webm.{live.pid}-figure.tmp"
+        stale = [out / f".clip-a.png.{dead.pid}-figure.tmp", out / ".stamps" / f".clip-a.json.{dead.pid}-x1y2.tmp"]
+        for path in (mine, others, *stale):
+            path.write_bytes(b"half")
+        module.clean_stray_files(out, module.load_catalog(tmp_path / "catalog.py")[1])
+        assert mine.exists() and others.exists()
+        assert not any(p.exists() for p in stale)
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_damaged_stamps_and_files_are_rebuilt_by_name_and_a_dying_worker_fails_only_its_figure(tmp_path):
+    out = tmp_path / "out"
+    catalog = write_catalog(tmp_path / "catalog.py", CLIP_A, CLIP_B, KILLER)
+    first = build(catalog, out, "--jobs", "2")
+    # reproduced before the fix: the dead worker broke the pool and every figure was reported
+    # "BrokenProcessPool", none built, the culprit not named
+    assert first.returncode == 1
+    assert "FAILED killer: its worker process died (exit status 3) while drawing it" in first.stderr
+    assert "figures that failed: killer\n" in first.stderr
+    assert "BrokenProcessPool" not in first.stderr + first.stdout
+    assert "2 built, 0 up to date, 1 failed" in first.stdout
+    assert set(json.loads((out / "manifest.json").read_text())["figures"]) == {"clip-a", "clip-b"}
+    for name in ("clip-a", "clip-b"):
+        assert _build_files(out, name) == TINY
+
+    # valid JSON of the wrong shape (a bare AttributeError before), and a truncated file under a valid
+    # stamp (shipped as up to date before): each figure is named, rebuilt, and shipped whole
+    (out / ".stamps" / "clip-a.json").write_text("[1, 2]")
+    (out / "clip-b.webm").write_bytes(TINY["webm"][:5])
+    listing = build(catalog, out, "--list")
+    assert re.search(r"^clip-b +video +stale \(clip-b\.webm has 5 bytes, its stamp says \d+\)$", listing.stdout, re.M)
+    second = build(catalog, out, "--jobs", "2")
+    assert second.returncode == 1  # the killer again
+    assert ("figure clip-a: its stamp .stamps/clip-a.json is not a stamp (expected an object with a string "
+            "'key', got [1, 2]); rebuilding it") in second.stderr
+    assert f"figure clip-b: clip-b.webm has 5 bytes, its stamp says {len(TINY['webm'])}; rebuilding it" in second.stderr
+    assert "2 built, 0 up to date, 1 failed" in second.stdout
+    for name in ("clip-a", "clip-b"):
+        assert _build_files(out, name) == TINY
+    assert set(json.loads((out / "manifest.json").read_text())["figures"]) == {"clip-a", "clip-b"}
+
+
+def test_a_figure_counts_as_up_to_date_only_with_a_well_formed_stamp_and_the_files_it_records(tmp_path):
+    module, _, keys = _keymaker(tmp_path, CLIP_A)
+    entry = module.load_catalog(tmp_path / "catalog.py")[1][0]
+    out = tmp_path / "out"
+    (out / ".stamps").mkdir(parents=True)
+    files = {"mp4": "clip-a.mp4", "webm": "clip-a.webm", "poster": "clip-a.png"}
+    good = {"key": keys["clip-a"], "kind": "video", "alt": entry.alt, "files": files, "width": 1, "height": 1,
+            "outputs": {f"clip-a.{k}": module.file_record(TINY[k]) for k in ("mp4", "webm", "png")}}
+
+    def status(stamp=good, **damage):
+        for kind in ("mp4", "webm", "png"):
+            (out / f"clip-a.{kind}").write_bytes(damage.get(kind, TINY[kind]))
+        if damage.get("missing"):
+            (out / damage["missing"]).unlink()
+        text = stamp if isinstance(stamp, str) else json.dumps(stamp)
+        (out / ".stamps" / "clip-a.json").write_text(text)
+        return module.figure_status(out, entry, keys["clip-a"])
+
+    assert status().current
+    assert not status({**good, "key": "0" * 64}).damaged  # an edit of the catalog: stale, nothing to report
+    bad_stamps = {
+        "[1, 2]": "is not a stamp (expected an object with a string 'key', got [1, 2])",
+        '{"key": 3}': "is not a stamp",
+        '{"key": ': "is not valid JSON",
+        json.dumps({**good, "files": ["clip-a.mp4"]}): "is malformed: 'files' should be",
+        json.dumps({k: v for k, v in good.items() if k != "width"}): "is malformed: 'width' should be a positive integer, got None",
+        json.dumps({**good, "outputs": {}}): "is malformed: 'outputs' should have an entry for each of",
+        json.dumps({**good, "outputs": {**good["outputs"], "clip-a.mp4": {"bytes": "12"}}}): "'outputs' of clip-a.mp4 should be",
+    }
+    for text, reason in bad_stamps.items():
+        result = status(text)
+        assert not result.current and result.damaged, text
+        assert result.reason.startswith("its stamp .stamps/clip-a.json ") and reason in result.reason, result.reason
+    flipped = bytearray(TINY["png"])
+    flipped[45] ^= 1  # a bit inside the IDAT data: same size, the chunk's CRC no longer matches
+    other_mp4 = TINY["mp4"].replace(b"frames", b"FRAMES")  # parses, same size, not what was written
+    bad_files = [
+        ({"webm": b""}, "clip-a.webm has 0 bytes, its stamp says"),
+        ({"mp4": TINY["mp4"].replace(b"ftyp", b"free")}, "clip-a.mp4 is not an MP4 (no ftyp box first)"),
+        ({"png": bytes(flipped)}, "clip-a.png is damaged: wrong checksum in its IDAT chunk"),
+        ({"mp4": other_mp4}, "clip-a.mp4 is not the file the build wrote (its sha256 differs from the stamp's)"),
+        ({"missing": "clip-a.png"}, "clip-a.png is missing"),
+    ]
+    for damage, reason in bad_files:
+        result = status(**damage)
+        assert not result.current and result.damaged and reason in result.reason, result
+    assert module.manifest_text(out, [entry], keys) == '{\n  "figures": {}\n}\n'  # (the last: a missing poster)
+
+
+def test_every_cut_of_a_png_mp4_or_webm_is_refused(tmp_path):
+    module, _, _ = _keymaker(tmp_path, CLIP_A)
+    for role, kind in (("png", "png"), ("poster", "png"), ("mp4", "mp4"), ("webm", "webm")):
+        data = TINY[kind]
+        assert module.output_problem(role, data) is None
+        for cut in range(len(data)):
+            assert module.output_problem(role, data[:cut]) is not None, (role, cut)
+        assert module.output_problem(role, data + b"\0") is not None, role
+
+
+@pytest.mark.parametrize("guard", ["pdeathsig", "watchdog"])
+def test_workers_die_with_a_killed_build(tmp_path, guard):
+    # reproduced before the fix: after kill -9 of the build, an idle worker waited for work forever and
+    # a busy one drew on, both orphans
+    out, busy, idle = tmp_path / "out", tmp_path / "busy", tmp_path / "idle"
+    catalog = write_catalog(
+        tmp_path / "catalog.py",
+        f'Figure("hangs", "video", "Sleeps for minutes.", pid_then, {{"marker": {str(busy)!r}, "seconds": 600}})',
+        f'Figure("quick", "video", "Fails at once.", pid_then, {{"marker": {str(idle)!r}, "seconds": 0}})')
+    env = {**os.environ, "OPTIMESSAY_FIGURES_NO_PDEATHSIG": "1" if guard == "watchdog" else ""}
+    cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: busy.exists() and idle.exists(), "both workers to start a figure",
+                  check=lambda: proc.poll() is None or pytest.fail("the build ended early"))
+        time.sleep(0.3)  # the quick one's worker reports its failure and waits for work
+        workers = [int(busy.read_text()), int(idle.read_text())]
+        assert all(process_running(pid) for pid in workers)
+        os.kill(proc.pid, signal.SIGKILL)  # the build alone: no cleanup handler runs
+        proc.wait()
+        _wait_for(lambda: not any(process_running(pid) for pid in workers), "the workers to die with the build", 15)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 # --- the real catalog -----------------------------------------------------------------------------------
