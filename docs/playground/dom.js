@@ -1,5 +1,7 @@
 // Small DOM helpers for the playground: elements are built with createElement, and text goes in
-// through textContent only (never parsed as HTML). Every input gets a <label for=...>.
+// through textContent only (never parsed as HTML). Every input gets a <label for=...>. The texts
+// the readout shows (numbers, hyperparameters, the live announcement) are pure functions, tested in
+// node (tests/js/readout.test.mjs).
 
 /** An element with attributes ("text": its textContent, "onX": a listener for event X) and children. */
 export function el(tag, attrs = {}, children = []) {
@@ -17,6 +19,37 @@ export function el(tag, attrs = {}, children = []) {
 /** A number for reading: `digits` significant digits, exponent notation outside [1e-3, 1e5). */
 export const sig = (v, digits = 4) => (v === 0 ? "0" : Number.isFinite(v) ? (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(+v.toPrecision(digits)) : v.toExponential(digits - 1)) : String(v));
 
+/**
+ * A hyperparameter for reading: `digits` significant digits, with more while rounding would carry a
+ * value below 1 onto 1 (α or β₂ of 0.9999 reads "0.9999", never "1": a decay rate of 1 is another
+ * optimizer, one that never forgets).
+ */
+export function hpText(v, digits = 3) {
+  let d = digits;
+  while (d < 17 && Number.isFinite(v) && Math.abs(v) < 1 && Math.abs(+v.toPrecision(d)) >= 1) d++;
+  return sig(v, d);
+}
+
+/**
+ * The sentence the live region announces at step t: the walk with the lowest loss at that step.
+ * `walks` are {name, result} with result from trajectory.js's run. A walk that has diverged by step
+ * t, or whose loss there is not a finite number (NaN never compares smaller), never wins; when every
+ * walk has, the sentence says so.
+ */
+export function announcement(walks, t, steps) {
+  if (walks.length === 0) return "No optimizer is switched on.";
+  let best = null;
+  for (const { name, result } of walks) {
+    const k = Math.min(t, result.steps);
+    const loss = result.losses[k];
+    const diverged = result.divergedAt !== null && k >= result.divergedAt;
+    if (!diverged && Number.isFinite(loss) && (best === null || loss < best.loss)) best = { loss, name };
+  }
+  const head = `Step ${t} of ${steps}:`;
+  if (best) return `${head} lowest loss ${sig(best.loss)} by ${best.name}.`;
+  return walks.length === 1 ? `${head} ${walks[0].name} has diverged.` : `${head} every optimizer has diverged.`;
+}
+
 /** A slider (log or linear) bound to a number; `onChange(value)` on input. Returns {row, set}. */
 export function slider(id, label, spec, value, onChange) {
   const input = el("input", { type: "range", id, class: "oe-pg-range" });
@@ -32,16 +65,16 @@ export function slider(id, label, spec, value, onChange) {
   }
   const set = (v) => {
     input.value = spec.log ? Math.log10(v) : v;
-    out.textContent = sig(v);
-    input.setAttribute("aria-valuetext", sig(v));
+    out.textContent = hpText(v, 4);
+    input.setAttribute("aria-valuetext", hpText(v, 4));
   };
   set(value);
   input.addEventListener("input", () => {
     let v = Number(input.value);
     if (spec.log) v = +(10 ** v).toPrecision(3); // 3 significant digits: 0.00501, not 0.005011872
     if (spec.integer) v = Math.round(v);
-    out.textContent = sig(v);
-    input.setAttribute("aria-valuetext", sig(v));
+    out.textContent = hpText(v, 4);
+    input.setAttribute("aria-valuetext", hpText(v, 4));
     onChange(v);
   });
   const row = el("div", { class: "oe-pg-control" }, [el("label", { for: id, text: label }), input, out]);

@@ -6,7 +6,7 @@
 // ever parsed as HTML. Loaded as an ES module on pages with `playground: true` in their front
 // matter; mounts on first load and after every instant navigation of Material (document$).
 
-import { checkbox, el, select, sig, slider } from "./dom.js";
+import { announcement, checkbox, el, hpText, select, sig, slider } from "./dom.js";
 import { distanceToMinimum, getLandscape } from "./landscapes.js";
 import { COLORS, shades } from "./palette.js";
 import { contourCanvas, draw, makeView } from "./render.js";
@@ -406,7 +406,7 @@ export class Playground {
 
   label(r) {
     const k = KINDS[r.kind];
-    const bits = k.controls.filter((c) => !PARAMS[c].boolean && r.hp[c] !== undefined).map((c) => `${PARAMS[c].short} ${sig(r.hp[c], 3)}`);
+    const bits = k.controls.filter((c) => !PARAMS[c].boolean && r.hp[c] !== undefined).map((c) => `${PARAMS[c].short} ${hpText(r.hp[c])}`);
     for (const c of k.controls) if (PARAMS[c].boolean && r.hp[c]) bits.push(PARAMS[c].label);
     let text = `${k.name} (${bits.join(", ")})`;
     if (r.sched.kind !== "none") text += ` + ${SCHEDULERS[r.sched.kind].name}`;
@@ -416,15 +416,8 @@ export class Playground {
   /** Tell screen readers where the walks are (not during playback). */
   announce() {
     if (this.playing) return;
-    const t = this.currentStep();
-    let best = null;
-    for (const w of this.results) {
-      if (!w.result) continue;
-      const k = Math.min(t, w.result.steps);
-      const loss = w.result.losses[k];
-      if (best === null || loss < best.loss) best = { loss, name: this.label(w.run) };
-    }
-    this.live.textContent = best ? `Step ${t} of ${this.state.steps}: lowest loss ${sig(best.loss)} by ${best.name}.` : `No optimizer is switched on.`;
+    const walks = this.results.filter((w) => w.result).map((w) => ({ name: this.label(w.run), result: w.result }));
+    this.live.textContent = announcement(walks, this.currentStep(), this.state.steps);
   }
 
   /** Recompute and redraw everything; the time spent is kept in lastUpdateMs. */
