@@ -8,6 +8,7 @@ compiled step is not bitwise equal to its eager step either).
 
 import ast
 import copy
+import inspect
 import io
 import math
 import random
@@ -19,10 +20,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimessay.optimizers import adadelta, adamax, nadam, radam
+from optimessay.optimizers import adadelta, adamax, asgd, nadam, radam, rprop
 from optimessay.testing import check_optimizer
 
-MODULES = {"NAdam": nadam, "RAdam": radam, "Adamax": adamax, "Adadelta": adadelta}
+MODULES = {"NAdam": nadam, "RAdam": radam, "Adamax": adamax, "Adadelta": adadelta, "Rprop": rprop, "ASGD": asgd}
 NAMES = list(MODULES)
 SHAPES = [(), (3,), (2, 3), (4, 1, 2)]  # a 0-dim parameter and multi-dim ones
 
@@ -129,8 +130,25 @@ def adadelta_options(draw):
                 eps=draw(st.sampled_from([1e-6, 0.0]) | epss), weight_decay=draw(decays), maximize=draw(st.booleans()))
 
 
+@st.composite
+def rprop_options(draw):  # η₋ = 1e-50 rounds to 0 in float32: torch then treats those elements as "no change"
+    etaminus = draw(st.sampled_from([0.5, 1e-50, 0.999]) | st.floats(1e-3, 0.999))
+    etaplus = draw(st.sampled_from([1.2, 1.0001, 3.0]) | st.floats(1.001, 5.0))
+    step_sizes = draw(st.sampled_from([(1e-6, 50), (0.0, 1.0), (1e-3, 1e-2), (0.5, 0.1)])
+                      | st.tuples(st.floats(0.0, 1e-2), st.floats(1e-2, 10.0)))
+    return dict(lr=draw(lrs), etas=(etaminus, etaplus), step_sizes=step_sizes, maximize=draw(st.booleans()))
+
+
+@st.composite
+def asgd_options(draw):
+    return dict(lr=draw(lrs), lambd=draw(st.sampled_from([1e-4, 0.0, 0.1, 1.0]) | st.floats(0.0, 2.0)),
+                alpha=draw(st.sampled_from([0.75, 0.0, 1.0, 2.0]) | st.floats(0.0, 3.0)),
+                t0=draw(st.sampled_from([1e6, 0.0, 3.0, 5.5]) | st.floats(0.0, 12.0)),
+                weight_decay=draw(decays), maximize=draw(st.booleans()))
+
+
 STRATEGIES = {"NAdam": nadam_options(), "RAdam": radam_options(), "Adamax": adamax_options(),
-              "Adadelta": adadelta_options()}
+              "Adadelta": adadelta_options(), "Rprop": rprop_options(), "ASGD": asgd_options()}
 EXAMPLES = 100  # per optimizer: 100 random configurations, each 1-12 steps, float32 or float64
 
 
@@ -158,6 +176,10 @@ SWITCHES = {
                dict(lr=0.05, betas=(0.0, 0.0), eps=0.0)],
     "Adadelta": [dict(), dict(lr=0.5, weight_decay=0.1), dict(maximize=True, rho=0.5), dict(rho=0.0, eps=1e-3),
                  dict(rho=1.0)],
+    "Rprop": [dict(), dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1)), dict(maximize=True),
+              dict(lr=0.1, step_sizes=(0.2, 0.1))],
+    "ASGD": [dict(), dict(lr=0.05, lambd=0.1, alpha=1.0, t0=4.0, weight_decay=0.1), dict(maximize=True, t0=0.0),
+             dict(lr=0.1, lambd=0.0, alpha=0.0)],
 }
 
 
@@ -296,6 +318,9 @@ BAD = {
                dict(betas=(0.9, 1.0)), dict(weight_decay=-0.1), dict(lr=torch.tensor([0.1, 0.2]))],
     "Adadelta": [dict(lr=-1.0), dict(rho=-0.1), dict(rho=1.1), dict(eps=-1e-6), dict(weight_decay=-0.1),
                  dict(lr=torch.tensor([0.1, 0.2]))],
+    "Rprop": [dict(lr=-0.1), dict(etas=(1.5, 2.0)), dict(etas=(0.5, 0.9)), dict(etas=(0.0, 1.2)),
+              dict(etas=(0.5, 1.0)), dict(lr=torch.tensor([0.1, 0.2]))],
+    "ASGD": [dict(lr=-0.1), dict(weight_decay=-0.1), dict(lr=torch.tensor([0.1, 0.2]))],
 }
 
 
@@ -328,8 +353,6 @@ def test_bad_arguments_raise_torchs_errors(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_constructor_has_torchs_arguments_order_and_defaults(name):
-    import inspect
-
     def arguments(cls):
         return [(p.name, p.kind, p.default) for p in inspect.signature(cls).parameters.values()]
 
@@ -343,6 +366,8 @@ COMPILED = {
     "RAdam": dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),  # ρ_t crosses 5 at step 6
     "Adamax": dict(lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),
     "Adadelta": dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True),
+    "Rprop": dict(lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-4, 0.2), maximize=True),
+    "ASGD": dict(lr=0.05, lambd=0.1, alpha=0.75, t0=5.0, weight_decay=0.1, maximize=True),  # averaging from step 7
 }
 
 
@@ -378,11 +403,11 @@ def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
 
 
 # measured on torch 2.13 CPU: max relative difference of 20 compiled steps from eager torch.optim
-COMPILE_TOLERANCE = {"NAdam": 1e-5, "RAdam": 1e-5, "Adamax": 1e-5, "Adadelta": 1e-5}
+COMPILE_TOLERANCE = {"NAdam": 1e-5, "RAdam": 1e-5, "Adamax": 1e-5, "Adadelta": 1e-5, "Rprop": 1e-5, "ASGD": 1e-5}
 
 
 # ---- the preconditioner: update = -lr · P · ĝ ----------------------------------------------------
-def nadam_estimate(opt, p, g):
+def nadam_estimate(opt, p, g, before):
     """ĝ = (1-μ_t)/(1-Π_t)·g + μ_{t+1}/(1-Π_t·μ_{t+1})·m of NAdam's last step."""
     group, state = opt.param_groups[0], opt.state[p]
     beta1, psi, t = group["betas"][0], group["momentum_decay"], state["step"].item()
@@ -392,7 +417,7 @@ def nadam_estimate(opt, p, g):
     return (1 - mu) / (1 - product) * g + mu_next / (1 - product * mu_next) * state["exp_avg"]
 
 
-def bias_corrected_first_moment(opt, p, g):
+def bias_corrected_first_moment(opt, p, g, before):
     """ĝ = m̂ = m/(1-β1ᵗ)."""
     beta1 = opt.param_groups[0]["betas"][0]
     return opt.state[p]["exp_avg"] / (1 - beta1 ** opt.state[p]["step"].item())
@@ -402,7 +427,10 @@ PRECONDITIONED = {  # name: (kwargs, the gradient estimate ĝ of the last step)
     "NAdam": (dict(lr=0.01), nadam_estimate),
     "RAdam": (dict(lr=0.01, betas=(0.9, 0.9)), bias_corrected_first_moment),  # P = 1 up to step 5, then rectified
     "Adamax": (dict(lr=0.01), bias_corrected_first_moment),
-    "Adadelta": (dict(lr=0.5), lambda opt, p, g: g),
+    "Adadelta": (dict(lr=0.5), lambda opt, p, g, before: g),
+    "Rprop": (dict(lr=0.05, etas=(0.3, 1.5)), lambda opt, p, g, before: g),  # the step is -P·g (no lr factor)
+    "ASGD": (dict(lr=0.05, lambd=0.1, t0=3.0, weight_decay=0.05),  # ĝ = g + (w + λ)θ
+             lambda opt, p, g, before: g + (0.05 + 0.1) * before),
 }
 
 
@@ -413,8 +441,10 @@ def test_preconditioner_gives_the_step(name):
     opt = ours_class(name)([p], **kwargs)
     assert torch.equal(opt.preconditioner(p), torch.ones_like(p))  # before the first step: ones
     gen = torch.Generator().manual_seed(0)
-    for _ in range(8):
+    for step in range(8):
         p.grad = torch.randn(p.shape, generator=gen, dtype=torch.float64)
+        if name == "Rprop" and step % 3 == 2:
+            p.grad = -p.grad  # flipped signs: those elements are skipped (P = 0)
         before, state_before = p.detach().clone(), copy.deepcopy(opt.state[p])
         opt.step()
         P = opt.preconditioner(p)
@@ -423,7 +453,8 @@ def test_preconditioner_gives_the_step(name):
             a_before = state_before.get("acc_delta", torch.zeros_like(p))
             assert torch.equal(P, (state["acc_delta"] + eps).sqrt() / (state["square_avg"] + eps).sqrt())
             P = (a_before + eps).sqrt() / (state["square_avg"] + eps).sqrt()
-        expected = -kwargs["lr"] * P * estimate(opt, p, p.grad)
+        lr = 1.0 if name == "Rprop" else kwargs["lr"]
+        expected = -lr * P * estimate(opt, p, p.grad, before)
         torch.testing.assert_close(p.detach() - before, expected, rtol=1e-9, atol=1e-15)
     functional = getattr(MODULES[name], f"{name.lower()}_preconditioner")
     assert torch.equal(opt.preconditioner(p), functional(p, opt.state[p], **PRECONDITIONER_ARGS[name](opt)))
@@ -436,6 +467,8 @@ PRECONDITIONER_ARGS = {
     "RAdam": lambda opt: dict(beta2=opt.param_groups[0]["betas"][1], eps=opt.param_groups[0]["eps"]),
     "Adamax": lambda opt: {},
     "Adadelta": lambda opt: dict(eps=opt.param_groups[0]["eps"]),
+    "Rprop": lambda opt: {},
+    "ASGD": lambda opt: {k: opt.param_groups[0][k] for k in ("lr", "lambd", "alpha")},
 }
 
 
@@ -459,6 +492,16 @@ SWEEPS = {  # name: (per-walk hyperparameters, per-sweep flags, the class's argu
         (dict(lr=[0.1, 0.5, 1.0], rho=[0.0, 0.9, 1.0], eps=[1e-6, 1e-3, 0.1], weight_decay=[0.0, 0.1, 0.2]), {}),
         (dict(lr=[0.1, 0.5, 1.0]), dict(maximize=True)),
     ],
+    "Rprop": [
+        (dict(lr=[0.01, 0.05, 0.1], etaminus=[0.3, 0.5, 0.7], etaplus=[1.1, 1.2, 2.0], step_size_min=[0.0, 1e-6, 1e-3],
+              step_size_max=[0.05, 1.0, 50.0]), {}),
+        (dict(lr=[0.01, 0.05, 0.1], step_size_max=[0.05, 1.0, 50.0]), dict(maximize=True)),
+    ],
+    "ASGD": [
+        (dict(lr=[0.01, 0.05, 0.1], lambd=[0.0, 1e-4, 0.1], alpha=[0.5, 0.75, 1.0], t0=[0.0, 5.0, 1e6],
+              weight_decay=[0.0, 0.1, 0.2]), {}),
+        (dict(lr=[0.01, 0.05, 0.1]), dict(maximize=True)),
+    ],
 }
 SWEEP_CASES = [(name, i) for name in NAMES for i in range(len(SWEEPS[name]))]
 
@@ -478,16 +521,23 @@ def test_core_with_one_value_per_walk_equals_lone_runs_bitwise(name, case, dtype
 
     batch = start.clone()
     hyper = {k: torch.tensor(v, dtype=torch.float64).reshape(n, 1) for k, v in per_walk.items()}
-    init_args = set(init_state.__code__.co_varnames[1:init_state.__code__.co_argcount
-                                                    + init_state.__code__.co_kwonlyargcount])
-    state = init_state(batch, **{k: v for k, v in hyper.items() if k in init_args})
+
+    def pick(fn, values):  # the keyword-only arguments fn takes, as optimessay.sweep picks them
+        names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        return {k: values[k] for k in names if k in values}
+
+    state = init_state(batch, **pick(init_state, hyper))
     for _ in range(steps):
-        update(batch, grad(batch), state, **hyper, **flags)
+        update(batch, grad(batch), state, **pick(update, hyper), **flags)
     for i in range(n):
         x = start[i].clone().requires_grad_()
         kwargs = {k: v[i] for k, v in per_walk.items()}
         if "beta1" in kwargs or "beta2" in kwargs:
             kwargs["betas"] = (kwargs.pop("beta1", 0.9), kwargs.pop("beta2", 0.999))
+        if "etaminus" in kwargs or "etaplus" in kwargs:
+            kwargs["etas"] = (kwargs.pop("etaminus", 0.5), kwargs.pop("etaplus", 1.2))
+        if "step_size_min" in kwargs or "step_size_max" in kwargs:
+            kwargs["step_sizes"] = (kwargs.pop("step_size_min", 1e-6), kwargs.pop("step_size_max", 50))
         opt = ours_class(name)([x], **kwargs, **flags)
         for _ in range(steps):
             x.grad = grad(x.detach())
@@ -507,6 +557,9 @@ CHECK_CONFIGS = {
                {"lr": 0.1, "maximize": True}],
     "Adadelta": [{"lr": 1.0}, {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.05},
                  {"lr": 1.0, "maximize": True}],
+    "Rprop": [{"lr": 0.01}, {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-4, 0.5)}, {"lr": 0.01, "maximize": True}],
+    "ASGD": [{"lr": 0.1}, {"lr": 0.1, "lambd": 0.1, "alpha": 1.0, "t0": 3.0, "weight_decay": 0.05},
+             {"lr": 0.1, "maximize": True}],
 }
 
 
