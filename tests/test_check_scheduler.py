@@ -15,8 +15,9 @@ import pytest
 import torch
 
 import optimessay
+from optimessay import schedulers as ours_module
 from optimessay.testing import check_scheduler
-from optimessay.testing.schedulers import DEFAULT_CONFIGS
+from optimessay.testing.schedulers import DEFAULT_CONFIGS, _reference_class, plateau_metric
 
 # ---------------------------------------------------------------------------------------------------
 # the seed notebook's schedulers, verbatim
@@ -119,9 +120,9 @@ def first_lr_change(name, config):
 @pytest.mark.parametrize("name", sorted(DEFAULT_CONFIGS))
 def test_passes_ours_and_torchs(name):
     for scheduler_class, optimizer_class in [
-        (getattr(torch.optim.lr_scheduler, name), torch.optim.SGD),
-        (getattr(optimessay, name), torch.optim.SGD),
-        (getattr(optimessay, name), optimessay.SGD),  # our scheduler driving our SGD
+        (_reference_class(name), torch.optim.SGD),  # torch.optim.swa_utils.SWALR for "SWALR"
+        (getattr(ours_module, name), torch.optim.SGD),
+        (getattr(ours_module, name), optimessay.SGD),  # our scheduler driving our SGD
     ]:
         results = check_scheduler(scheduler_class, name, optimizer_class=optimizer_class, verbose=False)
         assert len(results) == len(DEFAULT_CONFIGS[name])
@@ -254,7 +255,7 @@ def test_custom_configs_and_steps():
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="name must be one of the schedulers"):
-        check_scheduler(optimessay.StepLR, "ReduceLROnPlateau")
+        check_scheduler(optimessay.StepLR, "NoSuchLR")
     with pytest.raises(TypeError, match="configs must be a list of dicts"):
         check_scheduler(optimessay.StepLR, "StepLR", {"step_size": 3})
     with pytest.raises(ValueError, match="groups must be 1 or 2, got 3"):
@@ -291,3 +292,125 @@ def test_momentum_is_compared_to_the_tolerance_like_the_lr():
     strict = check_scheduler(RoundedMomentumOneCycleLR, "OneCycleLR", rtol=0, verbose=False)
     cycling = [r for r in strict if r.config.get("cycle_momentum", True)]
     assert cycling and all(r.what == "momentum" and r.step == 0 for r in cycling)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the schedulers added for issue 11: a learner's typical mistake in each is caught, where it shows
+
+def test_new_schedulers_are_all_covered():
+    new = {"PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "CyclicLR", "ChainedScheduler",
+           "ReduceLROnPlateau", "SWALR"}
+    assert new <= set(DEFAULT_CONFIGS) and new <= set(WRONG)
+
+
+class UnclampedPolynomialLR(ours_module.PolynomialLR):
+    """(1 - t/T)^p without the min(t, T): past T the lr goes negative (p = 1), climbs again (p = 2)
+    or turns complex (p = 0.5)."""
+
+    def get_lr(self):
+        return [base * (1 - self.last_epoch / self.total_iters) ** self.power for base in self.base_lrs]
+
+
+class EagerMultiplicativeLR(ours_module.MultiplicativeLR):
+    """Multiplies by lambda(0) at construction too (torch leaves the lr as it is at t = 0)."""
+
+    def get_lr(self):
+        t = self.last_epoch
+        return [lr * fn(t) for fn, lr in zip(self.lr_lambdas, self._group_lrs(), strict=True)]
+
+
+class FixedPeriodWarmRestarts(ours_module.CosineAnnealingWarmRestarts):
+    """Ignores T_mult: every period lasts T_0 steps."""
+
+    def step(self, epoch=None):
+        self.T_i = self.T_0
+        super().step(epoch)
+
+
+class FixedMomentumCyclicLR(ours_module.CyclicLR):
+    """Cycles the lr but leaves the momentum where the constructor put it."""
+
+    def __init__(self, optimizer, base_lr, max_lr, **kwargs):
+        super().__init__(optimizer, base_lr, max_lr, **kwargs)
+        self.cycle_momentum = False
+
+
+class LastChildOnlyChainedScheduler(ours_module.ChainedScheduler):
+    """Steps only the last child."""
+
+    def step(self):
+        self._schedulers[-1].step()
+        self._last_lr = self._group_lrs()
+
+
+class NoCooldownReduceLROnPlateau(ours_module.ReduceLROnPlateau):
+    """Forgets the cooldown: counts bad steps right after a drop."""
+
+    def step(self, metrics, epoch=None):
+        self.cooldown_counter = 0
+        super().step(metrics, epoch)
+
+
+class ImpatientReduceLROnPlateau(ours_module.ReduceLROnPlateau):
+    """Drops the lr when the bad steps *reach* patience (torch: when they exceed it)."""
+
+    def step(self, metrics, epoch=None):
+        self.patience -= 1
+        super().step(metrics, epoch)
+        self.patience += 1
+
+
+class AlwaysLinearSWALR(ours_module.SWALR):
+    """Anneals linearly whatever anneal_strategy says."""
+
+    def anneal_func(self, u):
+        return u
+
+
+# name -> (wrong class, {config index: (what, step)} for the configs it fails; the others pass)
+WRONG = {
+    "PolynomialLR": (UnclampedPolynomialLR, {0: ("lr", 6), 1: ("lr", 101), 2: ("lr", 61)}),
+    "MultiplicativeLR": (EagerMultiplicativeLR, {0: ("lr", 0), 1: ("lr", 0)}),
+    "CosineAnnealingWarmRestarts": (FixedPeriodWarmRestarts, {1: ("lr", 6)}),
+    "CyclicLR": (FixedMomentumCyclicLR, {0: ("momentum", 1), 1: ("momentum", 1), 2: ("momentum", 1),
+                                          3: ("momentum", 1)}),
+    # ConstantLR's factor is undone at its step 20; LinearLR's warm-up starts at step 1
+    "ChainedScheduler": (LastChildOnlyChainedScheduler, {0: ("lr", 20), 1: ("lr", 1)}),
+    "ReduceLROnPlateau": (NoCooldownReduceLROnPlateau, {1: ("lr", 11)}),
+    "SWALR": (AlwaysLinearSWALR, {0: ("lr", 1)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_catches_a_wrong_new_scheduler(name):
+    wrong, failing = WRONG[name]
+    results = check_scheduler(wrong, name, verbose=False)
+    assert len(results) == len(DEFAULT_CONFIGS[name])
+    for i, result in enumerate(results):
+        if i in failing:
+            assert not result.passed and (result.what, result.step) == failing[i], str(result)
+        else:  # the mistake does not show in this configuration
+            assert result.passed, str(result)
+
+
+def test_complex_lr_is_reported_not_raised():
+    [result] = check_scheduler(UnclampedPolynomialLR, "PolynomialLR", [{"total_iters": 60, "power": 0.5}], verbose=False)
+    assert "not a real number" in result.message and result.step == 61
+
+
+def test_off_by_one_patience_is_caught_with_default_configs():
+    results = check_scheduler(ImpatientReduceLROnPlateau, "ReduceLROnPlateau", verbose=False)
+    assert not any(r.passed for r in results[:3]), [str(r) for r in results]
+    assert all(r.what == "lr" for r in results if not r.passed)
+
+
+def test_plateau_metric_stalls_and_max_mode_mirrors_it():
+    losses = [plateau_metric(t) for t in range(120)]
+    assert losses[19] > losses[20] < losses[0]  # a drop every 20 steps
+    assert max(losses[20:40]) - min(losses[20:40]) == pytest.approx(0.004)  # a wiggle in between
+    assert all(plateau_metric(t, "max") == 1 - plateau_metric(t) for t in range(50))
+
+
+def test_summary_names_swa_utils(capsys):
+    check_scheduler(ours_module.SWALR, "SWALR", [{"swa_lr": 0.05}], steps=5)
+    assert "vs torch.optim.swa_utils.SWALR: 1/1" in capsys.readouterr().out

@@ -14,7 +14,7 @@ construction and after every step it compares, and reports the first step where 
 - `get_last_lr()`, if the learner's scheduler has it;
 - `last_epoch`, if the learner's scheduler has one (torch's counts the step done at construction;
   a wrong lr, momentum or parameter is reported before it);
-- every param group's momentum / Adam beta1 (OneCycleLR cycles it; to `rtol` as well);
+- every param group's momentum / Adam beta1 (OneCycleLR and CyclicLR cycle it; to `rtol` as well);
 - the trained parameters (rtol 1e-9, atol 1e-12): the lr the optimizer actually used.
 
 An exception from the learner's scheduler is reported with its step. A scheduler must write the lr
@@ -22,9 +22,16 @@ where the optimizer reads it, `group["lr"]` for every `group in optimizer.param_
 notebook's schedulers set an `optimizer.lr` attribute instead, which torch optimizers do not have.
 
 Learners' classes may be simplified (no `last_epoch` argument, no `state_dict`): configurations
-whose arguments the constructor does not accept are reported as skipped. For `SequentialLR`, a
-configuration names its children as `(torch scheduler name, kwargs)` pairs; they are built from
-`torch.optim.lr_scheduler` for both runs (the learner's SequentialLR is what is checked).
+whose arguments the constructor does not accept are reported as skipped. For `SequentialLR` and
+`ChainedScheduler`, a configuration names the children as `(torch scheduler name, kwargs)` pairs;
+they are built from `torch.optim.lr_scheduler` for both runs (the learner's SequentialLR or
+ChainedScheduler is what is checked; a ChainedScheduler is built as `ChainedScheduler(children)`,
+without the optimizer). `"SWALR"` is `torch.optim.swa_utils.SWALR`.
+
+`ReduceLROnPlateau` is stepped on a metric, the same for both runs: `plateau_metric(t)`, a validation
+loss that falls in stages of 20 steps and stalls in between, with a small wiggle (`1 - ` that, an
+accuracy, for `mode="max"`), so that patience, cooldown, thresholds, `min_lr` and `eps` all matter.
+CyclicLR's momentum (or Adam's beta1) is compared like OneCycleLR's.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["SchedulerCheckResult", "check_scheduler", "DEFAULT_CONFIGS"]
+__all__ = ["SchedulerCheckResult", "check_scheduler", "DEFAULT_CONFIGS", "plateau_metric"]
 
 STEPS = 120  # the seed notebook's test: 30 epochs x 4 batches
 
@@ -84,7 +91,67 @@ DEFAULT_CONFIGS: dict[str, list[dict]] = {
             "milestones": [15],
         },
     ],
+    "PolynomialLR": [{}, {"total_iters": 100, "power": 2.0}, {"total_iters": 60, "power": 0.5}],  # past T, lr 0
+    "MultiplicativeLR": [
+        {"lr_lambda": lambda t: 0.97},
+        {"lr_lambda": lambda t: 0.5 if t % 25 == 0 else 1.0},
+    ],
+    "CosineAnnealingWarmRestarts": [{"T_0": 10}, {"T_0": 5, "T_mult": 2, "eta_min": 0.001}],
+    "CyclicLR": [
+        {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 10},
+        {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 8, "step_size_down": 12, "mode": "triangular2"},
+        {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 10, "mode": "exp_range", "gamma": 0.98},
+        {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 6, "scale_fn": lambda x: 1 / (1 + 0.05 * x),
+         "scale_mode": "iterations", "base_momentum": 0.7, "max_momentum": 0.95},
+        {"base_lr": 0.01, "max_lr": 0.2, "step_size_up": 10, "cycle_momentum": False},
+    ],
+    "ChainedScheduler": [
+        {"schedulers": [("ConstantLR", {"factor": 0.1, "total_iters": 20}), ("ExponentialLR", {"gamma": 0.97})]},
+        {"schedulers": [("LinearLR", {"start_factor": 0.2, "total_iters": 15}), ("StepLR", {"step_size": 30}),
+                        ("PolynomialLR", {"total_iters": 150, "power": 2.0})]},
+    ],
+    "ReduceLROnPlateau": [
+        {},
+        {"factor": 0.5, "patience": 3, "cooldown": 4},
+        {"mode": "max", "patience": 2, "threshold": 0.01, "threshold_mode": "abs", "min_lr": 0.005},
+        {"factor": 0.5, "patience": 0, "eps": 0.01},  # drops smaller than eps are skipped
+    ],
+    "SWALR": [
+        {"swa_lr": 0.05},
+        {"swa_lr": 0.02, "anneal_epochs": 30, "anneal_strategy": "linear"},
+        {"swa_lr": 0.2, "anneal_epochs": 0},
+    ],
 }
+
+
+def plateau_metric(t: int, mode: str = "min") -> float:
+    """The metric ReduceLROnPlateau is stepped on at step t: a loss that drops every 20 steps and
+    stalls in between, wiggling by up to 0.004; for mode "max", 1 minus it (an accuracy)."""
+    loss = 1 / (1 + t // 20) + 0.002 * ((7 * t) % 3)
+    return 1 - loss if mode == "max" else loss
+
+
+def _reference_class(name):
+    """torch's scheduler of that name (SWALR lives in torch.optim.swa_utils)."""
+    if name == "SWALR":
+        return torch.optim.swa_utils.SWALR
+    return getattr(torch.optim.lr_scheduler, name)
+
+
+def _construct(scheduler_class, name, config, optimizer):
+    """Build a scheduler from a configuration; a ChainedScheduler gets its children, not the optimizer."""
+    kwargs = _build_kwargs(config, optimizer)
+    if name == "ChainedScheduler":
+        return scheduler_class(**kwargs)
+    return scheduler_class(optimizer, **kwargs)
+
+
+def _step(scheduler, name, config, t):
+    """One scheduler step after optimizer step t (ReduceLROnPlateau: on the metric of step t)."""
+    if name == "ReduceLROnPlateau":
+        scheduler.step(plateau_metric(t, config.get("mode", "min")))
+    else:
+        scheduler.step()
 
 
 @dataclass
@@ -128,7 +195,8 @@ def _problem():
 
 
 def _build_kwargs(config: dict, optimizer) -> dict:
-    """Constructor arguments; SequentialLR's `(name, kwargs)` children become torch schedulers."""
+    """Constructor arguments; SequentialLR's and ChainedScheduler's `(name, kwargs)` children become
+    torch schedulers."""
     kwargs = dict(config)
     if "schedulers" in kwargs:
         kwargs["schedulers"] = [
@@ -159,7 +227,11 @@ def _lr_mismatch(mine, ref, rtol) -> str | None:
     """Describe the first param group whose lr differs by more than rtol (relative), else None."""
     mine_lrs, ref_lrs = [g["lr"] for g in mine.param_groups], [g["lr"] for g in ref.param_groups]
     for i, (a, b) in enumerate(zip(mine_lrs, ref_lrs, strict=True)):
-        a, b = float(a), float(b)
+        try:
+            a = float(a)
+        except (TypeError, ValueError):  # e.g. (1 - t/T) ** 0.5 past T is a complex number in Python
+            return f"lr of param group {i} is {a!r}, not a real number; torch's is {b!r}"
+        b = float(b)
         if not (abs(a - b) <= rtol * max(abs(a), abs(b)) or (math.isnan(a) and math.isnan(b))):
             return f"lr of param group {i} is {a!r}, torch's is {b!r} (all groups: yours {mine_lrs}, torch's {ref_lrs})"
     return None
@@ -185,10 +257,10 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
         return w, b, opt_class(params, **optimizer_kwargs)
 
     ref_w, ref_b, ref_opt = setup(torch.optim.SGD)
-    ref = getattr(torch.optim.lr_scheduler, name)(ref_opt, **_build_kwargs(config, ref_opt))
+    ref = _construct(_reference_class(name), name, config, ref_opt)
     w, b, opt = setup(optimizer_class)
     try:
-        sched = scheduler_class(opt, **_build_kwargs(config, opt))
+        sched = _construct(scheduler_class, name, config, opt)
     except Exception as e:  # noqa: BLE001 - whatever the learner's code raises is reported
         return _error(config, 0, e)
 
@@ -215,7 +287,7 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
                     config, False, step=step, what="get_last_lr",
                     message=f"step {step}: get_last_lr() is {last}, torch's is {want} (the lrs just written)",
                 )
-        if not late and hasattr(sched, "last_epoch") and sched.last_epoch != ref.last_epoch:
+        if not late and hasattr(sched, "last_epoch") and hasattr(ref, "last_epoch") and sched.last_epoch != ref.last_epoch:
             late.append(SchedulerCheckResult(
                 config, False, step=step, what="last_epoch",
                 message=f"step {step}: last_epoch is {sched.last_epoch}, torch's is {ref.last_epoch} "
@@ -244,10 +316,10 @@ def _run_one(scheduler_class, name, config, *, steps, optimizer_class, optimizer
                     "(the optimizer used a different lr or momentum)",
                 ))
         try:
-            sched.step()
+            _step(sched, name, config, step)
         except Exception as e:  # noqa: BLE001
             return with_note(_error(config, step, e))
-        ref.step()
+        _step(ref, name, config, step)
         if (problem := compare(step)) is not None:
             return with_note(problem)
     if late:
@@ -315,6 +387,7 @@ def check_scheduler(
     if verbose:
         ran = [r for r in results if not r.skipped]
         passed = sum(r.passed for r in ran)
-        print(f"{getattr(scheduler_class, '__name__', scheduler_class)} vs torch.optim.lr_scheduler.{name}: "
+        reference = _reference_class(name)
+        print(f"{getattr(scheduler_class, '__name__', scheduler_class)} vs {reference.__module__}.{name}: "
               f"{passed}/{len(ran)} configurations pass ({len(results) - len(ran)} skipped)")
     return results
