@@ -806,9 +806,9 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
                 how = _exit_description(w.process.exitcode)
                 if w.task is not None:
                     finish({"name": w.task, "ok": False, "seconds": time.perf_counter() - w.given,
-                            "error": f"its worker process died ({how}) while drawing it: a crash in native code, "
-                                     "os._exit, the out-of-memory killer or a kill; the other figures went on "
-                                     "in a fresh worker"})
+                            "error": f"its worker process died ({how}) while drawing it (a crash in native code, "
+                                     "os._exit, the out-of-memory killer or a kill); the other figures were not "
+                                     "affected"})
                 elif not w.ready:
                     fatal = f"a worker process died while starting ({how})"
                 workers.remove(w)
@@ -818,7 +818,7 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
             if fatal:
                 break
         for name in queue + [w.task for w in workers if w.task]:
-            finish({"name": name, "ok": False, "seconds": 0.0, "error": fatal or "not drawn"})
+            finish({"name": name, "ok": False, "seconds": 0.0, "error": f"not drawn: {fatal}"})
     finally:
         bar.close()
         for w in workers:
@@ -898,6 +898,8 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
             print("\ninterrupted: run again to build the rest", file=sys.stderr)
             return 130
 
+    for folder in (out, out / ".stamps"):
+        remove_stale_temporaries(folder)  # those of a worker that died
     manifest = out / "manifest.json"
     text = manifest_text(out, entries, keys)
     if not manifest.is_file() or manifest.read_text() != text:
