@@ -3,7 +3,8 @@ r"""Learning-rate schedulers: drop-in, readable re-implementations of `torch.opt
 A scheduler owns no learning rate of its own: it rewrites `group["lr"]` in every param group of any
 `torch.optim.Optimizer` (torch's or optimessay's), once per `step()`. Write $t$ for the scheduler's
 step counter `last_epoch` and $\eta_0$ for a group's `initial_lr` (its lr when the first scheduler was
-attached); each class's docstring gives that group's lr $\eta_t$ as a formula of $t$.
+attached); each class's docstring gives that group's lr $\eta_t$ as a formula of $t$ (ReduceLROnPlateau's
+depends on the metrics it is stepped on, and its docstring gives the rule instead).
 
 Torch computes most schedules *chainably*: the new lr is the optimizer's current lr times a factor
 (for example $\eta_t = \gamma\,\eta_{t-1}$), not the formula evaluated afresh. On a fresh run the two
@@ -13,8 +14,9 @@ changes the lr, so the classes below compute `get_lr()` chainably wherever torch
 the numbers are bitwise torch's), and give the formula as `closed_form(t, base_lr)` (torch uses it for
 `step(epoch)` and inside `SequentialLR`).
 
-Each class sits between snippet markers (`steplr`, `cosineannealinglr`, ...); the base class and the
-imports are in the `base` section, and `base` plus any one class section runs on its own with torch.
+Each class sits between snippet markers (`steplr`, `cosineannealinglr`, ...); the base class, the
+imports and the helpers several classes share are in the `base` section, and `base` plus any one class
+section runs on its own with torch. `SWALR` is torch's `torch.optim.swa_utils.SWALR`.
 """
 
 # --8<-- [start:base]
@@ -810,6 +812,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     `step()` counts $T_{cur}$ up by one and restarts it when it reaches $T_i$; `step(epoch)` jumps to
     `epoch` by the formula, which may be fractional (`epoch + i / batches_per_epoch`). As in torch,
     this scheduler has its own `step`: it never warns (neither about the call order nor about `epoch`).
+    Torch's $n$ is a floating-point logarithm, which at a few restarts lands just below the integer
+    ($\log_3 243$ = 4.999999999999999): `T_0=1, T_mult=3`, `step(121)` then gives `eta_min` (the end
+    of the previous period) where 121 `step()` calls give the restart's $\eta_0$. Kept, to equal torch.
     """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
@@ -1226,7 +1231,7 @@ class SWALR(LRScheduler):
     `anneal_epochs` steps, then hold it there (the constant lr of stochastic weight averaging).
 
     With $\eta_s$ the lr when SWALR takes over, $\eta_{swa}$ = `swa_lr`, $T$ = `anneal_epochs`
-    and $t$ the number of `step()` calls so far,
+    and $t$ the number of `step()` calls since construction,
 
     $$
     \eta_t = \alpha_t\,\eta_{swa} + (1 - \alpha_t)\,\eta_s, \qquad

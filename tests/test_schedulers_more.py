@@ -227,6 +227,20 @@ def test_cosineannealingwarmrestarts_fractional_and_interleaved_epochs():
     )
 
 
+def test_cosineannealingwarmrestarts_keeps_torchs_logarithm_rounding():
+    """The docstring's caveat: step(121) with T_0=1, T_mult=3 lands at the end of the period before
+    the restart (log_3 243 rounds below 5), unlike 121 plain steps; ours does what torch does."""
+    def jump(M, epoch):
+        opt = make_optimizer((1.0, 2.0))
+        sched = M.CosineAnnealingWarmRestarts(opt, 1, 3, 0.0)
+        sched.step(epoch)
+        return group_values(opt), sched.T_cur, sched.T_i
+
+    assert jump(ours_module, 121) == jump(torch_module, 121)
+    assert jump(ours_module, 121)[1:] == (81.0, 81)  # not (0, 243), where plain steps get
+    assert [g[0] for g in jump(ours_module, 121)[0]] == [0.0, 0.0]
+
+
 # ---------------------------------------------------------------------------------------------------
 # CyclicLR
 
@@ -735,6 +749,8 @@ BAD = {
     "ChainedScheduler: ReduceLROnPlateau": lambda M, o: M.ChainedScheduler(plateau_child(M, o)),
     "ChainedScheduler: another optimizer": lambda M, o: M.ChainedScheduler(
         [M.ExponentialLR(o, 0.9), M.ExponentialLR(make_optimizer(), 0.9)]),
+    "ChainedScheduler: children of another optimizer": lambda M, o: M.ChainedScheduler(
+        [M.ExponentialLR(o, 0.9)], optimizer=make_optimizer()),
     "ChainedScheduler: step(epoch)": lambda M, o: M.ChainedScheduler([M.ExponentialLR(o, 0.9)]).step(3),
     "SequentialLR: our ReduceLROnPlateau": lambda M, o: M.SequentialLR(o, plateau_child(M, o), [5]),
     "ReduceLROnPlateau: factor 1": lambda M, o: M.ReduceLROnPlateau(o, factor=1.0),
