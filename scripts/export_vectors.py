@@ -122,8 +122,12 @@ def configurations() -> list[dict]:
             _walk(BANANA, "rmsprop", {"lr": 0.01, "alpha": a, "momentum": 0.9}, start=SEED_START)
             for a in (0.8, 0.5, 0.2, 0.05)
         ],
+        # (60 steps, not the seed's 160: from about step 80 on these walks amplify rounding, so that one
+        # sqrt rounded 1 ulp differently by another CPU moves their end by up to 4e-7 of the window: a test
+        # of the CPU, not of the update rule; up to step 60 the largest such change is 3e-14, see
+        # tests/test_vectors.py)
         *[
-            _walk(BANANA, "rmsprop", {"lr": 0.01, "alpha": 0.5, "momentum": m}, start=SEED_START, steps=160)
+            _walk(BANANA, "rmsprop", {"lr": 0.01, "alpha": 0.5, "momentum": m}, start=SEED_START, steps=60)
             for m in (0.9, 0.7, 0.5, 0.3)
         ],
         _walk(BANANA, "rmsprop", {"lr": 0.01}, start=SEED_START),
