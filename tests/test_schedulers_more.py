@@ -880,3 +880,27 @@ def test_no_nan_or_inf_in_sequences():
             opt.step()
             stepper(name)(sched, t)
             assert all(math.isfinite(lr) for lr in sched.get_last_lr()), name
+
+
+def test_state_dicts_survive_a_weights_only_checkpoint(tmp_path):
+    """torch.save, then torch.load(weights_only=True) (torch's default): our state dicts hold only
+    plain values, as torch's do, and the loaded one continues like torch's."""
+    for name, build in CONFIGS.items():
+        opt, torch_opt = make_optimizer(), make_optimizer()
+        ours, theirs = build(ours_module, opt), build(theirs_module, torch_opt)
+        for t in range(10):
+            for o, s in ((opt, ours), (torch_opt, theirs)):
+                o.step()
+                stepper(name)(s, t)
+        path = tmp_path / f"{name}.pt"
+        torch.save({"optimizer": opt.state_dict(), "scheduler": ours.state_dict()}, path)
+        checkpoint = torch.load(path, weights_only=True)
+        resumed_opt = make_optimizer((9.0, 9.0))
+        resumed = build(ours_module, resumed_opt)
+        resumed_opt.load_state_dict(checkpoint["optimizer"])
+        resumed.load_state_dict(checkpoint["scheduler"])
+        for t in range(10, 30):
+            assert_same(resumed, theirs, resumed_opt, torch_opt, t, where=f"{name}: ")
+            for o, s in ((resumed_opt, resumed), (torch_opt, theirs)):
+                o.step()
+                stepper(name)(s, t)
