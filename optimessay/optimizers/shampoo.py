@@ -27,6 +27,10 @@ Choices, stated once
 - Weight decay is L2 (added to the gradient before the statistics, as in Adagrad). Optional heavy-ball
   momentum on the preconditioned direction (off by default). No grafting (production Shampoo copies
   the step size of a diagonal method; this reference keeps Shampoo's own).
+- Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
+  (pytorch/pytorch#167313: the add is fused into an addmm that ignores it; measured here, the
+  compiled parameter was off by 1.1 after one step, 1.7e3 after two). So no `alpha=` ever meets a matrix product in this file: the
+  moving averages are `lerp_` and the step is `sub_(lr * D)`.
 - Only 2-D parameters: any other shape raises a ValueError naming it (reshape the tensor, or give it
   to Adam in another parameter group). Real floating-point dtypes only.
 """
@@ -99,15 +103,15 @@ def shampoo_update(
         L.add_(g @ g.T)  # L ← L + G Gᵀ
         R.add_(g.T @ g)  # R ← R + Gᵀ G
     else:  # exponential moving averages
-        L.mul_(beta).add_(g @ g.T, alpha=1 - beta)  # L ← βL + (1-β) G Gᵀ
-        R.mul_(beta).add_(g.T @ g, alpha=1 - beta)  # R ← βR + (1-β) Gᵀ G
+        L.lerp_(g @ g.T, 1 - beta)  # L ← βL + (1-β) G Gᵀ, as lerp_: no alpha= (module notes)
+        R.lerp_(g.T @ g, 1 - beta)  # R ← βR + (1-β) Gᵀ G
     if (int(step.item()) - 1) % update_interval == 0:  # on steps 1, 1+k, 1+2k, ...
         state["L_inv_root"].copy_(inverse_root(L, eps))  # L̃ = (L + εI)^(-1/4)
         state["R_inv_root"].copy_(inverse_root(R, eps))  # R̃ = (R + εI)^(-1/4)
     direction = state["L_inv_root"] @ g @ state["R_inv_root"]  # D = L̃ G R̃ (= P·vec(G), P = L̃ ⊗ R̃)
     if momentum != 0:
         direction = state["momentum_buffer"].mul_(momentum).add_(direction)  # B ← μB + D; D ← B
-    param.add_(direction, alpha=-lr)  # W ← W - γ D
+    param.sub_(lr * direction)  # W ← W - γ D (no alpha=: module notes)
 # --8<-- [end:update]
 
 

@@ -33,6 +33,8 @@ What this file does, and where it differs from the paper's reference code
   $\\sqrt{v / (1-\\beta_2^t)}$ (the reference code adds it to $\\sqrt v$ before the correction).
   Weight decay is decoupled, as in AdamW, and applied before the step like torch's AdamW (the
   reference code applies it after the step: a difference of order $\\gamma^2\\lambda$).
+- Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
+  (pytorch/pytorch#167313), so the statistics' moving averages are written with `lerp_`.
 - Only 2-D parameters: any other shape raises a ValueError naming it. Real floating-point dtypes only.
 """
 
@@ -110,8 +112,8 @@ def soap_update(
     step_rot = (m_rot * -(lr / bias_correction1)) / denom
     param.add_(Q_L @ step_rot @ Q_R.T)  # W ← W + Q_L N' Q_Rᵀ: the step rotated back
     # Shampoo's statistics, for the basis of the coming steps (this gradient never rotates itself):
-    L.mul_(shampoo_beta).add_(grad @ grad.T, alpha=1 - shampoo_beta)  # L ← βs·L + (1-βs)·G Gᵀ
-    R.mul_(shampoo_beta).add_(grad.T @ grad, alpha=1 - shampoo_beta)  # R ← βs·R + (1-βs)·Gᵀ G
+    L.lerp_(grad @ grad.T, 1 - shampoo_beta)  # L ← βs·L + (1-βs)·G Gᵀ (lerp_, see the module notes)
+    R.lerp_(grad.T @ grad, 1 - shampoo_beta)  # R ← βs·R + (1-βs)·Gᵀ G
 # --8<-- [end:update]
 
 
