@@ -654,3 +654,15 @@ def test_import_is_lazy_and_the_core_never_imports_matplotlib():
                           cwd=Path(optimessay.__file__).parent.parent)
     assert done.returncode == 0 and done.stdout.strip() == "light", done.stderr
     assert {"sweep", "landscapes", "testing"} <= set(dir(optimessay))
+
+
+def test_every_optimizer_file_is_exported():
+    """Each public name of optimessay.optimizers is the one its own file defines, and every
+    optimizer class is reachable as optimessay.X (the package imports them lazily)."""
+    import importlib
+
+    for name in core.__all__:
+        module = importlib.import_module(core._WHERE[name])
+        assert getattr(core, name) is getattr(module, name)
+        if name[0].isupper():
+            assert getattr(optimessay, name) is getattr(module, name)

@@ -725,3 +725,10 @@ def test_sequentiallr_is_each_child_restarted_at_its_milestone():
             assert got[t] == pytest.approx(want, rel=1e-12), (k, t)
             alone_opt.step()
             alone.step()
+
+
+def test_the_newer_schedulers_are_exported_too():
+    """The seven schedulers tested in tests/test_schedulers_more.py are reachable as optimessay.X."""
+    for name in ["PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+                 "ChainedScheduler", "ReduceLROnPlateau", "SWALR"]:
+        assert getattr(optimessay, name) is getattr(ours_module, name)
