@@ -29,7 +29,7 @@ How it works:
   pipe from the parent), instead of lingering as orphans.
 - **One build per folder.** A build holds ``OUT/.stamps/build.lock`` (released by the system however
   the build ends); a second build into the same folder prints "another figure build (pid N) is
-  running ...; waiting" and goes on when the first is done (usually finding everything up to date).
+  running; waiting" and goes on when the first is done (usually finding everything up to date).
 - **Atomic.** Every file is written under a temporary name carrying its writer's pid
   (``.NAME.<pid>-<tag>.tmp``), checked, and renamed; the stamp is written last. An interrupted build
   leaves complete old or new files and no stamp for a figure it did not finish, so the next run
@@ -123,8 +123,19 @@ def output_files(entry) -> dict:
 # keys: what a figure depends on
 
 
+def _source_segment(lines: list[bytes], node: ast.AST) -> str:
+    """``ast.get_source_segment(source, node)`` from the source's lines split once (UTF-8 bytes, as the
+    offsets count): get_source_segment splits the whole file again on every call, which made the key
+    computation quadratic in the catalog's length (4.6 of 6.2 s of a no-change run, profiled)."""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first][node.col_offset:node.end_col_offset].decode()
+    return b"".join([lines[first][node.col_offset:], *lines[first + 1:last], lines[last][:node.end_col_offset]]).decode()
+
+
 def _top_level_defs(tree: ast.Module, source: str) -> dict:
     """name -> (source text, node) for every top-level def/class/assignment of a module."""
+    lines = [line.encode() for line in re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)]
     defs = {}
     for node in tree.body:
         names = []
@@ -135,7 +146,7 @@ def _top_level_defs(tree: ast.Module, source: str) -> dict:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names = [node.target.id]
         for name in names:
-            defs[name] = (ast.get_source_segment(source, node), node)
+            defs[name] = (_source_segment(lines, node), node)
     return defs
 
 
@@ -551,7 +562,7 @@ def build_lock(out: Path):
     path = out / ".stamps" / LOCK
     with open(path, "a+") as f:  # "a+": create it, but never truncate another build's pid
         if not _try_lock(f, block=False):
-            print(f"another figure build (pid {_lock_holder(path)}) is running in {out}; waiting",
+            print(f"another figure build (pid {_lock_holder(path)}) is running; waiting (it builds into {out})",
                   file=sys.stderr, flush=True)
             _try_lock(f, block=True)
             print("the other figure build has finished; going on", file=sys.stderr, flush=True)
@@ -722,9 +733,14 @@ class _Worker:
         self.task = None
         self.given = 0.0
 
-    def give(self, name: str, task: tuple) -> None:
+    def give(self, name: str, task: tuple) -> bool:
+        """Send it a figure; False if it is gone already (its death is then not this figure's doing)."""
+        try:
+            self.conn.send(task)
+        except OSError:
+            return False
         self.task, self.given = name, time.perf_counter()
-        self.conn.send(task)
+        return True
 
     def receive(self):
         """The worker's next message, or None if it is gone (then its process has been reaped).
@@ -788,7 +804,8 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
             for w in workers:
                 if w.ready and w.task is None and queue:
                     name = queue.pop(0)
-                    w.give(name, (catalog_path, name, str(out), keys[name]))
+                    if not w.give(name, (catalog_path, name, str(out), keys[name])):
+                        queue.insert(0, name)
             handles = {}
             for w in workers:
                 handles[w.conn] = handles[w.process.sentinel] = w

@@ -1,6 +1,8 @@
 """`make figures` (scripts/build_figures.py): failures reported by name, incremental, atomic under
-interruption, deterministic, manifest = catalog. Most tests build a tiny catalog written here (so they
-take seconds); one builds two real figures twice."""
+interruption, deterministic, manifest = catalog; and under faults: two builds into one folder, stamps
+of the wrong shape, truncated files under a valid stamp, a worker that dies, a build killed with -9.
+Most tests build a tiny catalog written here (so they take seconds; its videos are fakes that need
+neither torch nor matplotlib); one builds two real figures twice."""
 
 import ast
 import contextlib
@@ -351,7 +353,7 @@ def test_a_second_build_into_the_same_folder_waits_and_deletes_nothing_of_the_fi
         log = tmp_path / "second.err"
         with open(log, "w") as err:
             second = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
-        waiting = f"another figure build (pid {first.pid}) is running in {out}; waiting"
+        waiting = f"another figure build (pid {first.pid}) is running; waiting (it builds into {out})"
 
         def nothing_deleted():
             assert sorted(p.name for p in out.glob(".slow.*.tmp")) == partial, "the second build deleted them"
