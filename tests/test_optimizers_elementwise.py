@@ -204,6 +204,37 @@ def test_tensor_lr_complex_params_and_step_dtype(name):
     assert all(s["step"].dtype == torch.float64 and s["step"].item() == 3 for s in ours.state.values())
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_drop_in_edges(name):
+    """float16/bfloat16 parameters, NaN and ±Inf gradients, add_param_group, zero_grad(set_to_none=False)."""
+    for dtype in (torch.float16, torch.bfloat16):
+        run_lockstep(name, SWITCHES[name][1], dtype=dtype, seed=11, steps=8)
+    ours_p, theirs_p = make_params(torch.float32, 12)
+    ours = ours_class(name)(ours_p[:2], lr=0.05)
+    theirs = getattr(torch.optim, name)(theirs_p[:2], lr=0.05, foreach=False)
+    gen = torch.Generator().manual_seed(13)
+    for step in range(8):
+        if step == 3:  # a new group mid-run, with torch's defaults filled in
+            ours.add_param_group({"params": ours_p[2:], "lr": 0.02})
+            theirs.add_param_group({"params": theirs_p[2:], "lr": 0.02})
+            assert repr(ours.param_groups[1]).split("'params'")[0] == repr(theirs.param_groups[1]).split("'params'")[0]
+        for opt in (ours, theirs):
+            opt.zero_grad(set_to_none=False)  # zeros where a grad exists: a full step with g = 0
+        for p, q in zip(ours_p, theirs_p, strict=True):
+            if step in (2, 5):  # NaN, +Inf and -Inf in the gradient
+                g = torch.randn(p.shape, generator=gen).flatten()
+                g[: min(3, g.numel())] = torch.tensor([float("nan"), float("inf"), -float("inf")])[: g.numel()]
+                p.grad = g.reshape(p.shape).clone()
+                q.grad = p.grad.clone()
+            elif step % 2 == 0:
+                p.grad = torch.randn(p.shape, generator=gen)
+                q.grad = p.grad.clone()
+        ours.step()
+        theirs.step()
+        assert all(same(p.detach(), q.detach()) for p, q in zip(ours_p, theirs_p, strict=True)), step
+    assert_same_state(ours, theirs, ours_p, theirs_p)
+
+
 # ---- state dicts both ways, through a file, and old files ------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
 def test_state_dict_crossloads_and_resumes_bit_for_bit(name):
