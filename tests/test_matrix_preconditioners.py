@@ -5,11 +5,12 @@ where the answer is known in closed form (float64 unless said otherwise; errors 
 2.13 CPU, the assertions leave the margin stated next to each):
 
 - Shampoo with no memory (beta = 0, update interval 1) steps along U Vᵀ, G = U S Vᵀ the thin SVD:
-  for G with singular values in [0.5, 2], worst |ΔW/lr - U Vᵀ| over 50 seeds and 7 shapes was
-  6.0e-15 for square G (eps 1e-30) and 2.2e-12 for rectangular G (eps 1e-14). Rectangular G leaves
-  L = G Gᵀ (or R) singular: its zero eigenvalues come out of `eigh` as ±1e-16·|G|², the root
-  (λ + eps)^(-1/4) amplifies that rounding by eps^(-1/4), and a larger eps biases the step by
-  eps/(2 σ_min²); eps = 1e-14 balances the two.
+  for G with singular values in [0.5, 2], worst |ΔW/lr - U Vᵀ| over 50 seeds (the test runs 20) was
+  6.0e-15 for square G (eps 1e-30; 4×4, 8×8) and 2.2e-12 for rectangular G (eps 1e-14; 5×3, 3×5,
+  16×4, 1×6, 6×1). Rectangular G leaves L = G Gᵀ (or R) singular: its zero eigenvalues come out of
+  `eigh` as ±1e-16·|G|², the root (λ + eps)^(-1/4) amplifies that rounding by eps^(-1/4), and a
+  larger eps biases the step by eps/(2 σ_min²); eps = 1e-14 balances the two (eps 1e-30 there:
+  2e-8 off).
 - On f(W) = ½ vec(W)ᵀ (A ⊗ B) vec(W), Shampoo's accumulated preconditioner L^(-1/4) ⊗ R^(-1/4) is
   c·H^(-1/2) exactly after one sweep over the unit points, and converges to it (as 1/√k) from
   gradients at random points.
@@ -131,7 +132,7 @@ def test_the_quadratic_gradient_is_A_W_B():
 def test_shampoo_preconditioner_is_the_kronecker_inverse_root_after_one_sweep():
     """Gradients at the m·n unit points E_ij: Σ G Gᵀ = Σ_ij A E_ij B² E_ji A = tr(B²)·A², likewise
     Σ Gᵀ G = tr(A²)·B², so L^(-1/4) ⊗ R^(-1/4) = (tr(A²) tr(B²))^(-1/4)·(A ⊗ B)^(-1/2) exactly.
-    Measured: relative error 3.6e-15 (asserted ≤ 1e-12)."""
+    Measured: relative error 3.9e-15 (asserted ≤ 1e-12)."""
     m, n = 4, 3
     a, b, _ = quadratic(m, n, 10.0, 0)
     w = torch.zeros(m, n, dtype=F64, requires_grad=True)
@@ -151,23 +152,26 @@ def test_shampoo_preconditioner_is_the_kronecker_inverse_root_after_one_sweep():
 
 def test_shampoo_preconditioner_converges_to_the_kronecker_inverse_root():
     """Gradients at random points, G = A (W + ξ) B with ξ ~ N(0, I): E[G Gᵀ] = tr(B²) A² + O(|W|²), so
-    L^(-1/4) ⊗ R^(-1/4) → c·H^(-1/2), the error shrinking as 1/√k. Measured (seed 0, lr 1e-3, W from
-    0): unit-norm distance 0.168, 0.056, 0.012 after k = 10, 100, 1000 steps (seeds 1, 2: 0.19/0.06/0.016
-    and 0.11/0.043/0.013)."""
+    L^(-1/4) ⊗ R^(-1/4) → c·H^(-1/2), the error shrinking as 1/√k. Measured (lr 1e-3, W from 0),
+    unit-norm distance after k = 10, 100, 1000 steps: seed 0: 0.168, 0.056, 0.012; seed 1: 0.189,
+    0.060, 0.016; seed 2: 0.106, 0.043, 0.013. Roots every step: with update_interval 9 the roots of
+    step 1 (L = G Gᵀ, rank 3 of 4, so an eigenvalue of eps) made steps 2-9 large enough to move W
+    far from 0, and seeds 1, 2 then stayed at 0.5 (the O(|W|²) term is no longer small)."""
     m, n = 4, 3
-    a, b, gen = quadratic(m, n, 10.0, 0)
-    target = inverse_sqrt(torch.kron(a, b))
-    w = torch.zeros(m, n, dtype=F64, requires_grad=True)
-    opt = Shampoo([w], lr=1e-3, beta=1.0, update_interval=9)  # roots on steps 1, 10, ..., 100, ..., 1000
-    errors = {}
-    for k in range(1, 1001):
-        w.grad = a @ (w.detach() + torch.randn(m, n, dtype=F64, generator=gen)) @ b
-        opt.step()
-        if k in (10, 100, 1000):
-            errors[k] = rel_direction_error(torch.kron(*opt.preconditioner(w)), target)
-    assert errors[1000] < errors[100] < errors[10], errors
-    assert errors[1000] <= 0.025, errors
-    assert errors[10] / errors[1000] >= 5, errors  # ≈ √100 = 10 expected, 14 measured
+    for seed in range(3):
+        a, b, gen = quadratic(m, n, 10.0, seed)
+        target = inverse_sqrt(torch.kron(a, b))
+        w = torch.zeros(m, n, dtype=F64, requires_grad=True)
+        opt = Shampoo([w], lr=1e-3, beta=1.0, update_interval=1)
+        errors = {}
+        for k in range(1, 1001):
+            w.grad = a @ (w.detach() + torch.randn(m, n, dtype=F64, generator=gen)) @ b
+            opt.step()
+            if k in (10, 100, 1000):
+                errors[k] = rel_direction_error(torch.kron(*opt.preconditioner(w)), target)
+        assert errors[1000] < errors[100] < errors[10], (seed, errors)
+        assert errors[1000] <= 0.025, (seed, errors)
+        assert errors[10] / errors[1000] >= 5, (seed, errors)  # √100 = 10 expected; 14, 11.5, 8.1 measured
 
 
 # ------------------------------------------------------------------- Shampoo: the preconditioner
@@ -245,7 +249,7 @@ def test_soap_in_the_identity_basis_is_adam_bit_for_bit(dtype, shape, lr, beta1,
 
 def test_soap_in_a_fixed_basis_is_adam_on_the_rotated_parameter():
     """Freeze a random orthogonal basis: SOAP on W is Adam on W' = Q_Lᵀ W Q_R, rotated back
-    (measured 2.2e-16 after 20 steps; asserted ≤ 1e-12)."""
+    (measured 8.9e-16 after 20 steps; asserted ≤ 1e-12)."""
     gen = torch.Generator().manual_seed(5)
     m, n = 5, 3
     q_l, q_r = orthogonal(m, gen), orthogonal(n, gen)

@@ -62,22 +62,20 @@ def inverse_root(A: Tensor, eps: float, p: int = 4) -> Tensor:
 
 
 # --8<-- [start:state]
-def shampoo_init_state(param: Tensor, *, momentum: float = 0.0) -> dict[str, Any]:
-    """A matrix parameter's state before its first step."""
+def shampoo_init_state(param: Tensor) -> dict[str, Any]:
+    """A matrix parameter's state before its first step (with momentum, `shampoo_update` adds
+    `momentum_buffer` on its first step)."""
     _check_matrix(param, "Shampoo")
     m, n = param.shape
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     like = dict(dtype=param.dtype, device=param.device)
-    state = {
+    return {
         "step": torch.tensor(0.0, dtype=step_dtype),  # t, a 0-dim tensor like torch.optim's counters
         "L": torch.zeros(m, m, **like),  # left statistic L (m×m), from G Gᵀ
         "R": torch.zeros(n, n, **like),  # right statistic R (n×n), from Gᵀ G
         "L_inv_root": torch.eye(m, **like),  # (L + εI)^(-1/4) in use (identity until the first step)
         "R_inv_root": torch.eye(n, **like),  # (R + εI)^(-1/4) in use
     }
-    if momentum != 0:
-        state["momentum_buffer"] = torch.zeros_like(param)  # B, heavy-ball buffer of the directions
-    return state
 # --8<-- [end:state]
 
 
@@ -110,6 +108,8 @@ def shampoo_update(
         state["R_inv_root"].copy_(inverse_root(R, eps))  # R̃ = (R + εI)^(-1/4)
     direction = state["L_inv_root"] @ g @ state["R_inv_root"]  # D = L̃ G R̃ (= P·vec(G), P = L̃ ⊗ R̃)
     if momentum != 0:
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(param)  # B₀ = 0, the heavy-ball buffer
         direction = state["momentum_buffer"].mul_(momentum).add_(direction)  # B ← μB + D; D ← B
     param.sub_(lr * direction)  # W ← W - γ D (no alpha=: module notes)
 # --8<-- [end:update]
@@ -211,7 +211,7 @@ class Shampoo(torch.optim.Optimizer):
                     raise RuntimeError("Shampoo does not support sparse gradients")
                 state = self.state[p]
                 if not state:  # lazy state: created by the first step that sees a gradient
-                    state.update(shampoo_init_state(p, momentum=group["momentum"]))
+                    state.update(shampoo_init_state(p))
                 shampoo_update(
                     p, p.grad, state, lr=group["lr"], beta=group["beta"], eps=group["eps"],
                     update_interval=group["update_interval"], momentum=group["momentum"],

@@ -15,8 +15,8 @@ What this file does, and where it differs from the paper's reference code
 ---------------------------------------------------------------------------
 - The paper's algorithm: $L \\leftarrow \\beta_s L + (1-\\beta_s) G G^\\top$ (likewise $R$),
   the basis $Q_L, Q_R$ refreshed from $L, R$ every `precondition_frequency` steps, the first moment
-  $M$ kept in the parameter's own coordinates and rotated on use ($M' = Q_L^\\top M Q_R$), the
-  second moment $V$ kept in the rotated coordinates. All of that is here.
+  $M$ kept in the parameter's own coordinates and rotated on use ($M' = Q_L^\\top M Q_R$, as the
+  reference code does), the second moment $V$ kept in the rotated coordinates. All of that is here.
 - Basis refresh: a full `torch.linalg.eigh` of $L$ and $R$ at the start of steps
   $f+1, 2f+1, \\dots$ ($f$ = `precondition_frequency`), from the statistics of the steps before:
   a step's own gradient never enters the basis it is rotated by (the reference code does one
@@ -30,9 +30,9 @@ What this file does, and where it differs from the paper's reference code
   eigendirection of $L$ by the $j$-th of $R$" (the reference code re-sorts $V$ by its eigenvalue
   estimates for the same reason; it does not rotate $V$ either, which a diagonal cannot be exactly).
 - Adam's epsilon and bias corrections are torch.optim.Adam's: $\\epsilon$ is added to
-  $\\sqrt{v / (1-\\beta_2^t)}$ (the reference code adds it to $\\sqrt v$ before the correction).
-  Weight decay is decoupled, as in AdamW, and applied before the step like torch's AdamW (the
-  reference code applies it after the step: a difference of order $\\gamma^2\\lambda$).
+  $\\sqrt{v / (1-\\beta_2^t)}$ (the reference code applies $\\epsilon$ to $\\sqrt v$ before any bias
+  correction, and not in the same way in all its versions). Weight decay is decoupled, as in AdamW,
+  and applied before the step like torch's AdamW.
 - Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
   (pytorch/pytorch#167313), so the statistics' moving averages are written with `lerp_`.
 - Only 2-D parameters: any other shape raises a ValueError naming it. Real floating-point dtypes only.
@@ -170,7 +170,8 @@ class SOAP(torch.optim.Optimizer):
     before the first step); `apply_preconditioner(p, x)` returns $Q_L (D \odot Q_L^\top x Q_R) Q_R^\top$.
     `state[p]` holds `step`, `exp_avg` ($M$), `exp_avg_sq` ($V$), `L`, `R`, `Q_L`, `Q_R`.
     Every parameter must be 2-D: another shape raises a ValueError naming it.
-    Defaults are those of the paper's reference code, except weight decay (0 here; 0.01 there).
+    Defaults: those of the paper's reference code as first published, to our reading (later versions
+    changed betas and the refresh interval), except weight decay: 0 here, 0.01 there.
     """
 
     def __init__(
