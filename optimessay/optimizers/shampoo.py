@@ -29,8 +29,11 @@ Choices, stated once
   the step size of a diagonal method; this reference keeps Shampoo's own).
 - Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
   (pytorch/pytorch#167313: the add is fused into an addmm that ignores it; measured here, the
-  compiled parameter was off by 1.1 after one step, 1.7e3 after two). So no `alpha=` ever meets a matrix product in this file: the
-  moving averages are `lerp_` and the step is `sub_(lr * D)`.
+  compiled parameter was off by 1.1 after one step, 1.7e3 after two). So no `alpha=` ever meets a
+  matrix product in this file: the moving averages are `lerp_` and the step is `sub_(lr * D)`.
+  The step counter is read with `.item()` to decide whether the roots are due: under
+  `torch.compile(opt.step)` the graph breaks there (`eigh` itself compiles); measured over 12 steps:
+  5 graphs, equal to eager within 8e-16 relative in float64.
 - Only 2-D parameters: any other shape raises a ValueError naming it (reshape the tensor, or give it
   to Adam in another parameter group). Real floating-point dtypes only.
 """

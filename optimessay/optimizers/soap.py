@@ -14,9 +14,12 @@ Q_R)^\\top$: Adam's diagonal P, turned to face the loss's own axes.
 What this file does, and where it differs from the paper's reference code
 ---------------------------------------------------------------------------
 - The paper's algorithm: $L \\leftarrow \\beta_s L + (1-\\beta_s) G G^\\top$ (likewise $R$),
-  the basis $Q_L, Q_R$ refreshed from $L, R$ every `precondition_frequency` steps, the first moment
-  $M$ kept in the parameter's own coordinates and rotated on use ($M' = Q_L^\\top M Q_R$, as the
-  reference code does), the second moment $V$ kept in the rotated coordinates. All of that is here.
+  the basis $Q_L, Q_R$ refreshed from $L, R$ every `precondition_frequency` steps, Adam's moments
+  of the rotated gradient $G' = Q_L^\\top G Q_R$, the step rotated back. All of that is here.
+- The first moment is kept in the parameter's own coordinates, $M$, and rotated on use,
+  $M' = Q_L^\\top M Q_R$ (one more pair of matrix products per step). The reference code keeps $M'$
+  and, when the basis changes, rotates it back with the old basis and forward with the new one:
+  the same $M'$, by linearity.
 - Basis refresh: a full `torch.linalg.eigh` of $L$ and $R$ at the start of steps
   $f+1, 2f+1, \\dots$ ($f$ = `precondition_frequency`), from the statistics of the steps before:
   a step's own gradient never enters the basis it is rotated by (the reference code does one
@@ -25,14 +28,15 @@ What this file does, and where it differs from the paper's reference code
 - Before the first refresh the basis is the identity, so steps $1..f$ are exactly Adam (the
   reference code instead spends its first step computing a basis and does not move the parameter).
   With `precondition_frequency` larger than the run, SOAP is Adam for the whole run.
-- When the basis changes, $M$ needs nothing (it lives in the parameter's coordinates). $V$ is kept
-  as it is: `eigh` orders eigenvectors by eigenvalue, so $V_{ij}$ keeps meaning "the $i$-th
-  eigendirection of $L$ by the $j$-th of $R$" (the reference code re-sorts $V$ by its eigenvalue
-  estimates for the same reason; it does not rotate $V$ either, which a diagonal cannot be exactly).
+- When the basis changes, $V$ (second moments of the rotated coordinates) is kept as it is: `eigh`
+  orders eigenvectors by eigenvalue, so $V_{ij}$ keeps meaning "the $i$-th eigendirection of $L$
+  by the $j$-th of $R$" (the reference code re-sorts $V$ by its eigenvalue estimates for the same
+  reason; it does not rotate $V$ either, which a diagonal cannot be exactly).
 - Adam's epsilon and bias corrections are torch.optim.Adam's: $\\epsilon$ is added to
   $\\sqrt{v / (1-\\beta_2^t)}$ (the reference code applies $\\epsilon$ to $\\sqrt v$ before any bias
-  correction, and not in the same way in all its versions). Weight decay is decoupled, as in AdamW,
-  and applied before the step like torch's AdamW.
+  correction, and folds the corrections into the step size). Weight decay is decoupled, as in
+  AdamW, and applied before the step like torch's AdamW (the reference code applies it after the
+  step: a difference of order $\\gamma^2\\lambda$).
 - Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
   (pytorch/pytorch#167313), so the statistics' moving averages are written with `lerp_`.
 - Only 2-D parameters: any other shape raises a ValueError naming it. Real floating-point dtypes only.
@@ -133,7 +137,9 @@ def soap_preconditioner(
     return state["Q_L"], D, state["Q_R"]
 
 
-def soap_apply_preconditioner(state: dict[str, Any], x: Tensor, *, beta2: float = 0.95, eps: float = 1e-8) -> Tensor:
+def soap_apply_preconditioner(
+    state: dict[str, Any], x: Tensor, *, beta2: float = 0.95, eps: float = 1e-8
+) -> Tensor:
     """P applied to a matrix x of the parameter's shape: Q_L (D ⊙ (Q_Lᵀ x Q_R)) Q_Rᵀ (a new tensor)."""
     Q_L, D, Q_R = soap_preconditioner(state, beta2=beta2, eps=eps)
     return Q_L @ (D * (Q_L.T @ x @ Q_R)) @ Q_R.T
@@ -170,8 +176,8 @@ class SOAP(torch.optim.Optimizer):
     before the first step); `apply_preconditioner(p, x)` returns $Q_L (D \odot Q_L^\top x Q_R) Q_R^\top$.
     `state[p]` holds `step`, `exp_avg` ($M$), `exp_avg_sq` ($V$), `L`, `R`, `Q_L`, `Q_R`.
     Every parameter must be 2-D: another shape raises a ValueError naming it.
-    Defaults: those of the paper's reference code as first published, to our reading (later versions
-    changed betas and the refresh interval), except weight decay: 0 here, 0.01 there.
+    Defaults are the paper's reference code's (its `shampoo_beta` defaults to $\beta_2$ = 0.95),
+    except weight decay: 0 here, 0.01 there.
     """
 
     def __init__(
