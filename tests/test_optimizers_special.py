@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from optimessay.optimizers import adafactor as adafactor_module
 from optimessay.optimizers import muon as muon_module
+from optimessay.optimizers import sparse_adam as sparse_adam_module
 from optimessay.optimizers.adafactor import (
     Adafactor,
     adafactor_init_state,
@@ -27,9 +28,10 @@ from optimessay.optimizers.adafactor import (
     adafactor_update,
 )
 from optimessay.optimizers.muon import Muon, muon_orthogonalize, muon_preconditioner, muon_spectral_map
+from optimessay.optimizers.sparse_adam import SparseAdam, sparse_adam_preconditioner
 
-OURS = {"Adafactor": Adafactor, "Muon": Muon}
-MODULES = {"Adafactor": adafactor_module, "Muon": muon_module}
+OURS = {"Adafactor": Adafactor, "Muon": Muon, "SparseAdam": SparseAdam}
+MODULES = {"Adafactor": adafactor_module, "Muon": muon_module, "SparseAdam": sparse_adam_module}
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -368,12 +370,121 @@ def test_muon_preconditioner_gives_the_step():
         opt.preconditioner(p)
 
 
+# ---- SparseAdam -------------------------------------------------------------------------------------
+SPARSE_SHAPES = [(10, 3), (6,), (4, 5)]  # an embedding table, a vector, a matrix with single entries touched
+
+
+def sparse_grad(gen, shape, dtype, per_entry):
+    """An uncoalesced sparse gradient: k (possibly repeated, possibly 0) rows of the table as an
+    embedding's backward gives them, or k single entries."""
+    k = int(torch.randint(0, 2 * shape[0] + 1, (1,), generator=gen))
+    if per_entry:
+        indices = torch.stack([torch.randint(0, n, (k,), generator=gen) for n in shape])
+        values = torch.randn(k, generator=gen, dtype=dtype)
+    else:
+        indices = torch.randint(0, shape[0], (1, k), generator=gen)
+        values = torch.randn((k, *shape[1:]), generator=gen, dtype=dtype)
+    return torch.sparse_coo_tensor(indices, values, shape, check_invariants=True)
+
+
+def sparse_lockstep(kwargs, *, dtype, seed, steps, group_kwargs=None, none_prob=0.2, scheduler=None):
+    rng = random.Random(seed)
+    ours_p, theirs_p = make_params(dtype, seed, SPARSE_SHAPES)
+    ours = SparseAdam(groups(ours_p, group_kwargs), **kwargs)
+    theirs = torch.optim.SparseAdam(groups(theirs_p, group_kwargs), **kwargs)
+    scheds = (scheduler(ours), scheduler(theirs)) if scheduler else ()
+    gen = torch.Generator().manual_seed(seed + 1)
+    for step in range(steps):
+        grads = [None if rng.random() < none_prob else sparse_grad(gen, p.shape, dtype, per_entry=i == 2)
+                 for i, p in enumerate(ours_p)]
+        for params in (ours_p, theirs_p):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = None if g is None else g.clone()
+        ours.step()
+        theirs.step()
+        for sched in scheds:
+            sched.step()
+        for i, (p, q, g) in enumerate(zip(ours_p, theirs_p, grads, strict=True)):
+            assert g is None or same(p.grad, g), f"step {step}: p.grad changed"
+            assert same(p.detach(), q.detach()), f"SparseAdam{kwargs} {dtype} step {step} param {i}"
+    assert_same_state(ours, theirs, ours_p, theirs_p)
+    return ours, theirs, ours_p, theirs_p
+
+
+@settings(max_examples=50, deadline=None, derandomize=True, database=None)
+@given(lr=st.sampled_from([1e-3, 0.1]) | st.floats(1e-4, 1.0),
+       betas=st.tuples(st.sampled_from([0.0, 0.9]) | st.floats(0.0, 0.999),
+                       st.sampled_from([0.0, 0.999]) | st.floats(0.0, 0.9999)),
+       eps=st.sampled_from([1e-8, 1e-3]) | st.floats(1e-12, 0.1), maximize=st.booleans(),
+       dtype=st.sampled_from([torch.float32, torch.float64]), seed=st.integers(0, 2**16), steps=st.integers(1, 12),
+       second_lr=st.none() | st.floats(1e-4, 1.0))
+def test_sparse_adam_matches_torch_over_the_option_space(lr, betas, eps, maximize, dtype, seed, steps, second_lr):
+    """Row-wise (embedding-like, repeated rows) and entry-wise sparse gradients, empty ones (nothing
+    touched: the step still counts), parameters without a gradient, two groups."""
+    sparse_lockstep(dict(lr=lr, betas=betas, eps=eps, maximize=maximize), dtype=dtype, seed=seed, steps=steps,
+                    group_kwargs=None if second_lr is None else {"lr": second_lr})
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_sparse_adam_trains_an_embedding_like_torch(dtype):
+    """nn.Embedding(sparse=True) in a small model, 40 steps, plus a tensor lr and torch's schedulers."""
+    histories, optimizers = [], []
+    for cls in (SparseAdam, torch.optim.SparseAdam):
+        torch.manual_seed(0)
+        emb = torch.nn.Embedding(20, 4, sparse=True, dtype=dtype)
+        head = torch.nn.Embedding(3, 4, sparse=True, dtype=dtype)
+        opt = cls([{"params": emb.parameters()}, {"params": head.parameters(), "lr": 0.03}], lr=torch.tensor(0.05))
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=15)
+        gen = torch.Generator().manual_seed(1)
+        history = []
+        for _ in range(40):
+            words, labels = torch.randint(0, 20, (8,), generator=gen), torch.randint(0, 3, (8,), generator=gen)
+            opt.zero_grad()
+            logits = emb(words) @ head.weight.T  # the head's gradient would be dense: use it through head()
+            loss = torch.nn.functional.cross_entropy(logits.detach() + (emb(words) * head(labels)).sum(-1, True),
+                                                     labels)
+            loss.backward()
+            opt.step()
+            sched.step()
+            history.append(torch.cat([emb.weight.detach().flatten(), head.weight.detach().flatten()]))
+        histories.append(history)
+        optimizers.append(opt)
+    assert all(torch.equal(a, b) for a, b in zip(*histories, strict=True))
+    params = [list(o.state) for o in optimizers]
+    assert_same_state(*optimizers, *params)
+    assert isinstance(optimizers[0].state[params[0][0]]["step"], int)  # torch's layout: a Python int
+
+
+def test_sparse_adam_preconditioner_gives_the_step():
+    """θ_t - θ_{t-1} = -γ P m̂ with P = √(1-β2ᵗ)/(√v + ε) on the touched entries and 0 elsewhere."""
+    p = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
+    opt = SparseAdam([p], lr=0.1, betas=(0.8, 0.9), eps=1e-3)
+    assert torch.equal(opt.preconditioner(p), torch.ones_like(p))  # before the first step
+    gen = torch.Generator().manual_seed(0)
+    for t in range(1, 6):
+        p.grad = sparse_grad(gen, (8, 3), torch.float64, per_entry=False)
+        touched = p.grad.to_dense().ne(0) | torch.zeros(8, 3, dtype=torch.bool).index_fill_(
+            0, p.grad.coalesce().indices()[0], True)
+        before = p.detach().clone()
+        opt.step()
+        P = opt.preconditioner(p)
+        m_hat = opt.state[p]["exp_avg"] / (1 - 0.8**t)
+        torch.testing.assert_close(p.detach() - before, -0.1 * P * m_hat, rtol=1e-12, atol=1e-15)
+        assert torch.equal(P == 0, ~touched) or not touched.any()
+        assert torch.equal(P, sparse_adam_preconditioner(p, p.grad, opt.state[p], beta2=0.9, eps=1e-3))
+    p.grad = None
+    with pytest.raises(ValueError, match="needs the last step's sparse gradient"):
+        opt.preconditioner(p)
+
+
 # ---- for every optimizer ---------------------------------------------------------------------------
 BAD = {
     "Adafactor": [dict(lr=-1e-3), dict(lr=torch.tensor([0.1, 0.2])), dict(beta2_decay=0.5), dict(eps=(-1.0, 1e-3)),
                   dict(eps=(None, -1e-3)), dict(d=0.5), dict(weight_decay=-0.1)],
     "Muon": [dict(lr=-1e-3), dict(lr=torch.tensor([0.1, 0.2])), dict(momentum=-0.5), dict(weight_decay=-0.1),
              dict(adjust_lr_fn="spectral"), dict(foreach=True), dict(maximize=True)],
+    "SparseAdam": [dict(lr=0.0), dict(lr=-1.0), dict(lr=torch.tensor([0.1, 0.2])), dict(eps=0.0),
+                   dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)), dict(weight_decay=0.1), dict(foreach=False)],
 }
 
 
@@ -411,6 +522,11 @@ STEP_ERRORS = {  # (parameter, gradient) pairs that torch refuses at step(), per
         lambda: (torch.zeros(3, requires_grad=True), torch.ones(3)),  # only 2-D parameters
         lambda: (torch.zeros(1, 2, 3, requires_grad=True), torch.ones(1, 2, 3)),
     ],
+    "SparseAdam": [
+        lambda: (torch.zeros(3, 2, requires_grad=True), torch.ones(3, 2)),  # a dense gradient
+        lambda: (torch.zeros(3, 2, dtype=torch.complex64, requires_grad=True), torch.ones(3, 2).to_sparse()),
+        lambda: (torch.zeros(3, 2).to_sparse().requires_grad_(), torch.ones(3, 2).to_sparse()),
+    ],
 }
 
 
@@ -431,14 +547,19 @@ def test_constructor_has_torchs_arguments_order_and_defaults(name):
 
 
 STATE_DICT_CASES = {"Adafactor": (dict(lr=0.05, weight_decay=0.1, foreach=False), [(3,), (4, 2), (2, 2, 3)]),
-                    "Muon": (dict(lr=0.05, nesterov=False), [(3, 5), (4, 2), (2, 2)])}
+                    "Muon": (dict(lr=0.05, nesterov=False), [(3, 5), (4, 2), (2, 2)]),
+                    "SparseAdam": (dict(lr=0.05, betas=(0.8, 0.9), maximize=True), SPARSE_SHAPES)}
 
 
 @pytest.mark.parametrize("name", sorted(STATE_DICT_CASES))
 def test_state_dict_crossloads_and_resumes_bit_for_bit(name):
     kwargs, shapes = STATE_DICT_CASES[name]
-    ours, theirs, ours_p, theirs_p = run_lockstep(name, kwargs, dtype=torch.float32, seed=2, shapes=shapes,
-                                                  steps=6, group_kwargs={"lr": 0.02})
+    if name == "SparseAdam":
+        ours, theirs, ours_p, theirs_p = sparse_lockstep(kwargs, dtype=torch.float32, seed=2, steps=6,
+                                                         group_kwargs={"lr": 0.02})
+    else:
+        ours, theirs, ours_p, theirs_p = run_lockstep(name, kwargs, dtype=torch.float32, seed=2, shapes=shapes,
+                                                      steps=6, group_kwargs={"lr": 0.02})
     ours_groups, theirs_groups = ours.state_dict()["param_groups"], theirs.state_dict()["param_groups"]
     assert [list(g) for g in ours_groups] == [list(g) for g in theirs_groups]  # same keys, same order
     assert ours_groups == theirs_groups
@@ -463,7 +584,8 @@ def test_state_dict_crossloads_and_resumes_bit_for_bit(name):
     runs.append((twin, [p for group in twin.param_groups for p in group["params"]]))
     gen = torch.Generator().manual_seed(9)
     for _ in range(5):
-        grads = [torch.randn(p.shape, generator=gen) for p in ours_p]
+        grads = [sparse_grad(gen, p.shape, torch.float32, per_entry=False) if name == "SparseAdam"
+                 else torch.randn(p.shape, generator=gen) for p in ours_p]
         for opt, params in [(theirs, theirs_p), *runs]:
             for p, g in zip(params, grads, strict=True):
                 p.grad = g.clone()
@@ -572,6 +694,30 @@ def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
     assert not breaks and recompiles == 0 and graphs <= 2, (breaks, recompiles, graphs)
     for p, q in zip(ours, theirs, strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=tol)
+
+
+def test_compiled_sparse_adam_runs_eagerly_like_torchs():
+    """torch's dynamo wraps `torch.optim.SparseAdam.step` in `torch.compiler.disable` (sparse tensors
+    cannot be traced); ours is marked the same way: compiled, it runs eagerly, with eager numbers."""
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+
+    results = []
+    for cls, compiled in ((SparseAdam, True), (torch.optim.SparseAdam, False)):
+        torch._dynamo.reset()
+        counters.clear()
+        gen = torch.Generator().manual_seed(0)
+        params = [torch.randn(s, generator=gen).requires_grad_() for s in SPARSE_SHAPES]
+        opt = cls(groups(params, {"lr": 0.02}), lr=0.05)
+        step = torch.compile(opt.step) if compiled else opt.step
+        for _ in range(8):
+            for i, p in enumerate(params):
+                p.grad = sparse_grad(gen, p.shape, torch.float32, per_entry=i == 2)
+            step()
+        results.append(params)
+        if compiled:
+            assert counters["stats"]["unique_graphs"] == 0 and not counters["recompiles"]
+    assert all(torch.equal(p, q) for p, q in zip(*results, strict=True))
 
 
 # ---- the source files: self-contained, with the snippet sections the pages embed ------------------
