@@ -597,6 +597,28 @@ def test_core_with_one_value_per_walk_equals_lone_runs_bitwise(name, case, dtype
         assert torch.equal(batch[i], x.detach()), (i, batch[i], x)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_nadam_core_when_beta1_becomes_per_walk_mid_run(dtype):
+    """A sweep whose scheduler moves β1 per walk (OneCycleLR) hands the core a per-walk β1 after a
+    shared one: each walk's mu_product continues from the shared product, as a lone run's does."""
+    start = torch.randn(3, 2, dtype=dtype, generator=torch.Generator().manual_seed(0))
+    later = [0.8, 0.85, 0.95]
+    batch, state = start.clone(), nadam.nadam_init_state(start)
+    grads = [torch.randn(3, 2, dtype=dtype, generator=torch.Generator().manual_seed(k)) for k in range(10)]
+    for k, g in enumerate(grads):
+        beta1 = 0.9 if k < 4 else torch.tensor(later, dtype=torch.float64).reshape(3, 1)
+        nadam.nadam_update(batch, g, state, lr=0.05, beta1=beta1)
+    assert state["mu_product"].shape == (3, 1) and state["mu_product"].dtype == torch.float32
+    for i in range(3):
+        x = start[i].clone().requires_grad_()
+        opt = torch.optim.NAdam([x], lr=0.05, foreach=False)
+        for k, g in enumerate(grads):
+            opt.param_groups[0]["betas"] = (0.9 if k < 4 else later[i], 0.999)
+            x.grad = g[i].clone()
+            opt.step()
+        assert torch.equal(batch[i], x.detach())
+
+
 # ---- check_optimizer, the learners' checker, passes our classes ----------------------------------
 CHECK_CONFIGS = {
     "NAdam": [{"lr": 0.1}, {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.05},

@@ -14,7 +14,8 @@ How `optimessay.sweep` calls the functional core (N walks as one batch)
   doubles, and rounded to the parameter's dtype once, at the op.
 - State: `state = nadam_init_state(param, beta1=..., momentum_decay=...)`: `step` (0-dim, shared by
   all walks), `mu_product` (float32 like torch's; shape `(N, 1)` when `beta1` or `momentum_decay` is a
-  per-walk tensor, since each walk has its own product), `exp_avg`, `exp_avg_sq`. Then once per step
+  per-walk tensor, since each walk has its own product; the update widens a shared one when β1
+  becomes per-walk mid-run, e.g. scheduled), `exp_avg`, `exp_avg_sq`. Then once per step
   `nadam_update(param, grad, state, lr=..., ...)`.
 - Weight decay is applied when any walk's value is nonzero (a walk with 0 gets the same numbers).
 - `nadam_preconditioner(param, state, beta2=..., eps=...)` returns P of the last step.
@@ -116,6 +117,8 @@ def nadam_update(
             g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))  # momentum schedule μ_t = β1(1 - ½·0.96^(tψ))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))  # μ_{t+1}
+    if isinstance(mu, Tensor) and mu.dim() > mu_product.dim():  # a sweep whose β1 became per-walk (a scheduler)
+        mu_product = state["mu_product"] = mu_product.expand(mu.shape).clone()  # each walk: its own Π from here
     mu_product.mul_(_cast(mu, mu_product))  # Π_t = Π_{t-1}·μ_t, accumulated in float32 like torch's
     m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g (lerp_: torch's op)
     _addcmul_(v.mul_(_cast(beta2, v)), g, g, 1 - beta2)  # second moment v ← β2·v + (1-β2)·g²
