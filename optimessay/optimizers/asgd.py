@@ -111,7 +111,7 @@ def asgd_update(
     param.mul_(_cast(1 - lambd * eta_t, param))  # decay towards 0: θ ← θ(1 - λη_t)
     _axpy_(param, g, -eta_t)  # gradient step: θ ← θ - η_t·g
     if torch.compiler.is_compiling() or mu.dim() != 0:  # no .item() in a graph; per-walk μ: pick per walk
-        ax.copy_(torch.where(mu != 1, ax.add(param.sub(ax).mul_(mu)), param))
+        ax.copy_(torch.where(mu != 1, ax.add(param.sub(ax).mul_(mu)), param))  # θ̄ ← θ̄ + μ_t(θ - θ̄), or θ where μ_t = 1
     elif mu.item() != 1:
         ax.add_(param.sub(ax).mul_(mu))  # averaging: θ̄ ← θ̄ + μ_t(θ - θ̄)
     else:
