@@ -2,10 +2,24 @@
 
 The `page` fixture (tests/browser/conftest.py) fails every test on a console error, an uncaught page
 error or a request outside 127.0.0.1. These tests check what the reader does: moving a slider
-changes the drawn paths, each preset's displayed final points equal optimessay's (the Python
-package, float64, to 1e-9 relative), the URL carries the whole state, malformed or hostile URL
-parameters give a visible message and are never injected, the keyboard drives everything, and
-the playground mounts again after Material's instant navigation.
+changes the drawn paths, each preset's walks equal optimessay's (the Python package, float64,
+computed in the same run), the URL carries the whole state, malformed or hostile URL parameters give
+a visible message and are never injected, the keyboard drives everything, and the playground mounts
+again after Material's instant navigation.
+
+JavaScript equals Python to 1e-9 relative (near 0: of 1 % of the landscape's window), at every step
+where that is a test of the update rule and not of the CPU. The JavaScript's Math.sqrt is correctly
+rounded; torch's float64 sqrt is not always, and which inputs it misrounds depends on the CPU. Some
+walks amplify such a last-bit difference until it is no longer small (the rotated-quadratic preset's
+RMSprop at lr 1: 1 ulp at step 96 grew to 1e-5 by step 200 on another machine). So each walk's own
+sensitivity is measured in the test, in the same run: it is recomputed with its start moved by 1 ulp
+(x, then y) and with sqrt 1 ulp high on half of its inputs (tests/conftest.py, two seeds), and JS
+must equal Python at every step before any of those moved it by more than the comparison's own
+tolerance (1e-11 of the window); the table's final point is compared only when the whole walk is.
+Measured here: every walk of every preset is such a test to its end except RMSprop with α 0.1 and
+0.05 (seed-rmsprop-alpha: to step 53 and 40 of 100), with momentum 0.5 (seed-rmsprop-momentum: to
+step 77 of 160), and RMSprop in the banana race (to 199 of 300) and the rotated quadratic (to 179 of
+200). Under `--other-cpu-sqrt` the Python side runs on the simulated other CPU.
 """
 
 from __future__ import annotations
@@ -63,8 +77,8 @@ SEED_PRESETS = {
 }
 
 
-def python_final(state: dict, r: dict) -> tuple[float, float]:
-    """The final point of run `r` of a playground state, computed by optimessay (float64)."""
+def python_walk(state: dict, r: dict, *, start=None) -> torch.Tensor:
+    """The points (steps+1, 2) of run `r` of a playground state, computed by optimessay (float64)."""
     params = {}
     if state["landscape"] == "quadratic":
         params = {"kappa": float(state["kappa"]), "theta": math.radians(state["theta"])}
@@ -78,18 +92,97 @@ def python_final(state: dict, r: dict) -> tuple[float, float]:
         land,
         export_vectors.OPTIMIZERS[kind],
         export_vectors.optimizer_kwargs(kind, hp),
-        start=tuple(state["start"]),
+        start=tuple(state["start"] if start is None else start),
         steps=state["steps"],
         scheduler_class=scheduler,
         scheduler_kwargs=dict(r["sched"]["params"]) if scheduler else None,
         dtype=torch.float64,
     )
-    x, y = walk.points[-1].tolist()
-    return x, y
+    return walk.points
 
 
-def assert_close(js: float, py: float, what: str) -> None:
-    assert js == py or abs(js - py) <= RTOL * abs(py), f"{what}: playground {js!r}, optimessay {py!r}"
+def window(state: dict) -> float:
+    """The larger side of the landscape's window: the scale of a walk's coordinates."""
+    params = {"kappa": float(state["kappa"]), "theta": math.radians(state["theta"])} if state["landscape"] == "quadratic" else {}
+    land = landscapes.get(state["landscape"], **params)
+    return max(land.x_range[1] - land.x_range[0], land.y_range[1] - land.y_range[0])
+
+
+def js_points(page, run: int) -> torch.Tensor:
+    """The playground's own walk of run `run` (its Float64Array of points), as (steps+1, 2)."""
+    flat = page.evaluate(f"() => Array.from(document.querySelectorAll('.oe-playground')[0].oePlayground.results[{run}].result.points)")
+    return torch.tensor(flat, dtype=torch.float64).reshape(-1, 2)
+
+
+class PythonSide:
+    """Python's walks of a playground state, computed in this run, with the steps where comparing is
+    a test of the update rule: those before the walk amplifies a last-bit difference beyond the
+    comparison's own tolerance (1e-11 of the window, measured with a nudged start and a simulated sqrt)."""
+
+    def __init__(self, state: dict, other_cpu, simulated_sqrt):
+        self.state, self.scale = state, window(state)
+        self.walks, self.reliable = {}, {}
+        for i, r in enumerate(state["runs"]):
+            if not r["on"]:
+                continue
+            with other_cpu():
+                points = python_walk(state, r)
+            x, y = state["start"]
+            variants = [python_walk(state, r, start=(math.nextafter(x, math.inf), y)),
+                        python_walk(state, r, start=(x, math.nextafter(y, -math.inf)))]
+            for seed in (1, 2):
+                with simulated_sqrt(seed=seed, fraction=0.5):
+                    variants.append(python_walk(state, r))
+            spread = torch.stack([(v - points).abs().amax(dim=1) for v in variants]).amax(dim=0)
+            moved = (spread > RTOL * 0.01 * self.scale).nonzero()
+            self.walks[i] = points
+            self.reliable[i] = int(moved[0]) if len(moved) else len(points)  # steps 0 .. reliable-1
+
+    def final_is_reliable(self, run: int) -> bool:
+        return self.reliable[run] == len(self.walks[run])
+
+    def final(self, run: int) -> tuple[float, float]:
+        x, y = self.walks[run][-1].tolist()
+        return x, y
+
+
+def assert_close(js: float, py: float, what: str, scale: float) -> None:
+    """1e-9 relative, or of 1 % of the window where the coordinate is near 0 (crossing an axis)."""
+    assert js == py or abs(js - py) <= RTOL * max(abs(py), 0.01 * scale), f"{what}: playground {js!r}, optimessay {py!r}"
+
+
+def assert_walks_equal_python(page, python: PythonSide, what: str, *, at_least: float = 0.3) -> None:
+    """Every enabled run's whole JS walk equals Python's at each reliable step; at least `at_least` of
+    each walk is reliable (else the preset is a test of the CPU: choose another)."""
+    for run, points in python.walks.items():
+        n = python.reliable[run]
+        assert n >= at_least * len(points), (
+            f"{what} run {run}: the walk amplifies rounding from step {n} of {len(points) - 1}: no test of an update rule")
+        js = js_points(page, run)
+        assert js.shape == points.shape
+        floor = torch.clamp(points[:n].abs(), min=0.01 * python.scale)
+        err = ((js[:n] - points[:n]).abs() / floor).amax(dim=1)
+        worst = int(err.argmax())
+        assert err[worst] <= RTOL, (
+            f"{what} run {run} step {worst}: playground {js[worst].tolist()}, optimessay {points[worst].tolist()}")
+
+
+def assert_finals_equal_python(page, python: PythonSide, what: str, *, displayed: bool = False) -> int:
+    """The table's final points (data-x, data-y) equal Python's for the runs whose final point is
+    reliable; returns how many were compared."""
+    compared = 0
+    for f in page.evaluate(FINALS):
+        run = f["run"]
+        if not python.final_is_reliable(run):
+            continue
+        px, py = python.final(run)
+        assert_close(float(f["x"]), px, f"{what} run {run} x", python.scale)
+        assert_close(float(f["y"]), py, f"{what} run {run} y", python.scale)
+        if displayed:
+            shown = [float(v) for v in re.findall(r"[-+0-9.e]+", f["text"])]
+            assert shown == pytest.approx([px, py], rel=1e-6, abs=1e-12), f"displayed {f['text']}"
+        compared += 1
+    return compared
 
 
 def open_playground(page, site_url: str, query: str = "", path: str = ""):
@@ -120,7 +213,7 @@ def test_home_page_playground_draws_the_race(page, site_url):
 
 
 @pytest.mark.parametrize("preset", list(SEED_PRESETS))
-def test_seed_preset_final_points_equal_python(page, site_url, preset):
+def test_seed_preset_walks_equal_python(page, site_url, preset, other_cpu, simulated_sqrt):
     open_playground(page, site_url, f"?preset={preset}")
     state = page.evaluate(STATE)
     steps, runs = SEED_PRESETS[preset]
@@ -128,25 +221,49 @@ def test_seed_preset_final_points_equal_python(page, site_url, preset):
     assert state["runs"] == runs, "the preset is not the seed notebook's experiment"
     finals = page.evaluate(FINALS)
     assert [f["run"] for f in finals] == list(range(len(runs)))
-    for f, r in zip(finals, runs, strict=True):
-        px, py = python_final(state, r)
-        assert_close(float(f["x"]), px, f"{preset} run {f['run']} x")
-        assert_close(float(f["y"]), py, f"{preset} run {f['run']} y")
-        shown = [float(v) for v in re.findall(r"[-+0-9.e]+", f["text"])]
-        assert shown == pytest.approx([px, py], rel=1e-6, abs=1e-12), f"displayed {f['text']}"
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, preset)
+    # RMSprop with α ≤ 0.1 or momentum 0.5 (seed-rmsprop-alpha, -momentum) amplifies rounding near its
+    # end; the other runs' displayed final points are compared too
+    assert assert_finals_equal_python(page, python, preset, displayed=True) >= len(runs) - 3
 
 
 @pytest.mark.parametrize("preset", ["banana-race", "rotated-quadratic"])
-def test_race_preset_final_points_equal_python(page, site_url, preset):
+def test_race_preset_walks_equal_python(page, site_url, preset, other_cpu, simulated_sqrt):
+    """Every contestant's walk equals Python's where it is not chaotic. The rotated quadratic's RMSprop
+    (lr 1) is chaotic from about step 100: there only its first steps are compared, and its final
+    point is not (on another CPU it moved from -1.3e-5 to -2.3e-5)."""
     open_playground(page, site_url, f"?preset={preset}")
     state = page.evaluate(STATE)
-    for f in page.evaluate(FINALS):
-        px, py = python_final(state, state["runs"][f["run"]])
-        assert_close(float(f["x"]), px, f"{preset} run {f['run']} x")
-        assert_close(float(f["y"]), py, f"{preset} run {f['run']} y")
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, preset)
+    compared = assert_finals_equal_python(page, python, preset)
+    assert compared >= len(state["runs"]) - 1, f"{preset}: {compared} final points are a test of the update rules"
 
 
-def test_moving_a_slider_changes_the_drawn_trajectory(page, site_url):
+def test_the_announcement_never_names_a_diverged_walk(page, site_url):
+    """SGD at lr 1 diverges on the banana; listed first, it used to be announced as the lowest loss
+    ("lowest loss NaN by SGD"): NaN never compares smaller, so nothing else could win."""
+    root = open_playground(page, site_url, "?preset=seed-sgd&run=sgd:lr=1&run=adam:lr=0.05")
+    state = page.evaluate(STATE)
+    assert [(r["kind"], r["hp"]) for r in state["runs"]] == [("sgd", {"lr": 1}), ("adam", {"lr": 0.05})]
+    live = root.locator("[aria-live=polite]").inner_text()
+    assert live.startswith("Step 100 of 100: lowest loss ") and live.endswith(" by Adam (lr 0.05).") and "NaN" not in live
+    root.locator("[data-run='1'] legend input[type=checkbox]").uncheck()  # only the diverged walk is left
+    assert root.locator("[aria-live=polite]").inner_text() == "Step 100 of 100: SGD (lr 1) has diverged."
+
+
+def test_a_decay_rate_of_0_9999_reads_0_9999(page, site_url):
+    root = open_playground(page, site_url, "?preset=seed-sgd&run=adam:lr=0.05,beta2=0.9999&run=rmsprop:alpha=0.9999")
+    rows = root.locator("tbody tr th")
+    assert "β₂ 0.9999" in rows.nth(0).inner_text() and "α 0.9999" in rows.nth(1).inner_text()
+    for run, key in ((0, "beta2"), (1, "alpha")):
+        slider = root.locator(f"[data-run='{run}'] input[id$='-r{run}-{key}']")
+        assert slider.get_attribute("aria-valuetext") == "0.9999", key
+        assert root.locator(f"output[for='{slider.get_attribute('id')}']").inner_text() == "0.9999", key
+
+
+def test_moving_a_slider_changes_the_drawn_trajectory(page, site_url, other_cpu, simulated_sqrt):
     root = open_playground(page, site_url, "?preset=seed-sgd")
     before_canvas = page.evaluate(CANVAS)
     before = page.evaluate(FINALS)[0]
@@ -159,8 +276,9 @@ def test_moving_a_slider_changes_the_drawn_trajectory(page, site_url):
     after = page.evaluate(FINALS)[0]
     assert (after["x"], after["y"]) != (before["x"], before["y"])
     assert page.evaluate(CANVAS) != before_canvas, "the canvas did not change"
-    px, py = python_final(state, state["runs"][0])
-    assert_close(float(after["x"]), px, "x after the slider moved")
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, "after the slider moved")
+    assert assert_finals_equal_python(page, python, "after the slider moved") == 1
     wait_for_url(page, "lr=" + re.escape(str(state["runs"][0]["hp"]["lr"])))
 
 
@@ -256,7 +374,7 @@ def test_comparing_page_mounts_after_instant_navigation(page, site_url):
     assert page.locator(".oe-playground canvas").count() == 1
 
 
-def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url):
+def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url, other_cpu, simulated_sqrt):
     root = open_playground(page, site_url, "?preset=seed-sgd")
     root.locator("select[id$='-land']").select_option("himmelblau")
     root.locator("select[id$='-add']").select_option("adam")
@@ -265,15 +383,13 @@ def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url):
     state = page.evaluate(STATE)
     assert (state["landscape"], state["start"], state["scale"]) == ("himmelblau", [0.0, 0.0], "log")
     assert [r["kind"] for r in state["runs"]] == ["adam", "rmsprop"]
-    finals = page.evaluate(FINALS)
-    assert len(finals) == 2
-    for f in finals:
-        px, py = python_final(state, state["runs"][f["run"]])
-        assert_close(float(f["x"]), px, f"himmelblau run {f['run']} x")
-        assert_close(float(f["y"]), py, f"himmelblau run {f['run']} y")
+    assert len(page.evaluate(FINALS)) == 2
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, "himmelblau")
+    assert assert_finals_equal_python(page, python, "himmelblau") == 2
 
 
-def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url):
+def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url, other_cpu, simulated_sqrt):
     root = open_playground(page, site_url, "?preset=rotated-quadratic")
     before = page.evaluate(CANVAS)
     theta = root.locator("input[id$='-theta']")
@@ -283,10 +399,9 @@ def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url):
     state = page.evaluate(STATE)
     assert state["theta"] == 15
     assert page.evaluate(CANVAS) != before
-    for f in page.evaluate(FINALS):
-        px, py = python_final(state, state["runs"][f["run"]])
-        assert_close(float(f["x"]), px, f"theta 15 run {f['run']} x")
-        assert_close(float(f["y"]), py, f"theta 15 run {f['run']} y")
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, "theta 15")
+    assert assert_finals_equal_python(page, python, "theta 15") >= len(state["runs"]) - 1
 
 
 def test_narrow_and_wide_windows(page, site_url):
@@ -298,7 +413,7 @@ def test_narrow_and_wide_windows(page, site_url):
         assert box["width"] <= root.bounding_box()["width"], f"the canvas overflows at {width} px"
 
 
-def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url):
+def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url, other_cpu, simulated_sqrt):
     root = open_playground(page, site_url, "?preset=seed-sgd")
     root.locator("canvas").scroll_into_view_if_needed()
     box = root.locator("canvas").bounding_box()  # in the viewport's coordinates, as the mouse's
@@ -315,8 +430,8 @@ def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url):
     assert state["start"] == dragged
     # half the canvas to the right: x grew, y (same row of pixels) did not change
     assert dragged[0] > pressed[0] and dragged[1] == pressed[1]
-    (final,) = page.evaluate(FINALS)
-    px, py = python_final(state, state["runs"][0])
-    assert_close(float(final["x"]), px, "x after the drag")
-    assert_close(float(final["y"]), py, "y after the drag")
+    assert len(page.evaluate(FINALS)) == 1
+    python = PythonSide(state, other_cpu, simulated_sqrt)
+    assert_walks_equal_python(page, python, "after the drag")
+    assert assert_finals_equal_python(page, python, "after the drag") == 1
     wait_for_url(page, re.escape(f"start={dragged[0]:g},{dragged[1]:g}&"))
