@@ -26,6 +26,8 @@ _EXPORTS = {
     "Rprop": "optimessay.optimizers",
     "ASGD": "optimessay.optimizers",
     "Adafactor": "optimessay.optimizers",
+    "Muon": "optimessay.optimizers",
+    "SparseAdam": "optimessay.optimizers",
     "Shampoo": "optimessay.optimizers",
     "SOAP": "optimessay.optimizers",
     "ExponentialLR": "optimessay.schedulers",
