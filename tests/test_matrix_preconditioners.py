@@ -19,7 +19,9 @@ where the answer is known in closed form (float64 unless said otherwise; errors 
 - Adam with betas (0, 0) and eps 0 steps exactly -lr·sign(g) (where g² neither under- nor overflows).
 """
 
+import ast
 import copy
+import inspect
 import io
 import logging
 import re
@@ -31,6 +33,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch._dynamo.utils import counters
 
+from optimessay.optimizers import shampoo as shampoo_module
+from optimessay.optimizers import soap as soap_module
 from optimessay.optimizers.adam import Adam as OAdam
 from optimessay.optimizers.shampoo import Shampoo, inverse_root
 from optimessay.optimizers.soap import SOAP, soap_init_state, soap_update
@@ -464,6 +468,34 @@ def test_compiled_step_matches_eager(cls, kw, fresh_dynamo):
         step()
         assert torch.allclose(a, b, rtol=1e-13, atol=1e-13)
     assert counters["stats"]["unique_graphs"] >= 1  # it did compile
+
+
+def alpha_with_matrix_products(source: str) -> list[str]:
+    """Calls passing `alpha=` with an argument that is, or is a variable assigned from, a matrix product."""
+    tree = ast.parse(source)
+
+    def has_matmul(node):
+        return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult) for sub in ast.walk(node))
+
+    products = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and has_matmul(node.value)
+                for t in node.targets if isinstance(t, ast.Name)}
+    return [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg == "alpha" for k in node.keywords)
+        and any(has_matmul(arg) or any(isinstance(n, ast.Name) and n.id in products for n in ast.walk(arg))
+                for arg in node.args)
+    ]
+
+
+@pytest.mark.parametrize("module", [shampoo_module, soap_module], ids=["shampoo", "soap"])
+def test_no_alpha_meets_a_matrix_product(module):
+    """The inductor bug above, guarded without paying for an inductor compile. The guard finds both
+    forms the first version of shampoo.py had: `L.mul_(beta).add_(g @ g.T, alpha=1 - beta)` and
+    `param.add_(direction, alpha=-lr)` with `direction = L̃ @ g @ R̃`."""
+    assert alpha_with_matrix_products("L.mul_(b).add_(g @ g.T, alpha=1 - b)") != []
+    assert alpha_with_matrix_products("d = a @ g @ b\np.add_(d, alpha=-lr)") != []
+    assert alpha_with_matrix_products(inspect.getsource(module)) == []
 
 
 # ------------------------------------------------- a rotated ill-conditioned matrix quadratic
