@@ -11,8 +11,18 @@ How: the walks' points form one parameter of shape ``(N, 2)``; a hyperparameter 
 between walks is a tensor of shape ``(N, 1)``. Every step calls the optimizer's *functional core*
 (``adam_update`` in ``optimessay/optimizers/adam.py``, ...), the very function the optimizer class
 calls: there is no second copy of any update formula here. So each walk equals running its
-configuration alone with :func:`optimessay.trajectory.run` (tests: 1e-12 relative in float64, 1e-5
-in float32, 500 steps; measured bitwise).
+configuration alone with :func:`optimessay.trajectory.run`, bit for bit (tests: 500 steps, float32
+and float64).
+
+Which optimizers: every elementwise one, i.e. SGD, RMSprop, Adam, AdamW, Adagrad, NAdam, RAdam,
+Adamax, Adadelta, Rprop, ASGD and Adafactor (optimessay's classes, torch.optim's, or subclasses).
+Adafactor is the one exception to "one call per step": its step reads the norms ‖θ‖ and ‖P g‖ of
+*its own parameter* as Python numbers (torch's eager arithmetic), so a batch of walks would share
+them; the sweep calls its core once per walk on that walk's point, a vector of 2 (as
+``trajectory.run`` gives it a vector ``(x, y)``: Adafactor keeps a full, unfactored second moment for
+a vector, so on a 2-D landscape nothing is factored). The numbers are the same; the cost is a Python
+loop over walks. LBFGS, Muon, Shampoo and SOAP are refused, with the reason (see ``_NOT_SWEPT``);
+SparseAdam too (it steps on sparse gradients; a landscape's are dense).
 
 Divergence: a walk whose loss or gradient stops being finite is dropped from the batch at that step
 (its state rows with it), so it can never poison the others; like ``trajectory.run`` its later points
@@ -21,6 +31,15 @@ repeat its last point, and ``diverged_at`` records the step.
 Schedulers: the learning rate (and the momentum / betas that OneCycleLR and CyclicLR cycle) of every
 step is computed first by the scheduler class itself, on a stand-in optimizer with one parameter
 group per distinct configuration; the batched walk then reads its per-step values from that table.
+ReduceLROnPlateau is refused: its lr follows each walk's own losses, so it cannot be known before
+the walk (run such a walk with ``trajectory.run``, which passes it the loss).
+
+Speed: a step is the landscape's gradient (autograd) and the core's update, plus two copies (the
+point and the loss into the time-major record) and one finiteness test: two sums, since a sum is
+finite only if every term is (when one is not, or a sum overflows, the exact per-walk test runs).
+Everything else is done once, after the walk: the final points, the distances to the minimum and
+``first_within`` (from the recorded points), and the record of walks that stopped early
+(``docs/bench/sweep.md`` measures the gain).
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -40,19 +60,44 @@ from optimessay.landscapes import Landscape
 __all__ = ["SweepResult", "Tuned", "run", "tune"]
 
 # The functional cores: one update rule per optimizer family, shared with the optimizer classes.
-_CORES = {
-    "SGD": (optimizers.sgd_init_state, optimizers.sgd_update, optimizers.sgd_preconditioner),
-    "RMSprop": (optimizers.rmsprop_init_state, optimizers.rmsprop_update, optimizers.rmsprop_preconditioner),
-    "Adam": (optimizers.adam_init_state, optimizers.adam_update, optimizers.adam_preconditioner),
-    "Adagrad": (optimizers.adagrad_init_state, optimizers.adagrad_update, optimizers.adagrad_preconditioner),
+_FAMILIES = ("SGD", "RMSprop", "Adam", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta", "Rprop", "ASGD", "Adafactor")
+
+
+class _Cores(Mapping):
+    """family -> (``<family>_init_state``, ``<family>_update``, ``<family>_preconditioner``) of
+    ``optimessay/optimizers/<family>.py``, imported on first use (like ``optimessay.optimizers``)."""
+
+    def __getitem__(self, family: str) -> tuple:
+        if family not in _FAMILIES:
+            raise KeyError(family)
+        return tuple(getattr(optimizers, f"{family.lower()}_{part}") for part in ("init_state", "update", "preconditioner"))
+
+    def __iter__(self):
+        return iter(_FAMILIES)
+
+    def __len__(self) -> int:
+        return len(_FAMILIES)
+
+
+_CORES = _Cores()
+_ONE_WALK_AT_A_TIME = {"Adafactor"}  # cores that read per-parameter norms as Python numbers (see above)
+_NOT_SWEPT = {  # optimizers the sweep cannot batch, and why
+    "LBFGS": "it is not elementwise: each step is a line search that calls a closure (re-evaluates the loss) "
+             "several times and keeps a history of past steps; walk it with trajectory.run, which passes the closure",
+    "Muon": "its preconditioner is a matrix (Newton-Schulz orthogonalization of each 2-D parameter's update), "
+            "not elementwise; walk it with trajectory.run, which gives it the point as a (1, 2) matrix",
+    "Shampoo": "its preconditioner is a matrix (Kronecker factors L^(-1/4) G R^(-1/4) of a 2-D parameter), "
+               "not elementwise; walk it with trajectory.run, which gives it the point as a (1, 2) matrix",
+    "SOAP": "its preconditioner is a matrix (Adam in the eigenbasis of Shampoo's factors of a 2-D parameter), "
+            "not elementwise; walk it with trajectory.run, which gives it the point as a (1, 2) matrix",
+    "SparseAdam": "it steps on sparse gradients only (the rows an embedding lookup touched), and a landscape's "
+                  "gradient is dense; walk it with trajectory.run (which gives it the gradient in sparse "
+                  "layout), or sweep Adam, its dense twin",
 }
-_BY_NAME = {
-    "sgd": optimizers.SGD,
-    "rmsprop": optimizers.RMSprop,
-    "adam": optimizers.Adam,
-    "adamw": optimizers.AdamW,
-    "adagrad": optimizers.Adagrad,
-}
+_BY_NAME = {name.lower(): name for name in (*_FAMILIES, "AdamW")}  # sweep.run(..., "adam") -> optimizers.Adam
+# Class arguments that are pairs (betas, Rprop's etas and step_sizes, Adafactor's eps), and the
+# names of their entries, which the functional cores take (each entry can vary on its own)
+_PAIRS = trajectory.PAIRS
 _SCHEDULED = ("lr", "momentum", "beta1", "beta2")  # what a scheduler may change during a run
 
 
@@ -63,7 +108,8 @@ class SweepResult:
     Attributes:
         landscape, optimizer: what was walked on, and the optimizer class's name.
         hyperparameters: ``{name: (N,) float64 tensor}`` for each hyperparameter that varies across
-            walks (``beta1`` / ``beta2`` for the entries of ``betas``).
+            walks (``beta1`` / ``beta2`` for the entries of ``betas``, ``etaminus`` / ``etaplus`` for
+            Rprop's ``etas``, ...).
         fixed: the class keyword arguments shared by every walk.
         shape: the grid's shape (``result.grid(values)`` reshapes ``(N,)`` values to it); ``(N,)``
             without a grid.
@@ -118,10 +164,7 @@ class SweepResult:
         out = dict(self.fixed)
         for name, values in self.hyperparameters.items():
             out[name] = float(values[i])
-        if "beta1" in out or "beta2" in out:
-            b1, b2 = out.get("betas", _class_defaults(self.optimizer_class)["betas"])
-            out["betas"] = (float(out.pop("beta1", b1)), float(out.pop("beta2", b2)))
-        return out
+        return _pack_pairs(self.optimizer_class, out)
 
     def label(self, i: int) -> str:
         """A legend label for walk ``i``, e.g. ``"Adam(lr=0.01, betas=(0.8, 0.999))"``."""
@@ -154,17 +197,21 @@ def run(
 
     Args:
         landscape: a :class:`Landscape` or a registered name.
-        optimizer: an optimizer class (optimessay's or torch.optim's SGD, RMSprop, Adam, AdamW,
-            Adagrad) or its name (``"adam"``).
+        optimizer: an elementwise optimizer class (optimessay's or torch.optim's SGD, RMSprop, Adam,
+            AdamW, Adagrad, NAdam, RAdam, Adamax, Adadelta, Rprop, ASGD, Adafactor) or its name
+            (``"adam"``).
         optimizer_kwargs: the class's keyword arguments. A number (or a bool flag) is shared by all
-            walks; a 1-D sequence or tensor gives one value per walk. ``beta1`` / ``beta2`` name the
-            entries of ``betas`` (so they can vary on their own).
+            walks; a 1-D sequence or tensor gives one value per walk. The entries of a pair argument
+            have names of their own, so they can vary on their own: ``beta1`` / ``beta2`` for
+            ``betas``, ``etaminus`` / ``etaplus`` and ``step_size_min`` / ``step_size_max`` for Rprop's
+            ``etas`` and ``step_sizes``, ``eps1`` / ``eps2`` for Adafactor's ``eps``.
         grid: ``{name: 1-D values}``: walk every combination (the first name varies slowest);
             ``result.shape`` is the grid's shape and ``result.axes`` its axes.
         starts: ``(2,)`` shared, ``(N, 2)`` per walk, or ``(..., 2)`` (its leading shape becomes the
             grid shape when there is no ``grid``); default ``landscape.start``.
         scheduler_class, scheduler_kwargs: an lr scheduler, as in ``trajectory.run`` (cost: a Python
-            loop over steps x distinct configurations, before the batched walk).
+            loop over steps x distinct configurations, before the batched walk). Not
+            ReduceLROnPlateau (it follows each walk's losses).
         noise, seed: gradient noise as in ``trajectory.run``; ``seed`` is an int (all walks see the
             same draws) or one int per walk. Walk i then equals ``trajectory.run(..., seed=seed_i)``.
         tol: the distance to a minimum that counts as arrived (``first_within``).
@@ -203,7 +250,6 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     land = landscapes.get(landscape)
     cls = _optimizer_class(optimizer)
     family = _family(cls)
-    init_state, update, precondition = _CORES[family]
     steps = trajectory.check_steps(steps)
     tol = _nonnegative("tol", tol)
     noise = _nonnegative("noise", noise)
@@ -227,12 +273,10 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
 
     # 2. the core's arguments: the class's defaults and checks, then per-walk values as (N, 1) tensors
     defaults = _validated_defaults(cls, shared, per_walk)
-    core_values = _core_values(defaults)
-    core_args = _pick(update, core_values)  # the update's arguments (lr, beta1, ...)
-    init_args = _pick(init_state, core_values)  # the state's (amsgrad, initial_accumulator_value, ...)
+    core = (_WalkByWalk if family in _ONE_WALK_AT_A_TIME else _Batch)(*_CORES[family], _core_values(defaults))
     hyper = {k: v.reshape(n, 1) for k, v in per_walk.items()}
     for k in hyper:
-        if k not in core_args and k not in init_args:
+        if k not in core.takes:
             raise ValueError(f"{k!r} cannot vary across walks for {cls.__name__}")
     table = _schedule(cls, shared, per_walk, defaults, scheduler_class, scheduler_kwargs, steps, n)
 
@@ -240,10 +284,11 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     draws, per_walk_draws = _noise(noise, seed, steps, n, dtype)
 
     # 4. the batched walk
-    rec = _BatchRecorder(n, steps, dtype, tol, keep_trajectories, preconditioners)
+    rec = _BatchRecorder(n, steps, dtype, keep_trajectories, preconditioners, land, tol)
     alive = torch.arange(n)  # the walks still stepping (global indices)
     P = starts_t.clone()
-    state = init_state(P, **_pick(init_state, {**init_args, **hyper}))
+    state = core.init_state(P, hyper)
+    args = core.update_args(hyper)  # the update's keyword arguments; rebuilt only when walks stop
     step_iter = range(steps)
     if progress:
         from tqdm.auto import tqdm
@@ -253,28 +298,30 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
         loss, grad = land.value_and_gradient(P)
         if draws is not None:
             grad = grad + noise * (draws[:, t] if per_walk_draws else draws[t])  # ĝ = ∇f + noise·ε (rows follow alive)
-        rec.point(t, alive, P, loss, land)
-        ok = torch.isfinite(loss) & torch.isfinite(grad).all(-1)
-        if not bool(ok.all()):  # drop the walks that diverged, with their state and hyperparameters
-            rec.diverged_at[alive[~ok]] = t
-            keep = ok.nonzero().squeeze(1)
-            alive, P, grad = alive[keep], P[keep], grad[keep]
-            state = {k: _rows(v, keep, len(ok)) for k, v in state.items()}
-            hyper = {k: v[keep] for k, v in hyper.items()}
-            if per_walk_draws:
-                draws = draws[keep]
-            if len(alive) == 0:
-                break
-        args = {**core_args, **_pick(update, hyper)}
+        rec.point(t, alive, P, loss)
+        if not _surely_finite(loss, grad):  # the exact test, walk by walk; drop the walks that diverged
+            ok = torch.isfinite(loss) & torch.isfinite(grad).all(-1)
+            if not bool(ok.all()):  # with their state and hyperparameters
+                rec.stop(t, alive[~ok], P[~ok], loss[~ok])
+                keep = ok.nonzero().squeeze(1)
+                alive, P, grad = alive[keep], P[keep], grad[keep]
+                state = core.keep_rows(state, keep, len(ok))
+                hyper = {k: v[keep] for k, v in hyper.items()}
+                args = core.update_args(hyper)
+                if per_walk_draws:
+                    draws = draws[keep]
+                if len(alive) == 0:
+                    break
         if table is not None:
             args.update(table.at(t, alive, len(alive) == n))
             rec.lr(t, alive, args["lr"])
-        update(P, grad, state, **args)
+        core.update(P, grad, state, args)
         if preconditioners:
-            rec.precondition(t, alive, precondition(P, state, **_pick(precondition, args)))
+            rec.precondition(t, alive, core.preconditioner(P, state, args))
     else:
         loss = land.loss(P)
-        rec.point(steps, alive, P, loss, land)
+        rec.point(steps, alive, P, loss)
+        rec.stop(steps, alive, P, loss)  # where the walks still stepping ended
     rec.finish()
 
     diverged = (rec.diverged_at >= 0) | ~torch.isfinite(rec.final_loss)
@@ -303,33 +350,111 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     )
 
 
-class _BatchRecorder:
-    """Per-walk outputs of a sweep; rows are written for the walks still stepping."""
+def _surely_finite(loss: Tensor, grad: Tensor) -> bool:
+    """True when every loss and gradient entry is finite, tested cheaply: a sum is finite only if
+    each term is. False means "maybe not" (a non-finite entry, or finite entries whose sum
+    overflowed): the caller then tests walk by walk."""
+    return math.isfinite(float(loss.sum()) + float(grad.sum()))
 
-    def __init__(self, n, steps, dtype, tol, keep, preconditioners):
+
+# --- the functional core, called on the batch ----------------------------------------------------
+
+
+class _Batch:
+    """An optimizer's functional core applied to all walks at once: the parameter is ``(N, 2)``,
+    a per-walk hyperparameter an ``(N, 1)`` tensor (every elementwise core supports this)."""
+
+    def __init__(self, init_state, update, precondition, values: dict):
+        self._init, self._update, self._precondition = init_state, update, precondition
+        self._names = {fn: trajectory.keyword_names(fn) for fn in (init_state, update, precondition)}  # looked up once
+        self.takes = set(self._names[init_state]) | set(self._names[update])  # what may vary per walk
+        self.values = values  # the class's defaults, under the core's names
+
+    def _args(self, fn, hyper: dict) -> dict:
+        """The arguments ``fn`` takes: shared values, overridden by the per-walk ``hyper``."""
+        return {k: hyper.get(k, self.values.get(k)) for k in self._names[fn] if k in hyper or k in self.values}
+
+    def update_args(self, hyper: dict) -> dict:
+        return self._args(self._update, hyper)
+
+    def init_state(self, P: Tensor, hyper: dict) -> dict:
+        return self._init(P, **self._args(self._init, hyper))
+
+    def update(self, P: Tensor, grad: Tensor, state: dict, args: dict) -> None:
+        self._update(P, grad, state, **args)
+
+    def preconditioner(self, P: Tensor, state: dict, args: dict) -> Tensor:
+        return self._precondition(P, state, **{k: args[k] for k in self._names[self._precondition] if k in args})
+
+    @staticmethod
+    def keep_rows(state: dict, keep: Tensor, n: int) -> dict:
+        """The state of the kept walks (shared 0-dim entries such as ``step`` stay)."""
+        return {k: _rows(v, keep, n) for k, v in state.items()}
+
+
+class _WalkByWalk(_Batch):
+    """The core called once per walk, on that walk's point (a vector of 2, a view into the batch),
+    with that walk's hyperparameters as Python numbers: for cores whose step reads a norm of the
+    whole parameter (Adafactor's ‖θ‖ and ‖P g‖), which one call on the batch would share."""
+
+    def init_state(self, P: Tensor, hyper: dict) -> list[dict]:
+        return [self._init(P[i], **_walk(self._args(self._init, hyper), i)) for i in range(len(P))]
+
+    def update(self, P: Tensor, grad: Tensor, state: list[dict], args: dict) -> None:
+        for i, walk_state in enumerate(state):
+            self._update(P[i], grad[i], walk_state, **_walk(args, i))  # P[i]: updated in place, in the batch
+
+    def preconditioner(self, P: Tensor, state: list[dict], args: dict) -> Tensor:
+        return torch.stack([super(_WalkByWalk, self).preconditioner(P[i], s, _walk(args, i)) for i, s in enumerate(state)])
+
+    @staticmethod
+    def keep_rows(state: list[dict], keep: Tensor, n: int) -> list[dict]:
+        return [state[i] for i in keep.tolist()]
+
+
+def _walk(args: dict, i: int) -> dict:
+    """Walk i's arguments: its row of each per-walk ``(N, 1)`` tensor as a Python number, as the
+    optimizer class passes a parameter group's values."""
+    return {k: float(v[i]) if isinstance(v, Tensor) else v for k, v in args.items()}
+
+
+class _BatchRecorder:
+    """Per-walk outputs of a sweep. During the walk: one copy of the points and one of the losses
+    per step (time-major, into memory that is never pre-filled: every row is either written or, for
+    a walk that stopped early, filled by :meth:`finish`). Everything else is computed at the end."""
+
+    def __init__(self, n, steps, dtype, keep, preconditioners, land, tol):
         nan = math.nan
-        self.steps, self._tol = steps, tol
+        self.steps, self._land, self._tol = steps, land, tol
         # time-major storage (one contiguous row per step), returned transposed: (N, steps + 1, ...)
-        self._points = torch.full((steps + 1, n, 2), nan, dtype=dtype) if keep else None
-        self._losses = torch.full((steps + 1, n), nan, dtype=dtype) if keep else None
+        self._points = torch.empty((steps + 1, n, 2), dtype=dtype) if keep else None
+        self._losses = torch.empty((steps + 1, n), dtype=dtype) if keep else None
+        # nan where a walk had stopped (as in trajectory.run): pre-filled, but only when asked for
         self.preconditioners = torch.full((n, steps, 2), nan, dtype=dtype) if preconditioners else None
         self.lrs = None
-        self.final_point = torch.full((n, 2), nan, dtype=dtype)
-        self.final_loss = torch.full((n,), nan, dtype=dtype)
+        self.final_point = torch.empty((n, 2), dtype=dtype)  # written by stop(), for every walk
+        self.final_loss = torch.empty((n,), dtype=dtype)
         self.first_within = torch.full((n,), -1, dtype=torch.int64)
         self.diverged_at = torch.full((n,), -1, dtype=torch.int64)
+        self._everyone = n
 
-    def point(self, t, alive, P, loss, land):
-        everyone = len(alive) == self.final_loss.shape[0]
-        idx = slice(None) if everyone else alive
+    def point(self, t, alive, P, loss):
+        """The points before step t (and their losses) of the walks still stepping."""
         if self._points is not None:
+            idx = slice(None) if len(alive) == self._everyone else alive
             self._points[t, idx] = P
             self._losses[t, idx] = loss
-        self.final_point[idx] = P  # the last point written is where the walk ended
-        self.final_loss[idx] = loss
-        arrived = (land.distance_to_minimum(P) <= self._tol) & (self.first_within[idx] < 0)
-        if bool(arrived.any()):
-            self.first_within[alive[arrived]] = t
+        else:  # nothing recorded: follow first_within step by step
+            arrived = (self._land.distance_to_minimum(P) <= self._tol) & (self.first_within[alive] < 0)
+            if bool(arrived.any()):
+                self.first_within[alive[arrived]] = t
+
+    def stop(self, t, rows, P, loss):
+        """Walks ``rows`` end at step t (diverged there, or t = steps: the walk is over) at ``P``."""
+        self.final_point[rows] = P
+        self.final_loss[rows] = loss
+        if t < self.steps:
+            self.diverged_at[rows] = t
 
     def lr(self, t, alive, lr):
         if self.lrs is None:
@@ -340,7 +465,8 @@ class _BatchRecorder:
         self.preconditioners[alive, t] = P
 
     def finish(self):
-        """A walk that stopped at step d stays there: its points and losses after d repeat d's."""
+        """A walk that stopped at step d stays there: its points and losses after d repeat d's.
+        Then ``first_within`` from the recorded points, a block of steps at a time."""
         self.points = None if self._points is None else self._points.transpose(0, 1)
         self.losses = None if self._losses is None else self._losses.transpose(0, 1)
         if self.points is None:
@@ -352,6 +478,19 @@ class _BatchRecorder:
             t = torch.minimum(torch.arange(self.steps + 1).expand(len(rows), -1), d[:, None])
             self.points[rows] = self.points[rows[:, None], t]
             self.losses[rows] = self.losses[rows[:, None], t]
+        self.first_within = _first_within(self._land, self._points, self._tol)
+
+
+def _first_within(land: Landscape, points: Tensor, tol: float) -> Tensor:
+    """``(N,)``: the first t with ``points[t, i]`` within ``tol`` of a minimum (-1: never), for
+    time-major ``points`` ``(T, N, 2)``, computed a block of about a million points at a time."""
+    steps, n = points.shape[:2]
+    first = torch.full((n,), steps, dtype=torch.int64)  # steps: not (yet) found
+    block = max(1, 2**20 // max(1, n))
+    for t0 in range(0, steps, block):
+        t, walk = (land.distance_to_minimum(points[t0 : t0 + block]) <= tol).nonzero(as_tuple=True)
+        first.scatter_reduce_(0, walk, t + t0, "amin")  # the earliest hit of each walk
+    return torch.where(first < steps, first, -1)
 
 
 def _rows(value, keep: Tensor, n: int):
@@ -368,7 +507,7 @@ def _optimizer_class(optimizer) -> type:
     if isinstance(optimizer, str):
         if optimizer.lower() not in _BY_NAME:
             raise ValueError(f"unknown optimizer {optimizer!r}: expected one of {', '.join(_BY_NAME)}")
-        return _BY_NAME[optimizer.lower()]
+        return getattr(optimizers, _BY_NAME[optimizer.lower()])
     if not isinstance(optimizer, type):
         raise ValueError(f"optimizer={optimizer!r}: expected an optimizer class or name, not an instance")
     return optimizer
@@ -376,8 +515,12 @@ def _optimizer_class(optimizer) -> type:
 
 def _family(cls: type) -> str:
     for base in cls.__mro__:
-        if base.__name__ in _CORES and issubclass(base, torch.optim.Optimizer):
+        if not (isinstance(base, type) and issubclass(base, torch.optim.Optimizer)):
+            continue
+        if base.__name__ in _CORES:
             return base.__name__
+        if base.__name__ in _NOT_SWEPT:
+            raise ValueError(f"optimizer {cls.__name__}: a sweep cannot batch {base.__name__}: {_NOT_SWEPT[base.__name__]}")
     raise ValueError(
         f"optimizer {cls.__name__}: the sweep runs the functional cores of {', '.join(_CORES)} "
         "(and AdamW); expected one of those classes (optimessay's or torch.optim's)"
@@ -393,9 +536,27 @@ def _class_defaults(cls: type) -> dict:
     return cls([torch.zeros(1, requires_grad=True)]).defaults
 
 
+def _pairs(cls: type) -> dict[str, tuple[str, str]]:
+    """The class's pair arguments and their entries' names, e.g. ``{"betas": ("beta1", "beta2")}``."""
+    return {name: entries for name, entries in _PAIRS.items() if isinstance(_class_defaults(cls).get(name), tuple)}
+
+
+def _pack_pairs(cls: type, kwargs: dict) -> dict:
+    """Entries given on their own (``beta1=0.8``) folded back into the class's pair
+    (``betas=(0.8, 0.999)``, the other entry from ``kwargs``'s pair or the class default)."""
+    out = dict(kwargs)
+    for name, (first, second) in _pairs(cls).items():
+        if first in out or second in out:
+            a, b = out.get(name, _class_defaults(cls)[name])
+            a, b = out.pop(first, a), out.pop(second, b)
+            out[name] = tuple(None if v is None else float(v) for v in (a, b))
+    return out
+
+
 def _layout(cls, kwargs: dict, grid: dict | None):
     """Split hyperparameters into shared values and per-walk (N,) tensors; build the grid."""
-    allowed = _class_kwargs(cls) + (["beta1", "beta2"] if "betas" in _class_kwargs(cls) else [])
+    pairs = _pairs(cls)
+    allowed = _class_kwargs(cls) + [entry for entries in pairs.values() for entry in entries]
     grid = dict(grid or {})
     for name in list(kwargs) + list(grid):
         if name not in allowed:
@@ -403,15 +564,17 @@ def _layout(cls, kwargs: dict, grid: dict | None):
     both = set(kwargs) & set(grid)
     if both:
         raise ValueError(f"{sorted(both)} given both in optimizer_kwargs and in grid: give each once")
-    if {"beta1", "beta2"} & (set(kwargs) | set(grid)) and "betas" in kwargs:
-        raise ValueError("give betas either as betas=(b1, b2) or as beta1 / beta2, not both")
+    for name, (first, second) in pairs.items():
+        if {first, second} & (set(kwargs) | set(grid)) and name in kwargs:
+            raise ValueError(f"give {name} either as {name}=({first}, {second}) or as {first} / {second}, not both")
     flags = {k for k, v in _class_defaults(cls).items() if isinstance(v, bool)}
     for name in flags & (set(grid) | {k for k, v in kwargs.items() if not isinstance(v, bool)}):
         raise ValueError(f"{name} is a flag of {cls.__name__}: give one bool for all walks, not {kwargs.get(name, grid.get(name))!r}")
-    betas = kwargs.get("betas")
-    if betas is not None and not (isinstance(betas, tuple) and len(betas) == 2):
-        raise ValueError(f"betas={betas!r}: expected a tuple (beta1, beta2) shared by all walks "
-                         "(to vary them, give beta1 / beta2 values)")
+    for name, (first, second) in pairs.items():
+        value = kwargs.get(name)
+        if value is not None and not (isinstance(value, tuple) and len(value) == 2):
+            raise ValueError(f"{name}={value!r}: expected a tuple ({first}, {second}) shared by all walks "
+                             f"(to vary them, give {first} / {second} values)")
     shared, per_walk = {}, {}
     for name, value in kwargs.items():
         if isinstance(value, (bool, int, float, tuple)) or value is None or callable(value):
@@ -473,10 +636,7 @@ def _validated_defaults(cls, shared: dict, per_walk: dict) -> dict:
         kw = dict(shared)
         for name, v in per_walk.items():
             kw[name] = float(pick(v))
-        if "beta1" in kw or "beta2" in kw:
-            b1, b2 = kw.get("betas", _class_defaults(cls)["betas"])
-            kw["betas"] = (float(kw.pop("beta1", b1)), float(kw.pop("beta2", b2)))
-        return cls([torch.zeros(1, requires_grad=True)], **kw).defaults
+        return cls([torch.zeros(1, requires_grad=True)], **_pack_pairs(cls, kw)).defaults
 
     defaults = build(torch.min)
     if per_walk:
@@ -485,17 +645,8 @@ def _validated_defaults(cls, shared: dict, per_walk: dict) -> dict:
 
 
 def _core_values(defaults: dict) -> dict:
-    """The class defaults under the functional core's names (betas -> beta1, beta2)."""
-    values = dict(defaults)
-    if "betas" in values:
-        values["beta1"], values["beta2"] = values["betas"]
-    return values
-
-
-def _pick(fn, values: dict) -> dict:
-    """The entries of ``values`` that ``fn`` takes as keyword-only arguments."""
-    names = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    return {k: values[k] for k in names if k in values}
+    """The class defaults under the functional core's names (betas -> beta1, beta2; ...)."""
+    return trajectory.core_values(defaults)
 
 
 # --- schedulers ----------------------------------------------------------------------------------
@@ -525,6 +676,10 @@ def _schedule(cls, shared, per_walk, defaults, scheduler_class, scheduler_kwargs
     if scheduler_class is None:
         return None
     trajectory._check_class("scheduler_class", scheduler_class)
+    if any(base.__name__ == "ReduceLROnPlateau" for base in scheduler_class.__mro__):
+        raise ValueError(f"scheduler_class={scheduler_class.__name__}: a sweep computes every step's lr before the "
+                         "walk, but ReduceLROnPlateau's lr follows each walk's own losses; walk it with trajectory.run, "
+                         "which passes it the loss")
     keys = [k for k in _SCHEDULED if k in defaults or (k.startswith("beta") and "betas" in defaults)]
     base = {
         "lr": defaults["lr"],
@@ -547,7 +702,7 @@ def _schedule(cls, shared, per_walk, defaults, scheduler_class, scheduler_kwargs
         groups.append(group)
     kw = {k: v for k, v in shared.items() if k not in ("lr", "momentum", "betas", "beta1", "beta2")}
     stand_in = cls(groups, **kw)  # the groups carry lr, momentum and betas
-    scheduler = scheduler_class(stand_in, **(scheduler_kwargs or {}))
+    scheduler = trajectory.build_scheduler(scheduler_class, stand_in, scheduler_kwargs or {})
     values = {k: torch.empty(steps, len(groups), dtype=torch.float64) for k in keys}
     with warnings.catch_warnings():
         # the stand-in optimizer never steps: torch's "scheduler.step() before optimizer.step()" is moot

@@ -22,6 +22,8 @@ I) use the exact Hessian: the ideal preconditioners that Adam and friends approx
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -119,15 +121,33 @@ def run(
             ``optimizer_class([xy], **optimizer_kwargs)``).
         start: ``(x, y)``; default ``landscape.start``.
         scheduler_class, scheduler_kwargs: an optional lr scheduler, stepped after every step.
+            ReduceLROnPlateau is stepped with the metric it needs: the loss of the step, ``losses[t]``
+            (``scheduler.step(losses[t])``). A scheduler built from children (SequentialLR,
+            ChainedScheduler) takes them as ``(class, kwargs)`` pairs,
+            ``scheduler_kwargs={"schedulers": [(LinearLR, {...}), (ExponentialLR, {...})], ...}``:
+            each child is built on the walk's optimizer first (see :func:`build_scheduler`).
         noise: standard deviation of Gaussian noise added to each gradient (stochastic gradients).
             The noise of walk ``seed`` is ``noise * torch.randn(steps, 2)`` drawn from
             ``torch.Generator().manual_seed(seed)``: the same draws whatever the optimizer, so
             optimizers are compared on the same noisy gradients (and a sweep can reproduce them).
         dtype: ``torch.float64`` (default) or ``torch.float32``.
 
+    Every optimizer class of torch.optim and optimessay walks; three need more than a gradient:
+
+    - LBFGS: each step is a line search that re-evaluates the loss, so ``step(closure)`` gets a
+      closure (zero the gradient, evaluate f at the current point, backward, add the step's noise
+      draw ε_t: the same draw at every evaluation within step t). ``points`` are the points between
+      its steps, not its inner evaluations.
+    - Muon, Shampoo and SOAP precondition matrices only: they get the point as a ``(1, 2)`` matrix
+      ``[[x, y]]`` (one row, two columns), the rest of the walk is the same.
+    - SparseAdam steps on sparse gradients: it gets the gradient in sparse layout with both
+      coordinates stored, so every step touches both (on a landscape it is Adam with ε added before
+      the bias correction).
+
     The preconditioner is ``optimizer.preconditioner(xy)`` for optimessay's classes; for
-    ``torch.optim``'s SGD, RMSprop, Adam/AdamW and Adagrad it is computed from their state the same
-    way (see :func:`preconditioner_from_state`); for any other class it is nan.
+    ``torch.optim``'s elementwise classes it is computed from their state the same way (see
+    :func:`preconditioner_from_state`). It is nan where P is not diagonal (Muon, Shampoo, SOAP,
+    LBFGS: their ``preconditioner`` methods say what they return) or unknown.
     """
     land = landscapes.get(landscape)
     optimizer_kwargs = check_kwargs("optimizer_kwargs", optimizer_kwargs)
@@ -143,34 +163,58 @@ def run(
     seed = _check_seed(seed)
     noise_draws = noise_sequence(steps, seed, dtype) if noise > 0 else None
 
-    xy = xy0.clone().requires_grad_(True)
+    kind = _kind(optimizer_class)
+    if kind == "matrix":  # Muon, Shampoo, SOAP: the point as a (1, 2) matrix [[x, y]]
+        xy = xy0.reshape(1, 2).clone().requires_grad_(True)
+        xy_vector = xy[0]  # a view: the point as (x, y)
+    else:
+        xy = xy_vector = xy0.clone().requires_grad_(True)
     optimizer = optimizer_class([xy], **optimizer_kwargs)
-    scheduler = scheduler_class(optimizer, **scheduler_kwargs) if scheduler_class is not None else None
+    scheduler = build_scheduler(scheduler_class, optimizer, scheduler_kwargs) if scheduler_class is not None else None
+    on_plateau = scheduler is not None and _is(scheduler_class, "ReduceLROnPlateau")
+
+    def f() -> Tensor:
+        return land.fn(xy_vector[0], xy_vector[1])
+
+    def closure() -> Tensor:  # LBFGS: f and its (noisy) gradient at the current point, as often as it asks
+        optimizer.zero_grad()
+        loss = f()
+        loss.backward()
+        if noise_draws is not None:
+            xy.grad.add_(noise * noise_draws[t].reshape(xy.shape))
+        return loss
 
     out = _Recorder(steps, dtype)
     for t in range(steps):
         with torch.no_grad():
-            out.points[t] = xy
-        loss = land.fn(xy[0], xy[1])
+            out.points[t] = xy_vector
+        loss = f()
         loss.backward()
         grad = xy.grad
         if noise_draws is not None:
-            grad.add_(noise * noise_draws[t])  # ĝ = ∇f + noise · ε_t
+            grad.add_(noise * noise_draws[t].reshape(grad.shape))  # ĝ = ∇f + noise · ε_t
         out.losses[t] = loss.detach()
-        out.gradients[t] = grad
+        out.gradients[t] = grad.reshape(2)
         if not (torch.isfinite(loss) and torch.isfinite(grad).all()):
             out.stop(t)  # diverged: the walk stays where it is
             break
         out.lrs[t] = _current_lr(optimizer)
-        optimizer.step()
-        out.preconditioners[t] = preconditioner_from_state(optimizer, xy)
+        if kind == "closure":
+            optimizer.step(closure)
+        else:
+            if kind == "sparse":  # both coordinates stored: every step touches both
+                xy.grad = torch.sparse_coo_tensor(torch.arange(2)[None], grad.detach(), (2,))
+            optimizer.step()
+        out.preconditioners[t] = preconditioner_from_state(optimizer, xy).reshape(2)
         optimizer.zero_grad()
-        if scheduler is not None:
+        if on_plateau:
+            scheduler.step(float(out.losses[t]))  # the metric: this step's loss
+        elif scheduler is not None:
             scheduler.step()
     else:
         with torch.no_grad():
-            out.points[steps] = xy
-            out.losses[steps] = land.fn(xy[0], xy[1])
+            out.points[steps] = xy_vector
+            out.losses[steps] = f()
 
     label = format_label(optimizer_class.__name__, optimizer_kwargs)
     if scheduler_class is not None:
@@ -217,6 +261,43 @@ class _Recorder:
         )
 
 
+def _is(cls: type, name: str) -> bool:
+    """``cls`` is the class called ``name`` or a subclass (optimessay's and torch's classes alike)."""
+    return any(base.__name__ == name for base in cls.__mro__)
+
+
+def _kind(optimizer_class: type) -> str:
+    """How a walk feeds the optimizer: "closure" (LBFGS), "matrix" (Muon, Shampoo, SOAP: a (1, 2)
+    parameter), "sparse" (SparseAdam: a sparse gradient) or "plain"."""
+    if _is(optimizer_class, "LBFGS"):
+        return "closure"
+    if any(_is(optimizer_class, name) for name in _MATRIX_ONLY):
+        return "matrix"
+    if _is(optimizer_class, "SparseAdam"):
+        return "sparse"
+    return "plain"
+
+
+_MATRIX_ONLY = ("Muon", "Shampoo", "SOAP")  # optimizers of 2-D parameters only
+
+
+def build_scheduler(scheduler_class: type, optimizer, scheduler_kwargs: dict):
+    """``scheduler_class(optimizer, **scheduler_kwargs)``. A scheduler built from children
+    (SequentialLR, ChainedScheduler) may be given them as ``(class, kwargs)`` pairs in
+    ``scheduler_kwargs["schedulers"]``: each child is built on ``optimizer`` first (in order), then
+    the parent with ``optimizer=`` and ``schedulers=`` as keywords (both classes take them). Children
+    given as scheduler instances are passed as they are."""
+    children = scheduler_kwargs.get("schedulers")
+    if isinstance(children, (list, tuple)) and children and all(_is_pair(c) for c in children):
+        built = [build_scheduler(cls, optimizer, check_kwargs("a child's kwargs", kw)) for cls, kw in children]
+        return scheduler_class(optimizer=optimizer, **{**scheduler_kwargs, "schedulers": built})
+    return scheduler_class(optimizer, **scheduler_kwargs)
+
+
+def _is_pair(child) -> bool:
+    return isinstance(child, tuple) and len(child) == 2 and isinstance(child[0], type)
+
+
 def _current_lr(optimizer) -> float:
     groups = getattr(optimizer, "param_groups", None)
     lr = groups[0]["lr"] if groups else getattr(optimizer, "lr", math.nan)
@@ -240,10 +321,18 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
     - Adam, AdamW: P = 1 / (√v / √(1 - β₂ᵗ) + eps), with ĝ = m / (1 - β₁ᵗ) (amsgrad: v = max v)
     - Adagrad: P = 1 / ((1 + (t - 1)·lr_decay)(√Σg² + eps))
 
-    Any other class: nan (its state has no P we know how to read).
+    - NAdam, RAdam, Adamax, Adadelta, Rprop, ASGD, Adafactor: ``<name>_preconditioner`` of their
+      optimessay files, given the parameter group's values (their docstrings give P)
+
+    Any other class, or a P that is not one number per element (Muon's rows x rows matrix,
+    Shampoo's and SOAP's factors): nan.
     """
+    nan = torch.full_like(p.detach(), math.nan)
     if hasattr(optimizer, "preconditioner"):
-        return optimizer.preconditioner(p).detach().to(p.dtype)
+        P = optimizer.preconditioner(p)
+        if not isinstance(P, Tensor) or P.numel() != p.numel():
+            return nan
+        return P.detach().to(p.dtype).reshape(p.shape)
     if isinstance(optimizer, torch.optim.SGD):
         return optimizers.sgd_preconditioner(p, {})
     state = getattr(optimizer, "state", {}).get(p, {})
@@ -258,7 +347,44 @@ def preconditioner_from_state(optimizer, p: Tensor) -> Tensor:
             return optimizers.rmsprop_preconditioner(p, state, eps=group["eps"])
         if isinstance(optimizer, torch.optim.Adagrad):  # the lr decay is folded into P
             return optimizers.adagrad_preconditioner(p, state, lr_decay=group["lr_decay"], eps=group["eps"])
-    return torch.full_like(p.detach(), math.nan)
+        for name in _SAME_STATE:
+            if _is(type(optimizer), name):
+                precondition = getattr(optimizers, f"{name.lower()}_preconditioner")
+                return precondition(p, state, **core_arguments(precondition, group))
+    return nan
+
+
+# torch.optim classes whose state has the layout of optimessay's (P is read by optimessay's function)
+_SAME_STATE = ("NAdam", "RAdam", "Adamax", "Adadelta", "Rprop", "ASGD", "Adafactor")
+# class arguments that are pairs, and the names a functional core gives their entries
+PAIRS = {
+    "betas": ("beta1", "beta2"),
+    "etas": ("etaminus", "etaplus"),
+    "step_sizes": ("step_size_min", "step_size_max"),
+    "eps": ("eps1", "eps2"),  # Adafactor's (the others' eps is a number)
+}
+
+
+def core_values(values: dict) -> dict:
+    """A class's hyperparameters (its defaults, or a parameter group) under the functional cores'
+    names: each pair also as its entries (betas -> beta1, beta2; etas -> etaminus, etaplus; ...)."""
+    out = dict(values)
+    for name, (first, second) in PAIRS.items():
+        if isinstance(out.get(name), tuple):
+            out[first], out[second] = out[name]
+    return out
+
+
+@functools.cache
+def keyword_names(fn) -> tuple[str, ...]:
+    """The keyword-only arguments of ``fn`` (a functional core's hyperparameters)."""
+    return tuple(p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY)
+
+
+def core_arguments(fn, values: dict) -> dict:
+    """The entries of ``core_values(values)`` that ``fn`` takes as keyword-only arguments."""
+    values = core_values(values)
+    return {k: values[k] for k in keyword_names(fn) if k in values}
 
 
 # --- reference walkers: the exact preconditioners ------------------------------------------------
