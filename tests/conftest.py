@@ -56,6 +56,7 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(str(item.fspath))
