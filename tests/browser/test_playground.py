@@ -125,11 +125,11 @@ class PythonSide:
         for i, r in enumerate(state["runs"]):
             if not r["on"]:
                 continue
+            x, y = state["start"]
             with other_cpu():
                 points = python_walk(state, r)
-            x, y = state["start"]
-            variants = [python_walk(state, r, start=(math.nextafter(x, math.inf), y)),
-                        python_walk(state, r, start=(x, math.nextafter(y, -math.inf)))]
+                variants = [python_walk(state, r, start=(math.nextafter(x, math.inf), y)),
+                            python_walk(state, r, start=(x, math.nextafter(y, -math.inf)))]
             for seed in (1, 2):
                 with simulated_sqrt(seed=seed, fraction=0.5):
                     variants.append(python_walk(state, r))
