@@ -38,7 +38,10 @@ What this file does, and where it differs from the paper's reference code
   AdamW, and applied before the step like torch's AdamW (the reference code applies it after the
   step: a difference of order $\\gamma^2\\lambda$).
 - Under `torch.compile` (torch 2.13, inductor) `x.add_(A @ B, alpha=c)` silently drops `alpha`
-  (pytorch/pytorch#167313), so the statistics' moving averages are written with `lerp_`.
+  (pytorch/pytorch#167313), so the statistics' moving averages are written with `lerp_`. The step
+  counter is read with `.item()` (refresh test, bias corrections): the graph breaks there and the
+  rest is recompiled per parameter shape. Measured, float64: one parameter, 12 steps, 5 graphs,
+  within 3e-16 of eager; 10 shapes, 7 steps, 24 graphs, within 1e-16.
 - Only 2-D parameters: any other shape raises a ValueError naming it. Real floating-point dtypes only.
 """
 
