@@ -7,6 +7,7 @@ copied verbatim, bugs included:
 """
 
 from collections.abc import Iterable
+from importlib import import_module
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ import torch as t
 
 import optimessay
 from optimessay.testing import check_optimizer
-from optimessay.testing.optimizers import DEFAULT_CONFIGS
+from optimessay.testing.optimizers import DEFAULT_CONFIGS, SINGLE_GROUP_OPTIMIZERS
 
 
 # ---- the seed notebook's classes, verbatim ------------------------------------------------------
@@ -224,12 +225,24 @@ def test_a_wrong_formula_is_caught_at_its_first_step_with_the_size_of_the_differ
     assert 1e-3 < result.max_abs_diff < 1
 
 
+MODULES = {"AdamW": "adam", "SparseAdam": "sparse_adam"}  # the optimizer files not named name.lower()
+
+
+def ours(name):
+    """optimessay's class: exported by the package, or (not yet exported) from its own file."""
+    try:
+        return getattr(optimessay, name)
+    except AttributeError:
+        return getattr(import_module(f"optimessay.optimizers.{MODULES.get(name, name.lower())}"), name)
+
+
 @pytest.mark.parametrize("name", sorted(DEFAULT_CONFIGS))
 def test_ours_and_torchs_pass_bitwise(name):
-    for cls in (getattr(optimessay, name), getattr(torch.optim, name)):
+    for cls in (ours(name), getattr(torch.optim, name)):
         results = check_optimizer(cls, name, verbose=False, rtol=0, atol=0)
         assert results and all(r.passed and r.bitwise and not r.skipped for r in results)
-        assert any("2 param groups" in r.message for r in results)
+        # two parameter groups, except for LBFGS (torch refuses them)
+        assert any("2 param groups" in r.message for r in results) == (name not in SINGLE_GROUP_OPTIMIZERS)
 
 
 def test_prints_one_line_per_configuration(capsys):
@@ -327,3 +340,91 @@ def test_a_config_with_foreach_runs_against_torchs_for_loop():
     results = check_optimizer(optimessay.Adam, "Adam", [{"lr": 0.1, "foreach": True}], verbose=False, rtol=0, atol=0)
     assert len(results) == 2  # one group, then two groups
     assert all(r.passed and r.bitwise for r in results)  # the reference is always torch's foreach=False
+
+
+# ---- optimizers checked on their own model: Muon (2-D only), SparseAdam (sparse), LBFGS (closure) -----
+def test_a_muon_written_from_torchs_docstring_is_caught():
+    """torch's docstring writes Muon's momentum as a sum, B = μB + g; its code keeps an average,
+    B = μB + (1-μ)g. Newton–Schulz normalizes, so the updates agree up to bfloat16 rounding: the
+    default tolerance still sees it at the first step."""
+
+    class DocstringMuon(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95):
+            super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum))
+
+        @torch.no_grad()
+        def step(self):
+            from torch.optim._muon import _zeropower_via_newtonschulz
+
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    buf = self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
+                    buf.mul_(group["momentum"]).add_(p.grad)  # the docstring's sum
+                    update = p.grad + group["momentum"] * buf  # and its Nesterov
+                    update = _zeropower_via_newtonschulz(update, (3.4445, -4.775, 2.0315), 5, 1e-7)
+                    p.mul_(1 - group["lr"] * group["weight_decay"])
+                    p.add_(update, alpha=-group["lr"] * max(1, p.shape[0] / p.shape[1]) ** 0.5)
+
+    results = _ran(check_optimizer(DocstringMuon, "Muon", verbose=False))
+    assert results and all(not r.passed for r in results)
+    assert all(1e-6 < r.max_abs_diff < 1e-1 for r in results), [str(r) for r in results]
+
+
+def test_a_sparse_adam_that_moves_every_row_is_caught():
+    """Dense Adam on a sparse gradient moves rows the batch did not touch (their moments are stale)."""
+
+    class DenseSparseAdam(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+        @torch.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = p.grad.to_dense()
+                    state = self.state[p]
+                    if not state:
+                        state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                    state["step"] += 1
+                    b1, b2 = group["betas"]
+                    state["m"].lerp_(g, 1 - b1)
+                    state["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                    step_size = group["lr"] * (1 - b2 ** state["step"]) ** 0.5 / (1 - b1 ** state["step"])
+                    p.addcdiv_(state["m"], state["v"].sqrt().add_(group["eps"]), value=-step_size)
+
+    results = _ran(check_optimizer(DenseSparseAdam, "SparseAdam", verbose=False))
+    assert results and all(not r.passed for r in results)
+    assert all(r.step == 2 for r in results)  # step 1 touches rows with zero moments elsewhere: agrees
+
+
+def test_an_lbfgs_without_the_initial_hessian_scale_is_caught(monkeypatch):
+    """L-BFGS whose two-loop recursion starts from H0 = I instead of γI (γ = sᵀy/yᵀy): equal to
+    torch's until the first direction that uses the memory."""
+    from optimessay.optimizers import lbfgs as module
+
+    two_loop = module.lbfgs_two_loop
+    monkeypatch.setattr(module, "lbfgs_two_loop", lambda q, dirs, stps, ro, H_diag, al: two_loop(q, dirs, stps, ro, 1, al))
+    ran = _ran(check_optimizer(module.LBFGS, "LBFGS", verbose=False))
+    assert ran and all(not r.passed and r.step == 1 for r in ran)  # max_iter >= 3: memory used within step 1
+    assert all(r.max_abs_diff > 1e-6 for r in ran)
+
+
+def test_sparse_adam_model_leaves_rows_untouched_and_lbfgs_needs_its_closure():
+    from optimessay.testing.optimizers import _data, _model
+
+    data = _data("embedding", 10, torch.float64)
+    assert all(len(torch.unique(x)) < 8 for x, _ in data)  # every batch leaves some rows without a gradient
+    assert len({tuple(x.tolist()) for x, _ in data}) == 10  # a new batch each step
+    model = _model(torch.float64, "matrix")
+    assert all(p.dim() == 2 for p in model.parameters())  # Muon's model: 2-D parameters only
+
+    class NoClosureLBFGS(torch.optim.LBFGS):
+        def step(self, closure=None):
+            return None  # a learner's LBFGS that never calls the closure: never moves
+
+    [result, *_] = check_optimizer(NoClosureLBFGS, "LBFGS", verbose=False)
+    assert not result.passed and result.step == 1

@@ -13,6 +13,17 @@ checks what a drop-in optimizer must do beyond the arithmetic:
 - parameters whose `.grad` is None are skipped (a layer is frozen on a few steps in the middle);
 - `step()` never modifies `p.grad` (the gradient tensors are compared before and after each step).
 
+Some optimizers need a different setting, and get it (see `MODEL_KINDS`, `CLOSURE_OPTIMIZERS`,
+`SINGLE_GROUP_OPTIMIZERS`):
+
+- Muon optimizes 2-D parameters only: its model has no biases and no scale (two bias-free linear
+  layers);
+- SparseAdam takes sparse gradients only: its model is two `nn.Embedding(sparse=True)` tables, each
+  step on a new batch of rows (rows not in the batch get no update);
+- LBFGS's `step(closure)` needs a closure: the checker passes one that sets the gradients and returns
+  the loss (LBFGS calls it several times per step); LBFGS has one parameter group only, so the
+  two-group run is skipped for it.
+
 Learners' classes may be simplified: they may take a plain list of tensors and only some of torch's
 arguments (like `SGD(params, lr, momentum=0.0, weight_decay=0.0)`), and need not subclass
 `torch.optim.Optimizer`. Only the configurations whose arguments the constructor accepts are run;
@@ -24,13 +35,15 @@ groups with different learning rates.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import math
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["CheckResult", "check_optimizer", "DEFAULT_CONFIGS"]
+__all__ = ["CheckResult", "check_optimizer", "DEFAULT_CONFIGS", "MODEL_KINDS", "CLOSURE_OPTIMIZERS",
+           "SINGLE_GROUP_OPTIMIZERS"]
 
 # configurations per torch.optim name: the seed notebook's test configurations plus the options it
 # left out (dampening, nesterov, centered, amsgrad, maximize, ...)
@@ -70,10 +83,45 @@ DEFAULT_CONFIGS: dict[str, list[dict]] = {
         {"lr": 0.1, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
         {"lr": 0.1, "eps": 1e-3, "maximize": True},
     ],
+    "Adafactor": [
+        {"lr": 0.1},
+        {"lr": 0.1, "weight_decay": 0.05},
+        {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-3, 1e-3), "d": 2.0},
+        {"lr": 0.1, "maximize": True},
+    ],
+    "Muon": [
+        {"lr": 0.05},
+        {"lr": 0.05, "nesterov": False, "weight_decay": 0.0},
+        {"lr": 0.05, "momentum": 0.5, "adjust_lr_fn": "match_rms_adamw"},
+        {"lr": 0.02, "ns_steps": 3},
+    ],
+    "SparseAdam": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-3},
+        {"lr": 0.05, "maximize": True},
+    ],
+    "LBFGS": [
+        {"lr": 0.5, "max_iter": 3},
+        {"lr": 1.0, "max_iter": 4, "line_search_fn": "strong_wolfe"},
+        {"lr": 0.2, "max_iter": 5, "history_size": 2},
+    ],
 }
+
+# the model each optimizer is checked on (default "mlp"): Muon takes 2-D parameters only, SparseAdam
+# sparse gradients only
+MODEL_KINDS: dict[str, str] = {"Muon": "matrix", "SparseAdam": "embedding"}
+CLOSURE_OPTIMIZERS = {"LBFGS"}  # step(closure) needs a closure that recomputes loss and gradients
+SINGLE_GROUP_OPTIMIZERS = {"LBFGS"}  # torch refuses a second parameter group
 
 STEPS = 10
 FROZEN_STEPS = (6, 7)  # steps on which the first layer has no gradient (its .grad is None)
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Exactly equal, dense or sparse (a sparse gradient is compared as its dense values)."""
+    if a.is_sparse or b.is_sparse:
+        return a.is_sparse == b.is_sparse and torch.equal(a.to_dense(), b.to_dense())
+    return torch.equal(a, b)
 
 
 @dataclass
@@ -94,25 +142,47 @@ class CheckResult:
         return f"{status}  {self.config}  {self.message}"
 
 
-def _model(dtype: torch.dtype) -> torch.nn.Module:
-    """Linear(2, 3) - Sigmoid - Linear(3, 1) - Sigmoid, times a 0-dim scale (seeded)."""
+def _model(dtype: torch.dtype, kind: str = "mlp") -> torch.nn.Module:
+    """The seeded model of a kind: "mlp", Linear(2, 3) - Sigmoid - Linear(3, 1) - Sigmoid times a
+    0-dim scale; "matrix", the same without biases and scale (2-D parameters only); "embedding", two
+    `nn.Embedding(8, 3, sparse=True)` tables whose rows' product is squashed to one output."""
     gen = torch.Generator().manual_seed(0)
 
     class Small(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.layer1 = torch.nn.Linear(2, 3, dtype=dtype)
-            self.layer2 = torch.nn.Linear(3, 1, dtype=dtype)
-            self.scale = torch.nn.Parameter(torch.tensor(1.5, dtype=dtype))
+            if kind == "embedding":
+                self.layer1 = torch.nn.Embedding(8, 3, sparse=True, dtype=dtype)
+                self.layer2 = torch.nn.Embedding(8, 3, sparse=True, dtype=dtype)
+            else:
+                self.layer1 = torch.nn.Linear(2, 3, bias=kind == "mlp", dtype=dtype)
+                self.layer2 = torch.nn.Linear(3, 1, bias=kind == "mlp", dtype=dtype)
+            if kind == "mlp":
+                self.scale = torch.nn.Parameter(torch.tensor(1.5, dtype=dtype))
 
         def forward(self, x):
-            return self.scale * torch.sigmoid(self.layer2(torch.sigmoid(self.layer1(x))))
+            if kind == "embedding":
+                return torch.sigmoid((self.layer1(x) * self.layer2(x)).sum(-1, keepdim=True))
+            out = torch.sigmoid(self.layer2(torch.sigmoid(self.layer1(x))))
+            return self.scale * out if kind == "mlp" else out
 
     model = Small()
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(torch.randn(p.shape, generator=gen, dtype=dtype))
     return model
+
+
+def _data(kind: str, steps: int, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(inputs, targets) per step: the same batch every step, or for embeddings a new batch of row
+    indices each step (rows not in a batch get no gradient, the case SparseAdam exists for)."""
+    gen = torch.Generator().manual_seed(1)
+    if kind == "embedding":
+        return [(torch.randint(0, 8, (6,), generator=gen), torch.rand(6, 1, generator=gen, dtype=dtype))
+                for _ in range(steps)]
+    x = torch.randn(16, 2, generator=gen, dtype=dtype)
+    y = torch.rand(16, 1, generator=gen, dtype=dtype)
+    return [(x, y)] * steps
 
 
 def _accepted_arguments(optimizer_class) -> set[str] | None:
@@ -123,22 +193,31 @@ def _accepted_arguments(optimizer_class) -> set[str] | None:
     return set(signature.parameters) - {"self"}
 
 
-def _grads(model, x, y, frozen: bool) -> list[torch.Tensor | None]:
+def _loss_and_grads(model, x, y, frozen: bool) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
     loss = ((model(x) - y) ** 2).mean()
     names, params = zip(*model.named_parameters(), strict=True)
     grads = torch.autograd.grad(loss, params)
     # a frozen step: the first layer gets no gradient
-    return [None if frozen and n.startswith("layer1.") else g for n, g in zip(names, grads, strict=True)]
+    return loss.detach(), [None if frozen and n.startswith("layer1.") else g
+                           for n, g in zip(names, grads, strict=True)]
+
+
+def _set_grads(model, x, y, frozen: bool) -> torch.Tensor:
+    """Assign every parameter's .grad (None for the frozen layer) and return the loss."""
+    loss, grads = _loss_and_grads(model, x, y, frozen)
+    for p, g in zip(model.parameters(), grads, strict=True):
+        p.grad = g
+    return loss
 
 
 def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol) -> CheckResult:
     torch_class = getattr(torch.optim, name)
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(16, 2, generator=gen, dtype=dtype)
-    y = torch.rand(16, 1, generator=gen, dtype=dtype)
-    mine, ref = _model(dtype), _model(dtype)
+    kind = MODEL_KINDS.get(name, "mlp")
+    data = _data(kind, steps, dtype)
+    mine, ref = _model(dtype, kind), _model(dtype, kind)
     names = [n for n, _ in mine.named_parameters()]
     mine_params, ref_params = list(mine.parameters()), list(ref.parameters())
+    closure_driven = name in CLOSURE_OPTIMIZERS
 
     def param_arg(params):
         if not groups:
@@ -149,27 +228,37 @@ def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol)
         opt = optimizer_class(param_arg(mine_params), **config)
     except Exception as e:  # the learner's constructor failed
         return CheckResult(config, False, message=f"constructing your optimizer raised {type(e).__name__}: {e}")
-    ref_opt = torch_class(param_arg(ref_params), **{**config, "foreach": False})  # torch's for-loop, always
+    ref_config = dict(config)
+    if "foreach" in inspect.signature(torch_class).parameters:
+        ref_config["foreach"] = False  # torch's for-loop, always
+    ref_opt = torch_class(param_arg(ref_params), **ref_config)
 
     worst = 0.0
     bitwise = True
     for step in range(1, steps + 1):
         frozen = step in FROZEN_STEPS
-        for params, model in ((mine_params, mine), (ref_params, ref)):
-            for p, g in zip(params, _grads(model, x, y, frozen), strict=True):
-                p.grad = g
+        x, y = data[step - 1]
+        if closure_driven:  # the optimizer calls the closure (maybe several times): it sets the grads itself
+            mine_step = functools.partial(opt.step, functools.partial(_set_grads, mine, x, y, frozen))
+            ref_step = functools.partial(ref_opt.step, functools.partial(_set_grads, ref, x, y, frozen))
+        else:
+            for model in (mine, ref):
+                _set_grads(model, x, y, frozen)
+            mine_step, ref_step = opt.step, ref_opt.step
         given = [None if p.grad is None else p.grad.clone() for p in mine_params]
         grad_objects = [p.grad for p in mine_params]
         try:
-            opt.step()
+            mine_step()
         except Exception as e:
             hint = " (torch skips a parameter whose .grad is None)" if frozen else ""
             return CheckResult(
                 config, False, step=step, message=f"step {step}: your step() raised {type(e).__name__}: {e}{hint}"
             )
-        ref_opt.step()
+        ref_step()
         for pname, p, g, obj in zip(names, mine_params, given, grad_objects, strict=True):
-            if g is not None and (p.grad is not obj or not torch.equal(p.grad, g)):
+            if closure_driven:
+                break  # the closure assigned new gradients during the step
+            if g is not None and (p.grad is not obj or not _same(p.grad, g)):
                 return CheckResult(
                     config, False, step=step, parameter=pname,
                     message=f"step {step}, parameter {pname!r}: step() changed p.grad (e.g. an in-place "
@@ -242,7 +331,8 @@ def check_optimizer(
 
     accepted = _accepted_arguments(optimizer_class)
     runs = [(copy.deepcopy(c), False) for c in configs]
-    if isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer):
+    if (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)
+            and name not in SINGLE_GROUP_OPTIMIZERS):
         runs.append((copy.deepcopy(configs[0]), True))  # two parameter groups, different lr
     results = []
     for config, groups in runs:
