@@ -368,7 +368,7 @@ def test_a_muon_written_from_torchs_docstring_is_caught():
                     p.add_(update, alpha=-group["lr"] * max(1, p.shape[0] / p.shape[1]) ** 0.5)
 
     results = _ran(check_optimizer(DocstringMuon, "Muon", verbose=False))
-    assert results and all(not r.passed for r in results)
+    assert results and all(not r.passed and r.step == 1 for r in results)
     assert all(1e-6 < r.max_abs_diff < 1e-1 for r in results), [str(r) for r in results]
 
 

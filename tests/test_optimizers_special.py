@@ -83,7 +83,7 @@ def run_lockstep(name, kwargs, *, dtype, seed, shapes, steps, group_kwargs=None,
     rng = random.Random(seed)
     ours_p, theirs_p = make_params(dtype, seed, shapes)
     ours = OURS[name](groups(ours_p, group_kwargs), **kwargs)
-    theirs = getattr(torch.optim, name)(groups(theirs_p, group_kwargs), **kwargs)
+    theirs = getattr(torch.optim, name.removeprefix("copied "))(groups(theirs_p, group_kwargs), **kwargs)
     gen = torch.Generator().manual_seed(seed + 1)
     for step in range(steps):
         grads = [None if rng.random() < none_prob else scale * torch.randn(p.shape, generator=gen, dtype=dtype)
@@ -923,3 +923,10 @@ def test_file_is_self_contained_with_snippet_sections(name):
     namespace = {"__name__": "copied"}
     exec(compile(copied, f"<copied {path.name}>", "exec"), namespace)  # what a reader copies runs alone
     assert issubclass(namespace[name], torch.optim.Optimizer)
+    if name in ("Adafactor", "Muon"):  # and is torch's optimizer
+        OURS[f"copied {name}"] = namespace[name]
+        try:
+            run_lockstep(f"copied {name}", {}, dtype=torch.float32, seed=0,
+                         shapes=[(3, 4), (2, 2)], steps=3, none_prob=0)
+        finally:
+            del OURS[f"copied {name}"]
