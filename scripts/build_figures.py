@@ -201,13 +201,44 @@ def module_file(module: str) -> Path | None:
     return None
 
 
+class _Source(NamedTuple):
+    """One parsed file of catalog code: its top-level definitions, the catalog names it imports from
+    sibling files, and the optimessay modules its top-level imports name."""
+
+    path: Path
+    defs: dict  # name -> (source text, node)
+    links: dict  # local name -> (file, name there) for ``from .x import name``; (file, None) for a module
+    modules: set  # optimessay modules imported at the top of the file (they apply to all its code)
+
+
+def _relative_target(path: Path, node: ast.ImportFrom) -> Path | None:
+    """The folder or file a relative ``from .x import ...`` in ``path`` names (None: absolute import)."""
+    if not node.level:
+        return None
+    base = path.parent
+    for _ in range(node.level - 1):
+        base = base.parent
+    return base.joinpath(*node.module.split(".")) if node.module else base
+
+
+def _python_file(base: Path) -> Path | None:
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 class KeyMaker:
-    """Computes each figure's key from source text alone (no heavy imports)."""
+    """Computes each figure's key from source text alone (no heavy imports).
+
+    A recipe may live in the catalog file itself or in any module the catalog imports (the per-page
+    modules of scripts/figures/): its file is the one its code object names. Its code is the recipe
+    plus every top-level definition it uses, transitively, in its own file or imported by name from a
+    sibling file (``from ._shared import _walk``; ``from . import _shared`` then ``_shared._walk``)."""
 
     def __init__(self, catalog_path: Path):
-        self.catalog_source = Path(catalog_path).read_text()
-        self.catalog_tree = ast.parse(self.catalog_source)
-        self.defs = _top_level_defs(self.catalog_tree, self.catalog_source)
+        self.catalog_path = Path(catalog_path).resolve()
+        self._sources: dict[Path, _Source] = {}
         self.exports = self._exports()
         self._module_cache: dict[str, tuple] = {}
         self.versions = {"python": platform.python_version(), "build_format": BUILD_FORMAT}
@@ -216,10 +247,6 @@ class KeyMaker:
                 self.versions[lib] = metadata.version(lib)
             except metadata.PackageNotFoundError:
                 self.versions[lib] = "missing"
-        # Imports at the top of the catalog apply to every entry.
-        top_imports = ast.Module(body=[n for n in self.catalog_tree.body
-                                       if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
-        self.catalog_modules = _optimessay_imports(top_imports, self.exports)
 
     def _exports(self) -> dict:
         init = PACKAGE / "__init__.py"
@@ -231,18 +258,65 @@ class KeyMaker:
                 return ast.literal_eval(node.value)
         return {}
 
-    def recipe_closure(self, name: str) -> list[str]:
-        """The recipe ``name`` and every top-level catalog definition it uses, transitively."""
-        todo, seen = [name], set()
+    def source(self, path: Path) -> _Source:
+        """The parsed file ``path`` (cached: each file is read and parsed once per build)."""
+        path = Path(path).resolve()
+        if path not in self._sources:
+            text = path.read_text()
+            tree = ast.parse(text)
+            links = {}
+            for node in tree.body:
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                target = _relative_target(path, node)
+                if target is None:
+                    continue
+                for alias in node.names:
+                    local = alias.asname or alias.name
+                    module = _python_file(target / alias.name) if target.is_dir() else None
+                    if module is not None:  # from . import _shared
+                        links[local] = (module.resolve(), None)
+                    elif (file := _python_file(target)) is not None:  # from ._shared import _walk
+                        links[local] = (file.resolve(), alias.name)
+            top_imports = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
+                                     type_ignores=[])
+            self._sources[path] = _Source(path, _top_level_defs(tree, text), links,
+                                          _optimessay_imports(top_imports, self.exports))
+        return self._sources[path]
+
+    def _resolve(self, path: Path, name: str, depth: int = 0) -> tuple[Path, str] | None:
+        """Where the top-level name ``name`` of file ``path`` is defined: (file, name), following
+        re-exports (``from ._shared import _walk`` in a file that others import _walk from)."""
+        src = self.source(path)
+        if name in src.defs:
+            return src.path, name
+        link = src.links.get(name)
+        if link is None or link[1] is None or depth > 20:
+            return None
+        return self._resolve(link[0], link[1], depth + 1)
+
+    def recipe_closure(self, path: Path, name: str) -> list[tuple[Path, str]]:
+        """The recipe ``name`` of file ``path`` and every catalog definition it uses, transitively."""
+        start = self._resolve(path, name)
+        todo, seen = ([start] if start else []), set()
         while todo:
             current = todo.pop()
-            if current in seen or current not in self.defs:
+            if current in seen:
                 continue
             seen.add(current)
-            for sub in ast.walk(self.defs[current][1]):
-                if isinstance(sub, ast.Name) and sub.id in self.defs and sub.id not in seen:
-                    todo.append(sub.id)
-        return sorted(seen)
+            file, defined = current
+            src = self.source(file)
+            for sub in ast.walk(src.defs[defined][1]):
+                found = None
+                if isinstance(sub, ast.Name) and (sub.id in src.defs or sub.id in src.links):
+                    found = self._resolve(file, sub.id)
+                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+                    module, attribute = src.links.get(sub.value.id, (None, ""))
+                    if module is not None and attribute is None:  # _shared._walk after `from . import _shared`
+                        found = self._resolve(module, sub.attr)
+                if found and found not in seen:
+                    todo.append(found)
+        return sorted(seen, key=lambda item: (item[1], str(item[0])))
 
     def _module_deps(self, module: str) -> tuple:
         """(file hash, imported optimessay modules) of one module; cached."""
@@ -276,19 +350,27 @@ class KeyMaker:
 
     def key(self, entry) -> str:
         recipe = entry.recipe.__name__
-        closure = self.recipe_closure(recipe)
-        if recipe not in self.defs:
-            raise SystemExit(f"figure {entry.name!r}: recipe {recipe!r} is not a top-level function of the catalog")
-        roots = set(self.catalog_modules)
-        for name in closure:
-            roots |= _optimessay_imports(self.defs[name][1], self.exports)
+        path = Path(getattr(getattr(entry.recipe, "__code__", None), "co_filename", "") or self.catalog_path)
+        if not path.is_file() or self._resolve(path, recipe) is None:
+            raise SystemExit(f"figure {entry.name!r}: recipe {recipe!r} is not a top-level function of "
+                             f"the catalog or of a module it imports ({path})")
+        closure = self.recipe_closure(path, recipe)
+        roots = set()
+        for file, name in closure:
+            src = self.source(file)
+            roots |= src.modules | _optimessay_imports(src.defs[name][1], self.exports)
         roots |= {"optimessay.style", "optimessay.plots"}
         if entry.kind == "video":
             roots.add("optimessay.animate")
+        # code is named by definition, not by file: moving a helper unchanged to another module
+        # rebuilds nothing; two definitions of one name in a closure are told apart by their file
+        names = [name for _, name in closure]
+        code = {(name if names.count(name) == 1 else f"{file.stem}.{name}"): self.source(file).defs[name][0]
+                for file, name in closure}
         payload = {
             "name": entry.name, "kind": entry.kind, "alt": entry.alt,
             "params": repr(sorted(entry.params.items())),
-            "code": {name: self.defs[name][0] for name in closure},
+            "code": code,
             "package": self.package_hashes(roots),
             "versions": self.versions,
         }

@@ -294,6 +294,101 @@ def test_keys_follow_the_recipe_its_helpers_and_the_package_modules_it_imports(t
     assert "optimessay.optimizers" in module._optimessay_imports(ast.parse("from optimessay import Adam"), km.exports)
 
 
+PAGE_SHARED = """
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    kind: str
+    alt: str
+    recipe: Callable
+    params: dict = field(default_factory=dict)
+    cost: float = 1.0
+
+
+def _scale(value):
+    return {factor} * value
+
+
+def _unused(value):
+    return value
+
+
+def line(slope):
+    from optimessay import style
+
+    fig, ax = style.figure(height=2.0)
+    ax.plot([0, 1], [0, _scale(slope)], color=style.color("adam"))
+    return fig
+"""
+PAGE_A = """
+from ._shared import Figure, _scale, line
+
+
+def a_line(slope):
+    _scale(slope)
+    return line({slope_a})
+
+
+def a_other(slope):
+    return line(slope)
+
+
+FIGURES = [
+    Figure("a-line", "image", "A line of page a.", a_line, {{"slope": 1}}),
+    Figure("a-other", "image", "Another line of page a.", a_other, {{"slope": 2}}),
+]
+"""
+PAGE_B = """
+from . import _shared
+{local}
+
+def b_line(slope):
+    return _shared.{call}(slope)
+
+
+FIGURES = [_shared.Figure("b-line", "image", "A line of page b.", b_line, {{"slope": 3}})]
+"""
+
+
+def _page_keys(tmp_path, factor=2, slope_a=1, local="", call="_unused") -> dict:
+    """Keys of a two-page catalog laid out like the real one: the real scripts/catalog.py beside a
+    figures/ package of _shared.py, a.py and b.py (here in tmp_path)."""
+    pages = tmp_path / "figures"
+    pages.mkdir(exist_ok=True)
+    (tmp_path / "catalog.py").write_bytes((ROOT / "scripts" / "catalog.py").read_bytes())
+    (pages / "__init__.py").write_text("")
+    (pages / "_shared.py").write_text(PAGE_SHARED.format(factor=factor))
+    (pages / "a.py").write_text(PAGE_A.format(slope_a=slope_a))
+    (pages / "b.py").write_text(PAGE_B.format(local=local, call=call))
+    spec = importlib.util.spec_from_file_location("build_figures_pages_test", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    _, loaded = module.load_catalog(tmp_path / "catalog.py")
+    km = module.KeyMaker(tmp_path / "catalog.py")
+    return {e.name: km.key(e) for e in loaded}
+
+
+def test_keys_follow_recipes_and_helpers_across_page_modules(tmp_path):
+    base = _page_keys(tmp_path)
+    assert set(base) == {"a-line", "a-other", "b-line"}  # every page module's entries, one registry
+    # editing one recipe changes one key
+    assert _page_keys(tmp_path, slope_a=5) == {**base, "a-line": _page_keys(tmp_path, slope_a=5)["a-line"]}
+    assert _page_keys(tmp_path, slope_a=5)["a-line"] != base["a-line"]
+    # editing a shared helper changes the keys of its users only: a-line calls _scale directly,
+    # a-other through the shared recipe `line`; b-line calls `_shared._unused`, then `_shared.line`
+    helper = _page_keys(tmp_path, factor=3)
+    assert all(helper[n] != base[n] for n in ("a-line", "a-other"))
+    assert helper["b-line"] == base["b-line"]
+    assert _page_keys(tmp_path, factor=3, call="line")["b-line"] != _page_keys(tmp_path, call="line")["b-line"]
+    # a page's own helper that nobody calls, added: no key changes
+    assert _page_keys(tmp_path, local="\n\ndef _spare():\n    return 1\n") == base
+
+
 # --- atomic ---------------------------------------------------------------------------------------------
 
 
@@ -564,6 +659,32 @@ def test_the_catalog_declares_every_name_in_use_each_with_alt_text():
     for entry in catalog.FIGURES:
         assert len(entry.alt) >= 60 and entry.alt.strip() == entry.alt, entry.name
         assert entry.kind in ("image", "video")
+
+
+def test_each_page_module_is_named_after_its_page_and_declares_the_figures_that_page_places():
+    spec = importlib.util.spec_from_file_location("catalog_pages_test", ROOT / "scripts" / "catalog.py")
+    catalog = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = catalog
+    spec.loader.exec_module(catalog)
+    docs = ROOT / "docs"
+    page_of = {"home": "index.md"}
+    placed = {}
+    for page in docs.rglob("*.md"):
+        for name in re.findall(r"^\s*!figure\[([^\]]+)\]", page.read_text(), re.M):
+            placed.setdefault(name, set()).add(page.relative_to(docs).as_posix())
+    assert catalog.PAGES, "no page modules found in scripts/figures/"
+    for module_name, module in catalog.PAGES.items():
+        stem = module_name.replace("_", "-")
+        page = page_of.get(module_name) or next(
+            (f"{stem}{ext}" for ext in (".md", ".ipynb") if (docs / f"{stem}{ext}").is_file()), None)
+        assert page is not None, f"scripts/figures/{module_name}.py is named after no page of docs/"
+        for entry in module.FIGURES:
+            where = placed.get(entry.name, set())
+            assert not where or page in where, (f"{entry.name} is declared in scripts/figures/{module_name}.py "
+                                                f"but placed on {sorted(where)}, not on {page}")
+    # the names tests/test_vectors.py reads from the catalog
+    assert callable(catalog._tuned_lr) and len(catalog.CONTESTANTS) == 7
+    assert catalog.FIGURES == [e for m in catalog.PAGES.values() for e in m.FIGURES]
 
 
 def test_an_unknown_only_name_is_an_error_naming_it(tmp_path):

@@ -1,0 +1,143 @@
+"""What the figure modules of every page share: the catalog entry, and the helpers recipes call.
+
+``Figure`` is a catalog entry. The helpers below run walks (``_walk``), turn them into the run dicts
+of optimessay.plots (``_run``), tune the seven contestants of the comparisons (``CONTESTANTS``,
+``_tuned_lr``, ``_contestant_runs``), build landscapes from hashable specs (``_landscape``,
+``_quadratic``), and draw the hyperparameter heatmaps several pages show (``sweep_heatmap``, a recipe).
+
+The build keys each figure on the source of every helper its recipe calls (scripts/build_figures.py
+follows ``from ._shared import ...``): editing a helper here rebuilds exactly the figures that use it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    kind: str  # "image" or "video"
+    alt: str
+    recipe: Callable
+    params: dict = field(default_factory=dict)
+    cost: float = 1.0  # rough relative build time: the build starts expensive figures first
+
+
+# ================================================================================================
+# helpers shared by recipes
+
+
+def _walk(landscape, optimizer, kwargs, *, steps, start=None, scheduler=None, scheduler_kwargs=None):
+    """One ``trajectory.run`` with an optimizer/scheduler given by class or by name (optimessay's)."""
+    import optimessay
+    from optimessay import trajectory
+
+    cls = getattr(optimessay, optimizer) if isinstance(optimizer, str) else optimizer
+    sched = getattr(optimessay, scheduler) if isinstance(scheduler, str) else scheduler
+    return trajectory.run(landscape, cls, dict(kwargs), start=start, steps=steps,
+                          scheduler_class=sched, scheduler_kwargs=dict(scheduler_kwargs or {}))
+
+
+def _run(walk, label, color, **extra):
+    from optimessay import plots
+
+    return plots.run(walk, label, color, **extra)
+
+
+# The seven contestants of the comparisons: (legend name, colour key, class, fixed kwargs).
+CONTESTANTS = (
+    ("SGD", "sgd", "SGD", {}),
+    ("Momentum", "momentum", "SGD", {"momentum": 0.9}),
+    ("Nesterov", "nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
+    ("RMSprop", "rmsprop", "RMSprop", {}),
+    ("Adam", "adam", "Adam", {}),
+    ("AdamW", "adamw", "AdamW", {"weight_decay": 0.01}),
+    ("Adagrad", "adagrad", "Adagrad", {}),
+)
+
+
+def _landscape(spec):
+    """A landscape from a name, or from ``(name, ((key, value), ...))`` (hashable, for caches)."""
+    from optimessay import landscapes
+
+    if isinstance(spec, str):
+        return landscapes.get(spec)
+    name, kwargs = spec
+    return landscapes.get(name, **dict(kwargs))
+
+
+@cache
+def _tuned_lr(spec, contestant: str, steps: int) -> float:
+    """The contestant's best lr on the landscape: ``optimessay.tune`` over 51 lrs from 1e-5 to 1 (10
+    per decade; above 1 a single step can cross the whole picture, and a chaotic walk that happens to
+    end near a minimum can win), scored by tune's default objective, the mean log10 loss gap over the
+    last 10% of the steps. Deterministic; cached per worker process (figures share contestants)."""
+    import torch
+
+    import optimessay
+
+    _, _, cls, fixed = next(c for c in CONTESTANTS if c[0] == contestant)
+    lrs = torch.logspace(-5, 0, 51, dtype=torch.float64)
+    tuned = optimessay.tune(_landscape(spec), getattr(optimessay, cls), fixed, lr=lrs, steps=steps)
+    return float(tuned.kwargs["lr"])
+
+
+def _contestant_runs(spec, steps: int):
+    """Each contestant at its tuned lr on the landscape ``spec``, as run dicts."""
+    from optimessay import plots, style
+
+    land = _landscape(spec)
+    runs = []
+    for name, color_key, cls, fixed in CONTESTANTS:
+        lr = _tuned_lr(spec, name, steps)
+        walk = _walk(land, cls, {"lr": lr, **fixed}, steps=steps)
+        # the legend names every hyperparameter set (Nesterov's flag is in its name)
+        shown = {key: value for key, value in fixed.items() if not isinstance(value, bool)}
+        runs.append(_run(walk, plots.label(name, lr=float(f"{lr:.3g}"), **shown), style.color(color_key)))
+    return runs
+
+
+def _quadratic(kappa, theta_degrees):
+    from optimessay import landscapes
+
+    return landscapes.quadratic(kappa=kappa, theta=math.radians(theta_degrees))
+
+
+def sweep_heatmap(optimizer, fixed, x_name, x_range, y_name, y_range, n, steps, floor, marks):
+    """Final loss over a grid of two hyperparameters (x: lr, log-spaced; y: linear), one batched
+    ``optimessay.sweep.run`` of n x n walks on the banana from (-1.5, 2.5); diverged walks hatched."""
+    import numpy as np
+    import torch
+
+    from optimessay import plots, style, sweep
+
+    xs = torch.logspace(math.log10(x_range[0]), math.log10(x_range[1]), n, dtype=torch.float64)
+    ys = torch.linspace(y_range[0], y_range[1], n, dtype=torch.float64)
+    result = sweep.run("rosenbrock", optimizer, dict(fixed), grid={x_name: xs, y_name: ys}, steps=steps,
+                       keep_trajectories=False)
+    values = plots.as_numpy(result.grid(result.final_loss)).T  # rows: y, columns: x
+    diverged = plots.as_numpy(result.grid(result.diverged)).T.astype(bool)
+    shown = np.where(np.isfinite(values), np.maximum(values, floor), values)  # f below `floor` shows as floor
+    fig, ax = style.figure(height=4.6)
+    draw_name = {"beta1": "beta1 (β₁)", "alpha": "alpha (α)"}.get(y_name, y_name)
+    plots.draw_heatmap(ax, shown, plots.as_numpy(xs), plots.as_numpy(ys), diverged=diverged, xlabel=x_name,
+                       ylabel=draw_name, logx=True, colorbar_label=f"final loss after {steps} steps"
+                       + (f" (≤ {floor:g} shown as {floor:g})" if np.nanmin(values) < floor else ""))
+    for (mx, my), text in marks:
+        ax.plot(mx, my, marker="D", markersize=7, markerfacecolor=style.ORANGE, markeredgecolor=style.INK,
+                linestyle="none", zorder=6)
+        ax.annotate(text, (mx, my), xytext=(-9, 0), textcoords="offset points", fontsize=8.5, color=style.INK,
+                    ha="right", va="center", zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.85))
+    fixed_text = ", ".join(f"{k}={v}" for k, v in fixed.items())
+    ax.set_title(f"{optimizer}{' (' + fixed_text + ')' if fixed_text else ''} on the banana: {n}×{n} walks")
+    return fig
+
+
+# The seed notebook's start and its SGD settings, reused by several pages' figures.
+SEED_START = (-1.5, 2.5)
+SEED_SGD = {"lr": 1e-3, "momentum": 0.98}

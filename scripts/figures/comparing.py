@@ -1,0 +1,87 @@
+"""The figures of the Comparing optimizers page (docs/comparing.md): their recipes and catalog entries."""
+
+from __future__ import annotations
+
+import math
+
+from ._shared import Figure, _contestant_runs, _landscape, sweep_heatmap
+
+
+def race(landscape, steps, title, max_frames=120):
+    from optimessay import animate
+
+    runs = _contestant_runs(landscape, steps)
+    for r in runs:  # "Momentum lr=0.02 momentum=0.9": the fixed options on a second line of the legend,
+        name, lr, *fixed = r["label"].split(" ")  # which sits beside the square plot and must stay narrow
+        r["label"] = " ".join([name, lr]) + "".join(f"\n  {option}" for option in fixed)
+    return animate.Race(_landscape(landscape), runs, title=title, max_frames=max_frames)
+
+
+def compare_landscapes(landscape_names, steps):
+    from optimessay import landscapes, plots, style
+
+    fig, axes = style.figure(2, 2, height=7.2)
+    for ax, name in zip(axes.flat, landscape_names, strict=True):
+        land = landscapes.get(name)
+        plots.draw_landscape(ax, land, n=181, levels=14, minima=True)
+        for r in _contestant_runs(name, steps):
+            plots.draw_path(ax, r["points"], color=r["color"], label=r["label"].split(" ")[0], markers=False,
+                            linewidth=1.5)
+        ax.set_title(f"{land.title}, {steps} steps", fontsize=10)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    return fig
+
+
+def compare_loss_curves(landscape, steps):
+    from optimessay import plots
+
+    runs = _contestant_runs(landscape, steps)
+    return plots.plot_loss_curves(runs, title=f"Loss at each optimizer's tuned lr, Rosenbrock, {steps} steps")
+
+
+
+FIGURES = [
+    Figure("race-banana", "video",
+           "Animation: SGD, momentum, Nesterov, RMSprop, Adam, AdamW and Adagrad, each at its tuned learning "
+           "rate, walk together for 300 steps from (-1.5, 2.5) on the banana's contours, leaving coloured "
+           "trails, with a step counter. SGD, momentum and Nesterov bounce off the valley walls, then follow "
+           "the floor to the minimum; RMSprop and Adagrad barely leave the start; Adam swings widely; AdamW "
+           "glides along the valley floor.",
+           race, {"landscape": "rosenbrock", "steps": 300, "title": "Seven optimizers on the banana, tuned lr"},
+           cost=6.0),
+    Figure("race-himmelblau", "video",
+           "Animation: the seven optimizers, each at its tuned learning rate, walk together from (0, 0) on "
+           "Himmelblau's function, whose four minima are starred; trails show which minimum each one reaches.",
+           race, {"landscape": "himmelblau", "steps": 200, "title": "Seven optimizers on Himmelblau, tuned lr"},
+           cost=6.0),
+    Figure("race-rotated-quadratic", "video",
+           "Animation: the seven optimizers, each at its tuned learning rate, walk together on a quadratic "
+           "valley with kappa 50 turned by 30 degrees; SGD zigzags across the valley, the momentum methods "
+           "swing, and the adaptive methods head off at an angle set by their per-coordinate scaling.",
+           race, {"landscape": ("quadratic", (("kappa", 50.0), ("theta", math.radians(30)))), "steps": 200,
+                  "title": "Rotated quadratic (κ=50, θ=30°), tuned lr"},
+           cost=6.0),
+    Figure("compare-landscapes", "image",
+           "Four contour plots, banana, Beale, Himmelblau and the winding valley, each with the paths of "
+           "the seven optimizers at their tuned learning rates from the landscape's start point, 300 steps. "
+           "On the banana RMSprop and Adagrad stop on the left arm while the others reach the minimum region; "
+           "on Beale, Himmelblau (minimum (3, 2)) and the valley all seven end at or near the minimum, "
+           "momentum by the widest swings.",
+           compare_landscapes, {"landscape_names": ("rosenbrock", "beale", "himmelblau", "valley"), "steps": 300},
+           cost=3.0),
+    Figure("compare-loss-curves", "image",
+           "Loss against step on a log scale for the seven optimizers at their tuned learning rates on the "
+           "banana, 300 steps, one coloured line each. SGD, momentum, Nesterov and Adam bounce to losses of hundreds "
+           "in the first steps; SGD and Nesterov fall fastest and end lowest, near 1e-3; momentum, Adam and "
+           "AdamW follow; RMSprop and Adagrad stay flat near 5.",
+           compare_loss_curves, {"landscape": "rosenbrock", "steps": 300}, cost=2.0),
+    Figure("sweep-sgd-lr-momentum", "image",
+           "Heatmap of SGD's final loss on the banana after 300 steps from (-1.5, 2.5), over 100 learning "
+           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
+           "dark is low loss, bright is high. A grey hatched region at large lr and large momentum marks "
+           "the walks that diverged; a ring marks the best cell and a diamond the seed's lr 1e-3, momentum 0.98.",
+           sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
+                           "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
+                           "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
+]

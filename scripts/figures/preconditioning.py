@@ -1,0 +1,157 @@
+"""The figures of the Preconditioning page (docs/preconditioning.md): their recipes and catalog entries."""
+
+from __future__ import annotations
+
+import math
+
+from ._shared import Figure, _quadratic, _run
+
+
+def precond_gd_vs_newton(kappa, theta_degrees, lr, steps):
+    from optimessay import plots, style, trajectory
+
+    land = _quadratic(kappa, theta_degrees)
+    gd = trajectory.preconditioned_gd(land, kind="none", lr=lr, steps=steps)
+    newton = trajectory.newton(land, steps=3)
+    runs = [
+        _run(gd, f"gradient descent (P = I), lr={lr:g}", style.color("gd")),
+        _run(newton, "Newton (P = H⁻¹), lr=1", style.color("newton")),
+    ]
+    return plots.plot_trajectories(land, runs, title=f"Ill-conditioned quadratic, κ={kappa:g}, θ={theta_degrees:g}°",
+                                   height=4.8)
+
+
+def precond_diag_axis_vs_rotated(kappa, thetas, steps):
+    from optimessay import plots, style, trajectory
+
+    fig, axes = style.figure(1, 2, height=4.3)
+    gd_lr = 2 / (1 + kappa)  # the best fixed lr of plain GD: 2 / (lambda_min + lambda_max)
+    for ax, theta_deg in zip(axes, thetas, strict=True):
+        land = _quadratic(kappa, theta_deg)
+        plots.draw_landscape(ax, land, levels=10)
+        walks = [
+            (trajectory.preconditioned_gd(land, kind="none", lr=gd_lr, steps=steps),
+             f"GD, P = I, lr={gd_lr:.3g}", style.color("gd"), "-", 2.6),
+            (trajectory.preconditioned_gd(land, kind="diag", lr=1.0, steps=steps),
+             "P = diag(H)⁻¹, lr=1", style.color("diagonal P"), "--", 1.8),
+            (trajectory.preconditioned_gd(land, kind="full", lr=1.0, steps=steps),
+             "P = H⁻¹, lr=1", style.color("full P"), ":", 2.0),
+        ]
+        for walk, text, color, ls, lw in walks:
+            plots.draw_path(ax, plots.as_numpy(walk.points), color=color, label=text, linestyle=ls, linewidth=lw)
+        ax.set_title(f"κ = {kappa:g}, θ = {theta_deg:g}°" + (" (axis-aligned)" if theta_deg == 0 else " (rotated)"))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4)
+    return fig
+
+
+def precond_coordinates(kappa, theta_degrees, gd_lr, precond_lr, steps):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style, trajectory
+
+    land = _quadratic(kappa, theta_degrees)
+    H = landscapes.quadratic_hessian(kappa, math.radians(theta_degrees)).numpy()
+    w, V = np.linalg.eigh(H)
+    H_half = V @ np.diag(np.sqrt(w)) @ V.T  # P = H^-1, so P^(-1/2) = H^(1/2) and P^(1/2) = H^(-1/2)
+    H_minus_half = V @ np.diag(1 / np.sqrt(w)) @ V.T
+    gd = plots.as_numpy(trajectory.preconditioned_gd(land, kind="none", lr=gd_lr, steps=steps).points)
+    pgd = plots.as_numpy(trajectory.preconditioned_gd(land, kind="full", lr=precond_lr, steps=steps).points)
+
+    fig, (left, right) = style.figure(1, 2, height=4.2)
+    plots.draw_landscape(left, land, levels=10)
+    left.set_title("original coordinates\nθ = (x, y)", fontsize=10)
+    round_fn = plots.preconditioned_coordinates(land.fn, H_minus_half)  # g(φ) = f(P^(1/2) φ)
+    span = 2.0 * math.sqrt(w.max())
+    xs, ys, Z = plots.grid_values(round_fn, (-span, span), (-span, span), 201)
+    plots.draw_contours(right, xs, ys, Z, levels=10)
+    plots.draw_minima(right, [(0.0, 0.0)])
+    right.set_aspect("equal", adjustable="box")
+    right.set_title("preconditioned coordinates\nφ = P^(−1/2) θ with P = H⁻¹", fontsize=10)
+    right.set_xlabel("φ₁")
+    right.set_ylabel("φ₂")
+    for ax, to in ((left, lambda p: p), (right, lambda p: p @ H_half.T)):
+        plots.draw_path(ax, to(gd), color=style.color("gd"), label=f"GD (P = I), lr={gd_lr:g}")
+        plots.draw_path(ax, to(pgd), color=style.color("full P"), label=f"GD with P = H⁻¹, lr={precond_lr:g}")
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    return fig
+
+
+def _steps_to_converge(H, P, lr, start, tol, max_steps):
+    """First t with |x_t| <= tol |x_0| for x_{t+1} = x_t - lr P H x_t (GD with preconditioner P on the
+    quadratic 1/2 x^T H x, minimum 0): exactly what trajectory.preconditioned_gd does on it."""
+    import numpy as np
+
+    M = np.eye(2) - lr * P @ H
+    x = np.asarray(start, dtype=np.float64)
+    r0 = np.linalg.norm(x)
+    for t in range(max_steps + 1):
+        if np.linalg.norm(x) <= tol * r0:
+            return t
+        x = M @ x
+    return np.nan
+
+
+def precond_kappa_theta(kappas, thetas, tol, max_steps):
+    import numpy as np
+
+    from optimessay import landscapes, plots, style
+
+    fig, ax = style.figure(height=5.0)
+    kappas = np.asarray(kappas, dtype=np.float64)
+    start = (-1.5, 1.0)
+    gd = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.0).numpy(), np.eye(2), 2 / (1 + k), start, tol, max_steps)
+          for k in kappas]
+    ax.plot(kappas, gd, color=style.color("gd"), linewidth=3.0, label="GD, P = I, lr = 2/(1+κ) (any θ)")
+    shades = style.shades("diagonal P", len(thetas), lightest=0.62, darkest=0.22)
+    for theta_deg, color in zip(thetas, shades, strict=True):
+        steps = []
+        for k in kappas:
+            H = landscapes.quadratic_hessian(k, math.radians(theta_deg)).numpy()
+            steps.append(_steps_to_converge(H, np.diag(1 / np.diag(H)), 1.0, start, tol, max_steps))
+        ax.plot(kappas, steps, color=color, marker="o", markersize=3.5, linestyle="--",
+                label=f"P = diag(H)⁻¹, lr=1, θ = {theta_deg:g}°")
+    full = [_steps_to_converge(landscapes.quadratic_hessian(k, 0.3).numpy(),
+                               np.linalg.inv(landscapes.quadratic_hessian(k, 0.3).numpy()), 1.0, start, tol, max_steps)
+            for k in kappas]
+    ax.plot(kappas, full, color=style.color("full P"), linestyle="-", linewidth=5, alpha=0.45, zorder=1.5,
+            label="P = H⁻¹, lr=1 (any θ)")  # wide and underneath: the θ = 0 diagonal line lies on it
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("condition number κ")
+    ax.set_ylabel(f"steps until |x − x*| ≤ {tol:g} |x₀ − x*|")
+    ax.grid(True, which="major")
+    ax.set_title("Steps to converge on ½(u² + κw²) turned by θ")
+    plots.legend_below(fig, ax, ncols=2)
+    return fig
+
+
+
+FIGURES = [
+    Figure("precond-gd-vs-newton", "image",
+           "Contours of an elongated quadratic (kappa 25, turned 30 degrees) with two paths from (-1.5, 1): "
+           "gradient descent zigzags between the valley walls for 30 steps and is still short of the "
+           "centre; Newton's method jumps straight to the minimum in one step.",
+           precond_gd_vs_newton, {"kappa": 25, "theta_degrees": 30, "lr": 0.078, "steps": 30}),
+    Figure("precond-diag-axis-vs-rotated", "image",
+           "Two contour plots of a quadratic with kappa 25: axis-aligned (left) and turned by 45 degrees "
+           "(right), each with three paths from (-1.5, 1): gradient descent, the diagonal preconditioner "
+           "diag(H)^-1 and the full H^-1. On the left the diagonal and full preconditioners both go "
+           "straight to the centre in one step; on the right the diagonal one zigzags on top of gradient "
+           "descent's path while the full one still goes straight.",
+           precond_diag_axis_vs_rotated, {"kappa": 25, "thetas": (0, 45), "steps": 12}),
+    Figure("precond-coordinates", "image",
+           "Left: an elongated, tilted quadratic valley (kappa 25, 30 degrees) with a zigzagging gradient "
+           "descent path and a straight path of gradient descent preconditioned by H^-1. Right: the same "
+           "function and paths in preconditioned coordinates, where the contours are circles and the "
+           "preconditioned path is a straight line to the centre.",
+           precond_coordinates, {"kappa": 25, "theta_degrees": 30, "gd_lr": 0.06, "precond_lr": 0.3, "steps": 25}),
+    Figure("precond-kappa-theta", "image",
+           "Log-log plot of steps to converge against the condition number kappa from 1 to 1000. Gradient "
+           "descent's line rises in proportion to kappa; the full preconditioner H^-1 stays at one step; the "
+           "diagonal preconditioner needs one step at theta 0 and climbs toward gradient descent's line as "
+           "theta goes to 15, 30 and 45 degrees, where it coincides with it.",
+           precond_kappa_theta, {"kappas": (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000),
+                                 "thetas": (0, 5, 15, 30, 45), "tol": 1e-6, "max_steps": 20000}),
+]

@@ -1,0 +1,138 @@
+"""The figures of the SGD and momentum page (docs/sgd-momentum.md): their recipes and catalog entries."""
+
+from __future__ import annotations
+
+import math
+
+from ._shared import SEED_SGD, SEED_START, Figure, _quadratic, _run, _walk
+
+
+def seed_sgd_momentum(lr, momentum, start, steps):
+    import torch
+
+    from optimessay import landscapes, plots, style
+
+    banana = landscapes.rosenbrock()
+    walk = _walk(banana, torch.optim.SGD, {"lr": lr, "momentum": momentum}, start=start, steps=steps)
+    run = _run(walk, plots.label("torch.optim.SGD", lr=lr, momentum=momentum), style.color("momentum"))
+    return plots.plot_trajectories(banana, [run], title=f"SGD with momentum, {steps} steps from {tuple(start)}",
+                                   legend_inside=True)
+
+
+def momentum_averaging(kappa, theta_degrees, lr, momentum, steps):
+    import numpy as np
+
+    from optimessay import style
+
+    land = _quadratic(kappa, theta_degrees)
+    walk = _walk(land, "SGD", {"lr": lr, "momentum": momentum}, steps=steps)
+    g = walk.gradients.numpy()
+    buffer = np.zeros_like(g)  # torch's SGD buffer: b_1 = g_1, b_t = mu b_{t-1} + g_t (dampening 0)
+    for t in range(len(g)):
+        buffer[t] = g[t] if t == 0 else momentum * buffer[t - 1] + g[t]
+    fig, axes = style.figure(2, 1, height=5.2, sharex=True)
+    steps_axis = np.arange(len(g))
+    names = ("x: along the valley floor (small curvature)", f"y: across the valley (curvature {kappa:g})")
+    for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        ax.axhline(0, color=style.MUTED_INK, linewidth=0.7)
+        ax.plot(steps_axis, g[:, i], color=style.color("sgd"), linewidth=0.9, marker="o", markersize=2,
+                label="raw gradient gₜ")
+        ax.plot(steps_axis, buffer[:, i], color=style.color("momentum"), linewidth=2.6,
+                label=f"momentum buffer bₜ = {momentum:g} bₜ₋₁ + gₜ")
+        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_ylabel("value")
+        ax.grid(True)
+    axes[1].set_xlabel("step")
+    axes[0].legend(loc="lower right")
+    fig.suptitle(f"SGD lr={lr:g} momentum={momentum:g} on a quadratic valley (κ={kappa:g})", fontsize=11, fontweight="bold")
+    return fig
+
+
+def momentum_heavy_ball_vs_nesterov(kappa, theta_degrees, lr, momentum, steps):
+    from optimessay import plots, style
+
+    land = _quadratic(kappa, theta_degrees)
+    runs = [
+        _run(_walk(land, "SGD", {"lr": lr}, steps=steps), plots.label("GD", lr=lr), style.color("sgd")),
+        _run(_walk(land, "SGD", {"lr": lr, "momentum": momentum}, steps=steps),
+             plots.label("heavy ball", lr=lr, momentum=momentum), style.color("momentum")),
+        _run(_walk(land, "SGD", {"lr": lr, "momentum": momentum, "nesterov": True}, steps=steps),
+             plots.label("Nesterov", lr=lr, momentum=momentum), style.color("nesterov")),
+    ]
+    return plots.plot_trajectories(land, runs, title=f"{steps} steps on a quadratic valley, κ={kappa:g}, θ={theta_degrees:g}°",
+                                   height=4.8)
+
+
+def _shifted_quadratic(kappa, theta_degrees, center, l2=0.0):
+    """½ (x−c)ᵀH(x−c) + l2/2 |x|²: a quadratic with its minimum at ``center``, plus an L2 term."""
+    from optimessay import landscapes
+
+    base = _quadratic(kappa, theta_degrees)
+    cx, cy = center
+
+    def fn(x, y):
+        return base.fn(x - cx, y - cy) + 0.5 * l2 * (x**2 + y**2)
+
+    H = landscapes.quadratic_hessian(kappa, math.radians(theta_degrees)).numpy()
+    return fn, H
+
+
+def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
+    import numpy as np
+
+    from optimessay import plots, style
+
+    fig, axes = style.figure(1, len(lambdas), height=3.0)
+    c = np.asarray(center, dtype=np.float64)
+    _, H = _shifted_quadratic(kappa, theta_degrees, center)
+    path = np.array([np.linalg.solve(H + lam * np.eye(2), H @ c) for lam in np.geomspace(1e-3, 1e3, 200)])
+    for ax, lam in zip(axes, lambdas, strict=True):
+        fn, _ = _shifted_quadratic(kappa, theta_degrees, center, lam)
+        xs, ys, Z = plots.grid_values(fn, xlim, ylim, 181)
+        plots.draw_contours(ax, xs, ys, Z, levels=12)
+        minimum = np.linalg.solve(H + lam * np.eye(2), H @ c)  # (H + λI) x* = H c
+        ax.plot(path[:, 0], path[:, 1], color=style.VERMILLION, linestyle="--", linewidth=1.2,
+                label="minimum as λ grows")
+        ax.plot(*c, marker="*", markersize=11, markerfacecolor="white", markeredgecolor=style.INK,
+                linestyle="none", label="minimum of f (λ = 0)")
+        plots.draw_minima(ax, [minimum], label="minimum of f + λ/2‖θ‖²")
+        ax.plot(0, 0, marker="+", color=style.INK, markersize=9, linestyle="none", label="origin")
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_title(f"λ = {lam:g}", fontsize=10)
+        ax.tick_params(labelsize=7.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    fig.suptitle(f"f + λ/2‖θ‖², f a quadratic valley (κ={kappa:g}, θ={theta_degrees:g}°) with minimum {tuple(center)}",
+                 fontsize=10.5, fontweight="bold")
+    return fig
+
+
+
+FIGURES = [
+    Figure("seed-sgd-momentum", "image",
+           "Trajectory of torch.optim.SGD with lr 1e-3 and momentum 0.98 over the banana's log contours, "
+           "100 steps from (-1.5, 2.5): it drops down the valley wall, swings along the curved floor and "
+           "overshoots past the minimum at (1, 1), marked with a star, then comes back toward it.",
+           seed_sgd_momentum, {**SEED_SGD, "start": SEED_START, "steps": 100}),
+    Figure("momentum-averaging", "image",
+           "Two line plots over 80 steps of SGD with momentum 0.9 on a quadratic valley (kappa 500). Top, the "
+           "x coordinate along the valley: the raw gradient is small and steady, shrinking from -1.5 toward 0, "
+           "while the momentum buffer accumulates it to about -9.5 by step 14 before decaying. Bottom, the y "
+           "coordinate across the valley: the raw gradient flips sign almost every step with amplitude up to "
+           "several hundred, and the buffer follows it at about half its size.",
+           momentum_averaging, {"kappa": 500, "theta_degrees": 0, "lr": 0.0055, "momentum": 0.9, "steps": 80}),
+    Figure("momentum-heavy-ball-vs-nesterov", "image",
+           "Contours of a tilted quadratic valley (kappa 100) with three 80-step paths from (-1.5, 1) at the "
+           "same lr 0.008 and momentum 0.9: plain gradient descent moves only partway along the valley floor; "
+           "heavy-ball momentum swings widely from wall to wall all the way; Nesterov momentum makes one deep "
+           "swing across the valley, then runs straight along the floor to the minimum.",
+           momentum_heavy_ball_vs_nesterov, {"kappa": 100, "theta_degrees": 20, "lr": 0.008, "momentum": 0.9,
+                                             "steps": 80}),
+    Figure("weight-decay-l2", "image",
+           "Three contour plots of a tilted quadratic valley with its minimum at (1.5, 1), plus an L2 term of "
+           "strength lambda 0, 0.3 and 1.5. A dashed curve traces the minimum as lambda grows, from (1.5, 1) "
+           "to the origin; the starred minimum of each panel slides along it, moving faster along the "
+           "valley's flat direction than across it.",
+           weight_decay_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "lambdas": (0.0, 0.3, 1.5),
+                             "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+]
