@@ -1,5 +1,12 @@
 """`make figures`: render every figure of scripts/catalog.py into docs/figures/, plus manifest.json.
 
+The catalog (scripts/catalog.py, gathering the per-page modules of scripts/figures/) has three kinds
+of entries: "image" (a recipe returns a matplotlib Figure -> NAME.png), "video" (an animation ->
+NAME.mp4, NAME.webm and the poster NAME.png) and "numbers" (a recipe returns a flat dict
+``{key: int, float or short string}`` computed by the package -> NAME.json, which pages quote with
+``!num[NAME.key:FORMAT]``, see docs/hooks/figures.py). All three are built, keyed, stamped and
+verified the same way.
+
     python scripts/build_figures.py                 # build what changed (incremental)
     python scripts/build_figures.py --force         # rebuild everything
     python scripts/build_figures.py --only NAME     # just this figure (repeatable)
@@ -10,17 +17,18 @@
 How it works:
 
 - **Incremental.** Each figure has a *key*: a SHA-256 over its catalog entry (name, kind, alt text,
-  parameters, and the source of its recipe function plus every catalog helper that recipe uses), the
-  bytes of every optimessay module the recipe imports (followed through the package's own imports),
-  and the versions of Python and of the libraries that draw (torch, numpy, matplotlib, pillow,
-  imageio-ffmpeg). A figure is rebuilt when its key differs from the one stored next to its files in
+  parameters, and the source of its recipe function plus every catalog helper that recipe uses, in
+  its own module or imported by name from another module of the catalog), the bytes of every
+  optimessay module the recipe imports (followed through the package's own imports), and the versions
+  of Python and of the libraries that draw (torch, numpy, matplotlib, pillow, imageio-ffmpeg). A figure is rebuilt when its key differs from the one stored next to its files in
   ``OUT/.stamps/NAME.json``, or a file is missing. Computing keys reads and parses source files only:
   a no-change run imports neither torch nor matplotlib and takes well under a second.
 - **Verified.** The stamp also records each file's size and SHA-256. A figure counts as up to date
   only if its stamp is well formed and every file parses as what it claims to be (PNG chunks and
-  checksums, MP4 boxes, the WebM segment) and is byte for byte what the build wrote; otherwise the
-  build says which figure and why (a stamp of the wrong shape, a truncated or empty file) and rebuilds
-  it. A file that does not parse is never put in place or stamped in the first place.
+  checksums, MP4 boxes, the WebM segment, a numbers file's JSON and values) and is byte for byte what
+  the build wrote; otherwise the build says which figure and why (a stamp of the wrong shape, a
+  truncated or empty file) and rebuilds it. A file that does not parse is never put in place or
+  stamped in the first place.
 - **Parallel.** Stale figures are drawn in worker processes (one per core; animations first, since
   they take longest), with a tqdm progress bar. A worker that dies hard (a crash in native code,
   ``os._exit``, the out-of-memory killer) fails the one figure it was drawing, named with its exit
@@ -43,7 +51,12 @@ How it works:
 
 The manifest (``OUT/manifest.json``, read by docs/hooks/figures.py)::
 
-    {"figures": {NAME: {"kind": "image"|"video", "alt": str, "files": {...}, "width": int, "height": int}}}
+    {"figures": {NAME: {"kind": "image"|"video", "alt": str, "files": {ROLE: FILE}, "width": int,
+                        "height": int, "bytes": {ROLE: int}},
+                 NAME: {"kind": "numbers", "alt": str, "files": {"json": "NAME.json"}, "bytes": {"json": int}}}}
+
+``files``: ``{"png": ...}`` for an image, ``{"mp4": ..., "webm": ..., "poster": ...}`` for a video;
+``bytes``: the size of each of those files (the hook lists the smaller video source first).
 """
 
 from __future__ import annotations
@@ -54,6 +67,8 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import math
+import numbers
 import os
 import platform
 import re
@@ -73,7 +88,10 @@ DEFAULT_CATALOG = ROOT / "scripts" / "catalog.py"
 DEFAULT_OUT = ROOT / "docs" / "figures"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow", "imageio-ffmpeg")
 BUILD_FORMAT = 2  # bump to rebuild everything after a change in how this script writes files
-FILES = {"image": ("png",), "video": ("mp4", "webm", "png")}
+FILES = {"image": ("png",), "video": ("mp4", "webm", "png"), "numbers": ("json",)}
+NUMBERS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # no dot: pages write !num[NAME.key]
+NUMBERS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+NUMBERS_TEXT = 100  # the longest string a numbers entry may hold (a short label, not prose)
 
 if str(ROOT) not in sys.path:  # this checkout's package (a frozen copy's, under bench_figures)
     sys.path.insert(0, str(ROOT))
@@ -103,7 +121,12 @@ def load_catalog(path: Path):
     seen = set()
     for entry in entries:
         if entry.kind not in FILES:
-            raise SystemExit(f"figure {entry.name!r}: kind must be 'image' or 'video', got {entry.kind!r}")
+            raise SystemExit(f"figure {entry.name!r}: kind must be 'image', 'video' or 'numbers', got {entry.kind!r}")
+        if entry.name == "manifest":
+            raise SystemExit("figure 'manifest': the name is taken by manifest.json")
+        if entry.kind == "numbers" and not NUMBERS_NAME.fullmatch(entry.name):
+            raise SystemExit(f"numbers {entry.name!r}: a numbers name is letters, digits, '-' and '_' "
+                             f"(pages write !num[NAME.key])")
         if not entry.alt or not entry.alt.strip():
             raise SystemExit(f"figure {entry.name!r} has no alt text")
         if entry.name in seen:
@@ -113,9 +136,11 @@ def load_catalog(path: Path):
 
 
 def output_files(entry) -> dict:
-    """The manifest's ``files`` for an entry: ``{"png": NAME.png}`` or mp4/webm/poster."""
+    """The manifest's ``files`` for an entry: ``{"png": NAME.png}``, mp4/webm/poster, or ``{"json": NAME.json}``."""
     if entry.kind == "image":
         return {"png": f"{entry.name}.png"}
+    if entry.kind == "numbers":
+        return {"json": f"{entry.name}.json"}
     return {"mp4": f"{entry.name}.mp4", "webm": f"{entry.name}.webm", "poster": f"{entry.name}.png"}
 
 
@@ -359,7 +384,8 @@ class KeyMaker:
         for file, name in closure:
             src = self.source(file)
             roots |= src.modules | _optimessay_imports(src.defs[name][1], self.exports)
-        roots |= {"optimessay.style", "optimessay.plots"}
+        if entry.kind != "numbers":  # pictures are drawn by style and plots whatever the recipe imports
+            roots |= {"optimessay.style", "optimessay.plots"}
         if entry.kind == "video":
             roots.add("optimessay.animate")
         # code is named by definition, not by file: moving a helper unchanged to another module
@@ -476,11 +502,63 @@ def _webm_problem(data: bytes) -> str | None:
     return None
 
 
-FORMATS = {"png": _png_problem, "poster": _png_problem, "mp4": _mp4_problem, "webm": _webm_problem}
+def numbers_problem(values) -> str | None:
+    """What is wrong with the values of a numbers entry, or None: they must be a flat, non-empty dict
+    ``{key: int, float or short string}`` with identifier keys and finite numbers."""
+    if not isinstance(values, dict):
+        return f"expected a dict {{key: number or short string}}, got {type(values).__name__}"
+    if not values:
+        return "expected at least one value, got an empty dict"
+    for key, value in values.items():
+        if not isinstance(key, str) or not NUMBERS_KEY.fullmatch(key):
+            return f"key {key!r} is not an identifier (letters, digits and '_'; pages write !num[NAME.key])"
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return (f"the value of {key!r} is {type(value).__name__} {_short(value)}: expected an int, a float "
+                    f"or a string (a tensor or array: pass float(x) or int(x))")
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"the value of {key!r} is {value}, not a finite number"
+        if isinstance(value, str) and (len(value) > NUMBERS_TEXT or "\n" in value):
+            return f"the value of {key!r} should be a string of at most {NUMBERS_TEXT} characters on one line, got {_short(value)}"
+    return None
+
+
+def numbers_values(result):
+    """A numbers recipe's result with numpy-style scalars made Python ints and floats (bools stay as
+    they are, and are refused by numbers_problem: a page shows numbers)."""
+    if not isinstance(result, dict):
+        return result
+    out = {}
+    for key, value in result.items():
+        if not isinstance(value, (bool, str)) and type(value).__name__ != "bool_":
+            if isinstance(value, numbers.Integral):
+                value = int(value)
+            elif isinstance(value, numbers.Real):
+                value = float(value)
+        out[key] = value
+    return out
+
+
+def numbers_text(values: dict) -> str:
+    """The file NAME.json of a numbers entry: its values as a JSON object, keys sorted."""
+    return json.dumps(values, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def _json_problem(data: bytes) -> str | None:
+    """None for the JSON file of a numbers entry (UTF-8, an object of valid values)."""
+    try:
+        values = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return f"not valid JSON ({exc})"
+    problem = numbers_problem(values)
+    return f"not a numbers file: {problem}" if problem else None
+
+
+FORMATS = {"png": _png_problem, "poster": _png_problem, "mp4": _mp4_problem, "webm": _webm_problem,
+           "json": _json_problem}
 
 
 def output_problem(role: str, data: bytes) -> str | None:
-    """What is wrong with the bytes of a figure's file (``role``: png, mp4, webm or poster), or None."""
+    """What is wrong with the bytes of a figure's file (``role``: png, mp4, webm, poster or json), or None."""
     if not data:
         return "empty"
     return FORMATS[role](data)
@@ -517,7 +595,7 @@ def stamp_problem(stamp: dict, entry) -> str | None:
         return f"'alt' should be a string, got {_short(stamp.get('alt'))}"
     if stamp.get("files") != files:
         return f"'files' should be {files}, got {_short(stamp.get('files'))}"
-    for dim in ("width", "height"):
+    for dim in ("width", "height") if entry.kind != "numbers" else ():
         value = stamp.get(dim)
         if type(value) is not int or value <= 0:
             return f"{dim!r} should be a positive integer, got {_short(value)}"
@@ -581,7 +659,10 @@ def manifest_text(out: Path, entries, keys: dict) -> str:
     for entry in sorted(entries, key=lambda e: e.name):
         status = figure_status(out, entry, keys[entry.name])
         if status.current:
-            figures[entry.name] = {k: status.stamp[k] for k in ("kind", "alt", "files", "width", "height")}
+            stamp = status.stamp
+            figures[entry.name] = {k: stamp[k] for k in ("kind", "alt", "files", "width", "height") if k in stamp}
+            # each file's size: the page serves the smaller video first
+            figures[entry.name]["bytes"] = {role: stamp["outputs"][name]["bytes"] for role, name in stamp["files"].items()}
     return json.dumps({"figures": figures}, indent=2, sort_keys=True) + "\n"
 
 
@@ -594,7 +675,7 @@ def clean_stray_files(out: Path, entries) -> None:
     for stamp_path in (out / ".stamps").glob("*.json"):
         if stamp_path.stem in names:
             continue
-        for suffix in ("png", "mp4", "webm"):  # a figure's files are always NAME.png/.mp4/.webm
+        for suffix in ("png", "mp4", "webm", "json"):  # a figure's files are always NAME.png/.mp4/.webm/.json
             (out / f"{stamp_path.stem}.{suffix}").unlink(missing_ok=True)
         stamp_path.unlink(missing_ok=True)
 
@@ -755,9 +836,17 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         if torch is not None and torch.get_num_threads() != 1:
             torch.set_num_threads(1)
         result = entry.recipe(**entry.params)
+        if entry.kind == "numbers":
+            result = numbers_values(result)
+            problem = numbers_problem(result)
+            if problem:
+                raise TypeError(f"recipe {entry.recipe.__name__} must return a flat dict of numbers: {problem}")
         tmp = {role: temporary_path(out_dir / f, "figure") for role, f in files.items()}
+        width = height = None
         try:
-            if entry.kind == "image":
+            if entry.kind == "numbers":
+                tmp["json"].write_text(numbers_text(result), encoding="utf-8")
+            elif entry.kind == "image":
                 from optimessay import plots
 
                 if not hasattr(result, "savefig"):
@@ -779,8 +868,9 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         finally:
             for path in tmp.values():
                 path.unlink(missing_ok=True)
-        stamp = {"key": key, "kind": entry.kind, "alt": entry.alt, "files": files,
-                 "width": int(width), "height": int(height), "outputs": outputs}
+        stamp = {"key": key, "kind": entry.kind, "alt": entry.alt, "files": files, "outputs": outputs}
+        if entry.kind != "numbers":
+            stamp.update(width=int(width), height=int(height))
         write_atomic(out_dir / ".stamps" / f"{name}.json", json.dumps(stamp, indent=1, sort_keys=True))
         return {"name": name, "ok": True, "error": None, "seconds": time.perf_counter() - start}
     except (Exception, SystemExit) as exc:  # reported by name; the other figures go on

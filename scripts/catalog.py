@@ -1,10 +1,12 @@
-"""Every figure of the site, declared once: the registry of the per-page modules in scripts/figures/.
+"""Every figure and every measured number of the site, declared once: the registry of the per-page
+modules in scripts/figures/.
 
 `make figures` (scripts/build_figures.py) loads this file and builds every entry of ``FIGURES``: it
-calls ``entry.recipe(**entry.params)``; a recipe returns a matplotlib Figure (kind "image") or an
-:class:`optimessay.animate.Race` (kind "video"). Pages place a figure with ``!figure[NAME](Caption.)``;
-the alt text is what a screen reader says instead of the picture, so it states what the picture
-shows, not what to conclude.
+calls ``entry.recipe(**entry.params)``; a recipe returns a matplotlib Figure (kind "image"), an
+:class:`optimessay.animate.Race` (kind "video") or a flat dict of numbers (kind "numbers"). Pages
+place a figure with ``!figure[NAME](Caption.)``; the alt text is what a screen reader says instead of
+the picture, so it states what the picture shows, not what to conclude. Pages quote a number with
+``!num[NAME.key]`` or ``!num[NAME.key:FORMAT]`` (docs/hooks/figures.py).
 
 Layout: one module per docs page, named after the page (``docs/sgd-momentum.md`` ->
 ``scripts/figures/sgd_momentum.py``), holding the recipes and the entries of the figures that page
@@ -35,6 +37,26 @@ of scripts/figures/ whose name does not start with ``_`` is a page, picked up in
         Figure("newton-steps", "image", "Alt text: what the picture shows, at least 60 characters.",
                newton_steps, {"kappa": 25, "steps": 3}),
     ]
+
+Adding numbers a page states (every number about an experiment comes from the package this way, so
+the page cannot disagree with it): a recipe that returns a flat dict ``{key: int, float or short
+string}`` (keys are identifiers; call float()/int() on tensors), declared with ``Numbers``::
+
+    from ._shared import Numbers
+
+
+    def newton_numbers(kappa):
+        from optimessay import trajectory
+
+        walk = trajectory.newton(_quadratic(kappa, 30), steps=1)
+        return {"kappa": kappa, "loss_after_one_step": float(walk.losses[1])}
+
+
+    FIGURES = [..., Numbers("newton-numbers", "Newton's first step on a quadratic.", newton_numbers, {"kappa": 25})]
+
+and on docs/newton.md: ``after one step the loss is !num[newton-numbers.loss_after_one_step:.2e]``.
+`make figures` writes docs/figures/newton-numbers.json (keyed, stamped and verified like a figure);
+an unknown name or key, or a format that does not fit the value, fails the site build.
 
 Rules for recipes: import the package and matplotlib *inside* the recipe (so this file imports fast,
 the build decides what is stale without loading torch, and a missing module fails only the figures

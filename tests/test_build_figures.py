@@ -138,6 +138,15 @@ def pid_then(marker, seconds):
     Path(marker).write_text(str(os.getpid()))
     time.sleep(seconds)
     raise RuntimeError("not drawn")
+
+
+def measured(scale):
+    """A numbers recipe: what an experiment measured."""
+    return {"loss": 0.5 * scale, "steps": 300, "winner": "Adam"}
+
+
+def not_finite():
+    return {"loss": float("nan")}
 '''
 
 LINE_A = 'Figure("line-a", "image", "A rising line of slope 1.", line, {"slope": 1})'
@@ -214,6 +223,7 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
         assert entry["kind"] == "image" and entry["alt"] == f"A rising line of slope {slope}."
         assert entry["files"] == {"png": f"{name}.png"}
         assert (entry["width"], entry["height"]) == css_size(out / f"{name}.png")
+        assert entry["bytes"] == {"png": (out / f"{name}.png").stat().st_size}
 
     # no change (the broken entry removed): nothing is drawn, no file is touched, torch and matplotlib
     # are not even imported, and it takes well under the 3 s budget
@@ -389,6 +399,78 @@ def test_keys_follow_recipes_and_helpers_across_page_modules(tmp_path):
     assert _page_keys(tmp_path, local="\n\ndef _spare():\n    return 1\n") == base
 
 
+# --- numbers ---------------------------------------------------------------------------------------------
+
+NUMS = 'Figure("nums-a", "numbers", "What a tiny experiment measured.", measured, {"scale": 2})'
+NAN = 'Figure("nums-nan", "numbers", "A measurement that went wrong.", not_finite)'
+
+
+def test_numbers_are_built_stamped_verified_and_listed_like_figures(tmp_path):
+    out = tmp_path / "out"
+    catalog = write_catalog(tmp_path / "catalog.py", NUMS, NAN, CLIP_A)
+    first = build(catalog, out, "--jobs", "2")
+    assert first.returncode == 1
+    assert ("FAILED nums-nan: TypeError: recipe not_finite must return a flat dict of numbers: the value of "
+            "'loss' is nan, not a finite number") in first.stderr
+    assert not (out / "nums-nan.json").exists()
+    text = (out / "nums-a.json").read_text()
+    assert json.loads(text) == {"loss": 1.0, "steps": 300, "winner": "Adam"}
+    assert text == json.dumps({"loss": 1.0, "steps": 300, "winner": "Adam"}, indent=1, sort_keys=True) + "\n"
+    manifest = json.loads((out / "manifest.json").read_text())["figures"]
+    assert set(manifest) == {"nums-a", "clip-a"}
+    assert manifest["nums-a"] == {"kind": "numbers", "alt": "What a tiny experiment measured.",
+                                  "files": {"json": "nums-a.json"}, "bytes": {"json": len(text.encode())}}
+    stamp = json.loads((out / ".stamps" / "nums-a.json").read_text())
+    assert stamp["outputs"]["nums-a.json"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+
+    catalog = write_catalog(tmp_path / "catalog.py", NUMS, CLIP_A)
+    again = build(catalog, out)
+    assert again.returncode == 0 and "0 built, 2 up to date" in again.stdout, again.stdout + again.stderr
+    # a file that is not what the build wrote is named and rebuilt; so is one that is not valid
+    for damage, reason in ((text.replace("1.0", "2.0"), "is not the file the build wrote"),
+                           (text[:-3], "nums-a.json has"), ("[" + " " * (len(text) - 2) + "]", "is not a numbers file")):
+        (out / "nums-a.json").write_text(damage)
+        listing = build(catalog, out, "--list")
+        assert re.search(r"^nums-a +numbers +stale \(.*" + re.escape(reason), listing.stdout, re.M), listing.stdout
+    rebuilt = build(catalog, out)
+    assert rebuilt.returncode == 0 and "1 built, 1 up to date" in rebuilt.stdout
+    assert "figure nums-a: nums-a.json is not a numbers file" in rebuilt.stderr
+    assert (out / "nums-a.json").read_text() == text
+
+    # the entry's parameters change: its numbers are measured again
+    catalog = write_catalog(tmp_path / "catalog.py", NUMS.replace('"scale": 2', '"scale": 4'), CLIP_A)
+    assert "1 built, 1 up to date" in build(catalog, out).stdout
+    assert json.loads((out / "nums-a.json").read_text())["loss"] == 2.0
+
+
+def test_numbers_values_must_be_a_flat_dict_of_numbers_and_short_strings(tmp_path):
+    import numpy as np
+
+    module, _, _ = _keymaker(tmp_path, NUMS)
+    assert module.numbers_problem({"a": 1, "b_2": 0.5, "c": "Adam"}) is None
+    converted = module.numbers_values({"f": np.float32(0.5), "i": np.int64(3), "d": np.float64(0.25)})
+    assert converted == {"f": 0.5, "i": 3, "d": 0.25}
+    assert [type(v) for v in converted.values()] == [float, int, float]
+    bad = {
+        "not a dict": [("a", 1)],
+        "an empty dict": {},
+        "key 'a.b' is not an identifier": {"a.b": 1},
+        "key '1a' is not an identifier": {"1a": 1},
+        "the value of 'b' is bool True": {"b": True},
+        "the value of 'x' is ndarray": {"x": np.ones(2)},
+        "the value of 'x' is list": {"x": [1.0]},
+        "the value of 'x' is inf, not a finite number": {"x": float("inf")},
+        "the value of 's' should be a string of at most 100 characters on one line": {"s": "x" * 101},
+    }
+    for reason, values in bad.items():
+        problem = module.numbers_problem(module.numbers_values(values))
+        assert problem is not None and (reason in problem or reason.split(" ", 1)[1] in problem), (reason, problem)
+    assert module.output_problem("json", b'{"a": 1}') is None
+    assert "not valid JSON" in module.output_problem("json", b'{"a": 1')
+    with pytest.raises(SystemExit, match="numbers 'a.b': a numbers name is letters, digits"):
+        module.load_catalog(write_catalog(tmp_path / "catalog.py", NUMS.replace("nums-a", "a.b")))
+
+
 # --- atomic ---------------------------------------------------------------------------------------------
 
 
@@ -425,6 +507,7 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     assert _build_files(out, "stall") == TINY
     manifest = json.loads((out / "manifest.json").read_text())["figures"]
     assert manifest["stall"]["files"] == {"mp4": "stall.mp4", "webm": "stall.webm", "poster": "stall.png"}
+    assert manifest["stall"]["bytes"] == {"mp4": len(TINY["mp4"]), "webm": len(TINY["webm"]), "poster": len(TINY["png"])}
     assert set(manifest) == {"line-a", "stall"}
 
 
@@ -658,7 +741,7 @@ def test_the_catalog_declares_every_name_in_use_each_with_alt_text():
     spec.loader.exec_module(catalog)
     for entry in catalog.FIGURES:
         assert len(entry.alt) >= 60 and entry.alt.strip() == entry.alt, entry.name
-        assert entry.kind in ("image", "video")
+        assert entry.kind in ("image", "video", "numbers")
 
 
 def test_each_page_module_is_named_after_its_page_and_declares_the_figures_that_page_places():

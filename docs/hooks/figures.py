@@ -1,4 +1,29 @@
-"""MkDocs hook: `!figure[NAME](Caption)` lines become `<figure>` elements.
+r"""MkDocs hook: `!figure[NAME](Caption)` lines become `<figure>` elements, and `!num[NAME.key]`
+becomes a number the package computed.
+
+## Numbers: `!num[NAME.key]` and `!num[NAME.key:FORMAT]`
+
+Every number a page states about an experiment is quoted from the package's own output, never
+typed in: a "numbers" entry of the catalog (scripts/figures/<page>.py) is a recipe that runs the
+experiment and returns a flat dict `{key: int, float or short string}`; `make figures` writes it to
+`docs/figures/NAME.json` (built, keyed, stamped and verified like a figure, listed in the manifest
+with kind "numbers"). A page writes, anywhere in prose, a table, an admonition, a heading or a
+figure caption:
+
+    SGD ends at loss !num[race-banana.sgd_final_loss:.3g] after !num[race-banana.steps:,d] steps,
+    !num[race-banana.sgd_vs_adam:.1%] of Adam's.
+
+and the page shows `format(value, FORMAT)` (Python's format spec: `.3g`, `,d`, `.1%`, `.2e`, ...;
+without `:FORMAT`, `format(value, "")`, i.e. `str(value)`). Inside code (fenced blocks and inline
+`code`) the text stays as written, so a page can show the syntax. An unknown NAME or key, a NAME
+that is a figure, a FORMAT that does not apply to the value, or a `!num[...]` the markdown mangled
+fails the strict build with a message naming the page, NAME and key. A page therefore cannot
+disagree with the package: the number on it *is* the package's output, rebuilt when the code that
+computes it changes. (Substitution happens on the page's HTML, after markdown, before the search
+index: math such as `$\kappa = !num[x.kappa:g]$` gets the number as long as it is rendered after
+this hook, as KaTeX in the browser is.)
+
+## Figures: `!figure[NAME](Caption)`
 
 A page places a figure built by `make figures` with one line of its own:
 
@@ -6,7 +31,8 @@ A page places a figure built by `make figures` with one line of its own:
 
 The line becomes a `<figure>` holding, for an image, `<img>` with the manifest's alt text, width,
 height and `loading="lazy"`; for a video, `<video controls playsinline muted loop preload="none">`
-with its poster, WebM and MP4 sources and a download link as fallback. `data-autoplay="visible"`
+with its poster, WebM and MP4 sources (the smaller file first: a browser plays the first it can,
+and the manifest records each file's size) and a download link as fallback. `data-autoplay="visible"`
 asks docs/javascripts/figures.js to play it while it is on screen (never under
 prefers-reduced-motion). The caption (markdown and math allowed, converted with the site's
 markdown extensions) goes into `<figcaption>`; a link in a caption is not rewritten by MkDocs, so
@@ -16,15 +42,16 @@ is not alone on its line, fails the build.
 Paths are relative to the page's URL (`figures/x.png` on the home page, `../figures/x.png` on
 `comparing/`), since MkDocs rewrites links in markdown but not in raw HTML. The figures and
 `docs/figures/manifest.json` are written by `make figures` (scripts/build_figures.py); the manifest
-is `{"figures": {NAME: {"kind": "image"|"video", "alt": str, "files": {...}, "width": int,
-"height": int}}}`. An unknown NAME, a missing manifest or a missing file is a build error.
+is `{"figures": {NAME: {"kind": "image"|"video"|"numbers", "alt": str, "files": {...}, "width": int,
+"height": int, "bytes": {ROLE: int}}}}` (no width/height for numbers). An unknown NAME, a missing
+manifest or a missing file is a build error.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 from markdown import Markdown
@@ -37,12 +64,14 @@ FENCE = re.compile(r"^[ \t]*(```|~~~)")
 KINDS = {"image": ("png",), "video": ("webm", "mp4", "poster")}
 
 _manifest_cache: dict = {}
+_numbers_cache: dict[str, dict] = {}  # NAME -> its values, read once per build
 _page_figures: dict[str, list[str]] = {}  # src_uri -> the <figure> HTML of its placeholders
 
 
 def on_pre_build(config) -> None:
     """Read the manifest afresh on every build (`make serve` rebuilds after `make figures`)."""
     _manifest_cache.clear()
+    _numbers_cache.clear()
     _page_figures.clear()
 
 
@@ -92,11 +121,11 @@ def figure_html(name: str, entry: dict, caption_html: str, page_url: str) -> str
     if entry["kind"] == "image":
         media = f'<img src="{url(files["png"])}" alt="{alt}" {size} loading="lazy">'
     else:
+        sources = "".join(f'<source src="{url(files[role])}" type="video/{role}">' for role in video_order(entry))
         media = (
             f'<video controls playsinline muted loop preload="none" data-autoplay="visible" '
             f'poster="{url(files["poster"])}" {size} aria-label="{alt}">'
-            f'<source src="{url(files["webm"])}" type="video/webm">'
-            f'<source src="{url(files["mp4"])}" type="video/mp4">'
+            f"{sources}"
             f'<a href="{url(files["mp4"])}">Download the animation (MP4)</a>: {alt}'
             f"</video>"
         )
@@ -107,6 +136,16 @@ def figure_html(name: str, entry: dict, caption_html: str, page_url: str) -> str
         f"<figcaption>{caption_html}</figcaption>\n"
         f"</figure>"
     )
+
+
+def video_order(entry: dict) -> list[str]:
+    """The video roles in the order to list their `<source>`s: the smaller file first, by the sizes
+    the manifest records (a browser plays the first source it can, and both play everywhere the site
+    runs); WebM first when the sizes are equal or unknown."""
+    sizes = entry.get("bytes") or {}
+    if all(isinstance(sizes.get(role), int) for role in ("webm", "mp4")):
+        return sorted(("webm", "mp4"), key=lambda role: sizes[role])
+    return ["webm", "mp4"]
 
 
 def caption_to_html(caption: str, config) -> str:
@@ -126,6 +165,84 @@ def placeholder(number: int) -> str:
 CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.DOTALL)  # code may show the syntax itself
 STRAY_FIGURE = re.compile(r"!figure(\[|<a\b)")  # left in the HTML (markdown makes `[x](y)` a link)
 PLACEHOLDER = re.compile(r"(?:<p>\s*)?OptimessayFigure(\d+)Placeholder(?:\s*</p>)?")
+
+
+NUM = re.compile(r"!num\[(?P<body>[^\]\n]*)\]")
+NUM_BODY = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<format>.*))?",
+                      re.DOTALL)
+STRAY_NUM = re.compile(r"!num(\[|<a\b)")
+
+
+def numbers_values(docs_dir: Path, name: str, where: str) -> dict:
+    """The values of the numbers entry NAME (docs/figures/NAME.json through the manifest), cached."""
+    if name not in _numbers_cache:
+        figures = load_manifest(docs_dir, name)
+        if name not in figures:
+            raise PluginError(f"{where}: unknown numbers '{name}' (not in {FIGURES_DIR}/manifest.json): declare "
+                              f"it in scripts/figures/<page>.py (a \"numbers\" entry) and run `make figures`")
+        entry = figures[name]
+        if entry.get("kind") != "numbers":
+            raise PluginError(f"{where}: '{name}' is a {entry.get('kind')} figure, not numbers: place it with "
+                              f"!figure[{name}](Caption.)")
+        file = entry.get("files", {}).get("json")
+        path = docs_dir / FIGURES_DIR / str(file)
+        if not file or not path.is_file():
+            raise PluginError(f"{where}: numbers '{name}': {FIGURES_DIR}/{file} is missing: run `make figures`")
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise PluginError(f"numbers '{name}': {path} is not valid JSON ({error}): run `make figures`") from error
+        if not isinstance(values, dict):
+            raise PluginError(f"numbers '{name}': {path} is not an object of values: run `make figures`")
+        _numbers_cache[name] = values
+    return _numbers_cache[name]
+
+
+def format_number(docs_dir: Path, body: str, page_path: str) -> str:
+    """The text `!num[BODY]` stands for, HTML-escaped (BODY as it is in the page's HTML)."""
+    where = f"{page_path}: !num[{unescape(body)}]"
+    match = NUM_BODY.fullmatch(body)
+    if not match:
+        raise PluginError(f"{where}: expected !num[NAME.key] or !num[NAME.key:FORMAT] (NAME: letters, digits, "
+                          f"'-' and '_'; key: letters, digits and '_')")
+    name, key = match.group("name"), match.group("key")
+    spec = unescape(match.group("format") or "")
+    values = numbers_values(docs_dir, name, where)
+    if key not in values:
+        raise PluginError(f"{where}: numbers '{name}' has no key '{key}' (its keys: {', '.join(sorted(values))}); "
+                          f"is `make figures` up to date?")
+    value = values[key]
+    try:
+        text = format(value, spec)
+    except (ValueError, TypeError) as error:
+        raise PluginError(f"{where}: the format '{spec}' does not apply to {name}.{key} = {value!r} "
+                          f"({error})") from error
+    return escape(text)
+
+
+def substitute_numbers(html: str, docs_dir: Path, page_path: str, *, skip_code: bool = True) -> str:
+    """Replace every `!num[...]` in ``html`` outside `<pre>` and `<code>` by its formatted value."""
+    if "!num" not in html:
+        return html
+    pieces, last = [], 0
+    for code in (CODE.finditer(html) if skip_code else ()):
+        pieces.append(NUM.sub(lambda m: format_number(docs_dir, m.group("body"), page_path), html[last:code.start()]))
+        pieces.append(code.group(0))
+        last = code.end()
+    pieces.append(NUM.sub(lambda m: format_number(docs_dir, m.group("body"), page_path), html[last:]))
+    html = "".join(pieces)
+    stray = STRAY_NUM.search(CODE.sub("", html) if skip_code else html)
+    if stray:
+        start = stray.start()
+        raise PluginError(f"{page_path}: a `!num[...]` the markdown changed (write `!num[NAME.key:FORMAT]` on one "
+                          f"line, not followed by `(`): {stray.string[start:start + 80]!r}")
+    return html
+
+
+def _numbers_in_toc(items, docs_dir: Path, page_path: str) -> None:
+    for item in items:
+        item.title = substitute_numbers(item.title, docs_dir, page_path, skip_code=False)
+        _numbers_in_toc(item.children, docs_dir, page_path)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -181,4 +298,9 @@ def on_page_content(html: str, page, config, files) -> str:
         lost = [number for number in range(len(figures)) if number not in used]
         raise PluginError(f"{page.file.src_path}: figures {lost} vanished in the markdown conversion "
                           f"(is a `!figure` line inside raw HTML or a code block?)")
+    docs_dir = Path(config.docs_dir)
+    html = substitute_numbers(html, docs_dir, page.file.src_path)  # captions included: they are in place now
+    _numbers_in_toc(getattr(page, "toc", None) or [], docs_dir, page.file.src_path)
+    if page.title and "!num" in page.title:
+        page.title = unescape(substitute_numbers(escape(page.title), docs_dir, page.file.src_path, skip_code=False))
     return html

@@ -1,9 +1,10 @@
-"""What the figure modules of every page share: the catalog entry, and the helpers recipes call.
+"""What the figure modules of every page share: the catalog entries, and the helpers recipes call.
 
-``Figure`` is a catalog entry. The helpers below run walks (``_walk``), turn them into the run dicts
-of optimessay.plots (``_run``), tune the seven contestants of the comparisons (``CONTESTANTS``,
-``_tuned_lr``, ``_contestant_runs``), build landscapes from hashable specs (``_landscape``,
-``_quadratic``), and draw the hyperparameter heatmaps several pages show (``sweep_heatmap``, a recipe).
+``Figure`` is a catalog entry (a picture), ``Numbers`` one whose recipe returns numbers. The helpers
+below run walks (``_walk``), turn them into the run dicts of optimessay.plots (``_run``), tune the
+seven contestants of the comparisons (``CONTESTANTS``, ``_tuned_lr``, ``_contestant_runs``), build
+landscapes from hashable specs (``_landscape``, ``_quadratic``), and draw the hyperparameter heatmaps
+several pages show (``sweep_heatmap``, a recipe).
 
 The build keys each figure on the source of every helper its recipe calls (scripts/build_figures.py
 follows ``from ._shared import ...``): editing a helper here rebuilds exactly the figures that use it.
@@ -20,11 +21,19 @@ from functools import cache
 @dataclass(frozen=True)
 class Figure:
     name: str
-    kind: str  # "image" or "video"
-    alt: str
+    kind: str  # "image", "video" or "numbers"
+    alt: str  # for numbers: what they are (listed in the manifest)
     recipe: Callable
     params: dict = field(default_factory=dict)
     cost: float = 1.0  # rough relative build time: the build starts expensive figures first
+
+
+def Numbers(name: str, about: str, recipe: Callable, params: dict | None = None, cost: float = 1.0) -> Figure:
+    """A catalog entry of kind "numbers": ``recipe(**params)`` runs an experiment with the package and
+    returns a flat dict ``{key: int, float or short string}``; the build writes it to
+    docs/figures/NAME.json and pages quote it as ``!num[NAME.key:FORMAT]`` (docs/hooks/figures.py).
+    NAME: letters, digits, '-', '_'; keys: identifiers. ``about`` says what the numbers are."""
+    return Figure(name, "numbers", about, recipe, dict(params or {}), cost)
 
 
 # ================================================================================================
