@@ -28,6 +28,7 @@ _EXPORTS = {
     "Adafactor": "optimessay.optimizers",
     "Muon": "optimessay.optimizers",
     "SparseAdam": "optimessay.optimizers",
+    "LBFGS": "optimessay.optimizers",
     "Shampoo": "optimessay.optimizers",
     "SOAP": "optimessay.optimizers",
     "ExponentialLR": "optimessay.schedulers",

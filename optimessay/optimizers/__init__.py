@@ -29,6 +29,7 @@ _FILES = {
     "muon": ["Muon", "muon_update", "muon_init_state", "muon_preconditioner", "muon_orthogonalize",
              "muon_spectral_map", "muon_adjusted_lr"],
     "sparse_adam": ["SparseAdam", "sparse_adam_update", "sparse_adam_init_state", "sparse_adam_preconditioner"],
+    "lbfgs": ["LBFGS", "lbfgs_update", "lbfgs_init_state", "lbfgs_two_loop"],
     "adafactor": ["Adafactor", "adafactor_update", "adafactor_init_state", "adafactor_preconditioner"],
     "shampoo": ["Shampoo", "shampoo_update", "shampoo_init_state", "shampoo_preconditioner",
                 "shampoo_apply_preconditioner"],
