@@ -1,0 +1,353 @@
+"""The four experiments of the page "From the banana to a network", each returning its results as data.
+
+1. :func:`deep_mlp`: a deep MLP without normalization on digits, every optimizer at its tuned lr,
+   several seeds (:class:`Comparison`).
+2. :func:`preconditioner_views`: Adam's effective step ``lr·P`` per layer over training, the ε floor,
+   and the spectrum of one step of Adam and of Muon on a hidden matrix (:class:`Views`).
+3. :func:`invariance`: the inputs rescaled per coordinate, rotated, or both; which optimizer is hurt
+   by which (:class:`Invariance`).
+4. :func:`imbalance`: heavy-tailed class frequencies, per-class losses (:class:`Comparison` with
+   frequency groups).
+
+Each runs inside :func:`~optimessay.networks.train.quiet_cpu` (one thread, denormals flushed, both
+restored afterwards) and within a minute of one core with its defaults; tests call them with tiny
+sizes. The lr of every optimizer is chosen by one function, ``tune`` (default
+:func:`optimessay.networks.train.tune_lr`), passed in so it can be swapped.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from . import data as _data
+from . import models as _models
+from .train import Run, Tuning, lr_grid, quiet_cpu, score, train, tune_lr
+
+# lr grids (2 per decade, geometric): wide enough that the tuned lr is inside; tune_lr extends them
+# if not. Plain SGD needs the largest lr (no normalization of the tiny gradients of a deep net).
+GRIDS: dict[str, tuple[float, float]] = {
+    "SGD": (1e-2, 1.0),
+    "Momentum": (1e-3, 1e-1),
+    "Adam": (1e-4, 1e-2),
+    "AdamW": (1e-4, 1e-2),
+    "Muon": (1e-3, 1e-1),
+}
+
+
+def _mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else math.nan
+
+
+@dataclass
+class Comparison:
+    """Optimizers on one task: the lr tuning of each (``tunings[name]``) and one :class:`Run` per seed
+    at the tuned lr (``runs[name]``; the first seed's run is the tuning's own run at that lr)."""
+
+    task: str
+    model: str
+    epochs: int
+    batch_size: int
+    tunings: dict[str, Tuning]
+    runs: dict[str, list[Run]]
+    groups: list[list[int]] = field(default_factory=list)  # class indices, most frequent group first
+
+    def table(self) -> list[dict]:
+        """One row per optimizer: tuned lr, test accuracy (mean, min, max over seeds), final training
+        loss (mean), CPU seconds per run (mean)."""
+        rows = []
+        for name, runs in self.runs.items():
+            accuracies = [r.test_accuracy for r in runs]
+            rows.append({
+                "optimizer": name, "lr": self.tunings[name].lr, "seeds": len(runs),
+                "accuracy_mean": _mean(accuracies), "accuracy_min": min(accuracies), "accuracy_max": max(accuracies),
+                "loss_mean": _mean([r.losses[-1] for r in runs]),
+                "cpu_seconds": _mean([r.cpu_seconds for r in runs]),
+            })
+        return rows
+
+    def group_losses(self, name: str) -> list[list[float]]:
+        """Mean training loss per frequency group (rows) per epoch (columns), averaged over seeds."""
+        out = []
+        for group in self.groups:
+            curve = []
+            for epoch in range(self.epochs + 1):
+                per_seed = [_mean([r.class_losses[epoch][k] for k in group]) for r in self.runs[name]
+                            if r.class_losses is not None and epoch < len(r.class_losses)]
+                curve.append(_mean(per_seed))
+            out.append(curve)
+        return out
+
+    def numbers(self) -> dict:
+        """A flat dict of the results (for a page): ``NAME_lr``, ``NAME_acc`` (percent, mean),
+        ``NAME_acc_min``, ``NAME_acc_max``, ``NAME_loss``, ``NAME_cpu`` with NAME the optimizer's name
+        in lower case; for grouped tasks also ``NAME_rare_loss``/``NAME_frequent_loss`` (final mean
+        loss of the rarest/most frequent group)."""
+        out: dict = {"epochs": self.epochs, "batch_size": self.batch_size, "seeds": len(next(iter(self.runs.values())))}
+        for row in self.table():
+            key = row["optimizer"].lower()
+            out[f"{key}_lr"] = row["lr"]
+            out[f"{key}_acc"] = 100 * row["accuracy_mean"]
+            out[f"{key}_acc_min"] = 100 * row["accuracy_min"]
+            out[f"{key}_acc_max"] = 100 * row["accuracy_max"]
+            out[f"{key}_loss"] = row["loss_mean"]
+            out[f"{key}_cpu"] = row["cpu_seconds"]
+            if self.groups:
+                curves = self.group_losses(row["optimizer"])
+                out[f"{key}_frequent_loss"] = curves[0][-1]
+                out[f"{key}_rare_loss"] = curves[-1][-1]
+        return out
+
+
+def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, epochs: int, batch_size: int,
+            seeds: Sequence[int], grids: dict[str, Sequence[float]] | None = None, per_class: bool = False,
+            tune: Callable[..., Tuning] = tune_lr, progress: bool = False) -> Comparison:
+    """Tune each optimizer's lr on ``seeds[0]`` (by ``tune``), then train every seed at that lr."""
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    tunings, runs = {}, {}
+    for name in names:
+        cache: dict[float, Run] = {}
+
+        def run_at(lr: float, seed: int = seeds[0], name: str = name, cache: dict = cache) -> Run:
+            if seed == seeds[0] and lr in cache:
+                return cache[lr]
+            model = _models.mlp(task.n_features, task.n_classes, width=width, depth=depth, seed=seed)
+            run = train(model, _models.optimizers(name, model, lr), task, epochs=epochs, batch_size=batch_size,
+                        seed=seed, name=name, lr=lr, per_class=per_class)
+            if seed == seeds[0]:
+                cache[lr] = run
+            return run
+
+        grid = (grids or {}).get(name) or lr_grid(*GRIDS[name])
+        tunings[name] = tune(run_at, grid, name=name, progress=progress)
+        runs[name] = [run_at(tunings[name].lr, seed) for seed in seeds]
+    return Comparison(task.name, f"MLP depth {depth} width {width}", epochs, batch_size, tunings, runs)
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. a deep MLP without normalization
+
+
+def deep_mlp(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW", "Muon"), depth: int = 8,
+             width: int = 32, epochs: int = 20, batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2),
+             grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = tune_lr,
+             task: _data.Task | None = None, progress: bool = False) -> Comparison:
+    """Experiment 1: the optimizers on digits with an MLP of ``depth`` Linear layers, no normalization,
+    PyTorch's default initialization, every lr tuned on the first seed."""
+    if depth < 3:
+        raise ValueError(f"depth must be at least 3 (Muon needs a hidden matrix), got {depth!r}")
+    task = task if task is not None else _data.digits()
+    with quiet_cpu():
+        return compare(task, names, width=width, depth=depth, epochs=epochs, batch_size=batch_size, seeds=seeds,
+                       grids=grids, tune=tune, progress=progress)
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. the preconditioner made visible
+
+
+def stable_rank(matrix: torch.Tensor) -> float:
+    """‖A‖_F² / ‖A‖_2²: between 1 (rank one) and the rank (all singular values equal)."""
+    s = torch.linalg.svdvals(matrix.double())
+    return float((s.square().sum() / s[0].square()).item()) if s[0] > 0 else 0.0
+
+
+@dataclass
+class Views:
+    """What experiment 2 recorded. ``steps[i]`` is the step of snapshot i. ``adam_log_step[i][layer]``:
+    log10 of Adam's effective step ``lr·P`` of every weight entry of that Linear layer (a float32
+    tensor); ``floor_fraction[i][layer]``: the fraction of entries whose P is within a factor 2 of its
+    ceiling 1/ε (√v̂ < ε: gradients that were always (nearly) zero, e.g. pixels that never vary, or
+    units that never fire); ``dead_units[i][layer]``: the fraction of that hidden layer's ReLU units that
+    output 0 on every training example. ``spectra[name][i]``: singular values (descending) of the
+    step one optimizer took on hidden layer ``layer`` at snapshot i, with ``stable_ranks[name][i]``;
+    "gradient" is that layer's gradient at the Adam run's step."""
+
+    lr_adam: float
+    lr_muon: float
+    eps: float
+    layer: int
+    steps: list[int]
+    adam_log_step: list[list[torch.Tensor]]
+    floor_fraction: list[list[float]]
+    dead_units: list[list[float]]
+    spectra: dict[str, list[list[float]]]
+    stable_ranks: dict[str, list[float]]
+
+    def numbers(self) -> dict:
+        last = len(self.steps) - 1
+        out = {"lr_adam": self.lr_adam, "lr_muon": self.lr_muon, "eps": self.eps, "layer": self.layer + 1,
+               "steps": self.steps[last], "width": len(self.spectra["Muon"][last]),
+               "floor_first_layer": 100 * self.floor_fraction[last][0],
+               "floor_max_hidden": 100 * max(self.floor_fraction[last][1:-1]),
+               "dead_max": 100 * max(self.dead_units[last])}
+        for name, ranks in self.stable_ranks.items():
+            out[f"stable_rank_{name.lower()}"] = ranks[last]
+            out[f"stable_rank_{name.lower()}_first"] = ranks[0]
+        medians = [float(t.median()) for t in self.adam_log_step[last]]
+        out["median_step_first_layer"] = 10 ** medians[0]
+        out["median_step_last_layer"] = 10 ** medians[-1]
+        out["median_step_ratio"] = 10 ** (max(medians) - min(medians))
+        return out
+
+
+def preconditioner_views(*, lr_adam: float = 3e-3, lr_muon: float = 1e-2, depth: int = 8, width: int = 32,
+                         epochs: int = 20, batch_size: int = 64, snapshots: Sequence[int] = (1, 10, 100, 400),
+                         layer: int = 4, seed: int = 0, task: _data.Task | None = None,
+                         progress: bool = False) -> Views:
+    """Experiment 2: train the deep MLP with Adam, and again with Muon+AdamW, recording at the given
+    steps Adam's lr·P per layer and the singular values of the step each optimizer took on hidden
+    Linear layer ``layer`` (0-based)."""
+    task = task if task is not None else _data.digits()
+    steps = sorted(set(snapshots))
+    if not steps or steps[0] < 1:
+        raise ValueError(f"snapshots must be steps >= 1, got {list(snapshots)!r}")
+    if not 0 < layer < depth - 1:
+        raise ValueError(f"layer must name a hidden Linear layer (1..{depth - 2}), got {layer!r}")
+    adam_log, floors, dead = [], [], []
+    spectra: dict[str, list[list[float]]] = {"Adam": [], "Muon": [], "gradient": []}
+    ranks: dict[str, list[float]] = {"Adam": [], "Muon": [], "gradient": []}
+    eps = 1e-8
+    with quiet_cpu():
+        for name, lr in (("Adam", lr_adam), ("Muon", lr_muon)):
+            model = _models.mlp(task.n_features, task.n_classes, width=width, depth=depth, seed=seed)
+            opts = _models.optimizers(name, model, lr)
+            linears = _models.linear_layers(model)
+            watched = linears[layer].weight
+            before: dict[str, torch.Tensor] = {}
+
+            def on_step(step, name=name, opts=opts, linears=linears, watched=watched, before=before, lr=lr):
+                if step + 1 in steps:  # remember the weights before the recorded step
+                    before["w"] = watched.detach().clone()
+                if step not in steps:
+                    return
+                change = (watched.detach() - before["w"]) if "w" in before else None
+                if change is not None:
+                    s = torch.linalg.svdvals(change.double())
+                    spectra[name].append(s.tolist())
+                    ranks[name].append(stable_rank(change))
+                if name != "Adam":
+                    return
+                g = watched.grad.detach()
+                spectra["gradient"].append(torch.linalg.svdvals(g.double()).tolist())
+                ranks["gradient"].append(stable_rank(g))
+                opt = opts[0]
+                logs, fl = [], []
+                for lin in linears:
+                    p = opt.preconditioner(lin.weight)
+                    logs.append(torch.log10(lr * p).float())
+                    fl.append(float((p > 0.5 / eps).double().mean()))
+                adam_log.append(logs)
+                floors.append(fl)
+                with torch.no_grad():  # dead ReLU units: zero on every training input
+                    h, fractions = task.x_train, []
+                    for lin in linears[:-1]:
+                        h = torch.relu(lin(h))
+                        fractions.append(float((h.amax(0) <= 0).double().mean()))
+                dead.append(fractions)
+
+            if steps[0] == 1:
+                before["w"] = watched.detach().clone()
+            train(model, opts, task, epochs=epochs, batch_size=batch_size, seed=seed, name=name, lr=lr,
+                  on_step=on_step, progress=progress)
+    n_done = len(adam_log)
+    if n_done < len(steps):
+        raise ValueError(f"training ran fewer steps than the last snapshot {steps[-1]} (epochs={epochs})")
+    return Views(lr_adam, lr_muon, eps, layer, steps, adam_log, floors, dead, spectra, ranks)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. the invariance prediction
+
+
+@dataclass
+class Invariance:
+    """Experiment 3: ``results[kind]`` is the :class:`Comparison` on the task transformed by ``kind``
+    (see :func:`optimessay.networks.data.transform`)."""
+
+    decades: float
+    results: dict[str, Comparison]
+
+    def final_log_loss(self, kind: str, name: str) -> float:
+        """Mean over seeds of log10 of the final training loss (a diverged run counts as +inf)."""
+        vals = []
+        for r in self.results[kind].runs[name]:
+            v = r.losses[-1]
+            vals.append(math.log10(v) if math.isfinite(v) and v > 0 else math.inf)
+        return _mean(vals)
+
+    def harm(self, kind: str, name: str) -> float:
+        """How much ``kind`` hurt optimizer ``name``: its final log10 training loss minus the one on the
+        original inputs (each at its own tuned lr). 1.0 = ten times higher loss."""
+        return self.final_log_loss(kind, name) - self.final_log_loss("original", name)
+
+    def numbers(self) -> dict:
+        out: dict = {"decades": self.decades}
+        for kind, comparison in self.results.items():
+            tag = kind.replace("+", "_")
+            for name in comparison.runs:
+                key = name.lower()
+                out[f"{key}_{tag}_loss"] = 10 ** self.final_log_loss(kind, name)
+                out[f"{key}_{tag}_lr"] = comparison.tunings[name].lr
+                out[f"{key}_{tag}_acc"] = 100 * _mean([r.test_accuracy for r in comparison.runs[name]])
+                if kind != "original":
+                    out[f"{key}_{tag}_harm"] = self.harm(kind, name)
+        return out
+
+
+def invariance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW"), kinds: Sequence[str] = _data.TRANSFORMS,
+               decades: float = 3.0, depth: int = 3, width: int = 32, epochs: int = 15, batch_size: int = 64,
+               seeds: Sequence[int] = (0, 1, 2), grids: dict[str, Sequence[float]] | None = None,
+               tune: Callable[..., Tuning] = tune_lr, task: _data.Task | None = None,
+               progress: bool = False) -> Invariance:
+    """Experiment 3: the same comparison on the inputs as they are, rescaled per coordinate (scales over
+    ``decades`` powers of ten), rotated, and rescaled then rotated; every (optimizer, inputs) pair gets
+    its own tuned lr."""
+    if "original" not in kinds:
+        raise ValueError(f"kinds must include 'original' (the reference), got {list(kinds)!r}")
+    base = task if task is not None else _data.digits()
+    results = {}
+    with quiet_cpu():
+        for kind in kinds:
+            transformed = _data.transform(base, kind, decades=decades, seed=0)
+            results[kind] = compare(transformed, names, width=width, depth=depth, epochs=epochs,
+                                    batch_size=batch_size, seeds=seeds, grids=grids, tune=tune, progress=progress)
+    return Invariance(decades, results)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. heavy-tailed class imbalance
+
+
+def frequency_groups(counts: torch.Tensor, n_groups: int) -> list[list[int]]:
+    """Classes sorted by training count (most frequent first, ties by index) and cut into
+    ``n_groups`` groups of (nearly) equal size."""
+    if not 1 <= n_groups <= len(counts):
+        raise ValueError(f"n_groups must be between 1 and the number of classes ({len(counts)}), got {n_groups!r}")
+    order = sorted(range(len(counts)), key=lambda k: (-int(counts[k]), k))
+    size = len(order) / n_groups
+    return [order[round(i * size):round((i + 1) * size)] for i in range(n_groups)]
+
+
+def imbalance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam"), n_classes: int = 100, n_features: int = 32,
+              n_train: int = 4000, exponent: float = 1.0, depth: int = 2, width: int = 64, epochs: int = 15,
+              batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2), n_groups: int = 4,
+              grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = tune_lr,
+              progress: bool = False) -> Comparison:
+    """Experiment 4: the heavy-tailed task (:func:`optimessay.networks.data.heavy_tailed`), per-class
+    training losses recorded every epoch and summarized by frequency group."""
+    task = _data.heavy_tailed(n_classes=n_classes, n_features=n_features, n_train=n_train, exponent=exponent, seed=0)
+    with quiet_cpu():
+        result = compare(task, names, width=width, depth=depth, epochs=epochs, batch_size=batch_size, seeds=seeds,
+                         grids=grids, per_class=True, tune=tune, progress=progress)
+    result.groups = frequency_groups(task.class_counts(), n_groups)
+    return result
+
+
+__all__ = ["Comparison", "Invariance", "Views", "compare", "deep_mlp", "frequency_groups", "imbalance", "invariance",
+           "preconditioner_views", "score", "stable_rank"]
