@@ -1,8 +1,12 @@
 """`make figures` (scripts/build_figures.py): failures reported by name, incremental, atomic under
-interruption, deterministic, manifest = catalog; and under faults: two builds into one folder, stamps
-of the wrong shape, truncated files under a valid stamp, a worker that dies, a build killed with -9.
-Most tests build a tiny catalog written here (so they take seconds; its videos are fakes that need
-neither torch nor matplotlib); one builds two real figures twice."""
+interruption, deterministic, manifest = catalog; keys followed across the per-page modules; numbers
+entries; and under faults: two builds into one folder, stamps of the wrong shape, truncated files
+under a valid stamp, a worker that dies, a build killed with -9.
+
+Every test builds a tiny catalog written here (its videos and numbers are fakes that need neither
+torch nor matplotlib; only the image tests draw, with matplotlib) except where the real catalog is
+the point: two builds of two real figures (one worker each: the cost is importing torch and
+matplotlib), and the listing of the real catalog's names and page modules (no drawing)."""
 
 import ast
 import contextlib
@@ -478,7 +482,7 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     out = tmp_path / "out"
     marker = tmp_path / "writing"
     stall = f'Figure("stall", "video", "A video whose writing gets interrupted.", stalls, {{"marker": {str(marker)!r}}})'
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, stall)
+    catalog = write_catalog(tmp_path / "catalog.py", CLIP_A, stall)  # clip-a: built first, no matplotlib
     cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "1"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FIGURES_TEST_STALL": "1"}, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -496,8 +500,9 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     assert len(halves) == 3, halves  # the interruption hit in the middle of writing
     assert not any((out / f"stall.{ext}").exists() for ext in ("mp4", "webm", "png"))
     assert not (out / ".stamps" / "stall.json").exists()
-    if (out / "line-a.png").exists():
-        png_size(out / "line-a.png")  # complete, if it got there
+    for kind in ("mp4", "webm", "png"):
+        if (out / f"clip-a.{kind}").exists():
+            assert (out / f"clip-a.{kind}").read_bytes() == TINY[kind]  # complete, if it got there
     if (out / "manifest.json").exists():
         assert "stall" not in json.loads((out / "manifest.json").read_text())["figures"]
 
@@ -508,7 +513,7 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     manifest = json.loads((out / "manifest.json").read_text())["figures"]
     assert manifest["stall"]["files"] == {"mp4": "stall.mp4", "webm": "stall.webm", "poster": "stall.png"}
     assert manifest["stall"]["bytes"] == {"mp4": len(TINY["mp4"]), "webm": len(TINY["webm"]), "poster": len(TINY["png"])}
-    assert set(manifest) == {"line-a", "stall"}
+    assert set(manifest) == {"clip-a", "stall"}
 
 
 # --- under faults: concurrent builds, damaged stamps and files, dying workers, a killed build -----------
@@ -705,7 +710,7 @@ def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catal
     for _attempt in range(2):  # the working tree may be edited by someone between the two builds
         for out in outs:
             result = subprocess.run([sys.executable, str(BUILD), "--out", str(out), "--no-progress", "--force",
-                                     "--only", ",".join(names)], capture_output=True, text=True, cwd=ROOT)
+                                     "--jobs", "1", "--only", ",".join(names)], capture_output=True, text=True, cwd=ROOT)
             assert result.returncode == 0, result.stderr
         if keys(outs[0]) == keys(outs[1]):
             break
@@ -771,8 +776,8 @@ def test_each_page_module_is_named_after_its_page_and_declares_the_figures_that_
 
 
 def test_an_unknown_only_name_is_an_error_naming_it(tmp_path):
-    result = subprocess.run([sys.executable, str(BUILD), "--only", "no-such-figure", "--out", str(tmp_path)],
-                            capture_output=True, text=True, cwd=ROOT)
+    catalog = write_catalog(tmp_path / "catalog.py", CLIP_A)
+    result = build(catalog, tmp_path / "out", "--only", "no-such-figure")
     assert result.returncode != 0
     assert "unknown figure(s): no-such-figure" in result.stderr
 
