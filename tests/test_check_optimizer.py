@@ -317,10 +317,16 @@ def test_the_seed_classes_once_fixed_pass_within_the_tolerance():
     for cls, name in ((FixedSGD, "SGD"), (FixedRMSprop, "RMSprop"), (FixedAdam, "Adam")):
         ran = _ran(check_optimizer(cls, name, verbose=False))
         assert ran and all(r.passed for r in ran), [str(r) for r in ran if not r.passed]
-        assert not all(r.bitwise for r in ran)  # correct, but rounded differently from torch
         assert all(0 < r.max_abs_diff < 1e-12 or r.bitwise for r in ran)
         strict = _ran(check_optimizer(cls, name, verbose=False, rtol=0, atol=0))
-        assert not all(r.passed for r in strict)  # bit-for-bit mode tells them apart
+        # bit-for-bit mode fails exactly the configurations that were not bitwise
+        assert [r.passed for r in strict] == [r.bitwise for r in ran]
+        if cls is FixedAdam:
+            # correct, but rounded differently from torch on every CPU: `b1*m + (1-b1)*g` is not torch's
+            # lerp_. (The fixed SGD and RMSprop differ from torch only where its kernels fuse a
+            # multiply-add, e.g. `g.add(p, alpha=wd)`: with ATEN_CPU_CAPABILITY=default, which has no
+            # FMA, they are bitwise equal to torch, measured.)
+            assert not all(r.bitwise for r in ran) and not all(r.passed for r in strict)
 
 
 def test_more_bad_arguments_are_named():
