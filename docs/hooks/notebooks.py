@@ -15,14 +15,37 @@ names an http(s) URL is a build error: the built site must work offline.
 Page weight (`on_post_page`): nbconvert inlines JupyterLab's whole stylesheet (575 kB) and every plot
 as base64 into each notebook page. The stylesheet keeps only rules that can match the page and the
 custom properties something reads (about 20 kB remain); plots become PNG files next to the page.
+
+Executed notebooks are cached (`on_files`, `on_pre_page`), replacing mkdocs-jupyter's own execution
+and cache (which is keyed on the notebook file alone and serves stale output after a change in the
+package). A notebook's entry in `.cache/notebooks/` is found by a hash of the notebook file, the
+Python version, mkdocs-jupyter's conversion options and the versions of the libraries that convert
+a notebook to HTML (mkdocs-jupyter, nbconvert, ...); it holds the converted page and what the
+kernel had imported when the notebook finished: this project's source files (every module in
+`sys.modules` whose file lies in the project, outside the virtual environment), each with its
+SHA-256, and the installed distributions those modules came from, with their versions (the
+`NAME-VERSION.dist-info` folders pip writes). The entry is used only while every one of those files
+still has that hash and every one of those versions is still installed; otherwise the notebook
+runs again. On a build that
+has several notebooks to run, they run at the same time, one kernel each (`execute_all`). Only the
+notebooks mkdocs-jupyter's `execute: true` asks for are run; its `allow_errors` and `kernel_name`
+apply.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import logging
 import os
+import platform
 import re
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -63,7 +86,7 @@ def on_page_content(html: str, page, config, files) -> str:
                               f"{script[:200]!r}")
         return script
 
-    return SCRIPT.sub(drop_cdn_loader, html)
+    return set_styles_aside(SCRIPT.sub(drop_cdn_loader, html), page)
 
 
 # --- Page weight (1): nbconvert inlines JupyterLab's whole stylesheet (575 kB) into every notebook
@@ -214,10 +237,264 @@ def extract_images(page_html: str, folder: Path) -> str:
     return DATA_IMAGE.sub(to_file, page_html)
 
 
+def trim_styles(output: str) -> str:
+    """The page with its stylesheets purged (`purge_css`) and unused custom properties dropped."""
+    classes = {name for attribute in re.findall(r'class="([^"]*)"', output) for name in attribute.split()}
+    output = STYLE.sub(lambda m: m.group(1) + purge_css(m.group(2), classes) + m.group(3), output)
+    return drop_unused_properties(output)
+
+
 def on_post_page(output: str, page, config) -> str:
     if not is_notebook(page):
         return output
-    classes = {name for attribute in re.findall(r'class="([^"]*)"', output) for name in attribute.split()}
-    output = STYLE.sub(lambda m: m.group(1) + purge_css(m.group(2), classes) + m.group(3), output)
-    output = drop_unused_properties(output)
+    output = restore_styles(output, page)
+    # trimming takes seconds; its result depends on the page alone, so it is kept by the page's hash
+    key = hashlib.sha256(output.encode("utf-8")).hexdigest()[:32]
+    trimmed = Path(config.config_file_path).resolve().parent / ".cache" / "notebooks" / f"trimmed-{key}.html"
+    if trimmed.is_file():
+        output = trimmed.read_text(encoding="utf-8")
+    else:
+        output = trim_styles(output)
+        write_atomic(trimmed, output)
     return extract_images(output, Path(page.file.abs_dest_path).parent)
+
+
+# nbconvert's <style> blocks (575 kB) are kept out of page.content between `on_page_content` and
+# `on_post_page`: Material's search indexer parses page.content, and skipping them costs it seconds.
+STYLE_PLACEHOLDER = re.compile(r'<style data-optimessay-style="(\d+)"></style>')
+_styles: dict[str, list[str]] = {}
+
+
+def set_styles_aside(html: str, page) -> str:
+    kept = _styles[page.file.src_uri] = []
+
+    def aside(match: re.Match) -> str:
+        kept.append(match.group(0))
+        return f'<style data-optimessay-style="{len(kept) - 1}"></style>'
+
+    return STYLE.sub(aside, html)
+
+
+def restore_styles(output: str, page) -> str:
+    kept = _styles.pop(page.file.src_uri, [])
+    return STYLE_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], output)
+
+
+# --- Executed notebooks, cached on what they depend on, run in parallel -------------------------
+
+log = logging.getLogger("mkdocs.hooks.notebooks")
+CACHE_FORMAT = 1  # bump when an entry's layout changes
+# the options of mkdocs-jupyter that change the converted page
+CONVERSION_OPTIONS = ("execute", "kernel_name", "theme", "allow_errors", "show_input", "no_input", "no_prompt",
+                      "remove_tag_config", "highlight_extra_classes", "include_requirejs", "custom_mathjax_url",
+                      "toc_depth")
+# run in the kernel after the notebook's own cells: the files of every module it imported
+LIST_MODULES = ("import json as _j, sys as _s\n"
+                "print('OPTIMESSAY-MODULES' + _j.dumps(sorted({getattr(_m, '__file__', None) or ''"
+                " for _m in list(_s.modules.values())} - {''})))")
+MODULES_MARK = "OPTIMESSAY-MODULES"
+CONVERTERS = ("mkdocs-jupyter", "nbconvert", "nbformat", "pygments", "mistune", "jupytext")
+
+_executed: dict[str, Path] = {}  # notebook src_uri -> its cache entry (a folder) for this build
+
+
+def jupyter_options(config) -> dict:
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None:
+        raise PluginError("docs/hooks/notebooks.py needs the mkdocs-jupyter plugin")
+    return plugin.config
+
+
+def installed_distributions() -> set[str]:
+    """The `NAME-VERSION.dist-info` (and `.egg-info`) folder names on sys.path: what pip installed,
+    with versions (listing folders is fast; reading every distribution's metadata takes a second)."""
+    installed = set()
+    for folder in sys.path:
+        try:
+            installed |= {name for name in os.listdir(folder or ".") if name.endswith((".dist-info", ".egg-info"))}
+        except OSError:
+            continue
+    return installed
+
+
+def imported_distributions(module_files: list[str]) -> list[str]:
+    """The dist-info folder names of the installed distributions that provide the imported modules."""
+    provides = metadata.packages_distributions()  # top-level import name -> distribution names
+    tops = set()
+    for name in module_files:
+        parts = Path(name).parts
+        if "site-packages" in parts:
+            below = parts[parts.index("site-packages") + 1:]
+            tops.add(below[0].removesuffix(".py").split(".")[0] if below else "")
+    wanted = {dist.lower().replace("-", "_") for top in tops for dist in provides.get(top, [])}
+    return sorted(folder for folder in installed_distributions()
+                  if folder.split("-", 1)[0].lower() in wanted)
+
+
+def entry_key(notebook: Path, options: dict) -> str:
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\n{platform.python_implementation()} {sys.version}\n".encode())
+    digest.update(notebook.read_bytes())
+    for name in CONVERSION_OPTIONS:
+        digest.update(f"\n{name}={options.get(name)!r}".encode())
+    for converter in CONVERTERS:  # they make the page from the executed notebook
+        digest.update(f"\n{converter}=={metadata.version(converter)}".encode())
+    return digest.hexdigest()[:32]
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def is_fresh(entry: Path, installed: set[str]) -> bool:
+    """The entry has a page, every source file it recorded still has the recorded hash, and every
+    distribution the kernel imported from is still installed at the recorded version."""
+    try:
+        record = json.loads((entry / "depends.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not (entry / "page.json").is_file() and not (entry / "executed.ipynb").is_file():
+        return False
+    if not set(record.get("distributions", [])) <= installed:
+        return False
+    return all(file_hash(Path(path)) == sha for path, sha in record["files"].items())
+
+
+def project_sources(files: list[str], root: Path) -> dict[str, str]:
+    """{path: sha256} of the imported files that belong to the project (not to the environment)."""
+    environment = {Path(p).resolve() for p in {sys.prefix, sys.base_prefix, *sys.path} if "-packages" in p
+                   or p in (sys.prefix, sys.base_prefix)}
+    found = {}
+    for name in files:
+        path = Path(name).resolve()
+        if not path.is_file() or root not in path.parents:
+            continue
+        if any(place == path or place in path.parents for place in environment) or "site-packages" in path.parts:
+            continue
+        found[str(path)] = file_hash(path)
+    return found
+
+
+def execute_one(notebook: str, executed: str, kernel_name: str, allow_errors: bool) -> None:
+    """Run in a child process: execute `notebook`, write it to `executed` and the imported files
+    (one per line) to `executed`.modules."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    probe = nbformat.v4.new_code_cell(LIST_MODULES)
+    nb.cells.append(probe)
+    client = NotebookClient(nb, kernel_name=kernel_name, allow_errors=allow_errors, timeout=None,
+                            resources={"metadata": {"path": str(Path(notebook).parent)}})
+    client.execute()
+    nb.cells.pop()
+    text = "".join(out.get("text", "") for out in probe.get("outputs", []) if out.get("output_type") == "stream")
+    modules = json.loads(text[text.index(MODULES_MARK) + len(MODULES_MARK):].strip())
+    write_atomic(executed, nbformat.writes(nb))
+    write_atomic(executed + ".modules", "\n".join(modules))
+
+
+def execute_all(jobs: list[tuple[Path, Path]], options: dict, root: Path) -> None:
+    """Execute each (notebook, entry folder) at the same time, one child process and kernel each."""
+    started = time.perf_counter()
+    running = []
+    for notebook, entry in jobs:
+        entry.mkdir(parents=True, exist_ok=True)
+        for old in ("page.json", "depends.json", "executed.ipynb"):
+            (entry / old).unlink(missing_ok=True)
+        log_file = tempfile.TemporaryFile()
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--execute", str(notebook), str(entry / "executed.ipynb"),
+             options.get("kernel_name") or "python3", "1" if options.get("allow_errors") else "0"],
+            stdout=log_file, stderr=subprocess.STDOUT)
+        running.append((notebook, entry, child, log_file))
+    failed = []
+    for notebook, entry, child, log_file in running:
+        child.wait()
+        log_file.seek(0)
+        output = log_file.read().decode("utf-8", "replace")
+        log_file.close()
+        if child.returncode != 0:
+            failed.append(f"{notebook.name} failed to run:\n{output[-3000:]}")
+            continue
+        modules = (entry / "executed.ipynb.modules").read_text(encoding="utf-8").splitlines()
+        record = {"notebook": str(notebook), "files": project_sources(modules, root),
+                  "distributions": imported_distributions(modules)}
+        record["files"][str(notebook.resolve())] = file_hash(notebook)
+        write_atomic(entry / "depends.json", json.dumps(record, indent=1, sort_keys=True))
+    if failed:
+        raise PluginError("\n".join(failed))
+    log.info("executed %d notebook(s) in parallel in %.1f s: %s", len(jobs), time.perf_counter() - started,
+             ", ".join(n.name for n, _ in jobs))
+
+
+def on_files(files, config):
+    """Find each notebook's cache entry; run the notebooks whose entry is missing or stale."""
+    _executed.clear()
+    options = jupyter_options(config)
+    notebooks = [f for f in files.documentation_pages() if f.src_uri.endswith(".ipynb")]
+    if not notebooks:
+        return files
+    root = Path(config.config_file_path).resolve().parent
+    cache = root / ".cache" / "notebooks"
+    installed = installed_distributions()
+    stale = []
+    for file in notebooks:
+        entry = cache / entry_key(Path(file.abs_src_path), options)
+        _executed[file.src_uri] = entry
+        if not is_fresh(entry, installed):
+            stale.append((Path(file.abs_src_path), entry))
+        else:
+            log.info("notebook cache hit: %s", file.src_uri)
+    if stale and options.get("execute"):
+        execute_all(stale, options, root)
+    elif stale:  # not executed: the notebook as it is, depending on itself alone
+        for notebook, entry in stale:
+            entry.mkdir(parents=True, exist_ok=True)
+            write_atomic(entry / "executed.ipynb", notebook.read_bytes())
+            write_atomic(entry / "depends.json", json.dumps({"files": {str(notebook.resolve()): file_hash(notebook)}}))
+            (entry / "page.json").unlink(missing_ok=True)
+    return files
+
+
+def on_pre_page(page, config, files):
+    """Render a notebook page from its cache entry (converted once, then kept) instead of running it."""
+    entry = _executed.get(page.file.src_uri)
+    if entry is None:
+        return page
+    options = jupyter_options(config)
+
+    def render(self, config, files):
+        from mkdocs.structure.toc import get_toc
+        from mkdocs_jupyter import convert
+        from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+        page_file = entry / "page.json"
+        if page_file.is_file():
+            cached = json.loads(page_file.read_text(encoding="utf-8"))
+        else:
+            executed = str(entry / "executed.ipynb")
+            content = convert.nb2html(
+                executed, execute=False, kernel_name=options["kernel_name"], theme=options["theme"],
+                allow_errors=options["allow_errors"], show_input=options["show_input"],
+                no_input=options["no_input"], no_prompt=options["no_prompt"],
+                remove_tag_config=options["remove_tag_config"],
+                highlight_extra_classes=options["highlight_extra_classes"],
+                include_requirejs=options["include_requirejs"], custom_mathjax_url=options["custom_mathjax_url"])
+            toc_tokens, title = _get_nb_toc_tokens(executed, options["toc_depth"])
+            cached = {"content": content, "toc_tokens": toc_tokens, "title": title}
+            write_atomic(page_file, json.dumps(cached))
+        self.content = cached["content"]
+        self.toc = get_toc(cached["toc_tokens"])
+        if cached["title"] is not None and not options["ignore_h1_titles"]:
+            self.title = cached["title"]
+
+    page.render = render.__get__(page, type(page))
+    return page
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--execute"]:
+    notebook_path, executed_path, kernel, allow = sys.argv[2:6]
+    execute_one(notebook_path, executed_path, kernel, allow == "1")

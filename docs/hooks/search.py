@@ -6,6 +6,10 @@ search/search_index.json), so the index counts against each page's weight. Whole
 most of it, and searching them adds little: the prose around them names the same functions. A code
 block longer than MAX_INDEXED_LINES gets Material's `data-search-exclude` attribute; shorter ones
 stay searchable.
+
+Notebook pages: every code cell (`<div class="jp-Cell jp-CodeCell ...">`: its source and its output,
+printed numbers and plots) is left out whatever its length (see `set_cells_aside`); the notebooks'
+markdown cells stay searchable. Math is left out by docs/hooks/katex.py (KaTeX's markup or the raw TeX would be indexed).
 """
 
 from __future__ import annotations
@@ -27,5 +31,44 @@ def exclude_long_blocks(html: str) -> str:
     return CODE_BLOCK.sub(mark, html)
 
 
+# Notebook code cells are nested <div>s, and Material's indexer ends an exclusion at the first
+# closing tag of the excluded element's kind (it compares elements by tag name), so an attribute on
+# the cell would leave most of it indexed. Instead the cells are set aside while the indexer reads
+# page.content (`on_page_context`) and put back in `on_post_page`.
+NOTEBOOK_CODE_CELL = re.compile(r'<div class="jp-Cell jp-CodeCell\b[^"]*"[^>]*>')
+DIV_TAG = re.compile(r"<div\b[^>]*>|</div\s*>", re.IGNORECASE)
+CELL_PLACEHOLDER = re.compile(r'<div data-optimessay-cell="(\d+)"></div>')
+_cells: dict[str, list[str]] = {}
+
+
+def end_of_element(html: str, start: int) -> int:
+    """The index just past the </div> that closes the <div> opening at `start`."""
+    depth = 0
+    for tag in DIV_TAG.finditer(html, start):
+        depth += -1 if tag.group(0).startswith("</") else 1
+        if depth == 0:
+            return tag.end()
+    raise ValueError(f"unclosed <div> at {html[start:start + 120]!r}")
+
+
+def set_cells_aside(html: str, kept: list[str]) -> str:
+    """`html` with each notebook code cell replaced by a placeholder; the cells go to `kept`."""
+    out, position = [], 0
+    while (match := NOTEBOOK_CODE_CELL.search(html, position)) is not None:
+        end = end_of_element(html, match.start())
+        out += [html[position:match.start()], f'<div data-optimessay-cell="{len(kept)}"></div>']
+        kept.append(html[match.start():end])
+        position = end
+    return "".join([*out, html[position:]])
+
+
 def on_page_content(html: str, page, config, files) -> str:
-    return exclude_long_blocks(html)
+    html = exclude_long_blocks(html)
+    if page.file.src_uri.endswith(".ipynb"):
+        html = set_cells_aside(html, _cells.setdefault(page.file.src_uri, []))
+    return html
+
+
+def on_post_page(output: str, page, config) -> str:
+    kept = _cells.pop(page.file.src_uri, [])
+    return CELL_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], output) if kept else output

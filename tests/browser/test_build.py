@@ -1,5 +1,5 @@
 """The build itself: `make site` (`mkdocs build --strict`) ran on the current sources, built every
-page of the nav, and mkdocs-jupyter never serves a notebook's stale output.
+page of the nav, and a notebook page never shows stale output (docs/hooks/notebooks.py's cache).
 
 The strict build runs once, in `make site`, before pytest (the Makefile's `test` target): these
 tests check its result instead of building a second time.
@@ -67,9 +67,9 @@ def test_every_nav_page_is_built(site_root):
             assert json.loads((site_root / path / Path(doc_file).name).read_text())["cells"]
 
 
-def test_notebook_output_is_never_stale(tmp_path):
-    """Build a notebook that prints a module's value, change the module, build again: the page
-    must show the new value (mkdocs-jupyter's cache ignores everything but the notebook file)."""
+def notebook_site(tmp_path: Path) -> Path:
+    """A site of one notebook that prints `value_module.VALUE`, built with the site's mkdocs-jupyter
+    options and docs/hooks/notebooks.py (which runs and caches the notebooks)."""
     jupyter = next(p["mkdocs-jupyter"] for p in mkdocs_config()["plugins"]
                    if isinstance(p, dict) and "mkdocs-jupyter" in p)
     docs = tmp_path / "docs"
@@ -81,14 +81,51 @@ def test_notebook_output_is_never_stale(tmp_path):
     (docs / "nb.ipynb").write_text(json.dumps(notebook))
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump({
         "site_name": "stale test", "nav": [{"Notebook": "nb.ipynb"}],
-        "plugins": [{"mkdocs-jupyter": jupyter}]}))
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(tmp_path)}
-    for value in ("first", "second"):
+        "plugins": [{"mkdocs-jupyter": jupyter}], "hooks": [str(ROOT / "docs" / "hooks" / "notebooks.py")]}))
+    return tmp_path
+
+
+def build_notebook_site(project: Path) -> str:
+    """Build it (strict); the build's log."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(project)}
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stderr
+
+
+def test_notebook_output_is_never_stale(tmp_path):
+    """Build a notebook that prints a module's value, change the module, build again: the page
+    must show the new value (mkdocs-jupyter's own cache ignores everything but the notebook file).
+    A third build with nothing changed takes the page from the cache (docs/hooks/notebooks.py), and
+    the cache entry goes stale once a library the notebook imported is no longer at its version."""
+    project = notebook_site(tmp_path)
+    page = tmp_path / "site" / "nb" / "index.html"
+    for value, expect_hit in (("first", False), ("second", False), ("second", True)):
         (tmp_path / "value_module.py").write_text(f"VALUE = {value!r}\n")
-        result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
-                                env=env, capture_output=True, text=True, timeout=180)
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert f"value is {value}" in (tmp_path / "site" / "nb" / "index.html").read_text()
+        log = build_notebook_site(project)
+        assert f"value is {value}" in page.read_text()
+        assert ("notebook cache hit: nb.ipynb" in log) == expect_hit, log[-2000:]
+        assert ("executed 1 notebook(s)" in log) == (not expect_hit), log[-2000:]
+    # the entry records the installed distributions the kernel imported from, with their versions:
+    # once one of those versions is no longer installed (an upgrade), the entry is stale
+    entry = next((tmp_path / ".cache" / "notebooks").glob("*/depends.json")).parent
+    distributions = json.loads((entry / "depends.json").read_text())["distributions"]
+    assert any(name.startswith("ipykernel-") for name in distributions), distributions
+    hook = load_notebooks_hook()
+    installed = hook.installed_distributions()
+    assert hook.is_fresh(entry, installed)
+    upgraded = {name for name in installed if not name.startswith("ipykernel-")} | {"ipykernel-999.0.dist-info"}
+    assert not hook.is_fresh(entry, upgraded)
+
+
+def load_notebooks_hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebooks_hook", ROOT / "docs" / "hooks" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def front_matter(doc_file: Path) -> dict:

@@ -2,28 +2,38 @@
 error, uncaught page error, or request outside 127.0.0.1).
 
 One visit per page checks: its first-load weight is within the budget (measured as
-scripts/bench_pages.py measures it), math is rendered by KaTeX with no `.katex-error`, KaTeX's fonts
-loaded, every image loads, every video plays from both of its sources, notebook pages show their
-output images and offer their .ipynb. Then a few site-wide behaviours: search, the copy button,
-instant navigation, the dark/light toggle, video autoplay and prefers-reduced-motion.
+scripts/bench_pages.py measures it), math was rendered at build time (docs/hooks/katex.py) with no
+KaTeX error, no KaTeX JavaScript is loaded and KaTeX's stylesheet only where there is math, each
+formula is what KaTeX renders in the browser (the page's own KaTeX, loaded into the test page from
+node_modules) and what the site showed before math was rendered at build time (a fixture captured
+from the browser-rendered site), KaTeX's fonts loaded, every image loads, every video plays from
+both of its sources, notebook pages show their output images and offer their .ipynb. Then a few
+site-wide behaviours: search, the copy button, instant navigation, the dark/light toggle, video
+autoplay and prefers-reduced-motion.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
-from site_helpers import load_script, page_html, site_pages
+from site_helpers import ROOT, load_script, page_html, site_pages
 
 bench_pages = load_script("bench_pages")
 
 PAGES = site_pages() or ["(no site/: run `make site` first)"]
 pytestmark = pytest.mark.browser
 
-# docs/javascripts/katex.js has rendered the math of the page now shown
-MATH_DONE = "() => document.documentElement.dataset.mathRendered === location.pathname"
-# math left as TeX: an arithmatex element KaTeX did not touch, or $...$ in a notebook's markdown cell
+KATEX_JS = ROOT / "node_modules" / "katex" / "dist" / "katex.min.js"
+# {page: [outerHTML of each formula]}: the site's math as KaTeX's auto-render drew it in Chromium
+# before math was rendered at build time (captured from commit 2a9a025's build)
+BROWSER_FIXTURE = Path(__file__).parent / "fixtures" / "katex_rendered_in_browser.json.gz"
+
+# math left as TeX: an arithmatex element without KaTeX's output, or $...$ in a notebook's markdown
 UNRENDERED_MATH = """() => [
   ...[...document.querySelectorAll('.arithmatex')]
     .filter((el) => !el.querySelector('.katex, .katex-error')).map((el) => el.textContent.slice(0, 80)),
@@ -37,6 +47,51 @@ KATEX_ERRORS = """() => [
   ...[...document.querySelectorAll('.katex mstyle[mathcolor="#cc0000"]')]
     .map((el) => 'unknown command: ' + el.textContent.slice(0, 80)),
 ]"""
+KATEX_SCRIPTS = "() => [...document.scripts].map((s) => s.src).filter((src) => /katex/i.test(src))"
+KATEX_STYLESHEETS = "() => [...document.querySelectorAll('link[rel=stylesheet]')].filter((l) => /katex/i.test(l.href)).length"
+# each formula of the page (the outermost .katex-display or .katex), its TeX (KaTeX keeps it in the
+# MathML annotation), and what KaTeX (window.katex, loaded by the test) renders for the same TeX
+FORMULAS = """() => [...document.querySelectorAll('.katex')].filter((el) => !el.parentElement.closest('.katex'))
+  .map((el) => {
+    const top = el.parentElement.classList.contains('katex-display') ? el.parentElement : el;
+    const tex = el.querySelector('annotation[encoding="application/x-tex"]').textContent;
+    const display = top !== el;
+    const span = document.createElement('span');
+    window.katex.render(tex, span, { displayMode: display, throwOnError: false, macros: {} });
+    return { tex, display, html: top.outerHTML, browser: span.firstElementChild.outerHTML };
+  })"""
+ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.DOTALL)
+STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"')
+NEGATIVE_HEIGHT = re.compile(r"(?<=[\";])height:-[\d.]+em;?")
+# KaTeX writes a MathML space as <mtext>SPACES</mtext> in its HTML string and as a bare text node
+# when it builds the DOM (its SpaceNode); these are the characters it uses
+SPACE_MTEXT = re.compile(r"<mtext>([\s\u00a0\u2000-\u200b\u205f-\u2064\u3000]*)</mtext>")
+
+
+def normalized(html: str) -> str:
+    """One formula's outerHTML, without the differences between KaTeX's HTML string (what the build
+    writes, parsed by the browser) and the DOM KaTeX builds in the browser (what the fixture holds):
+    the browser re-serializes a style set from script as `a: b;` (the string has `a:b;`) and drops
+    a negative height from it (invalid CSS, which it ignores in a parsed style too), keeps an empty
+    `class=""` and drops the svg namespace attribute the string writes, and KaTeX's DOM builder
+    writes MathML spaces as bare text. Nothing else is changed."""
+    html = STYLE_ATTRIBUTE.sub(lambda m: 'style="' + re.sub(r"\s*([:;])\s*", r"\1", m.group(1)).strip() + '"', html)
+    html = NEGATIVE_HEIGHT.sub("", html).replace(' style=""', "")
+    html = html.replace(' class=""', "").replace('<svg xmlns="http://www.w3.org/2000/svg"', "<svg")
+    return SPACE_MTEXT.sub(r"\1", html)
+
+
+def formula_key(html: str) -> tuple[str, bool]:
+    """(TeX, display mode) of a formula's outerHTML."""
+    return unescape(ANNOTATION.search(html).group(1)), html.startswith('<span class="katex-display"')
+
+
+def browser_fixture() -> dict[str, dict[tuple[str, bool], str]]:
+    pages = json.loads(gzip.decompress(BROWSER_FIXTURE.read_bytes()))
+    return {path: {formula_key(html): normalized(html) for html in formulas} for path, formulas in pages.items()}
+
+
+BEFORE = browser_fixture()
 BROKEN_IMAGES = """() => [...document.images]
     .filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.currentSrc || img.src)"""
 # play one source of a video in a fresh, visible <video>; resolve with the time reached, or the error
@@ -69,12 +124,15 @@ def test_page(page, site_url, path):
         f"/{path} loads {weight.total:,} bytes on first visit, over the budget of "
         f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
 
-    # math: every arithmatex element rendered by KaTeX, no formula KaTeX could not parse
-    page.wait_for_function(MATH_DONE, timeout=15000)
+    # math: rendered when the site was built, no KaTeX JavaScript, KaTeX's stylesheet where math is
     assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
-    if page.locator(".katex").count():
+    assert page.evaluate(KATEX_SCRIPTS) == [], "the page loads KaTeX's JavaScript"
+    has_math = page.locator(".katex").count() > 0
+    assert page.evaluate(KATEX_STYLESHEETS) == (1 if has_math else 0), f"/{path}: math {has_math}"
+    if has_math:
         assert page.evaluate("() => document.fonts.check('16px KaTeX_Main')"), "KaTeX's fonts did not load"
+        check_formulas(page, path)
 
     # images (page_weight made the lazy ones load)
     assert page.evaluate(BROKEN_IMAGES) == []
@@ -97,6 +155,29 @@ def test_page(page, site_url, path):
         assert download.count() == 1
         response = page.request.get(download.evaluate("(a) => a.href"))
         assert response.ok and response.json()["cells"], "the .ipynb download is not a notebook"
+
+
+def check_formulas(page, path: str) -> None:
+    """Each formula equals KaTeX's own rendering of its TeX in this browser, and, where the page had
+    the same formula before math was rendered at build time, the browser's rendering of it then."""
+    page.add_script_tag(path=str(KATEX_JS))  # inline: no request; only for the comparison
+    formulas = page.evaluate(FORMULAS)
+    assert formulas, f"/{path} has .katex elements but no formula was read"
+    differ = [f["tex"] for f in formulas if normalized(f["html"]) != normalized(f["browser"])]
+    assert differ == [], f"/{path}: formulas rendered unlike KaTeX in the browser: {differ[:5]}"
+    before = BEFORE.get(path, {})
+    compared = [f for f in formulas if (f["tex"], f["display"]) in before]
+    changed = [f["tex"] for f in compared if normalized(f["html"]) != before[(f["tex"], f["display"])]]
+    assert changed == [], f"/{path}: formulas rendered unlike before (browser-side KaTeX): {changed[:5]}"
+    if before:  # the page's math may have been edited since, but not all of it
+        assert compared, f"/{path}: none of the page's formulas of the fixture is on it any more"
+
+
+def test_the_fixture_covers_every_page_that_had_math():
+    """The fixture was captured from every page of the site, and those pages are still built."""
+    assert len(BEFORE) >= 14 and sum(map(len, BEFORE.values())) > 500
+    missing = [path for path in BEFORE if path not in site_pages()]
+    assert missing == [], f"pages of the KaTeX fixture that are no longer built: {missing}"
 
 
 def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None) -> str:
@@ -150,11 +231,13 @@ def test_instant_navigation_renders_math(page, site_url):
     link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
     link.click()
     page.wait_for_url(re.compile(re.escape(math_page) + "$"))
-    page.wait_for_function(MATH_DONE, timeout=15000)
+    page.locator(".arithmatex .katex").first.wait_for()
     assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
-    assert page.locator(".arithmatex .katex").count() > 0
     assert page.evaluate(UNRENDERED_MATH) == []
     assert page.evaluate(KATEX_ERRORS) == []
+    # KaTeX's stylesheet came with the page's content: its fonts style the math
+    assert page.evaluate(KATEX_STYLESHEETS) == 1
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.katex')).fontFamily.includes('KaTeX_Main')")
 
 
 def test_palette_toggle_switches_to_dark_and_back(page, site_url):
