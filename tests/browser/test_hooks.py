@@ -194,7 +194,7 @@ RACE = {"sgd_loss": 0.0012345, "steps": 12000, "share": 0.4567, "winner": "Neste
 
 
 def test_numbers_are_substituted_in_prose_tables_admonitions_headings_and_captions_not_in_code(tmp_path):
-    page = """# Results
+    page = """# Results for κ = !num[race.kappa]
 
 ## After !num[race.steps:,d] steps
 
@@ -217,10 +217,10 @@ won by !num[race.winner], at $\\kappa = !num[race.kappa]$; raw: !num[race.sgd_lo
 
 Inline `!num[race.steps]` stays too, and so does `!num[no-such.key]`.
 """
-    project = make_site(tmp_path, {"index.md": page}, MANIFEST, {"race": RACE})
+    project = make_site(tmp_path, {"index.md": "# Home\n", "results.md": page}, MANIFEST, {"race": RACE})
     result = build(project)
     assert result.returncode == 0, result.stderr
-    html = (project / "site" / "index.html").read_text()
+    html = (project / "site" / "results" / "index.html").read_text()
     assert "SGD ends at loss 0.00123 after 12,000 steps ({45.7%})," in html
     assert "won by Nesterov, at" in html and r"\kappa = 50" in html
     assert "raw: 0.0012345." in html  # no format: str(value)
@@ -228,7 +228,8 @@ Inline `!num[race.steps]` stays too, and so does `!num[no-such.key]`.
     assert '<p class="admonition-title">Best: Nesterov</p>' in html  # an admonition's title and body
     assert "Width   12,000 and <strong>50</strong>." in html
     assert "<figcaption>Loss 1.2e-03 at the end.</figcaption>" in html  # a figure caption
-    assert "After 12,000 steps</h2>" in html  # a heading, and the table of contents:
+    assert "After 12,000 steps</h2>" in html and 'class="nav-link">After 12,000 steps</a>' in html  # and its TOC entry
+    assert "<title>Results for κ = 50 - hook test</title>" in html  # the page title (from the H1)
     assert "!num[race.steps:,d] stays as written in a code block" in html
     assert "<code>!num[race.steps]</code>" in html and "<code>!num[no-such.key]</code>" in html
     assert html.count("!num[") == 3  # only those three, in code
