@@ -15,19 +15,20 @@ from torch import nn
 
 def mlp(n_in: int, n_out: int, *, width: int = 64, depth: int = 8, seed: int = 0) -> nn.Sequential:
     """``depth`` Linear layers (``depth - 1`` hidden layers of ``width`` units, ReLU after each), no
-    normalization, initialized by ``nn.Linear``'s default under ``torch.manual_seed``-free seeding:
-    the weights are drawn from a generator seeded with ``seed``, so building a model does not touch
-    the global RNG."""
+    normalization, initialized like ``nn.Linear``'s default (weights and biases uniform in
+    ±1/√fan_in) but drawn from a generator seeded with ``seed``: the same seed gives the same model,
+    and building one leaves the global RNG as it was."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth!r}")
     if width < 1:
         raise ValueError(f"width must be at least 1, got {width!r}")
     sizes = [n_in] + [width] * (depth - 1) + [n_out]
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < depth - 1:
-            layers.append(nn.ReLU())
+    with torch.random.fork_rng(devices=[]):  # nn.Linear's own initialization draws from the global RNG
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            layers.append(nn.Linear(a, b))
+            if i < depth - 1:
+                layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
