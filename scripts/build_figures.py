@@ -66,6 +66,7 @@ import ast
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import json
 import math
 import numbers
@@ -374,8 +375,9 @@ class KeyMaker:
         return dict(sorted(out.items()))
 
     def key(self, entry) -> str:
-        recipe = entry.recipe.__name__
-        path = Path(getattr(getattr(entry.recipe, "__code__", None), "co_filename", "") or self.catalog_path)
+        function = inspect.unwrap(entry.recipe)  # a decorated recipe: the function it wraps
+        recipe = function.__name__
+        path = Path(getattr(getattr(function, "__code__", None), "co_filename", "") or self.catalog_path)
         if not path.is_file() or self._resolve(path, recipe) is None:
             raise SystemExit(f"figure {entry.name!r}: recipe {recipe!r} is not a top-level function of "
                              f"the catalog or of a module it imports ({path})")
@@ -1055,7 +1057,7 @@ def main(argv=None) -> int:
         for e in entries:
             status = figure_status(out, e, keys[e.name])
             text = "up to date" if status.current else f"stale ({status.reason})"
-            print(f"{e.name:34s} {e.kind:6s} {text}")
+            print(f"{e.name:34s} {e.kind:7s} {text}")
         return 0
 
     (out / ".stamps").mkdir(parents=True, exist_ok=True)

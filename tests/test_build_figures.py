@@ -403,6 +403,14 @@ def test_keys_follow_recipes_and_helpers_across_page_modules(tmp_path):
     assert _page_keys(tmp_path, local="\n\ndef _spare():\n    return 1\n") == base
 
 
+def test_a_decorated_recipe_is_keyed_on_the_function_it_wraps(tmp_path):
+    extra = "\n\nimport functools\n\n\n@functools.cache\ndef cached(slope):\n    return line({})\n"
+    entry = 'Figure("cached", "image", "A line drawn by a cached recipe.", cached, {"slope": 1})'
+    _, _, one = _keymaker(tmp_path, entry, extra=extra.format(1))
+    _, _, two = _keymaker(tmp_path, entry, extra=extra.format(2))
+    assert one["cached"] != two["cached"]
+
+
 # --- numbers ---------------------------------------------------------------------------------------------
 
 NUMS = 'Figure("nums-a", "numbers", "What a tiny experiment measured.", measured, {"scale": 2})'

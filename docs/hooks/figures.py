@@ -96,6 +96,8 @@ def figure_entry(docs_dir: Path, name: str, page_path: str) -> dict:
                           f"declare it in scripts/catalog.py and run `make figures`")
     entry = figures[name]
     kind = entry.get("kind")
+    if kind == "numbers":
+        raise PluginError(f"{page_path}: '{name}' is numbers, not a figure: quote a value with !num[{name}.KEY]")
     if kind not in KINDS:
         raise PluginError(f"figure '{name}': kind {kind!r}, expected one of {sorted(KINDS)}")
     for key in ("alt", "width", "height"):

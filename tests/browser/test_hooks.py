@@ -274,3 +274,12 @@ def test_the_smaller_video_is_listed_first():
         sources = figures.re.findall(r'<source src="\.\./figures/race\.(\w+)" type="video/(\w+)">', html)
         assert [kind for kind, _ in sources] == [first, {"mp4": "webm", "webm": "mp4"}[first]], (sizes, html)
         assert all(kind == media for kind, media in sources)
+
+
+def test_numbers_placed_as_a_figure_is_an_error_saying_how_to_quote_them(tmp_path):
+    figures = load_hook("figures")
+    docs = make_site(tmp_path, {}, MANIFEST, {"race": RACE}) / "docs"
+    figures.on_pre_build(None)
+    with pytest.raises(figures.PluginError, match=r"page.md: 'race' is numbers, not a figure: quote a value with "
+                                                  r"!num\[race.KEY\]"):
+        figures.figure_entry(docs, "race", "page.md")
