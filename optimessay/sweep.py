@@ -312,9 +312,10 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
                     draws = draws[keep]
                 if len(alive) == 0:
                     break
-        if table is not None:
-            args.update(table.at(t, alive, len(alive) == n))
-            rec.lr(t, alive, args["lr"])
+        if table is not None:  # this step's lr (and momentum / betas) from the scheduler's table
+            scheduled = table.at(t, alive, len(alive) == n)
+            rec.lr(t, alive, scheduled["lr"])
+            args.update(core.update_args(scheduled))  # what the update takes (Rprop's lr only starts it)
         core.update(P, grad, state, args)
         if preconditioners:
             rec.precondition(t, alive, core.preconditioner(P, state, args))

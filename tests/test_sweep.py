@@ -288,3 +288,163 @@ def test_more_bad_input_is_named():
         sweep.tune(BANANA, "adam", grid={"lr": [0.1]}, steps=2)
     with pytest.raises(ValueError, match="tune\\(..., lr=...\\), not in optimizer_kwargs"):
         sweep.tune(BANANA, "adam", {"lr": 0.1}, steps=2)
+
+
+# --- every elementwise optimizer -----------------------------------------------------------------
+
+# (torch.optim class, shared kwargs, {per-walk hyperparameter: (low, high, log scale)}); the entries of
+# pair arguments (beta1/beta2, etaminus/etaplus, step_size_max, Adafactor's eps2) vary on their own
+NEW_CONFIGS = {
+    "nadam": (torch.optim.NAdam, {"decoupled_weight_decay": True, "betas": (0.8, 0.99), "momentum_decay": 0.01},
+              {"lr": (1e-3, 0.1, True), "eps": (1e-8, 1e-3, True), "weight_decay": (0.0, 0.1, False)}),
+    "radam": (torch.optim.RAdam, {"betas": (0.8, 0.99)},
+              {"lr": (1e-3, 0.1, True), "eps": (1e-8, 1e-3, True), "weight_decay": (0.0, 0.1, False)}),
+    "adamax": (torch.optim.Adamax, {"maximize": False},
+               {"lr": (1e-3, 0.1, True), "beta1": (0.5, 0.95, False), "beta2": (0.9, 0.9999, False),
+                "eps": (1e-8, 1e-3, True)}),
+    "adadelta": (torch.optim.Adadelta, {},
+                 {"lr": (0.1, 1.0, True), "rho": (0.5, 0.99, False), "eps": (1e-6, 1e-3, True),
+                  "weight_decay": (0.0, 0.1, False)}),
+    "rprop": (torch.optim.Rprop, {},
+              {"lr": (1e-4, 1e-2, True), "etaminus": (0.3, 0.7, False), "etaplus": (1.05, 1.5, False),
+               "step_size_max": (0.01, 1.0, True)}),
+    "asgd": (torch.optim.ASGD, {},
+             {"lr": (1e-4, 1e-3, True), "lambd": (0.0, 1e-2, False), "alpha": (0.5, 1.0, False),
+              "t0": (0.0, 300.0, False), "weight_decay": (0.0, 0.1, False)}),
+    "adafactor": (torch.optim.Adafactor, {},
+                  {"lr": (1e-3, 0.1, True), "beta2_decay": (-1.0, -0.5, False), "d": (1.0, 2.0, False),
+                   "weight_decay": (0.0, 0.1, False), "eps2": (1e-4, 1e-2, True)}),
+    # betas (and NAdam's momentum_decay) one per walk: their powers β^t are torch's pow on a tensor
+    "nadam-betas": (torch.optim.NAdam, {}, {"lr": (1e-3, 0.1, True), "beta1": (0.5, 0.95, False),
+                                          "beta2": (0.9, 0.9999, False), "momentum_decay": (0.0, 0.01, False)}),
+    "radam-betas": (torch.optim.RAdam, {},  # beta2 from 0.6: some walks rectify late (rho_t > 5 after more steps)
+                    {"lr": (1e-3, 0.1, True), "beta1": (0.5, 0.95, False), "beta2": (0.6, 0.999, False)}),
+}
+# measured (torch 2.13, this CPU): torch.pow on a float64 tensor differs from Python's float ** by 1 ulp
+# on ~1.7% of (beta, t) pairs; a per-walk beta^t can then differ in its last bit from the class's, and
+# the walk by ~1e-14 relative (seen: up to 2e-14 over 500 steps). Float32 walks stay bitwise.
+POWERS_PER_WALK = {"nadam-betas", "radam-betas"}
+def new_random_sweep(name, n, dtype, steps, seed):
+    cls, shared, ranges = NEW_CONFIGS[name]
+    gen = torch.Generator().manual_seed(seed)
+    per_walk = {k: uniform(gen, n, lo, hi, log) for k, (lo, hi, log) in ranges.items()}
+    starts = torch.tensor([-1.5, 2.5], dtype=torch.float64) + 0.3 * torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    return cls, sweep.run(BANANA, cls, {**shared, **per_walk}, starts=starts, steps=steps, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(NEW_CONFIGS))
+def test_each_walk_of_the_new_optimizers_equals_torch_optim_run_alone_bitwise(name, dtype):
+    n, steps = 16, 500
+    cls, result = new_random_sweep(name, n, dtype, steps, seed=100 + list(NEW_CONFIGS).index(name))
+    assert result.trajectories.shape == (n, steps + 1, 2) and result.trajectories.dtype == dtype
+    assert set(result.hyperparameters) == set(NEW_CONFIGS[name][2])
+    bitwise = dtype == torch.float32 or name not in POWERS_PER_WALK
+    for i in torch.randperm(n, generator=torch.Generator().manual_seed(2))[:4].tolist():
+        alone = trajectory.run(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
+        if bitwise:
+            assert torch.equal(result.trajectories[i], alone.points), (name, i, result.kwargs(i))
+            assert torch.equal(result.losses[i], alone.losses)
+        else:
+            torch.testing.assert_close(result.trajectories[i], alone.points, rtol=1e-12, atol=1e-12)
+        assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
+
+
+def test_pair_entries_fold_back_into_the_class_arguments():
+    result = sweep.run(BANANA, "rprop", {"etas": (0.4, 1.3)}, grid={"step_size_max": [0.1, 1.0]}, steps=3)
+    assert result.kwargs(1) == {"etas": (0.4, 1.3), "step_sizes": (1e-6, 1.0)}
+    result = sweep.run(BANANA, "adafactor", grid={"eps2": [1e-3, 1e-2]}, steps=3)
+    assert result.kwargs(0) == {"eps": (None, 1e-3)}
+    assert result.label(1) == "Adafactor(eps=(None, 0.01))"
+    with pytest.raises(ValueError, match=r"give etas either as etas=\(etaminus, etaplus\) or as etaminus / etaplus"):
+        sweep.run(BANANA, "rprop", {"etas": (0.4, 1.3), "etaminus": [0.3, 0.5]}, steps=2)
+    with pytest.raises(ValueError, match=r"Invalid eta values: 1.5, 1.2"):  # the class's own check
+        sweep.run(BANANA, torch.optim.Rprop, {"etaminus": [0.5, 1.5]}, steps=2)
+
+
+def test_adafactor_walks_are_vectors_stepped_one_by_one():
+    """Adafactor reads ‖θ‖ and ‖P g‖ of its parameter: one call on the (N, 2) batch would factor the
+    second moment over the N walks and share the norms. The sweep steps each walk's vector of 2, as
+    trajectory.run does; the batch call gives other numbers (so the per-walk loop is needed)."""
+    lrs = [0.01, 0.05, 0.1]
+    result = sweep.run(BANANA, optimessay.Adafactor, {"lr": lrs}, steps=40, preconditioners=True)
+    batch = result.starts.clone()
+    state = optimessay.optimizers.adafactor_init_state(batch)
+    assert "row_var" in state  # an (N, 2) tensor is a matrix to Adafactor: factored
+    for _ in range(40):
+        optimessay.optimizers.adafactor_update(batch, BANANA.gradient(batch), state, lr=0.05)
+    for i, lr in enumerate(lrs):
+        alone = trajectory.run(BANANA, torch.optim.Adafactor, {"lr": lr}, steps=40)
+        assert torch.equal(result.trajectories[i], alone.points)
+        assert torch.equal(result.preconditioners[i], alone.preconditioners)  # P read from torch's state
+    assert not torch.equal(batch[1], result.trajectories[1, -1])
+
+
+def test_new_optimizers_with_schedulers_and_noise():
+    steps = 80
+    cases = [  # OneCycleLR cycles NAdam's beta1 too; Rprop's lr only sets its first step sizes
+        (torch.optim.NAdam, {"lr": [0.01, 0.02]}, torch.optim.lr_scheduler.OneCycleLR, {"max_lr": 0.05, "total_steps": steps}),
+        (torch.optim.Rprop, {"lr": [1e-3, 1e-2]}, torch.optim.lr_scheduler.StepLR, {"step_size": 10, "gamma": 0.5}),
+        (torch.optim.ASGD, {"lr": [1e-4, 5e-4]}, torch.optim.lr_scheduler.ExponentialLR, {"gamma": 0.99}),
+        (torch.optim.Adafactor, {"lr": [0.01, 0.05]}, torch.optim.lr_scheduler.CosineAnnealingLR, {"T_max": 30}),
+        (torch.optim.Adamax, {"lr": 0.01}, torch.optim.lr_scheduler.ChainedScheduler,
+         {"schedulers": [(torch.optim.lr_scheduler.ConstantLR, {"factor": 0.5, "total_iters": 10}),
+                         (torch.optim.lr_scheduler.ExponentialLR, {"gamma": 0.98})]}),
+    ]
+    for cls, kwargs, sched, skw in cases:
+        result = sweep.run(BANANA, cls, kwargs, steps=steps, scheduler_class=sched, scheduler_kwargs=skw,
+                           noise=0.5, seed=[3, 4] if isinstance(kwargs["lr"], list) else 3)
+        for i in range(result.n):
+            seed = [3, 4][i] if isinstance(kwargs["lr"], list) else 3
+            alone = trajectory.run(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched,
+                                   scheduler_kwargs=skw, noise=0.5, seed=seed)
+            assert torch.equal(result.trajectories[i], alone.points), cls.__name__
+            torch.testing.assert_close(result.lrs[i], alone.lrs, rtol=0, atol=0, equal_nan=True)
+
+
+def test_new_optimizers_diverge_alone():
+    lrs = torch.tensor([1e-3, 0.5, 1e-2, 3.0])  # Adadelta-like lrs that blow up the banana: RAdam's SGD phase
+    result = sweep.run(BANANA, torch.optim.RAdam, {"lr": lrs, "beta2": 0.6}, steps=100)
+    for i in range(4):
+        alone = trajectory.run(BANANA, torch.optim.RAdam, result.kwargs(i), steps=100)
+        assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
+        assert torch.equal(result.trajectories[i], alone.points)
+    assert result.diverged.any() and not result.diverged.all()
+
+
+@pytest.mark.parametrize("cls, reason", [
+    (torch.optim.LBFGS, "cannot batch LBFGS: it is not elementwise: each step is a line search that calls a closure"),
+    (torch.optim.Muon, r"cannot batch Muon: its preconditioner is a matrix \(Newton-Schulz"),
+    ("shampoo", r"cannot batch Shampoo: its preconditioner is a matrix \(Kronecker factors"),
+    ("soap", r"cannot batch SOAP: its preconditioner is a matrix \(Adam in the eigenbasis"),
+    (torch.optim.SparseAdam, "cannot batch SparseAdam: it steps on sparse gradients only"),
+])
+def test_non_elementwise_optimizers_are_refused_with_the_reason(cls, reason):
+    if isinstance(cls, str):
+        import importlib
+
+        module = importlib.import_module(f"optimessay.optimizers.{cls}")
+        cls = getattr(module, cls.capitalize() if cls == "shampoo" else cls.upper())
+    with pytest.raises(ValueError, match=reason):
+        sweep.run(BANANA, cls, {"lr": [0.1, 0.2]}, steps=2)
+
+
+def test_reduce_lr_on_plateau_is_refused_in_a_sweep():
+    with pytest.raises(ValueError, match="ReduceLROnPlateau's lr follows each walk's own losses"):
+        sweep.run(BANANA, "adam", {"lr": [0.1, 0.2]}, steps=2, scheduler_class=torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+
+def test_first_within_and_final_points_after_the_walk_match_step_by_step_values():
+    """first_within and final_point are computed once after the walk (from the recorded points):
+    the same as walking without a record (computed step by step), on a landscape with four minima."""
+    xs = torch.linspace(-4, 4, 7)
+    starts = torch.stack(torch.meshgrid(xs, xs, indexing="ij"), -1).reshape(-1, 2)
+    kw = dict(starts=starts, steps=200, tol=0.05)
+    full = sweep.run("himmelblau", torch.optim.SGD, {"lr": [0.002, 0.03] * 24 + [0.002]}, **kw)
+    slim = sweep.run("himmelblau", torch.optim.SGD, {"lr": [0.002, 0.03] * 24 + [0.002]}, keep_trajectories=False, **kw)
+    for name in ("final_point", "final_loss", "first_within", "diverged_at", "distance"):
+        assert torch.equal(getattr(full, name).nan_to_num(), getattr(slim, name).nan_to_num()), name
+    assert (full.first_within >= 0).any() and full.diverged.any()
+    for i in range(full.n):
+        hit = torch.nonzero(full.landscape.distance_to_minimum(full.trajectories[i]) <= 0.05)
+        assert int(full.first_within[i]) == (int(hit[0, 0]) if len(hit) else -1)
