@@ -341,6 +341,24 @@ def test_muon_five_steps_map_singular_values_into_a_band():
     assert 0.67 < low < 0.69 and 1.12 < high < 1.15, (low, high)
 
 
+def test_muon_on_a_row_vector_is_normalized_momentum_descent():
+    """For a 1 × n parameter (a point of a 2-D landscape as a matrix) the only singular value is
+    normalized to 1, so every step has the same length lr·φ(1), φ(1) = 0.69644 exactly (torch's
+    bfloat16: within 0.02), along the momentum's direction."""
+    assert abs(muon_spectral_map(torch.tensor(1.0, dtype=torch.float64)).item() - 0.69644) < 1e-5
+    p = torch.tensor([[1.0, -0.5]], requires_grad=True)
+    opt = Muon([p], lr=0.1, weight_decay=0.0, nesterov=False)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        p.grad = torch.randn(1, 2, generator=gen) * 10 ** torch.randint(-3, 3, (1,), generator=gen).item()
+        before = p.detach().clone()
+        opt.step()
+        move = (p.detach() - before)[0]
+        buf = opt.state[p]["momentum_buffer"][0]
+        assert abs(move.norm().item() - 0.1 * 0.69644) < 0.1 * 0.02
+        assert torch.dot(move, buf).item() < 0 and abs(move[0] * buf[1] - move[1] * buf[0]) < 2e-3 * buf.norm()
+
+
 def test_muon_preconditioner_gives_the_step():
     """θ_t = θ_{t-1}(1-γλ) - γ' P B̃: P B̃ is the exact-arithmetic Newton–Schulz result (1e-12), and
     the bfloat16 step equals it to bfloat16 accuracy."""
