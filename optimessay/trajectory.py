@@ -203,7 +203,7 @@ def run(
             optimizer.step(closure)
         else:
             if kind == "sparse":  # both coordinates stored: every step touches both
-                xy.grad = torch.sparse_coo_tensor(torch.arange(2)[None], grad.detach(), (2,))
+                xy.grad = torch.sparse_coo_tensor(torch.arange(2)[None], grad.detach(), (2,), check_invariants=True)
             optimizer.step()
         out.preconditioners[t] = preconditioner_from_state(optimizer, xy).reshape(2)
         optimizer.zero_grad()

@@ -268,3 +268,164 @@ def test_a_walk_that_ends_at_an_infinite_loss_has_diverged():
     assert walk.diverged_at is None and not math.isfinite(walk.final_loss) and walk.diverged
     result = optimessay.sweep.run(BANANA, torch.optim.SGD, {"lr": [1e300, 1e-3]}, steps=steps)
     assert result.diverged.tolist() == [walk.diverged, False]
+
+
+# --- every optimizer class, and the schedulers that need more than step() -----------------------
+
+
+def banana(p):
+    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+
+
+def closure_loop(cls, kwargs, steps, noise=0.0, seed=0):
+    """LBFGS as its users write it: step(closure), the closure re-evaluating loss and gradient."""
+    xy = torch.tensor(BANANA.start, dtype=torch.float64, requires_grad=True)
+    opt = cls([xy], **kwargs)
+    eps = torch.randn(steps, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    out = [xy.detach().clone()]
+    for t in range(steps):
+        def closure(t=t):
+            opt.zero_grad()
+            loss = banana(xy)
+            loss.backward()
+            xy.grad.add_(noise * eps[t])
+            return loss
+
+        opt.step(closure)
+        out.append(xy.detach().clone())
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 0.5, "max_iter": 5}, {"lr": 1, "line_search_fn": "strong_wolfe"}])
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_lbfgs_walks_with_a_closure(kwargs, noise):
+    walk = trajectory.run(BANANA, torch.optim.LBFGS, kwargs, steps=15, noise=noise, seed=4)
+    assert torch.equal(walk.points, closure_loop(torch.optim.LBFGS, kwargs, 15, noise, seed=4))
+    assert torch.equal(walk.losses, torch.stack([banana(p) for p in walk.points]))
+    assert walk.preconditioners.isnan().all()  # no diagonal P: a low-rank inverse-Hessian estimate
+    if noise == 0 and "line_search_fn" in kwargs:
+        assert walk.final_loss < 1e-8  # quasi-Newton: at the minimum in 15 steps
+
+
+def matrix_loop(cls, kwargs, steps):
+    """A matrix optimizer on the point as the (1, 2) matrix [[x, y]]."""
+    w = torch.tensor([BANANA.start], dtype=torch.float64, requires_grad=True)
+    opt = cls([w], **kwargs)
+    out = [w.detach()[0].clone()]
+    for _ in range(steps):
+        banana(w[0]).backward()
+        opt.step()
+        opt.zero_grad()
+        out.append(w.detach()[0].clone())
+    return torch.stack(out)
+
+
+def matrix_classes():
+    from optimessay.optimizers.shampoo import Shampoo
+    from optimessay.optimizers.soap import SOAP
+
+    return [(torch.optim.Muon, {"lr": 0.02}), (Shampoo, {"lr": 0.01}), (SOAP, {"lr": 0.01})]
+
+
+@pytest.mark.parametrize("index", range(3), ids=["Muon", "Shampoo", "SOAP"])
+def test_matrix_optimizers_walk_the_point_as_a_1x2_matrix(index):
+    cls, kwargs = matrix_classes()[index]
+    walk = trajectory.run(BANANA, cls, kwargs, steps=40)
+    assert walk.points.shape == (41, 2)
+    assert torch.equal(walk.points, matrix_loop(cls, kwargs, 40))
+    assert walk.preconditioners.isnan().all()  # P is a matrix (see the class's preconditioner)
+    assert walk.final_loss < walk.losses[0]
+
+
+def test_muon_on_one_row_is_normalized_gradient_descent_with_momentum():
+    """Newton–Schulz maps a 1 x 2 matrix to (about) a unit row: without momentum every step of Muon
+    has about the same length, whatever the gradient's size."""
+    walk = trajectory.run(BANANA, torch.optim.Muon, {"lr": 0.01, "momentum": 0.0, "weight_decay": 0.0,
+                                                   "nesterov": False}, steps=30)
+    lengths = (walk.points[1:] - walk.points[:-1]).norm(dim=1)
+    grads = walk.gradients.norm(dim=1)
+    assert grads.max() / grads.min() > 10  # gradients of very different sizes ...
+    assert lengths.max() / lengths.min() < 1.2  # ... steps of about the same length (NS in bf16)
+
+
+@pytest.mark.parametrize("cls", [torch.optim.SparseAdam, "ours"])
+def test_sparse_adam_walks_on_a_sparse_gradient(cls):
+    if cls == "ours":
+        from optimessay.optimizers.sparse_adam import SparseAdam as cls
+    walk = trajectory.run(BANANA, cls, {"lr": 0.05}, steps=50)
+    xy = torch.tensor(BANANA.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SparseAdam([xy], lr=0.05)
+    for t in range(50):
+        assert torch.equal(walk.points[t], xy.detach())
+        banana(xy).backward()
+        xy.grad = xy.grad.to_sparse()  # both coordinates are non-zero here: both stored
+        opt.step()
+        opt.zero_grad()
+    assert torch.equal(walk.points[50], xy.detach())
+    if cls is not torch.optim.SparseAdam:  # optimessay's P: Adam's with eps before the bias correction
+        assert torch.isfinite(walk.preconditioners).all() and (walk.preconditioners > 0).all()
+
+
+def test_reduce_lr_on_plateau_gets_the_loss():
+    kwargs = {"mode": "min", "factor": 0.5, "patience": 3, "threshold": 0.05}
+    walk = trajectory.run(BANANA, torch.optim.SGD, {"lr": 1e-3}, steps=80,
+                          scheduler_class=torch.optim.lr_scheduler.ReduceLROnPlateau, scheduler_kwargs=kwargs)
+    xy = torch.tensor(BANANA.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([xy], lr=1e-3)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    lrs = []
+    for _ in range(80):
+        loss = banana(xy)
+        loss.backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        opt.zero_grad()
+        sched.step(loss.item())
+    assert walk.lrs.tolist() == lrs
+    assert len(set(lrs)) > 2  # the plateau was detected, more than once
+
+
+@pytest.mark.parametrize("parent", ["ChainedScheduler", "SequentialLR"])
+def test_schedulers_built_from_children_given_as_pairs(parent):
+    lr_scheduler = torch.optim.lr_scheduler
+    children = [(lr_scheduler.LinearLR, {"start_factor": 0.1, "total_iters": 10}),
+                (lr_scheduler.ExponentialLR, {"gamma": 0.95})]
+    extra = {"milestones": [10]} if parent == "SequentialLR" else {}
+    walk = trajectory.run(BANANA, torch.optim.Adam, {"lr": 0.01}, steps=40, scheduler_class=getattr(lr_scheduler, parent),
+                          scheduler_kwargs={"schedulers": children, **extra})
+    xy = torch.tensor(BANANA.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([xy], lr=0.01)
+    built = [cls(opt, **kw) for cls, kw in children]
+    sched = getattr(lr_scheduler, parent)(optimizer=opt, schedulers=built, **extra)
+    lrs = []
+    for _ in range(40):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert walk.lrs.tolist() == lrs
+    assert walk.label.startswith(f"Adam(lr=0.01) + {parent}(schedulers=[(LinearLR, ")
+
+
+NEW_ELEMENTWISE = {
+    "NAdam": {"lr": 0.01}, "RAdam": {"lr": 0.01}, "Adamax": {"lr": 0.01}, "Adadelta": {"lr": 0.5},
+    "Rprop": {"lr": 1e-3}, "ASGD": {"lr": 1e-4, "t0": 10}, "Adafactor": {"lr": 0.05},
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_ELEMENTWISE))
+def test_torch_optims_new_classes_preconditioners_are_read_from_their_state(name):
+    ours = trajectory.run(BANANA, getattr(optimessay.optimizers, name), NEW_ELEMENTWISE[name], steps=30)
+    theirs = trajectory.run(BANANA, getattr(torch.optim, name), NEW_ELEMENTWISE[name], steps=30)
+    assert torch.equal(ours.points, theirs.points)
+    assert torch.equal(ours.preconditioners, theirs.preconditioners)
+    assert not ours.preconditioners.isnan().any()
+
+
+@pytest.mark.parametrize("name", [n for n in dir(torch.optim) if isinstance(getattr(torch.optim, n), type)
+                                  and issubclass(getattr(torch.optim, n), torch.optim.Optimizer)
+                                  and n != "Optimizer"])
+def test_every_torch_optim_optimizer_walks(name):
+    kwargs = {"LBFGS": {"lr": 0.5}, "Adadelta": {"lr": 0.5}, "Muon": {"lr": 0.01}}.get(name, {"lr": 1e-3})
+    walk = trajectory.run(BANANA, getattr(torch.optim, name), kwargs, steps=20)
+    assert walk.diverged_at is None and torch.isfinite(walk.points).all()
+    assert not torch.equal(walk.points[0], walk.points[-1]), name
