@@ -135,6 +135,7 @@ def feature_scales(n: int, decades: float, seed: int) -> Tensor:
 TRANSFORMS = ("original", "rescaled", "rotated", "rescaled+rotated")
 
 
+# --8<-- [start:transform]
 def transform(task: Task, kind: str, *, decades: float = 3.0, seed: int = 0) -> Task:
     """The task with every input ``x`` replaced by ``D x`` ("rescaled": ``D`` diagonal, see
     :func:`feature_scales`), ``Q x`` ("rotated": ``Q`` random orthogonal) or ``Q D x``
@@ -159,3 +160,4 @@ def transform(task: Task, kind: str, *, decades: float = 3.0, seed: int = 0) -> 
         return (x.double() @ m.T).float()
 
     return replace(task, name=f"{task.name}, {kind}", x_train=apply(task.x_train), x_test=apply(task.x_test))
+# --8<-- [end:transform]

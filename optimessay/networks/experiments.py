@@ -335,13 +335,14 @@ def frequency_groups(counts: torch.Tensor, n_groups: int) -> list[list[int]]:
 
 
 def imbalance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam"), n_classes: int = 100, n_features: int = 32,
-              n_train: int = 4000, exponent: float = 1.0, depth: int = 2, width: int = 64, epochs: int = 15,
+              n_train: int = 4000, exponent: float = 1.0, noise: float = 2.0, depth: int = 2, width: int = 64, epochs: int = 15,
               batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2), n_groups: int = 4,
               grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = tune_lr,
               progress: bool = False) -> Comparison:
     """Experiment 4: the heavy-tailed task (:func:`optimessay.networks.data.heavy_tailed`), per-class
     training losses recorded every epoch and summarized by frequency group."""
-    task = _data.heavy_tailed(n_classes=n_classes, n_features=n_features, n_train=n_train, exponent=exponent, seed=0)
+    task = _data.heavy_tailed(n_classes=n_classes, n_features=n_features, n_train=n_train, exponent=exponent,
+                              noise=noise, seed=0)
     with quiet_cpu():
         result = compare(task, names, width=width, depth=depth, epochs=epochs, batch_size=batch_size, seeds=seeds,
                          grids=grids, per_class=True, tune=tune, progress=progress)

@@ -56,6 +56,7 @@ CONTESTANTS: dict[str, tuple[str, dict]] = {
 }
 
 
+# --8<-- [start:optimizers]
 def optimizers(name: str, model: nn.Module, lr: float) -> list[torch.optim.Optimizer]:
     """The optimizers of contestant ``name`` (a key of :data:`CONTESTANTS`) for ``model`` at ``lr``.
 
@@ -77,3 +78,4 @@ def optimizers(name: str, model: nn.Module, lr: float) -> list[torch.optim.Optim
     hidden_ids = {id(p) for p in hidden}
     rest = [p for p in model.parameters() if id(p) not in hidden_ids]
     return [optimessay.Muon(hidden, lr=lr, **kwargs), optimessay.AdamW(rest, lr=lr, weight_decay=0.01)]
+# --8<-- [end:optimizers]

@@ -76,7 +76,7 @@ def train(model: nn.Module, optimizers: Sequence[torch.optim.Optimizer], task: T
           per_class: bool = False, on_step: Callable[[int], None] | None = None,
           progress: bool = False) -> Run:
     """Minibatch training: each epoch visits the training set once in an order drawn from ``seed``."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     order_rng = torch.Generator().manual_seed(seed)
     x, y = task.x_train, task.y_train
@@ -144,7 +144,7 @@ def tune_lr(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str 
     or last lr, the grid is extended by one step (its own ratio) on that side, up to ``max_extend``
     times, so the chosen lr is never on the edge of what was tried (unless the extensions run out,
     which the returned scores show)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     grid = sorted(grid)
     if len(grid) < 3:
