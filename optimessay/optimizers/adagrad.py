@@ -249,6 +249,10 @@ class Adagrad(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P = 1/((1 + (t-1)η)(√G + ε)) of the last step for parameter `p` (ones before its first)."""
+        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
+            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+                f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
+            )
         for group in self.param_groups:
             if any(p is q for q in group["params"]):
                 return adagrad_preconditioner(

@@ -287,6 +287,10 @@ class Adam(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P = 1/(√v̂ + ε) of the last step for parameter `p` (ones before its first step)."""
+        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
+            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+                f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
+            )
         for group in self.param_groups:
             if any(p is q for q in group["params"]):
                 return adam_preconditioner(

@@ -189,6 +189,10 @@ class SGD(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P of the last step for parameter `p`: ones (SGD's preconditioner is the identity)."""
+        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
+            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+                f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
+            )
         if not any(p is q for group in self.param_groups for q in group["params"]):
             raise ValueError(f"this SGD does not optimise the given tensor of shape {tuple(p.shape)}")
         return sgd_preconditioner(p, self.state.get(p, {}))
