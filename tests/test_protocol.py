@@ -1,0 +1,130 @@
+"""optimessay.protocol: the site's tuning protocol (objective, median over starts, edge-free grid)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from optimessay import landscapes, optimizers, protocol, trajectory
+
+
+def test_steps_to_tolerance_counts_the_step_from_which_the_gap_stays_below():
+    objective = protocol.steps_to_tolerance(1.0)
+    assert objective([10.0, 0.5, 0.5, 2.0, 0.5, 0.1]) == 4  # dips at step 1, leaves at 3, stays from 4
+    assert objective([0.5, 0.2]) == 0
+    never = objective([10.0, 5.0, 3.0])
+    assert never == pytest.approx(3 + math.log10(3.0))  # after every arrival; closer is better
+    assert objective([10.0, 5.0, 2.0]) < never
+    assert objective([10.0, float("nan"), 0.1]) == math.inf
+    assert objective([10.0, float("inf")]) == math.inf
+    relative = protocol.steps_to_tolerance(0.1, f_star=1.0, relative=True)
+    assert relative([11.0, 3.0, 1.5, 1.9]) == 2  # tol 0.1 × (11 - 1) = 1 on the gap
+    with pytest.raises(ValueError, match="tol=0"):
+        protocol.steps_to_tolerance(0)
+
+
+def test_final_log_gap():
+    objective = protocol.final_log_gap(f_star=1.0)
+    assert objective([5.0, 1.001]) == pytest.approx(-3.0)
+    assert objective([5.0, float("nan")]) == math.inf
+
+
+def test_lr_grid_is_geometric_with_round_values():
+    grid = protocol.lr_grid(1e-3, 1.0, 4)
+    assert len(grid) == 13 and grid[0] == 1e-3 and grid[4] == 1e-2 and grid[-1] == 1.0
+    ratios = [b / a for a, b in zip(grid, grid[1:], strict=False)]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)
+    with pytest.raises(ValueError, match="per_decade"):
+        protocol.lr_grid(1e-3, 1.0, 0)
+
+
+def _bowl(best_log_lr):
+    """A fake training run: its loss curve arrives sooner the closer log10(lr) is to best_log_lr."""
+
+    def run(lr, seed):
+        t = int(10 + 20 * (math.log10(lr) - best_log_lr) ** 2 + seed)
+        return [1.0] * t + [1e-9] * (200 - t)
+
+    return run
+
+
+def test_tune_finds_the_best_grid_lr_inside_the_grid():
+    result = protocol.tune(_bowl(-2.0), protocol.lr_grid(1e-5, 1.0, 4), seeds=range(5))
+    assert result.lr == 1e-2 and not result.on_edge and result.extended == (0, 0)
+    assert result.score == 12  # t = 10 + seed, median seed 2
+    assert set(result.table()) == set(protocol.lr_grid(1e-5, 1.0, 4))
+
+
+def test_a_winner_on_the_edge_extends_the_grid_or_is_reported():
+    result = protocol.tune(_bowl(-1.0), protocol.lr_grid(1e-5, 1e-3, 4), seeds=range(3))
+    assert result.lr == pytest.approx(0.1) and not result.on_edge and result.extended == (0, 3)  # up to 1
+    stuck = protocol.tune(_bowl(-1.0), protocol.lr_grid(1e-5, 1e-3, 4), seeds=range(3), max_extensions=0)
+    assert stuck.lr == 1e-3 and stuck.on_edge
+    low = protocol.tune(_bowl(-6.0), protocol.lr_grid(1e-3, 1.0, 4), seeds=range(3))
+    assert low.lr == pytest.approx(1e-6) and low.extended == (3, 0) and low.on_edge  # 3 decades at most
+
+
+def test_one_lucky_start_or_one_divergence_cannot_win():
+    def run(lr, seed):
+        if lr == 1.0:  # chaotic: one start lands on the minimum, the others end far away
+            return [1.0] * 5 + ([1e-9] * 95 if seed == 0 else [1.0] * 95)
+        if lr == 0.1:  # best median, but one start diverges
+            return [1.0] * 3 + ([1e-9] * 97 if seed else [float("inf")] * 97)
+        return [1.0] * 40 + [1e-9] * 60
+
+    result = protocol.tune(run, [0.01, 0.1, 1.0], seeds=range(5), max_extensions=0)
+    assert result.lr == 0.01
+    assert result.median(0.1) == math.inf and result.median(1.0) > 100
+
+
+def test_errors_name_the_value():
+    with pytest.raises(ValueError, match="seeds is empty"):
+        protocol.tune(_bowl(-2), [0.1], seeds=[])
+    with pytest.raises(ValueError, match="positive finite"):
+        protocol.tune(_bowl(-2), [0.0, 0.1])
+    with pytest.raises(ValueError, match="every lr diverged"):
+        protocol.tune(lambda lr, s: [1.0, float("inf")], [0.1, 1.0], seeds=[0])
+    with pytest.raises(ValueError, match="lrs="):
+        protocol.tune_landscape("quadratic", optimizers.SGD, {"lr": 0.1}, steps=5, tol=1e-3)
+    with pytest.raises(ValueError, match="give tol"):
+        protocol.tune_landscape("quadratic", optimizers.SGD, steps=5)
+
+
+def test_starts_around():
+    starts = protocol.starts_around((1.0, 2.0), n=5, radius=0.1)
+    assert starts[0] == (1.0, 2.0) and len(starts) == 5
+    for x, y in starts[1:]:
+        assert math.hypot(x - 1.0, y - 2.0) == pytest.approx(0.1)
+
+
+def test_tune_landscape_equals_the_generic_tuner_over_single_walks():
+    """The batched sweep and one trajectory.run per (lr, start) give the same scores and winner;
+    on a quadratic with κ = 10 gradient descent's winner is the grid lr nearest 2/(1 + κ)."""
+    land = landscapes.quadratic(10.0, math.radians(30))
+    lrs = protocol.lr_grid(1e-2, 1.0, 4)
+    starts = protocol.starts_around(land.start, n=3)
+    batched = protocol.tune_landscape(land, optimizers.SGD, steps=60, tol=1e-4, lrs=lrs, starts=starts)
+
+    def run(lr, s):
+        walk = trajectory.run(land, optimizers.SGD, {"lr": lr}, start=starts[s], steps=60)
+        losses = walk.losses.clone()
+        if walk.diverged_at is not None and walk.diverged_at >= 0:
+            losses[walk.diverged_at:] = math.inf
+        return losses
+
+    single = protocol.tune(run, lrs, range(3), protocol.steps_to_tolerance(1e-4))
+    assert batched.lr == single.lr
+    for lr in lrs:
+        assert batched.scores[lr] == pytest.approx(single.scores[lr], rel=1e-9)
+    assert batched.lr == min(lrs, key=lambda lr: abs(math.log(lr / (2 / 11))))
+    assert batched.score < 60 and not batched.on_edge
+
+
+def test_gradient_descent_above_its_stability_limit_is_out():
+    land = landscapes.quadratic(10.0, 0.0)
+    result = protocol.tune_landscape(land, optimizers.SGD, steps=80, tol=1e-4, lrs=[0.1, 0.178, 0.3, 10.0])
+    assert result.median(10.0) == math.inf  # overflows within the budget: out
+    assert result.median(0.3) > 80  # lr > 2/κ = 0.2: grows, never arrives (ranks after every arrival)
+    assert result.lr == 0.178 and torch.isfinite(torch.tensor(result.score)) and result.score < 80
