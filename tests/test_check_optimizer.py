@@ -434,3 +434,10 @@ def test_sparse_adam_model_leaves_rows_untouched_and_lbfgs_needs_its_closure():
 
     [result, *_] = check_optimizer(NoClosureLBFGS, "LBFGS", verbose=False)
     assert not result.passed and result.step == 1
+
+
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "Adadelta", "Rprop", "ASGD"])
+def test_the_elementwise_optimizers_pass_their_default_configurations(name):
+    """optimessay's NAdam ... ASGD pass check_optimizer's default configurations bitwise."""
+    results = check_optimizer(getattr(optimessay, name), name, verbose=False)
+    assert results and all(r.passed for r in results), [r for r in results if not r.passed]

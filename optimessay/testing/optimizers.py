@@ -105,6 +105,38 @@ DEFAULT_CONFIGS: dict[str, list[dict]] = {
         {"lr": 1.0, "max_iter": 4, "line_search_fn": "strong_wolfe"},
         {"lr": 0.2, "max_iter": 5, "history_size": 2},
     ],
+    "NAdam": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.8, 0.95), "weight_decay": 0.05},
+        {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.1, "momentum_decay": 0.01, "maximize": True},
+    ],
+    "RAdam": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.05},
+        {"lr": 0.1, "betas": (0.8, 0.9), "weight_decay": 0.1, "decoupled_weight_decay": True},
+        {"lr": 0.1, "betas": (0.9, 0.5), "maximize": True},
+    ],
+    "Adamax": [
+        {"lr": 0.1},
+        {"lr": 0.1, "betas": (0.8, 0.95), "eps": 1e-3, "weight_decay": 0.05},
+        {"lr": 0.1, "maximize": True},
+    ],
+    "Adadelta": [
+        {"lr": 1.0},
+        {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.05},
+        {"lr": 1.0, "maximize": True},
+    ],
+    "Rprop": [
+        {"lr": 0.01},
+        {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-4, 0.5)},
+        {"lr": 0.01, "maximize": True},
+    ],
+    "ASGD": [
+        {"lr": 0.1},
+        {"lr": 0.1, "lambd": 0.1, "alpha": 1.0, "t0": 3.0, "weight_decay": 0.05},
+        {"lr": 0.1, "maximize": True},
+    ],
 }
 
 # the model each optimizer is checked on (default "mlp"): Muon takes 2-D parameters only, SparseAdam
