@@ -247,7 +247,6 @@ def trim_styles(output: str) -> str:
 def on_post_page(output: str, page, config) -> str:
     if not is_notebook(page):
         return output
-    output = restore_styles(output, page)
     # trimming takes seconds; its result depends on the page alone, so it is kept by the page's hash
     key = hashlib.sha256(output.encode("utf-8")).hexdigest()[:32]
     trimmed = Path(config.config_file_path).resolve().parent / ".cache" / "notebooks" / f"trimmed-{key}.html"
@@ -259,8 +258,9 @@ def on_post_page(output: str, page, config) -> str:
     return extract_images(output, Path(page.file.abs_dest_path).parent)
 
 
-# nbconvert's <style> blocks (575 kB) are kept out of page.content between `on_page_content` and
-# `on_post_page`: Material's search indexer parses page.content, and skipping them costs it seconds.
+# nbconvert's <style> blocks (575 kB) are kept out of page.content between `on_page_content` and this
+# hook's `on_page_context`, which runs after Material's search plugin has indexed page.content:
+# parsing them costs the indexer seconds.
 STYLE_PLACEHOLDER = re.compile(r'<style data-optimessay-style="(\d+)"></style>')
 _styles: dict[str, list[str]] = {}
 
@@ -275,9 +275,12 @@ def set_styles_aside(html: str, page) -> str:
     return STYLE.sub(aside, html)
 
 
-def restore_styles(output: str, page) -> str:
+def on_page_context(context, page, config, nav):
+    """Material's search plugin has indexed page.content (plugins run before hooks): styles go back."""
     kept = _styles.pop(page.file.src_uri, [])
-    return STYLE_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], output)
+    if kept:
+        page.content = STYLE_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], page.content)
+    return context
 
 
 # --- Executed notebooks, cached on what they depend on, run in parallel -------------------------

@@ -34,7 +34,8 @@ def exclude_long_blocks(html: str) -> str:
 # Notebook code cells are nested <div>s, and Material's indexer ends an exclusion at the first
 # closing tag of the excluded element's kind (it compares elements by tag name), so an attribute on
 # the cell would leave most of it indexed. Instead the cells are set aside while the indexer reads
-# page.content (`on_page_context`) and put back in `on_post_page`.
+# page.content (Material's `on_page_context`) and put back in this hook's `on_page_context`, which
+# runs after it (MkDocs runs hooks after the plugins).
 NOTEBOOK_CODE_CELL = re.compile(r'<div class="jp-Cell jp-CodeCell\b[^"]*"[^>]*>')
 DIV_TAG = re.compile(r"<div\b[^>]*>|</div\s*>", re.IGNORECASE)
 CELL_PLACEHOLDER = re.compile(r'<div data-optimessay-cell="(\d+)"></div>')
@@ -69,6 +70,9 @@ def on_page_content(html: str, page, config, files) -> str:
     return html
 
 
-def on_post_page(output: str, page, config) -> str:
+def on_page_context(context, page, config, nav):
+    """Material's search plugin has indexed page.content (plugins run before hooks): the cells go back."""
     kept = _cells.pop(page.file.src_uri, [])
-    return CELL_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], output) if kept else output
+    if kept:
+        page.content = CELL_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], page.content)
+    return context

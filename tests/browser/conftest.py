@@ -2,7 +2,8 @@
 
 - `site_root`: the path of the built site (fails, never skips, when it is missing); the environment
   variable OPTIMESSAY_SITE_DIR points the tests at another build (e.g. one in a temporary folder).
-- `site_url`: the built site served on 127.0.0.1 (a free port, a thread) for the whole session.
+- `site_url`: the built site served on 127.0.0.1 (a free port, a thread) for the whole session, as
+  a static host serves it: text gzip-compressed (scripts/bench_pages.py's `GzipHandler`).
 - `browser`: Debian's Chromium driven by Playwright, headless, for the whole session.
 - `page`: a fresh context and page per test. It records console errors (`page.console_errors`),
   uncaught page errors (`page.page_errors`) and every request to a host other than 127.0.0.1
@@ -17,12 +18,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from site_helpers import LOCAL_HOST, SITE
+from site_helpers import LOCAL_HOST, SITE, load_script
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,15 +39,6 @@ CHROMIUM_ARGS = [
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files from a directory without logging every request to stderr."""
-
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".ipynb": "application/x-ipynb+json"}
-
-    def log_message(self, format, *args):  # noqa: A002 (the signature of the base class)
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_root() -> Path:
     """The built site; a missing build is a failure (the Makefile builds it before pytest)."""
@@ -58,7 +50,7 @@ def site_root() -> Path:
 @pytest.fixture(scope="session")
 def site_url(site_root: Path):
     """`http://127.0.0.1:PORT/`: the built site, served by a thread for the whole session."""
-    handler = functools.partial(QuietHandler, directory=str(site_root))
+    handler = functools.partial(load_script("bench_pages").GzipHandler, directory=str(site_root))
     server = ThreadingHTTPServer((LOCAL_HOST, 0), handler)  # port 0: the OS picks a free port
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)

@@ -1,4 +1,7 @@
-"""Run copied code against torch: `python -I copy_paste_check.py < block.py` (a fresh interpreter).
+"""Run copied code against torch: `python -I copy_paste_check.py < block.py` (a fresh interpreter), or
+`python -I copy_paste_check.py --json < programs.json` for several programs in one interpreter
+(a JSON list of {"id": ..., "code": ...}; each runs in a namespace of its own, so no class or name
+of one program is seen by another; torch is imported once).
 
 The code read from stdin is what a reader copies from the site. It is executed with torch as the
 only third-party import (importing optimessay raises). Then every class it defines that is named
@@ -9,7 +12,8 @@ like a torch.optim optimizer or lr_scheduler is compared with torch's on the con
 - schedulers: every group's lr and `get_last_lr()` within 1e-12 of torch's over 30 steps, two
   param groups with different lrs.
 
-Prints one line per class and configuration; the exit status is 1 on any mismatch.
+Prints one line per class and configuration; the exit status is 1 on any mismatch. With --json the
+last line is a JSON object {id: {"ok": bool, "output": text}}.
 """
 
 from __future__ import annotations
@@ -126,8 +130,8 @@ def compare_scheduler(name, cls, namespace) -> bool:
     return ok
 
 
-def main() -> int:
-    source = sys.stdin.read()
+def check_program(source: str) -> bool:
+    """Run one program in a namespace of its own and compare every class it defines with torch's."""
     namespace = {"__name__": "copied_from_the_site"}
     exec(compile(source, "<code copied from the site>", "exec"), namespace)
     defined = {name: value for name, value in namespace.items()
@@ -142,8 +146,30 @@ def main() -> int:
             compared += 1
     if compared == 0:
         print(f"no optimizer or scheduler class to compare among {sorted(defined)}")
-        return 1
-    return 0 if ok else 1
+        return False
+    return ok
+
+
+def main() -> int:
+    if sys.argv[1:] != ["--json"]:
+        return 0 if check_program(sys.stdin.read()) else 1
+    import contextlib
+    import io
+    import json
+    import traceback
+
+    results = {}
+    for program in json.load(sys.stdin):
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            try:
+                ok = check_program(program["code"])
+            except Exception:  # a program that raises fails alone; the others still run
+                traceback.print_exc(file=output)
+                ok = False
+        results[program["id"]] = {"ok": ok, "output": output.getvalue()}
+    print(json.dumps(results))
+    return 0 if all(r["ok"] for r in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ A block counts when it was embedded from the package (every line of it is a line
 source: pasted teaching code, like the seed notebook's buggy RMSprop, does not count) and it
 defines a class named like a torch.optim optimizer or lr_scheduler. Each such block runs in a fresh
 interpreter with torch alone (tests/browser/copy_paste_check.py), preceded by the blocks of the same
-page that define names it uses (a scheduler class needs the `base` section shown before it).
+page that define names it uses (a scheduler class needs the `base` section shown before it). The
+programs of one page run in one fresh interpreter (torch imported once, a namespace per program:
+copy_paste_check.py --json); each program is checked and reported on its own.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import json
 import re
 import subprocess
 import sys
@@ -119,10 +122,28 @@ def test_the_site_embeds_every_optimizer_and_scheduler():
     assert SCHEDULERS - names == set(), f"schedulers no page shows as embedded code: {sorted(SCHEDULERS - names)}"
 
 
+def programs_by_page() -> dict[str, list[tuple[str, str]]]:
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for program_id, program in PROGRAMS:
+        pages.setdefault(program_id.split(":")[0], []).append((program_id, program))
+    return pages
+
+
+PAGES = programs_by_page()
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("program", [p for _, p in PROGRAMS], ids=[i for i, _ in PROGRAMS])
-def test_embedded_code_runs_alone_and_equals_torch(program):
-    result = subprocess.run([sys.executable, "-I", str(CHECKER)], input=program, capture_output=True,
-                            text=True, timeout=300, cwd="/")
-    assert result.returncode == 0, (f"the copied code does not match torch.optim:\n{result.stdout[-3000:]}"
-                                    f"\n{result.stderr[-3000:]}\n--- code ---\n{program[:1500]}")
+@pytest.mark.parametrize("page_id", sorted(PAGES))
+def test_embedded_code_runs_alone_and_equals_torch(page_id):
+    programs = [{"id": program_id, "code": program} for program_id, program in PAGES[page_id]]
+    result = subprocess.run([sys.executable, "-I", str(CHECKER), "--json"], input=json.dumps(programs),
+                            capture_output=True, text=True, timeout=600, cwd="/")
+    lines = result.stdout.strip().splitlines()
+    assert lines, f"the checker printed nothing:\n{result.stderr[-3000:]}"
+    results = json.loads(lines[-1])
+    assert sorted(results) == sorted(p["id"] for p in programs), result.stderr[-3000:]
+    failed = {program["id"]: (f"{results[program['id']]['output'][-3000:]}\n--- code ---\n{program['code'][:1500]}")
+              for program in programs if not results[program["id"]]["ok"]}
+    assert failed == {}, "the copied code does not match torch.optim:\n" + "\n\n".join(
+        f"=== {program_id}\n{text}" for program_id, text in failed.items())
+    assert result.returncode == 0, result.stderr[-3000:]

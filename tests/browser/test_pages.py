@@ -121,7 +121,7 @@ def page_id(path: str) -> str:
 def test_page(page, site_url, path):
     weight = bench_pages.page_weight(page, site_url + path, path)
     assert weight.total <= bench_pages.BUDGET_BYTES, (
-        f"/{path} loads {weight.total:,} bytes on first visit, over the budget of "
+        f"/{path} transfers {weight.total:,} bytes on first visit, over the budget of "
         f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
 
     # math: rendered when the site was built, no KaTeX JavaScript, KaTeX's stylesheet where math is
