@@ -189,10 +189,12 @@ class Views:
         for name, ranks in self.stable_ranks.items():
             out[f"stable_rank_{name.lower()}"] = ranks[last]
             out[f"stable_rank_{name.lower()}_first"] = ranks[0]
-        medians = [float(t.median()) for t in self.adam_log_step[last]]
-        out["median_step_first_layer"] = 10 ** medians[0]
-        out["median_step_last_layer"] = 10 ** medians[-1]
-        out["median_step_ratio"] = 10 ** (max(medians) - min(medians))
+        for tag, i in (("", last), ("_first", 0)):
+            medians = [float(t.median()) for t in self.adam_log_step[i]]
+            out[f"median_step_first_layer{tag}"] = 10 ** medians[0]
+            out[f"median_step_last_layer{tag}"] = 10 ** medians[-1]
+            out[f"median_step_ratio{tag}"] = 10 ** (max(medians) - min(medians))
+        out["first_step"] = self.steps[0]
         return out
 
 
