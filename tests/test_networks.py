@@ -189,6 +189,22 @@ def test_tune_lr_moves_off_the_edge(best, expected):
     assert min(tuning.scores, key=tuning.scores.get) == tuning.lr
 
 
+@pytest.mark.parametrize("best, expected", [(1e-3, 1e-3), (3e-6, 10**-5.5)])
+def test_protocol_tune_uses_the_sites_grid_and_leaves_the_edge(best, expected):
+    calls = []
+
+    def run_at(lr):
+        calls.append(lr)
+        return _fake_run(lr, best)
+
+    tuning = train.protocol_tune(run_at, train.lr_grid(1e-4, 1e-1, per_decade=2), name="fake")
+    lrs = sorted(tuning.scores)
+    assert tuning.lr == pytest.approx(expected, rel=1e-9) and not tuning.on_edge
+    assert lrs[0] < tuning.lr < lrs[-1] and len(set(calls)) == len(calls) == len(lrs)
+    assert lrs[:2] == [pytest.approx(lrs[1] / 10**0.5), lrs[1]]  # 2 per decade, as the grid given
+    assert train.curve_score([2.0, 1.0, float("nan")]) == math.inf
+
+
 def test_tune_lr_and_grid_reject_bad_input():
     with pytest.raises(ValueError, match="at least 3 values"):
         train.tune_lr(lambda lr: _fake_run(lr, 1), [0.1, 1.0])

@@ -12,7 +12,8 @@
 Each runs inside :func:`~optimessay.networks.train.quiet_cpu` (one thread, denormals flushed, both
 restored afterwards) and within a minute of one core with its defaults; tests call them with tiny
 sizes. The lr of every optimizer is chosen by one function, ``tune`` (default
-:func:`optimessay.networks.train.tune_lr`), passed in so it can be swapped.
+:func:`optimessay.networks.train.protocol_tune`, the site's protocol; ``train.tune_lr`` is the
+stand-alone version), passed in so it can be swapped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 
 from . import data as _data
 from . import models as _models
-from .train import Run, Tuning, lr_grid, quiet_cpu, score, train, tune_lr
+from .train import Run, Tuning, lr_grid, protocol_tune, quiet_cpu, score, train
 
 # lr grids (2 per decade, geometric): wide enough that the tuned lr is inside; tune_lr extends them
 # if not. Plain SGD needs the largest lr (no normalization of the tiny gradients of a deep net).
@@ -105,7 +106,7 @@ class Comparison:
 
 def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, epochs: int, batch_size: int,
             seeds: Sequence[int], grids: dict[str, Sequence[float]] | None = None, per_class: bool = False,
-            tune: Callable[..., Tuning] = tune_lr, progress: bool = False) -> Comparison:
+            tune: Callable[..., Tuning] = protocol_tune, progress: bool = False) -> Comparison:
     """Tune each optimizer's lr on ``seeds[0]`` (by ``tune``), then train every seed at that lr."""
     if not seeds:
         raise ValueError("seeds must not be empty")
@@ -135,7 +136,7 @@ def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, e
 
 def deep_mlp(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW", "Muon"), depth: int = 8,
              width: int = 32, epochs: int = 20, batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2),
-             grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = tune_lr,
+             grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = protocol_tune,
              task: _data.Task | None = None, progress: bool = False) -> Comparison:
     """Experiment 1: the optimizers on digits with an MLP of ``depth`` Linear layers, no normalization,
     PyTorch's default initialization, every lr tuned on the first seed."""
@@ -305,7 +306,7 @@ class Invariance:
 def invariance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW"), kinds: Sequence[str] = _data.TRANSFORMS,
                decades: float = 3.0, depth: int = 3, width: int = 32, epochs: int = 15, batch_size: int = 64,
                seeds: Sequence[int] = (0, 1, 2), grids: dict[str, Sequence[float]] | None = None,
-               tune: Callable[..., Tuning] = tune_lr, task: _data.Task | None = None,
+               tune: Callable[..., Tuning] = protocol_tune, task: _data.Task | None = None,
                progress: bool = False) -> Invariance:
     """Experiment 3: the same comparison on the inputs as they are, rescaled per coordinate (scales over
     ``decades`` powers of ten), rotated, and rescaled then rotated; every (optimizer, inputs) pair gets
@@ -339,7 +340,7 @@ def frequency_groups(counts: torch.Tensor, n_groups: int) -> list[list[int]]:
 def imbalance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam"), n_classes: int = 100, n_features: int = 32,
               n_train: int = 4000, exponent: float = 1.0, noise: float = 2.0, depth: int = 2, width: int = 64, epochs: int = 15,
               batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2), n_groups: int = 4,
-              grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = tune_lr,
+              grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = protocol_tune,
               progress: bool = False) -> Comparison:
     """Experiment 4: the heavy-tailed task (:func:`optimessay.networks.data.heavy_tailed`), per-class
     training losses recorded every epoch and summarized by frequency group."""

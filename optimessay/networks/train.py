@@ -129,13 +129,21 @@ def score(run: Run, tail: float = 0.25) -> float:
     return sum(math.log10(max(v, 1e-30)) for v in last) / k
 
 
+def curve_score(losses: Sequence[float], tail: float = 0.25) -> float:
+    """:func:`score` of a bare loss curve (``losses[0]`` before training, NaN once diverged)."""
+    losses = list(losses)
+    return score(Run("", math.nan, 0, losses, math.nan, math.nan, diverged=not all(map(math.isfinite, losses))), tail)
+
+
 @dataclass
 class Tuning:
-    """The lr chosen for one optimizer: ``scores[lr]`` (lower is better) for every lr tried."""
+    """The lr chosen for one optimizer: ``scores[lr]`` (lower is better) for every lr tried;
+    ``on_edge``: the winner is still on an edge of the grid after every allowed extension."""
 
     optimizer: str
     lr: float
     scores: dict[float, float]
+    on_edge: bool = False
 
 
 def tune_lr(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str = "", max_extend: int = 3,
@@ -164,4 +172,19 @@ def tune_lr(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str 
         scores[new] = score(run_at(new))
     lrs = sorted(scores)
     best = min(lrs, key=lambda v: (scores[v], v))
-    return Tuning(name, best, {lr: scores[lr] for lr in lrs})
+    return Tuning(name, best, {lr: scores[lr] for lr in lrs}, best in (lrs[0], lrs[-1]))
+
+
+def protocol_tune(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str = "",
+                  progress: bool = False) -> Tuning:
+    """The lr by the site's published protocol (:func:`optimessay.protocol.tune`): its geometric grid
+    (``grid``'s density), extended by a decade while the winner is on an edge, ties to the smaller lr,
+    with :func:`curve_score` as the objective (a network has no known minimum, so no tolerance), on
+    the one seed ``run_at`` trains (the protocol's median over seeds, at this CPU budget, over one)."""
+    from optimessay import protocol
+
+    per_decade = max(1, round(1 / math.log10(grid[1] / grid[0]))) if len(grid) > 1 else 2
+    lrs = protocol.lr_grid(min(grid), max(grid), per_decade)
+    result = protocol.tune(lambda lr, seed: run_at(lr).losses, lrs=lrs, seeds=[0], objective=curve_score,
+                           per_decade=per_decade)
+    return Tuning(name, result.lr, result.table(), result.on_edge)
