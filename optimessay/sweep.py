@@ -12,7 +12,10 @@ between walks is a tensor of shape ``(N, 1)``. Every step calls the optimizer's 
 (``adam_update`` in ``optimessay/optimizers/adam.py``, ...), the very function the optimizer class
 calls: there is no second copy of any update formula here. So each walk equals running its
 configuration alone with :func:`optimessay.trajectory.run`, bit for bit (tests: 500 steps, float32
-and float64).
+and float64), with one measured exception: a hyperparameter that varies across walks *and* is raised
+to a power inside the core (β₁ᵗ, β₂ᵗ of Adam, NAdam, RAdam; NAdam's 0.96^(tψ)) is powered by torch on
+a tensor, which differs from Python's ``**`` in the last bit for ~1.7% of (β, t) pairs in float64;
+such walks stay within ~1e-14 of the lone run (float32 walks: bitwise).
 
 Which optimizers: every elementwise one, i.e. SGD, RMSprop, Adam, AdamW, Adagrad, NAdam, RAdam,
 Adamax, Adadelta, Rprop, ASGD and Adafactor (optimessay's classes, torch.optim's, or subclasses).
@@ -37,9 +40,9 @@ the walk (run such a walk with ``trajectory.run``, which passes it the loss).
 Speed: a step is the landscape's gradient (autograd) and the core's update, plus two copies (the
 point and the loss into the time-major record) and one finiteness test: two sums, since a sum is
 finite only if every term is (when one is not, or a sum overflows, the exact per-walk test runs).
-Everything else is done once, after the walk: the final points, the distances to the minimum and
-``first_within`` (from the recorded points), and the record of walks that stopped early
-(``docs/bench/sweep.md`` measures the gain).
+Everything else is done once, after the walk (the final points and their distances to the
+minimum, the record of walks that stopped early) or when first asked for (``first_within``, from
+the recorded points); ``docs/bench/sweep.md`` measures the gain.
 """
 
 from __future__ import annotations
@@ -120,7 +123,8 @@ class SweepResult:
         final_point, final_loss: ``(N, 2)``, ``(N,)``: after the last step (or where a walk stopped).
         distance: ``(N,)``: distance of the final point to the nearest known minimum.
         first_within: ``(N,)`` int64: the first step t with ``trajectories[:, t]`` within ``tol`` of
-            a minimum, -1 if never.
+            a minimum, -1 if never (computed from ``trajectories`` when first read, not during the
+            walk; step by step when the sweep kept no trajectories).
         diverged: ``(N,)`` bool: the walk hit a non-finite loss or gradient, or ended non-finite.
         diverged_at: ``(N,)`` int64: the step of the first non-finite loss or gradient, -1 if none.
         preconditioners: ``(N, steps, 2)`` when asked for (``preconditioners=True``), else None.
@@ -140,7 +144,6 @@ class SweepResult:
     final_point: Tensor
     final_loss: Tensor
     distance: Tensor
-    first_within: Tensor
     diverged: Tensor
     diverged_at: Tensor
     trajectories: Tensor | None = field(default=None, repr=False)
@@ -148,10 +151,20 @@ class SweepResult:
     preconditioners: Tensor | None = field(default=None, repr=False)
     lrs: Tensor | None = field(default=None, repr=False)
     scheduler: tuple | None = None
+    _first_within: Tensor | None = field(default=None, repr=False)  # None: not computed yet
 
     @property
     def n(self) -> int:
         return self.final_loss.shape[0]
+
+    @property
+    def first_within(self) -> Tensor:
+        """``(N,)`` int64: the first step t with ``trajectories[:, t]`` within ``tol`` of a minimum,
+        -1 if never. Computed from the trajectories on first use: a sweep that never asks for it
+        (``tune``, a heatmap of final losses) does not pay for the distances of every point."""
+        if self._first_within is None:
+            self._first_within = _first_within(self.landscape, self.trajectories.transpose(0, 1), self.tol)
+        return self._first_within
 
     def grid(self, values: Tensor) -> Tensor:
         """Per-walk values ``(N, ...)`` laid out on the grid: ``(*shape, ...)`` (for heatmaps)."""
@@ -340,7 +353,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
         final_point=rec.final_point,
         final_loss=rec.final_loss,
         distance=land.distance_to_minimum(rec.final_point),
-        first_within=rec.first_within,
+        _first_within=None if keep_trajectories else rec.first_within,  # with trajectories: on first use
         diverged=diverged,
         diverged_at=rec.diverged_at,
         trajectories=rec.points,
@@ -445,7 +458,7 @@ class _BatchRecorder:
             idx = slice(None) if len(alive) == self._everyone else alive
             self._points[t, idx] = P
             self._losses[t, idx] = loss
-        else:  # nothing recorded: follow first_within step by step
+        else:  # no trajectories to compute it from later: first_within step by step
             arrived = (self._land.distance_to_minimum(P) <= self._tol) & (self.first_within[alive] < 0)
             if bool(arrived.any()):
                 self.first_within[alive[arrived]] = t
@@ -466,8 +479,7 @@ class _BatchRecorder:
         self.preconditioners[alive, t] = P
 
     def finish(self):
-        """A walk that stopped at step d stays there: its points and losses after d repeat d's.
-        Then ``first_within`` from the recorded points, a block of steps at a time."""
+        """A walk that stopped at step d stays there: its points and losses after d repeat d's."""
         self.points = None if self._points is None else self._points.transpose(0, 1)
         self.losses = None if self._losses is None else self._losses.transpose(0, 1)
         if self.points is None:
@@ -479,7 +491,6 @@ class _BatchRecorder:
             t = torch.minimum(torch.arange(self.steps + 1).expand(len(rows), -1), d[:, None])
             self.points[rows] = self.points[rows[:, None], t]
             self.losses[rows] = self.losses[rows[:, None], t]
-        self.first_within = _first_within(self._land, self._points, self._tol)
 
 
 def _first_within(land: Landscape, points: Tensor, tol: float) -> Tensor:
