@@ -22,7 +22,9 @@ end next to the minimum. The protocol has four parts, all stated on the Comparin
    still on the edge, the result says so (``Tuning.on_edge``) instead of hiding it. Ties go to the
    smaller lr.
 4. **Nothing else.** No gradient clipping, no schedule, every other hyperparameter at torch's
-   default unless the comparison states it.
+   default unless the comparison states it. One guard: AdamW's lr stays below ``1/weight_decay``
+   (at ``lr = 1/λ`` its decoupled decay sets every weight to 0 in one step, which "wins" any
+   landscape whose minimum is the origin).
 
 Generic API, for any training run (a 2-D walk, a network)::
 
@@ -210,6 +212,7 @@ def tune(
     per_decade: int | None = None,
     max_extensions: int = SITE["max_extensions"],
     batch_fn: Callable[[list[float], list[int]], dict] | None = None,
+    lr_limit: float | None = None,
 ) -> Tuning:
     """The protocol over any training run: ``run_fn(lr, seed) -> loss curve``.
 
@@ -223,6 +226,9 @@ def tune(
         max_extensions: how many decades the grid may grow on each side when the winner is on it.
         batch_fn: optional ``(lrs, seeds) -> {(lr, seed): curve}`` that runs many at once
             (:func:`tune_landscape` passes a batched sweep); ``run_fn`` may then be None.
+        lr_limit: lrs at or above it are never run (e.g. AdamW's ``1/weight_decay``, where its decay
+            factor ``1 - lr·λ`` reaches 0 and sets every weight to 0 in one step); a winner just
+            below it is reported ``on_edge``.
     """
     seeds = list(seeds)
     if not seeds:
@@ -240,8 +246,13 @@ def tune(
     scores: dict[float, list[float]] = {}
     curves: dict[float, list] = {}
 
+    if lr_limit is not None:
+        grid = [lr for lr in grid if lr < lr_limit]
+        if not grid:
+            raise ValueError(f"every lr of the grid is at or above lr_limit={lr_limit!r}")
+
     def evaluate(new_lrs):
-        new_lrs = [lr for lr in new_lrs if lr not in scores]
+        new_lrs = [lr for lr in new_lrs if lr not in scores and (lr_limit is None or lr < lr_limit)]
         if not new_lrs:
             return
         if batch_fn is not None:
@@ -259,11 +270,12 @@ def tune(
         medians = {lr: _aggregate(s) for lr, s in scores.items()}
         best = _pick(medians)
         lo, hi = min(scores), max(scores)
+        at_limit = lr_limit is not None and _grid_lr(round(math.log10(hi) * per_decade) + 1, per_decade) >= lr_limit
         if best == lo and below < max_extensions and math.isfinite(medians[best]):
             k = round(math.log10(lo) * per_decade)
             evaluate([_grid_lr(k - j, per_decade) for j in range(1, per_decade + 1)])
             below += 1
-        elif best == hi and above < max_extensions and math.isfinite(medians[best]):
+        elif best == hi and above < max_extensions and not at_limit and math.isfinite(medians[best]):
             k = round(math.log10(hi) * per_decade)
             evaluate([_grid_lr(k + j, per_decade) for j in range(1, per_decade + 1)])
             above += 1
@@ -303,6 +315,7 @@ def tune_landscape(
     relative: bool = False,
     max_extensions: int = SITE["max_extensions"],
     keep_curves: bool = False,
+    lr_limit: float | None = None,
     **sweep_kwargs,
 ) -> Tuning:
     """The protocol on a 2-D landscape: every lr × every start as one batched ``optimessay.sweep.run``.
@@ -314,6 +327,9 @@ def tune_landscape(
             minimum value); ``relative=True`` makes it relative to each run's initial gap.
         starts: a list of (x, y); default :func:`starts_around` the landscape's default start.
         lrs, objective, max_extensions: as in :func:`tune`.
+        lr_limit: as in :func:`tune`; default ``1/weight_decay`` for decoupled weight decay (AdamW):
+            at that lr its decay ``θ ← (1 - lr·λ)θ`` jumps to the origin in one step, which wins any
+            landscape whose minimum is the origin for a reason that has nothing to do with optimization.
         sweep_kwargs: passed to ``sweep.run`` (e.g. ``noise``, ``seed``, ``dtype``).
     """
     from optimessay import landscapes, sweep
@@ -343,7 +359,11 @@ def tune_landscape(
             out[(lr, s)] = losses[i]
         return out
 
-    result = tune(None, lrs, range(len(starts)), objective, max_extensions=max_extensions, batch_fn=batch)
+    decoupled = getattr(optimizer, "__name__", str(optimizer)).lower() == "adamw" or fixed.get("decoupled_weight_decay")
+    if lr_limit is None and decoupled and fixed.get("weight_decay", 0.01 if decoupled else 0):
+        lr_limit = 1.0 / fixed.get("weight_decay", 0.01)
+    result = tune(None, lrs, range(len(starts)), objective, max_extensions=max_extensions, batch_fn=batch,
+                  lr_limit=lr_limit)
     if not keep_curves:
         result.curves = {}
     return result

@@ -128,3 +128,12 @@ def test_gradient_descent_above_its_stability_limit_is_out():
     assert result.median(10.0) == math.inf  # overflows within the budget: out
     assert result.median(0.3) > 80  # lr > 2/κ = 0.2: grows, never arrives (ranks after every arrival)
     assert result.lr == 0.178 and torch.isfinite(torch.tensor(result.score)) and result.score < 80
+
+
+def test_lr_limit_stops_the_grid_and_adamw_stays_below_one_over_its_weight_decay():
+    result = protocol.tune(_bowl(1.0), protocol.lr_grid(1e-2, 1.0, 4), seeds=range(3), lr_limit=5.0)
+    assert max(result.scores) < 5.0 and result.on_edge and result.lr == max(result.scores)
+    land = landscapes.quadratic(50.0, math.radians(30))  # minimum at the origin
+    tuned = protocol.tune_landscape(land, optimizers.AdamW, {"weight_decay": 0.01}, steps=40, tol=1e-6,
+                                    relative=True, lrs=protocol.lr_grid(1.0, 10.0, 2), starts=[land.start])
+    assert max(tuned.scores) < 100.0  # lr 100 would set θ to 0 in one step

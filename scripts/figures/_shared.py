@@ -79,20 +79,23 @@ def _landscape(spec):
     return landscapes.get(name, **dict(kwargs))
 
 
+RACE_TOL = 1e-6  # the races' tolerance: the loss gap stays below a millionth of its value at the start
+
+
 @cache
 def _tuned_lr(spec, contestant: str, steps: int) -> float:
-    """The contestant's best lr on the landscape: ``optimessay.tune`` over 51 lrs from 1e-5 to 1 (10
-    per decade; above 1 a single step can cross the whole picture, and a chaotic walk that happens to
-    end near a minimum can win), scored by tune's default objective, the mean log10 loss gap over the
-    last 10% of the steps. Deterministic; cached per worker process (figures share contestants)."""
-    import torch
-
-    import optimessay
+    """The contestant's lr on the landscape by the site's protocol (``optimessay.protocol``, stated on
+    the Comparing page): steps until the loss gap stays below ``RACE_TOL`` × its start value (a run
+    that never gets there within ``steps`` ranks after every arrival, by its final gap), median over
+    5 starts (the landscape's start and 4 at distance 0.1), any divergence disqualifies, 4 lrs per
+    decade from 1e-5 to 10, extended by a decade while the winner is on an edge (AdamW: below
+    1/weight_decay). Deterministic; cached per worker process (figures share contestants)."""
+    from optimessay import optimizers, protocol
 
     _, _, cls, fixed = next(c for c in CONTESTANTS if c[0] == contestant)
-    lrs = torch.logspace(-5, 0, 51, dtype=torch.float64)
-    tuned = optimessay.tune(_landscape(spec), getattr(optimessay, cls), fixed, lr=lrs, steps=steps)
-    return float(tuned.kwargs["lr"])
+    tuned = protocol.tune_landscape(_landscape(spec), getattr(optimizers, cls), fixed, steps=steps, tol=RACE_TOL,
+                                    relative=True)
+    return float(tuned.lr)
 
 
 def _contestant_runs(spec, steps: int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._shared import Figure, _contestant_runs, _landscape, sweep_heatmap
+from ._shared import CONTESTANTS, Figure, Numbers, _contestant_runs, _landscape, _tuned_lr, sweep_heatmap
 
 
 def race(landscape, steps, title, max_frames=120):
@@ -39,6 +39,37 @@ def compare_loss_curves(landscape, steps):
     runs = _contestant_runs(landscape, steps)
     return plots.plot_loss_curves(runs, title=f"Loss at each optimizer's tuned lr, Rosenbrock, {steps} steps")
 
+
+def race_numbers(races, other_starts, tol):
+    """The races' numbers (optimessay.experiments.races): for each race ``(key, spec, steps)`` and
+    contestant, ``<key>_<name>_lr`` (the protocol's), ``_loss`` (median final loss gap over the 5
+    starts), ``_own`` (from the landscape's start: the run the race shows), ``_arrived`` (starts of 5
+    staying below tol × the initial gap), ``_steps`` (median steps to it, -1: not within the budget).
+    The banana's lrs from other starts: ``start<i>_first`` ... (names), ``start<i>_first_loss`` ...,
+    ``start<i>_diverged`` (names, or "none")."""
+    from optimessay.experiments import races
+
+    out = {"tol": tol}
+    for key, spec, steps in races:
+        out[f"{key}_steps_budget"] = steps
+        for name, _, cls, fixed in CONTESTANTS:
+            lr = _tuned_lr(spec, name, steps)
+            stats = races.race_stats(_landscape(spec), cls, fixed, lr, steps, tol=tol)
+            short = name.lower()
+            out[f"{key}_{short}_lr"] = lr
+            out[f"{key}_{short}_loss"] = stats["final_loss"]
+            out[f"{key}_{short}_own"] = stats["final_loss_own_start"]
+            out[f"{key}_{short}_arrived"] = stats["arrived"]
+            out[f"{key}_{short}_steps"] = stats["steps_to_tol"]
+    key, spec, steps = races[0]
+    lrs = {name: _tuned_lr(spec, name, steps) for name, _, _, _ in CONTESTANTS}
+    rows = races.other_starts(_landscape(spec), [(n, c, f) for n, _, c, f in CONTESTANTS], lrs, other_starts, steps)
+    for i, row in enumerate(rows):
+        for place, name in zip(("first", "second", "third"), row["ranking"], strict=False):
+            out[f"start{i}_{place}"] = name
+            out[f"start{i}_{place}_loss"] = row["scores"][name] if row["scores"][name] != float("inf") else -1.0
+        out[f"start{i}_diverged"] = ", ".join(row["diverged"]) or "none"
+    return out
 
 
 FIGURES = [
@@ -84,4 +115,11 @@ FIGURES = [
            sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
                            "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
+    Numbers("compare-races", "Each contestant at its protocol-tuned lr in the races (banana 300 steps, quadratic "
+            "kappa 50 at 30 and 0 degrees, 200 steps): lr, median final loss over 5 starts, final loss from the "
+            "race's own start, starts arriving within tol, steps; the banana's lrs from three other starts.",
+            race_numbers, {"races": (("banana", "rosenbrock", 300),
+                                     ("quad30", ("quadratic", (("kappa", 50.0), ("theta", math.radians(30)))), 200),
+                                     ("quad0", ("quadratic", (("kappa", 50.0), ("theta", 0.0))), 200)),
+                           "other_starts": ((-1.0, -0.5), (2.0, 2.5), (0.0, 2.0)), "tol": 1e-6}, cost=4.0),
 ]

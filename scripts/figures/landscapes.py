@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._shared import Figure, _quadratic
+from ._shared import Figure, Numbers, _quadratic
 
 
 def banana_log_contour(xlim, ylim):
@@ -77,6 +77,17 @@ def quadratic_conditioning(panels):
     return fig
 
 
+def saddle_numbers(lr, steps, threshold):
+    """Steps to |y| > threshold on the saddle from (-1.5, 0.05) at one lr, and y after step 1, for SGD,
+    momentum, Adam, Adagrad, torch's RMSprop (cold start) and RMSprop bias-corrected (warm)."""
+    from optimessay.experiments import cold_start
+
+    out = {"lr": lr, "threshold": threshold}
+    for name, r in cold_start.saddle_escape(lr=lr, steps=steps, threshold=threshold).items():
+        out[f"{name}_escape"] = -1 if r["escape"] is None else r["escape"]
+        out[f"{name}_y1"] = r["y1"]
+    return out
+
 
 FIGURES = [
     Figure("banana-log-contour", "image",
@@ -98,4 +109,7 @@ FIGURES = [
            "it (kappa); a black arrow at one point shows the negative gradient, which points mostly across "
            "the valley when kappa is large.",
            quadratic_conditioning, {"panels": ((1, 0), (10, 0), (100, 0), (10, 30))}),
+    Numbers("landscapes-saddle", "Escape from the saddle at lr 0.1: steps to |y| > 0.5 and y after the first "
+            "step, for SGD, momentum, Adam, Adagrad, RMSprop (cold start) and RMSprop bias-corrected.",
+            saddle_numbers, {"lr": 0.1, "steps": 100, "threshold": 0.5}),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._shared import SEED_SGD, SEED_START, Figure, _quadratic, _run, _walk
+from ._shared import SEED_SGD, SEED_START, Figure, Numbers, _quadratic, _run, _walk
 
 
 def seed_sgd_momentum(lr, momentum, start, steps):
@@ -107,6 +107,25 @@ def weight_decay_l2(kappa, theta_degrees, center, lambdas, xlim, ylim):
     return fig
 
 
+def momentum_numbers(kappas, theta_degrees):
+    """Heavy ball at Polyak's α, β against GD at its best lr (optimessay.experiments.momentum):
+    theory and measured rates, steps to a millionfold loss reduction, the buffer's angle to the
+    gradient, conjugate gradients in two steps."""
+    from optimessay.experiments import momentum
+
+    out = {}
+    for k, row in momentum.rates(kappas, theta_degrees).items():
+        for key, value in row.items():
+            out[f"k{k}_{key}"] = value
+    for k, row in momentum.steps_table(kappas, theta_degrees).items():
+        out[f"k{k}_steps_gd"], out[f"k{k}_steps_hb"] = row["gd"], row["hb"]
+    angle = momentum.buffer_direction()
+    out["angle_median"], out["angle_max"], out["angle_share10"] = (angle["median_angle"], angle["max_angle"],
+                                                                   angle["share_above_10"])
+    cg = momentum.krylov_two_steps()["distance"]
+    out["cg_d0"], out["cg_d1"], out["cg_d2"] = cg
+    return out
+
 
 FIGURES = [
     Figure("seed-sgd-momentum", "image",
@@ -135,4 +154,8 @@ FIGURES = [
            "valley's flat direction than across it.",
            weight_decay_l2, {"kappa": 10, "theta_degrees": 20, "center": (1.5, 1.0), "lambdas": (0.0, 0.3, 1.5),
                              "xlim": (-0.5, 2.5), "ylim": (-0.75, 1.75)}),
+    Numbers("momentum-rates", "Heavy ball (Polyak's alpha, beta) against GD at its best lr on quadratics "
+            "kappa 10/100/1000 turned 30 degrees: rates in theory and measured, steps to a millionfold loss "
+            "reduction from (1, 1); the buffer's angle to the gradient; CG in two steps.",
+            momentum_numbers, {"kappas": (10, 100, 1000), "theta_degrees": 30.0}),
 ]
