@@ -108,10 +108,12 @@ def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, e
             seeds: Sequence[int], grids: dict[str, Sequence[float]] | None = None, per_class: bool = False,
             tune: Callable[..., Tuning] = protocol_tune, progress: bool = False) -> Comparison:
     """Tune each optimizer's lr on ``seeds[0]`` (by ``tune``), then train every seed at that lr."""
+    from tqdm import tqdm
+
     if not seeds:
         raise ValueError("seeds must not be empty")
     tunings, runs = {}, {}
-    for name in names:
+    for name in tqdm(names, desc=task.name, leave=False, disable=not progress):
         cache: dict[float, Run] = {}
 
         def run_at(lr: float, seed: int = seeds[0], name: str = name, cache: dict = cache) -> Run:

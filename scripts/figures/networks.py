@@ -1,7 +1,8 @@
 """The figures and numbers of the page "From the banana to a network" (docs/networks.md).
 
-Every number comes from optimessay.networks.experiments; each experiment runs once per worker
-process (``_experiment``, cached) and feeds both its picture and its numbers entry. Each is set to
+Every number comes from optimessay.networks.experiments; each experiment runs once per build
+(``_experiment``: cached in memory and on disk, with a lock across workers) and feeds both its
+picture and its numbers entry. Each is set to
 stay within a minute of one core (measured CPU time in the numbers: ``cpu_seconds``).
 """
 
@@ -25,7 +26,43 @@ def _color(name):
 @cache
 def _experiment(kind, params):
     """Run experiment ``kind`` ("deep", "views", "invariance", "imbalance") with ``params`` (a tuple
-    of (key, value) pairs), timed; cached per worker process (a picture and its numbers share it)."""
+    of (key, value) pairs), timed: ``(result, wall seconds, CPU seconds)``.
+
+    A picture and its numbers entry need the same run, and the build may give them to different
+    worker processes; so the result is also kept on disk (the system's temporary folder), keyed on
+    the experiment, its parameters, torch's version and the source of every module it runs, and a
+    file lock per key makes a second worker wait for the first instead of training again."""
+    import fcntl
+    import hashlib
+    import os
+    import pickle
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    import optimessay
+    from optimessay.files import write_atomic
+
+    root = Path(optimessay.__file__).parent
+    sources = sorted([*root.glob("networks/*.py"), *root.glob("optimizers/*.py"), root / "protocol.py"])
+    digest = hashlib.sha256(repr((kind, params, torch.__version__)).encode())
+    for path in sources:
+        digest.update(path.name.encode() + path.read_bytes())
+    folder = Path(tempfile.gettempdir()) / f"optimessay-networks-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{kind}-{digest.hexdigest()[:32]}.pickle"
+    with open(folder / f"{target.stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        if target.is_file():
+            with open(target, "rb") as f:
+                return pickle.load(f)
+        value = _run_experiment(kind, params)
+        write_atomic(target, pickle.dumps(value))
+        return value
+
+
+def _run_experiment(kind, params):
     import time
 
     from optimessay.networks import experiments
@@ -190,6 +227,7 @@ def imbalance_picture(params):
             ax.plot(np.arange(len(curve)), curve, color=shade, label=label or f"group {g + 1}")
         ax.set_title(f"{name} (lr {result.tunings[name].lr:.3g})")
         ax.set_xlabel("epoch")
+        ax.set_yscale("log")
     np.atleast_1d(axes)[0].set_ylabel("training loss of the group's classes")
     np.atleast_1d(axes)[0].legend(fontsize=8, loc="lower left")
     return fig
@@ -244,7 +282,7 @@ FIGURES = [
     Numbers("net-invariance", "Experiment 3: final loss, tuned lr, test accuracy and harm per optimizer and input "
             "transform.", invariance_numbers, {"params": INVARIANCE}, cost=8.0),
     Figure("net-imbalance-curves", "image",
-           "Three panels (SGD, Nesterov momentum, Adam): training loss against epoch for four groups of classes "
+           "Three panels (SGD, Nesterov momentum, Adam): training loss (log scale) against epoch for four groups of classes "
            "ordered by how often they occur in the training set, from the most frequent to the rarest, on a "
            "synthetic task with 100 classes whose frequencies fall off as 1/k.",
            imbalance_picture, {"params": IMBALANCE}, cost=4.0),
