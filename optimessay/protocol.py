@@ -22,9 +22,10 @@ end next to the minimum. The protocol has four parts, all stated on the Comparin
    still on the edge, the result says so (``Tuning.on_edge``) instead of hiding it. Ties go to the
    smaller lr.
 4. **Nothing else.** No gradient clipping, no schedule, every other hyperparameter at torch's
-   default unless the comparison states it. One guard: AdamW's lr stays below ``1/weight_decay``
-   (at ``lr = 1/λ`` its decoupled decay sets every weight to 0 in one step, which "wins" any
-   landscape whose minimum is the origin).
+   default unless the comparison states it. One guard: AdamW's lr is at most ``0.1/weight_decay``
+   (10 for torch's default 0.01), so that its decoupled decay ``θ ← (1 - lr·λ)θ`` shrinks the weights
+   by at most 10% per step; unguarded, the protocol finds ``lr = 1/λ``, where the decay sets every
+   weight to 0 in one step and "wins" any landscape whose minimum is the origin.
 
 Generic API, for any training run (a 2-D walk, a network)::
 
@@ -226,9 +227,8 @@ def tune(
         max_extensions: how many decades the grid may grow on each side when the winner is on it.
         batch_fn: optional ``(lrs, seeds) -> {(lr, seed): curve}`` that runs many at once
             (:func:`tune_landscape` passes a batched sweep); ``run_fn`` may then be None.
-        lr_limit: lrs at or above it are never run (e.g. AdamW's ``1/weight_decay``, where its decay
-            factor ``1 - lr·λ`` reaches 0 and sets every weight to 0 in one step); a winner just
-            below it is reported ``on_edge``.
+        lr_limit: lrs above it are never run (e.g. AdamW's ``0.1/weight_decay``: see
+            :func:`tune_landscape`); a winner at the largest lr allowed is reported ``on_edge``.
     """
     seeds = list(seeds)
     if not seeds:
@@ -247,12 +247,12 @@ def tune(
     curves: dict[float, list] = {}
 
     if lr_limit is not None:
-        grid = [lr for lr in grid if lr < lr_limit]
+        grid = [lr for lr in grid if lr <= lr_limit * (1 + 1e-12)]
         if not grid:
-            raise ValueError(f"every lr of the grid is at or above lr_limit={lr_limit!r}")
+            raise ValueError(f"every lr of the grid is above lr_limit={lr_limit!r}")
 
     def evaluate(new_lrs):
-        new_lrs = [lr for lr in new_lrs if lr not in scores and (lr_limit is None or lr < lr_limit)]
+        new_lrs = [lr for lr in new_lrs if lr not in scores and (lr_limit is None or lr <= lr_limit * (1 + 1e-12))]
         if not new_lrs:
             return
         if batch_fn is not None:
@@ -270,7 +270,7 @@ def tune(
         medians = {lr: _aggregate(s) for lr, s in scores.items()}
         best = _pick(medians)
         lo, hi = min(scores), max(scores)
-        at_limit = lr_limit is not None and _grid_lr(round(math.log10(hi) * per_decade) + 1, per_decade) >= lr_limit
+        at_limit = lr_limit is not None and _grid_lr(round(math.log10(hi) * per_decade) + 1, per_decade) > lr_limit * (1 + 1e-12)
         if best == lo and below < max_extensions and math.isfinite(medians[best]):
             k = round(math.log10(lo) * per_decade)
             evaluate([_grid_lr(k - j, per_decade) for j in range(1, per_decade + 1)])
@@ -327,9 +327,10 @@ def tune_landscape(
             minimum value); ``relative=True`` makes it relative to each run's initial gap.
         starts: a list of (x, y); default :func:`starts_around` the landscape's default start.
         lrs, objective, max_extensions: as in :func:`tune`.
-        lr_limit: as in :func:`tune`; default ``1/weight_decay`` for decoupled weight decay (AdamW):
-            at that lr its decay ``θ ← (1 - lr·λ)θ`` jumps to the origin in one step, which wins any
-            landscape whose minimum is the origin for a reason that has nothing to do with optimization.
+        lr_limit: as in :func:`tune`; default ``0.1/weight_decay`` for decoupled weight decay (AdamW):
+            its decay ``θ ← (1 - lr·λ)θ`` then shrinks the weights by at most 10% per step. Without a
+            limit the protocol finds ``lr = 1/λ``, where the decay jumps to the origin in one step and
+            "wins" any landscape whose minimum is the origin, for no reason to do with optimization.
         sweep_kwargs: passed to ``sweep.run`` (e.g. ``noise``, ``seed``, ``dtype``).
     """
     from optimessay import landscapes, sweep
@@ -361,7 +362,7 @@ def tune_landscape(
 
     decoupled = getattr(optimizer, "__name__", str(optimizer)).lower() == "adamw" or fixed.get("decoupled_weight_decay")
     if lr_limit is None and decoupled and fixed.get("weight_decay", 0.01 if decoupled else 0):
-        lr_limit = 1.0 / fixed.get("weight_decay", 0.01)
+        lr_limit = 0.1 / fixed.get("weight_decay", 0.01)
     result = tune(None, lrs, range(len(starts)), objective, max_extensions=max_extensions, batch_fn=batch,
                   lr_limit=lr_limit)
     if not keep_curves:

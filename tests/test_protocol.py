@@ -130,10 +130,12 @@ def test_gradient_descent_above_its_stability_limit_is_out():
     assert result.lr == 0.178 and torch.isfinite(torch.tensor(result.score)) and result.score < 80
 
 
-def test_lr_limit_stops_the_grid_and_adamw_stays_below_one_over_its_weight_decay():
+def test_lr_limit_stops_the_grid_and_adamw_stays_at_most_a_tenth_over_its_weight_decay():
     result = protocol.tune(_bowl(1.0), protocol.lr_grid(1e-2, 1.0, 4), seeds=range(3), lr_limit=5.0)
     assert max(result.scores) < 5.0 and result.on_edge and result.lr == max(result.scores)
+    at = protocol.tune(_bowl(1.0), protocol.lr_grid(1e-2, 1.0, 4), seeds=range(3), lr_limit=10.0)
+    assert at.lr == 10.0 and at.on_edge  # the limit itself is allowed
     land = landscapes.quadratic(50.0, math.radians(30))  # minimum at the origin
     tuned = protocol.tune_landscape(land, optimizers.AdamW, {"weight_decay": 0.01}, steps=40, tol=1e-6,
                                     relative=True, lrs=protocol.lr_grid(1.0, 10.0, 2), starts=[land.start])
-    assert max(tuned.scores) < 100.0  # lr 100 would set θ to 0 in one step
+    assert max(tuned.scores) == 10.0  # 0.1 / weight_decay: lr 100 would set θ to 0 in one step

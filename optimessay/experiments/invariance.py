@@ -28,7 +28,7 @@ import torch
 from optimessay import landscapes, optimizers, protocol, sweep, trajectory
 from optimessay.landscapes import Landscape
 
-__all__ = ["INVARIANCE_METHODS", "THETA_CONTESTANTS", "batched_quadratic", "invariance_table", "kappa_diag",
+__all__ = ["INVARIANCE_METHODS", "settling", "THETA_CONTESTANTS", "batched_quadratic", "invariance_table", "kappa_diag",
            "theta_crossing"]
 
 # (name, optimizer class name, fixed kwargs): torch's defaults except the lr, which the protocol tunes
@@ -202,3 +202,21 @@ def theta_crossing(
                               if b is not None and (a is None or a > b)), None)
                 out["crossings"][k][f"{name}_vs_{ref}"] = first
     return out
+
+
+def settling(optimizer: str = "RMSprop", kwargs=None, kappa: float = 100.0, theta_degrees: float = 0.0,
+             steps: int = 4000, tol: float = 1e-6, start=(-1.5, 1.0)) -> dict:
+    """Does a run that reaches ``tol × f(start)`` stay there? ``first``: the first step at or below it
+    (-1: never), ``exits``: how many times the loss goes back above it afterwards, ``worst_after``: the
+    largest loss after the first arrival, relative to f(start), ``final``: the final loss, relative."""
+    land = landscapes.quadratic(kappa, math.radians(theta_degrees))
+    walk = trajectory.run(land, getattr(optimizers, optimizer), dict(kwargs or {"lr": 0.0316}), start=start,
+                          steps=steps)
+    f0 = float(walk.losses[0])
+    below = walk.losses <= tol * f0
+    idx = below.nonzero().reshape(-1)
+    if len(idx) == 0:
+        return {"first": -1, "exits": 0, "worst_after": float("nan"), "final": float(walk.losses[-1]) / f0}
+    first = int(idx[0])
+    return {"first": first, "exits": int((below[:-1] & ~below[1:]).sum()),
+            "worst_after": float(walk.losses[first:].max()) / f0, "final": float(walk.losses[-1]) / f0}

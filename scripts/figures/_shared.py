@@ -88,8 +88,8 @@ def _tuned_lr(spec, contestant: str, steps: int) -> float:
     the Comparing page): steps until the loss gap stays below ``RACE_TOL`` × its start value (a run
     that never gets there within ``steps`` ranks after every arrival, by its final gap), median over
     5 starts (the landscape's start and 4 at distance 0.1), any divergence disqualifies, 4 lrs per
-    decade from 1e-5 to 10, extended by a decade while the winner is on an edge (AdamW: below
-    1/weight_decay). Deterministic; cached per worker process (figures share contestants)."""
+    decade from 1e-5 to 10, extended by a decade while the winner is on an edge (AdamW: at most
+    0.1/weight_decay). Deterministic; cached per worker process (figures share contestants)."""
     from optimessay import optimizers, protocol
 
     _, _, cls, fixed = next(c for c in CONTESTANTS if c[0] == contestant)

@@ -207,6 +207,20 @@ def precond_curvature_numbers(d, n, batch, draws):
             "sign_diff_lr001": other["max_abs_difference"]}
 
 
+def precond_settling_numbers(kappa, lrs, steps, tol):
+    """RMSprop at constant lrs on the aligned quadratic: the first step at a millionfold loss reduction,
+    how often it leaves it again, the worst loss after, the final loss (``lr<i>_first`` ...)."""
+    from optimessay.experiments import invariance
+
+    out = {"kappa": kappa, "steps": steps}
+    for i, lr in enumerate(lrs):
+        r = invariance.settling("RMSprop", {"lr": lr}, kappa, 0.0, steps, tol)
+        out[f"lr{i}"] = lr
+        for key, value in r.items():
+            out[f"lr{i}_{key}"] = value
+    return out
+
+
 FIGURES = [
     Figure("precond-gd-vs-newton", "image",
            "Contours of an elongated quadratic (kappa 25, turned 30 degrees) with two paths from (-1.5, 1): "
@@ -246,4 +260,7 @@ FIGURES = [
     Numbers("precond-curvature", "Slopes of log E[g^2] against log diag(H) on noisy least squares (at the "
             "optimum with mini-batches, far from it with the full batch) and Adam as sign descent.",
             precond_curvature_numbers, {"d": 20, "n": 4000, "batch": 8, "draws": 400}),
+    Numbers("precond-settling", "RMSprop (alpha 0.99) at constant lrs on the aligned quadratic kappa 100: first "
+            "step at a millionfold loss reduction, exits afterwards, worst and final relative loss.",
+            precond_settling_numbers, {"kappa": 100.0, "lrs": (0.0316, 0.00316), "steps": 4000, "tol": 1e-6}),
 ]
