@@ -198,13 +198,18 @@ def invariance_picture(params):
 def invariance_numbers(params):
     """Experiment 3: per optimizer and input kind (``original``, ``rescaled``, ``rotated``,
     ``rescaled_rotated``): ``<name>_<kind>_loss`` (final training loss, geometric mean over seeds),
-    ``_lr``, ``_acc`` (test %), ``_harm`` (log10 of the loss ratio to the original inputs);
+    ``_loss_min``/``_loss_max`` (over seeds), ``_lr``, ``_acc`` (test %), ``_harm`` (log10 of the
+    loss ratio to the original inputs);
     ``<name>_rotation_extra``: harm(rescaled+rotated) - harm(rescaled) (what the rotation adds)."""
     inv, wall, cpu = _experiment("invariance", params)
     values = inv.numbers()
     for name in inv.results["original"].runs:
         key = name.lower()
         values[f"{key}_rotation_extra"] = values[f"{key}_rescaled_rotated_harm"] - values[f"{key}_rescaled_harm"]
+        for kind, comparison in inv.results.items():
+            finals = [run.losses[-1] for run in comparison.runs[name]]
+            values[f"{key}_{kind.replace('+', '_')}_loss_min"] = min(finals)
+            values[f"{key}_{kind.replace('+', '_')}_loss_max"] = max(finals)
     return _timed(values, wall, cpu)
 
 
