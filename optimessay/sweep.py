@@ -24,7 +24,8 @@ Adafactor is the one exception to "one call per step": its step reads the norms 
 them; the sweep calls its core once per walk on that walk's point, a vector of 2 (as
 ``trajectory.run`` gives it a vector ``(x, y)``: Adafactor keeps a full, unfactored second moment for
 a vector, so on a 2-D landscape nothing is factored). The numbers are the same; the cost is a Python
-loop over walks. LBFGS, Muon, Shampoo and SOAP are refused, with the reason (see ``_NOT_SWEPT``);
+loop over walks (measured: ~0.7 ms per walk and step on a busy 2-core machine, 1,000 walks x 200
+steps in 135 s, where Adam's batch took 0.8 s: fine for a tune over a few hundred walks). LBFGS, Muon, Shampoo and SOAP are refused, with the reason (see ``_NOT_SWEPT``);
 SparseAdam too (it steps on sparse gradients; a landscape's are dense).
 
 Divergence: a walk whose loss or gradient stops being finite is dropped from the batch at that step
