@@ -119,3 +119,23 @@ def test_adam_with_zero_betas_and_eps_is_sign_descent(dtype):
     assert out["equal"], out
     approx = curvature.sign_descent(lr=0.01, dtype=dtype)  # otherwise within one rounding of θ
     assert approx["max_abs_difference"] <= approx["ulp_at_max_param"]
+
+
+def test_rmsprop_at_a_constant_lr_does_not_settle_on_a_quadratic():
+    r = invariance.settling("RMSprop", {"lr": 0.0316}, kappa=100.0, steps=2000)
+    assert 0 < r["first"] < 100 and r["exits"] >= 1 and r["worst_after"] > 1e-4
+    gd = invariance.settling("SGD", {"lr": 0.0178}, kappa=100.0, steps=600)
+    assert gd["first"] > 0 and gd["exits"] == 0  # gradient descent, once there, stays
+
+
+def test_race_stats_and_other_starts():
+    from optimessay.experiments import races
+
+    land = landscapes.quadratic(10.0, 0.0)
+    stats = races.race_stats(land, "SGD", {}, 0.178, 60)
+    assert stats["arrived"] == 5 and 0 < stats["steps_to_tol"] < 60 and stats["final_loss"] < 1e-6
+    too_big = races.race_stats(land, "SGD", {}, 0.5, 60)
+    assert too_big["arrived"] == 0 and too_big["steps_to_tol"] == -1
+    rows = races.other_starts(land, [("GD", "SGD", {}), ("big", "SGD", {})], {"GD": 0.178, "big": 0.5},
+                              [(1.0, 1.0)], 400)
+    assert rows[0]["ranking"][0] == "GD" and rows[0]["diverged"] == ["big"]
