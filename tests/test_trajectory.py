@@ -429,3 +429,48 @@ def test_every_torch_optim_optimizer_walks(name):
     walk = trajectory.run(BANANA, getattr(torch.optim, name), kwargs, steps=20)
     assert walk.diverged_at is None and torch.isfinite(walk.points).all()
     assert not torch.equal(walk.points[0], walk.points[-1]), name
+
+
+NEW_SCHEDULERS = {  # optimessay's new schedulers in trajectory.run, against torch's in a hand-written loop
+    "PolynomialLR": {"total_iters": 30, "power": 2.0},
+    "CosineAnnealingWarmRestarts": {"T_0": 7, "T_mult": 2},
+    "CyclicLR": {"base_lr": 5e-4, "max_lr": 2e-3, "step_size_up": 5, "mode": "triangular2"},
+    "MultiplicativeLR": {"lr_lambda": lambda epoch: 0.97},
+    "ReduceLROnPlateau": {"factor": 0.5, "patience": 2, "threshold": 0.02},
+    "ChainedScheduler": {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 5}), ("ExponentialLR", {"gamma": 0.95})]},
+    "SWALR": {"swa_lr": 1e-4, "anneal_epochs": 8},
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_SCHEDULERS))
+def test_new_schedulers_drive_a_walk_like_torchs(name):
+    import torch.optim.swa_utils
+
+    def resolve(module, kw):
+        kw = dict(kw)
+        if "schedulers" in kw:
+            kw["schedulers"] = [(getattr(module, child), ckw) for child, ckw in kw["schedulers"]]
+        return kw
+
+    ours = getattr(optimessay.schedulers, name)
+    walk = trajectory.run(BANANA, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.5}, steps=40, scheduler_class=ours,
+                          scheduler_kwargs=resolve(optimessay.schedulers, NEW_SCHEDULERS[name]))
+    torch_module = torch.optim.swa_utils if name == "SWALR" else torch.optim.lr_scheduler
+    xy = torch.tensor(BANANA.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([xy], lr=1e-3, momentum=0.5)
+    kw = resolve(torch.optim.lr_scheduler, NEW_SCHEDULERS[name])
+    if "schedulers" in kw:
+        kw = {"optimizer": opt, **kw, "schedulers": [cls(opt, **ckw) for cls, ckw in kw["schedulers"]]}
+        sched = getattr(torch_module, name)(**kw)
+    else:
+        sched = getattr(torch_module, name)(opt, **kw)
+    lrs = []
+    for _ in range(40):
+        loss = banana(xy)
+        loss.backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        opt.zero_grad()
+        sched.step(loss.item()) if name == "ReduceLROnPlateau" else sched.step()
+    assert walk.diverged_at is None and walk.lrs.tolist() == lrs, name
+    assert len(set(lrs)) > 1
