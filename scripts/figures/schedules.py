@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._shared import SEED_SGD, SEED_START, Figure, _run, _walk
+from ._shared import SEED_SGD, SEED_START, Figure, Numbers, _run, _walk
 
 # The schedules of the scheduler figures: one colour and one line style each (Paul Tol's muted palette).
 SCHEDULE_STYLES = {
@@ -102,6 +102,126 @@ def schedules_on_banana(optimizers, schedules, steps):
     return fig
 
 
+# --- the seven schedulers added for issue 11: one lr(t) figure each --------------------------------
+NEW_SCHEDULERS = ("multiplicativelr", "polynomiallr", "cosineannealingwarmrestarts", "cycliclr",
+                  "chainedscheduler", "reducelronplateau", "swalr")
+
+
+def _new_schedule(which, opt):
+    """(label, scheduler) pairs for one figure, built on ``opt`` (fresh optimizer per call)."""
+    import optimessay
+
+    if which == "multiplicativelr":
+        return optimessay.MultiplicativeLR(opt, lr_lambda=lambda t: 0.95 if t < 30 else 1.0)
+    if which == "polynomiallr":
+        return optimessay.PolynomialLR(opt, total_iters=80, power=2.0)
+    if which == "cosineannealingwarmrestarts":
+        return optimessay.CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2, eta_min=1e-4)
+    if which == "chainedscheduler":
+        return optimessay.ChainedScheduler([optimessay.ConstantLR(opt, factor=0.1, total_iters=10),
+                                            optimessay.ExponentialLR(opt, gamma=0.98)])
+    if which == "swalr":
+        return optimessay.SWALR(opt, swa_lr=2e-4, anneal_epochs=20, anneal_strategy="cos")
+    raise ValueError(f"unknown schedule {which!r}")
+
+
+def _lr_sequence(which, steps, lr, **cyclic):
+    """The lr of every step (and the momentum, for CyclicLR) of a one-parameter SGD driven by ``which``."""
+    import torch
+
+    import optimessay
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = optimessay.SGD([p], lr=lr, momentum=0.9)
+    sched = optimessay.CyclicLR(opt, **cyclic) if which == "cycliclr" else _new_schedule(which, opt)
+    lrs, moms = [], []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    return lrs, moms
+
+
+def scheduler_curve(which, steps, lr, title):
+    import numpy as np
+
+    from optimessay import style
+
+    fig, ax = style.figure(height=2.6)
+    lrs, _ = _lr_sequence(which, steps, lr)
+    ax.plot(np.arange(steps), lrs, color="#332288", lw=1.8, drawstyle="steps-post")
+    ax.set_xlabel("step")
+    ax.set_ylabel("lr")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True)
+    return fig
+
+
+def cyclic_curves(steps, base_lr, max_lr, step_size_up):
+    import numpy as np
+
+    from optimessay import style
+
+    fig, (ax, mx) = style.figure(1, 2, height=2.8)
+    for mode, color, ls in (("triangular", "#332288", "-"), ("triangular2", "#117733", "--"),
+                            ("exp_range", "#CC6677", ":")):
+        kw = {"base_lr": base_lr, "max_lr": max_lr, "step_size_up": step_size_up, "mode": mode}
+        if mode == "exp_range":
+            kw["gamma"] = 0.99
+        lrs, moms = _lr_sequence("cycliclr", steps, base_lr, **kw)
+        ax.plot(np.arange(steps), lrs, color=color, ls=ls, lw=1.6, label=mode)
+        if mode == "triangular":
+            mx.plot(np.arange(steps), moms, color=color, lw=1.6, label="momentum (triangular)")
+    ax.set_title("lr, three modes", fontsize=10)
+    mx.set_title("momentum: cycled the opposite way", fontsize=10)
+    for a in (ax, mx):
+        a.set_xlabel("step")
+        a.grid(True)
+        a.legend(fontsize=8, loc="upper right")
+    ax.set_ylabel("lr")
+    mx.set_ylabel("momentum")
+    return fig
+
+
+def plateau_curve(steps, lr, noise, patience, factor, seed):
+    import numpy as np
+
+    import optimessay
+    from optimessay import landscapes, plots, style, trajectory
+
+    walk = trajectory.run(landscapes.quadratic(10), optimessay.SGD, {"lr": lr}, steps=steps, noise=noise, seed=seed,
+                          scheduler_class=optimessay.ReduceLROnPlateau,
+                          scheduler_kwargs={"patience": patience, "factor": factor})
+    fig, ax = style.figure(height=2.8)
+    losses, lrs = plots.as_numpy(walk.losses), plots.as_numpy(walk.lrs)
+    ax.semilogy(np.arange(len(losses)), losses, color="#999999", lw=0.8, label="loss (noisy gradients)")
+    ax.set_ylabel("loss")
+    ax.set_xlabel("step")
+    lr_ax = ax.twinx()
+    lr_ax.plot(np.arange(len(lrs)), lrs, color="#332288", lw=1.8, drawstyle="steps-post", label="lr")
+    lr_ax.set_yscale("log")
+    lr_ax.set_ylabel("lr")
+    handles = ax.get_legend_handles_labels()[0] + lr_ax.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="lower left")
+    ax.set_title(f"ReduceLROnPlateau(patience={patience}, factor={factor}) stepped with the loss", fontsize=10)
+    return fig
+
+
+def new_scheduler_numbers(steps, lr, noise, patience, factor, seed):
+    import optimessay
+    from optimessay import landscapes, trajectory
+
+    walk = trajectory.run(landscapes.quadratic(10), optimessay.SGD, {"lr": lr}, steps=steps, noise=noise, seed=seed,
+                          scheduler_class=optimessay.ReduceLROnPlateau,
+                          scheduler_kwargs={"patience": patience, "factor": factor})
+    lrs = [float(x) for x in walk.lrs]
+    cuts = [t for t in range(1, len(lrs)) if lrs[t] < lrs[t - 1]]
+    return {"plateau_cuts": len(cuts), "plateau_first_cut": cuts[0] if cuts else -1,
+            "plateau_final_lr": lrs[-1], "plateau_lr": lr, "plateau_steps": steps}
+
+
 
 FIGURES = [
     Figure("schedulers-trajectories", "image",
@@ -126,4 +246,43 @@ FIGURES = [
            schedules_on_banana, {"optimizers": (("SGD", {"lr": 1e-3, "momentum": 0.98}), ("Adam", {"lr": 0.1})),
                                  "schedules": ("constant lr", "StepLR", "LinearLR → CosineAnnealingLR", "OneCycleLR (cos)"),
                                  "steps": 200}),
+    Figure("multiplicativelr-curve", "image",
+           "Learning rate against step, 60 steps from lr 0.1: MultiplicativeLR multiplying it by 0.95 every "
+           "step for the first 30 steps, then by 1, so the curve falls geometrically and then stays flat.",
+           scheduler_curve, {"which": "multiplicativelr", "steps": 60, "lr": 0.1,
+                             "title": "MultiplicativeLR(lr_lambda=lambda t: 0.95 if t < 30 else 1.0)"}),
+    Figure("polynomiallr-curve", "image",
+           "Learning rate against step, 100 steps from lr 0.1: PolynomialLR with total_iters 80 and power 2 "
+           "falls along a parabola to zero at step 80 and stays at zero.",
+           scheduler_curve, {"which": "polynomiallr", "steps": 100, "lr": 0.1,
+                             "title": "PolynomialLR(total_iters=80, power=2)"}),
+    Figure("cosineannealingwarmrestarts-curve", "image",
+           "Learning rate against step, 150 steps from lr 0.1: CosineAnnealingWarmRestarts with T_0 10 and "
+           "T_mult 2 falls along half a cosine over 10 steps, jumps back to 0.1, falls over 20, then 40, then 80 steps.",
+           scheduler_curve, {"which": "cosineannealingwarmrestarts", "steps": 150, "lr": 0.1,
+                             "title": "CosineAnnealingWarmRestarts(T_0=10, T_mult=2, eta_min=1e-4)"}),
+    Figure("cycliclr-curves", "image",
+           "Left: learning rate against step, 200 steps of CyclicLR between 0.01 and 0.1 with 20 steps up and "
+           "20 down, in its three modes: triangular repeats the same triangle, triangular2 halves the height "
+           "every cycle, exp_range shrinks it by 0.99 per step. Right: the momentum of the triangular run, "
+           "between 0.8 and 0.9, low when the lr is high.",
+           cyclic_curves, {"steps": 200, "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 20}),
+    Figure("chainedscheduler-curve", "image",
+           "Learning rate against step, 100 steps from lr 0.1: ConstantLR with factor 0.1 for 10 steps chained "
+           "with ExponentialLR 0.98: the lr starts at a tenth, jumps up at step 10 and decays geometrically "
+           "throughout.",
+           scheduler_curve, {"which": "chainedscheduler", "steps": 100, "lr": 0.1,
+                             "title": "ChainedScheduler([ConstantLR(factor=0.1, total_iters=10), ExponentialLR(0.98)])"}),
+    Figure("reducelronplateau-curve", "image",
+           "The loss of SGD with noisy gradients on a quadratic with condition number 10 over 300 steps (grey, "
+           "log scale) and its learning rate (dark blue, log scale, right axis), which ReduceLROnPlateau cuts "
+           "in steps whenever the loss has not improved for the patience.",
+           plateau_curve, {"steps": 300, "lr": 0.05, "noise": 1.0, "patience": 10, "factor": 0.5, "seed": 0}),
+    Figure("swalr-curve", "image",
+           "Learning rate against step, 40 steps from lr 0.1: SWALR anneals it along half a cosine to 2e-4 "
+           "over 20 steps and then holds it there.",
+           scheduler_curve, {"which": "swalr", "steps": 40, "lr": 0.1,
+                             "title": "SWALR(swa_lr=2e-4, anneal_epochs=20, anneal_strategy='cos')"}),
+    Numbers("new-schedulers-numbers", "ReduceLROnPlateau on the noisy quadratic: how often it cut the lr.",
+            new_scheduler_numbers, {"steps": 300, "lr": 0.05, "noise": 1.0, "patience": 10, "factor": 0.5, "seed": 0}),
 ]
