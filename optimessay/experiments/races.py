@@ -25,19 +25,23 @@ def race_stats(landscape, cls_name: str, fixed: dict, lr: float, steps: int, tol
     """One contestant at ``lr`` from the protocol's 5 starts. Returns ``final_loss`` (median over the
     starts), ``final_loss_own_start`` (from the landscape's start, the run the race shows),
     ``arrived`` (how many of the 5 starts stay below ``tol`` × their initial gap by the end) and
-    ``steps_to_tol`` (the median steps to that tolerance, or -1 if the median run does not arrive)."""
+    ``steps_to_tol`` (the median steps to that tolerance, or -1 if the median run does not arrive),
+    ``exact_zero_step`` (from the landscape's start: the first step whose loss is exactly f*, -1: none)."""
     land = landscapes.get(landscape)
     f_star = land.min_value or 0.0
     objective = protocol.steps_to_tolerance(tol, f_star, relative=True)
-    finals, scores = [], []
-    for start in protocol.starts_around(land.start):
+    finals, scores, zero = [], [], -1
+    for i, start in enumerate(protocol.starts_around(land.start)):
         walk = _walk(land, cls_name, {"lr": lr, **fixed}, start, steps)
         finals.append(float(walk.losses[-1]) - f_star)
         scores.append(objective(walk.losses))
+        if i == 0:
+            hits = (walk.losses == f_star).nonzero()
+            zero = int(hits[0]) if len(hits) else -1
     median_score = statistics.median(scores)
     return {"final_loss": statistics.median(finals), "final_loss_own_start": finals[0],
             "arrived": sum(s <= steps for s in scores),
-            "steps_to_tol": int(median_score) if median_score <= steps else -1}
+            "steps_to_tol": int(median_score) if median_score <= steps else -1, "exact_zero_step": zero}
 
 
 def other_starts(landscape, contestants, lrs: dict, starts, steps: int, last: int = 30) -> list[dict]:
