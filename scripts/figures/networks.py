@@ -147,6 +147,7 @@ def views_picture(params):
         label = f"{name if name != 'gradient' else 'the gradient'} (stable rank {views.stable_ranks[name][last]:.1f})"
         right.plot(np.arange(1, len(s) + 1), s / s[0], marker="o", ms=3, color=color, label=label)
     right.set_yscale("log")
+    right.set_ylim(1e-6, 2)  # below that: rounding noise of rank-deficient matrices (dead units give zero rows)
     right.set_xlabel("singular value index")
     right.set_ylabel("singular value / largest")
     right.set_title(f"one step on hidden layer {views.layer + 1}, step {views.steps[last]}")
@@ -189,6 +190,8 @@ def invariance_picture(params):
                alpha=0.35 + 0.65 * (j in (0, 3)), label=kind)
     ax.set_xticks(np.arange(len(names)), names)
     ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * (high / low) ** 0.45)  # room above the bars for the legend
     ax.set_ylabel("final training loss (lower is better)")
     ax.set_title(f"inputs as they are, rescaled over {inv.decades:g} decades, rotated, or both")
     ax.legend(title="inputs", fontsize=8, loc="upper left")
@@ -274,7 +277,7 @@ FIGURES = [
            "Left: histograms, one per layer, of the logarithm of Adam's effective step size lr times P for every "
            "weight, after the last recorded step, with a dashed line at the ceiling lr over epsilon. Right: the "
            "singular values of one step on a hidden layer for Adam, for Muon and of the gradient, each divided "
-           "by its largest, on a log scale.",
+           "by its largest, on a log scale from one millionth to 1.",
            views_picture, {"params": VIEWS}, cost=2.0),
     Numbers("net-views", "Experiment 2: Adam's lr·P per layer (medians, the eps ceiling), dead units, and the "
             "stable rank of one step of Adam, of Muon and of the gradient.", views_numbers, {"params": VIEWS},
