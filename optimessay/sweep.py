@@ -456,9 +456,12 @@ class _BatchRecorder:
     def point(self, t, alive, P, loss):
         """The points before step t (and their losses) of the walks still stepping."""
         if self._points is not None:
-            idx = slice(None) if len(alive) == self._everyone else alive
-            self._points[t, idx] = P
-            self._losses[t, idx] = loss
+            if len(alive) == self._everyone:  # every walk still steps: one plain copy each
+                self._points[t].copy_(P)
+                self._losses[t].copy_(loss)
+            else:
+                self._points[t, alive] = P
+                self._losses[t, alive] = loss
         else:  # no trajectories to compute it from later: first_within step by step
             arrived = (self._land.distance_to_minimum(P) <= self._tol) & (self.first_within[alive] < 0)
             if bool(arrived.any()):
