@@ -192,11 +192,14 @@ class Views:
         for name, ranks in self.stable_ranks.items():
             out[f"stable_rank_{name.lower()}"] = ranks[last]
             out[f"stable_rank_{name.lower()}_first"] = ranks[0]
+        ceiling = math.log10(self.lr_adam / self.eps) - math.log10(2)  # entries at the ε ceiling: left out
         for tag, i in (("", last), ("_first", 0)):
-            medians = [float(t.median()) for t in self.adam_log_step[i]]
+            medians = [float(t[t < ceiling].median()) if bool((t < ceiling).any()) else math.nan
+                       for t in self.adam_log_step[i]]
             out[f"median_step_first_layer{tag}"] = 10 ** medians[0]
             out[f"median_step_last_layer{tag}"] = 10 ** medians[-1]
-            out[f"median_step_ratio{tag}"] = 10 ** (max(medians) - min(medians))
+            finite = [m for m in medians if math.isfinite(m)]
+            out[f"median_step_ratio{tag}"] = 10 ** (max(finite) - min(finite))
         out["first_step"] = self.steps[0]
         return out
 

@@ -160,7 +160,8 @@ def views_numbers(params):
     snapshot), ``width``; ``floor_first_layer`` (% of first-layer entries with P at the ε ceiling),
     ``floor_max_hidden``, ``dead_max`` (% of dead ReLU units, worst layer); ``stable_rank_<adam,
     muon, gradient>`` (last snapshot) and ``..._first`` (first); ``median_step_first_layer``,
-    ``median_step_last_layer``, ``median_step_ratio`` (largest/smallest per-layer median of lr·P), the same
+    ``median_step_last_layer``, ``median_step_ratio`` (largest/smallest per-layer median of lr·P, weights
+    at the ε ceiling left out), the same
     three with ``_first`` at the first snapshot, ``first_step``."""
     views, wall, cpu = _experiment("views", params)
     return _timed(views.numbers(), wall, cpu)
