@@ -41,7 +41,8 @@ from optimessay.optimizers.sgd import SGD
 from optimessay.optimizers.shampoo import Shampoo
 from optimessay.optimizers.soap import SOAP
 
-__all__ = ["OPTIMIZERS", "MatrixQuadratic", "compare", "matrix_quadratic", "rotation_equivariance", "run"]
+__all__ = ["OPTIMIZERS", "MatrixQuadratic", "compare", "jacobi_condition", "matrix_quadratic", "rotation_equivariance",
+           "run"]
 
 # The contestants and the hyperparameters they keep fixed (everything else: the class's defaults).
 # Muon's default weight decay 0.1 would pull W toward 0, not W*: switched off on a quadratic.
@@ -53,6 +54,7 @@ OPTIMIZERS = {
     "SOAP": (SOAP, {}),
     "Muon": (Muon, {"weight_decay": 0.0}),
     "LBFGS": (LBFGS, {"max_iter": 1}),
+    "Jacobi": (None, {}),
     "Newton": (None, {}),
 }
 
@@ -119,12 +121,23 @@ def run(problem: MatrixQuadratic, name: str, lr: float, steps: int, seed: int = 
     W = (_start(problem, seed) if start is None else start.clone()).requires_grad_(True)
     losses = [float(problem.loss(W.detach()))]
     cls, kwargs = OPTIMIZERS[name]
-    if cls is None:  # Newton: W ← W - lr A⁻¹ G B⁻¹ (the inverse Hessian on vec(W))
+    if name == "Newton":  # W ← W - lr A⁻¹ G B⁻¹ (the inverse Hessian on vec(W))
         A_inv, B_inv = torch.linalg.inv(problem.A), torch.linalg.inv(problem.B)
         with torch.no_grad():
             for _ in range(steps):
                 W -= lr * (A_inv @ problem.grad(W) @ B_inv)
                 losses.append(float(problem.loss(W)))
+        return losses
+    if name == "Jacobi":  # the best-informed diagonal P: 1/diag(H), H_(ij),(ij) = A_ii B_jj, fixed
+        d = torch.outer(torch.diagonal(problem.A), torch.diagonal(problem.B))
+        with torch.no_grad():
+            for _ in range(steps):
+                W -= lr * problem.grad(W) / d
+                loss = float(problem.loss(W))
+                losses.append(loss if math.isfinite(loss) and loss < 1e12 * losses[0] else math.inf)
+                if losses[-1] == math.inf:
+                    losses.extend([math.inf] * (steps + 1 - len(losses)))
+                    break
         return losses
     opt = cls([W], lr=lr, **kwargs)
 
@@ -147,7 +160,7 @@ def run(problem: MatrixQuadratic, name: str, lr: float, steps: int, seed: int = 
     return losses
 
 
-def compare(names=("GD", "Adam", "Shampoo", "SOAP", "LBFGS", "Newton"), *, m: int = 4, n: int = 4,
+def compare(names=("GD", "Jacobi", "Adam", "Shampoo", "SOAP", "LBFGS", "Newton"), *, m: int = 4, n: int = 4,
             kappa_a: float = 10.0, kappa_b: float = 10.0, steps: int = 150, tol: float = 1e-6, seeds=range(3),
             lr_min: float = 1e-3, lr_max: float = 1.0, per_decade: int = 2, problem_seed: int = 0) -> dict:
     """Every optimizer tuned by the site's protocol on the axis-aligned and the rotated problem.
@@ -201,3 +214,16 @@ def rotation_equivariance(name: str, *, m: int = 5, n: int = 4, steps: int = 20,
         walks.append(points)
     scale = max(float(p.abs().max()) for p in walks[1])
     return max(float((U @ p @ V.T - q).abs().max()) for p, q in zip(*walks, strict=True)) / scale
+
+
+def jacobi_condition(m: int = 4, n: int = 4, kappa_a: float = 10.0, kappa_b: float = 10.0, seed: int = 0) -> dict:
+    """Condition number of H and of the Jacobi-preconditioned D^(-1/2) H D^(-1/2) (D = diag(H)) on the
+    axis-aligned and the rotated problem: ``{"axis_h", "axis_jacobi", "rotated_h", "rotated_jacobi"}``."""
+    out = {}
+    for geometry in ("axis", "rotated"):
+        H = matrix_quadratic(m, n, kappa_a, kappa_b, rotated=geometry == "rotated", seed=seed).hessian()
+        s = torch.diagonal(H).rsqrt()
+        for key, M in (("h", H), ("jacobi", s[:, None] * H * s[None, :])):
+            ev = torch.linalg.eigvalsh((M + M.T) / 2)
+            out[f"{geometry}_{key}"] = float(ev.max() / ev.min())
+    return out

@@ -7,9 +7,9 @@ from functools import cache
 from ._shared import Figure, Numbers
 
 # Colours of the matrix-page contestants (Okabe-Ito where the site has one, Paul Tol's muted otherwise).
-COLORS = {"GD": "#0072B2", "Adam": "#D55E00", "Shampoo": "#117733", "SOAP": "#AA4499", "LBFGS": "#DDCC77",
+COLORS = {"GD": "#0072B2", "Jacobi": "#999933", "Adam": "#D55E00", "Shampoo": "#117733", "SOAP": "#AA4499", "LBFGS": "#DDCC77",
           "Newton": "#882255", "Muon": "#44AA99"}
-STYLES = {"GD": "-", "Adam": "-", "Shampoo": "--", "SOAP": "-.", "LBFGS": ":", "Newton": "-", "Muon": "--"}
+STYLES = {"GD": "-", "Jacobi": "--", "Adam": "-", "Shampoo": "--", "SOAP": "-.", "LBFGS": ":", "Newton": "-", "Muon": "--"}
 RACE = {"m": 4, "n": 4, "kappa_a": 10.0, "kappa_b": 10.0, "steps": 150, "tol": 1e-6, "seeds": (0, 1, 2),
         "lr_min": 1e-3, "lr_max": 1.0, "per_decade": 2}
 
@@ -88,6 +88,8 @@ def beyond_numbers(race, ns_steps):
             out[f"{geometry}_{name.lower()}_lr"] = float(res["lr"])
             out[f"{geometry}_{name.lower()}_arrived"] = "yes" if res["arrived"] else "no"
             out[f"{geometry}_{name.lower()}_on_edge"] = "yes" if res["on_edge"] else "no"
+    for key, value in beyond_diagonal.jacobi_condition(race["m"], race["n"], race["kappa_a"], race["kappa_b"]).items():
+        out[f"cond_{key}"] = value
     for name in ("GD", "Adam", "Shampoo", "SOAP", "Muon"):
         out[f"equivariance_{name.lower()}"] = beyond_diagonal.rotation_equivariance(name)
     s = torch.logspace(-2, 0, 2001, dtype=torch.float64)
@@ -112,7 +114,7 @@ FIGURES = [
     Figure("beyond-diagonal-race", "image",
            "Two panels of loss relative to its start (log scale) against step, 150 steps on a 4 by 4 "
            "matrix quadratic with Hessian condition number 100: left with diagonal A and B, right with A "
-           "and B in random bases; one curve each for GD, Adam, Shampoo, SOAP, LBFGS and Newton at their "
+           "and B in random bases; one curve each for GD, GD with the fixed diagonal P = 1/diag(H), Adam, Shampoo, SOAP, LBFGS and Newton at their "
            "tuned learning rates, legend giving each lr and its steps to a millionth of the start loss.",
            matrix_race, {"race": RACE}),
     Figure("muon-spectral-map", "image",
