@@ -250,6 +250,7 @@ def on_post_page(output: str, page, config) -> str:
     # trimming takes seconds; its result depends on the page alone, so it is kept by the page's hash
     key = hashlib.sha256(output.encode("utf-8")).hexdigest()[:32]
     trimmed = Path(config.config_file_path).resolve().parent / ".cache" / "notebooks" / f"trimmed-{key}.html"
+    _used.add(trimmed)
     if trimmed.is_file():
         output = trimmed.read_text(encoding="utf-8")
     else:
@@ -299,6 +300,7 @@ MODULES_MARK = "OPTIMESSAY-MODULES"
 CONVERTERS = ("mkdocs-jupyter", "nbconvert", "nbformat", "pygments", "mistune", "jupytext")
 
 _executed: dict[str, Path] = {}  # notebook src_uri -> its cache entry (a folder) for this build
+_used: set[Path] = set()  # trimmed pages used by this build (the entries are _executed's values)
 
 
 def jupyter_options(config) -> dict:
@@ -436,6 +438,7 @@ def execute_all(jobs: list[tuple[Path, Path]], options: dict, root: Path) -> Non
 def on_files(files, config):
     """Find each notebook's cache entry; run the notebooks whose entry is missing or stale."""
     _executed.clear()
+    _used.clear()
     options = jupyter_options(config)
     notebooks = [f for f in files.documentation_pages() if f.src_uri.endswith(".ipynb")]
     if not notebooks:
@@ -496,6 +499,23 @@ def on_pre_page(page, config, files):
 
     page.render = render.__get__(page, type(page))
     return page
+
+
+def on_post_build(config):
+    """Entries and trimmed pages this build did not use are dropped (an edited notebook leaves its
+    old entry behind), so the cache holds one entry per notebook."""
+    cache = Path(config.config_file_path).resolve().parent / ".cache" / "notebooks"
+    if not _executed or not cache.is_dir():
+        return
+    keep = set(_executed.values()) | _used
+    for path in cache.iterdir():
+        if path not in keep and (path.name.startswith("trimmed-") or (path / "depends.json").exists()):
+            if path.is_dir():
+                for file in path.iterdir():
+                    file.unlink(missing_ok=True)
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--execute"]:
