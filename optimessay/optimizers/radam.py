@@ -121,10 +121,10 @@ def radam_update(
         rectified = m_hat * _cast(lr, m_hat) * adaptive * _cast(rect, m_hat)  # γ·m̂·P with P = r_t√(1-β2ᵗ)/(√v + ε)
         param.add_(torch.where(rho_t > 5.0, rectified, m_hat * _cast(lr, m_hat)), alpha=-1.0)  # θ ← θ - γ·P·m̂ (P = I while ρ_t ≤ 5)
     elif rho_t > 5.0:  # the variance estimate is long enough: rectified adaptive step
-        adaptive = (bias_correction2**0.5) / v.sqrt().add_(eps)  # √(1-β2ᵗ)/(√v + ε)
-        param.add_(m_hat * lr * adaptive * _rectification(rho_inf, rho_t), alpha=-1.0)  # θ ← θ - γ·r_t·√(1-β2ᵗ)/(√v + ε)·m̂
+        adaptive = (bias_correction2**0.5) / v.sqrt().add_(_cast(eps, v))  # √(1-β2ᵗ)/(√v + ε)
+        param.add_(m_hat * _cast(lr, m_hat) * adaptive * _rectification(rho_inf, rho_t), alpha=-1.0)  # θ ← θ - γ·r_t·√(1-β2ᵗ)/(√v + ε)·m̂
     else:  # too few gradients for a variance estimate: SGD with momentum, P = I
-        param.add_(m_hat * lr, alpha=-1.0)  # θ ← θ - γ·m̂
+        param.add_(m_hat * _cast(lr, m_hat), alpha=-1.0)  # θ ← θ - γ·m̂
 # --8<-- [end:update]
 
 
