@@ -172,3 +172,15 @@ def test_every_image_of_the_site_has_alt_text(site_root):
             if not alt or len(alt.group(1).strip()) < 10 or "No description has been provided" in alt.group(1):
                 missing.append(f"{html_file.relative_to(site_root)}: {tag[:120]}")
     assert missing == [], "images without a real alt text:\n" + "\n".join(missing)
+
+
+def test_every_video_lists_its_smaller_source_first(site_root):
+    """Issue 15: a browser plays the first <source> it can play, so the smaller file comes first."""
+    videos = 0
+    for page in site_root.rglob("*.html"):
+        for video in re.findall(r"<video\b.*?</video>", page.read_text(encoding="utf-8"), re.S):
+            sources = re.findall(r'<source src="([^"]+)"', video)
+            sizes = [(page.parent / src).resolve().stat().st_size for src in sources]
+            assert len(sizes) == 2 and sizes == sorted(sizes), f"{page.relative_to(site_root)}: {video[:200]}"
+            videos += 1
+    assert videos, "no <video> on the site: nothing was checked"
