@@ -27,7 +27,7 @@ def matrix_race(race):
     from optimessay import style
 
     result = _race(tuple(sorted(race.items())))
-    fig, axes = style.figure(1, 2, height=3.9, sharey=True)
+    fig, axes = style.figure(1, 2, height=5.0, sharey=True)
     titles = {"axis": "axis-aligned: A, B diagonal", "rotated": "rotated: A, B in random bases"}
     for ax, geometry in zip(axes, ("axis", "rotated"), strict=True):
         for name, res in result[geometry].items():
@@ -36,12 +36,12 @@ def matrix_race(race):
             steps = res["steps"]
             told = f"{int(steps)} steps" if res["arrived"] else "not within budget"
             ax.semilogy(np.arange(len(curve)), np.maximum(curve, 1e-17), color=COLORS[name],
-                        linestyle=STYLES[name], lw=1.8, label=f"{name} (lr {res['lr']:g}): {told}")
+                        linestyle=STYLES[name], lw=1.8, label=f"{name} (lr {res['lr']:.3g}): {told}")
         ax.axhline(race["tol"], color="#777777", lw=0.8, ls=":")
         ax.set_title(titles[geometry], fontsize=10)
         ax.set_xlabel("step")
         ax.set_ylim(1e-17, 10)
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False)
     axes[0].set_ylabel("loss / initial loss")
     return fig
 
