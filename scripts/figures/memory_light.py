@@ -24,8 +24,8 @@ def factored_v(m, n, seed):
     v_fact = (1 / opt.preconditioner(p) ** 2).numpy()
     fig, axes = style.figure(1, 3, height=3.2)
     lo, hi = np.log10(v_full.min()), np.log10(v_full.max())
-    for ax, data, title in ((axes[0], v_full, "g² (Adam's v after step 1)"),
-                            (axes[1], v_fact, "Adafactor's factored V̂ = R C / mean(R)")):
+    for ax, data, title in ((axes[0], v_full, "g²"),
+                            (axes[1], v_fact, "factored V̂")):
         im = ax.imshow(np.log10(data), cmap="viridis", vmin=lo, vmax=hi)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
