@@ -14,12 +14,13 @@ walks amplify such a last-bit difference until it is no longer small (the rotate
 RMSprop at lr 1: 1 ulp at step 96 grew to 1e-5 by step 200 on another machine). So each walk's own
 sensitivity is measured in the test, in the same run: it is recomputed with its start moved by 1 ulp
 (x, then y) and with sqrt 1 ulp high on half of its inputs (tests/conftest.py, two seeds), and JS
-must equal Python at every step before any of those moved it by more than the comparison's own
-tolerance (1e-11 of the window); the table's final point is compared only when the whole walk is.
-Measured here: every walk of every preset is such a test to its end except RMSprop with α 0.1 and
-0.05 (seed-rmsprop-alpha: to step 53 and 40 of 100), with momentum 0.5 (seed-rmsprop-momentum: to
-step 77 of 160), and RMSprop in the banana race (to 199 of 300) and the rotated quadratic (to 179 of
-200). Under `--other-cpu-sqrt` the Python side runs on the simulated other CPU.
+must equal Python at every step before any of those moved it by more than 1e-13 of the window (100x
+below the comparison's own floor); the table's final point is compared only when the whole walk is.
+Measured here (steps compared of the walk): every walk of every preset to its end except RMSprop with
+α 0.1 and 0.05 (seed-rmsprop-alpha: 35 and 30 of 101) or α 0.4 (73), with momentum 0.7, 0.5, 0.3
+(seed-rmsprop-momentum: 109, 89, 56 of 161), the banana race's momentum (88 of 301) and RMSprop (187)
+and the rotated quadratic's RMSprop (170 of 201).
+Under `--other-cpu-sqrt` the Python side runs on the simulated other CPU.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ pytestmark = pytest.mark.browser
 export_vectors = load_script("export_vectors")
 
 RTOL = 1e-9
+# a step is compared while a walk started 1 ulp off (or with a simulated sqrt) stays within this much of
+# the window: 100x below the comparison's floor (RTOL x 1 % of the window), because JS and Python
+# differ by more than one such rounding (with ATEN_CPU_CAPABILITY=default, torch fuses no multiply-add
+# that the JS emulates: a difference at every step; measured: a walk whose 1-ulp spread was 4e-11 of
+# the window at step 190 was 1.5e-10 from the JS there)
+SENSITIVITY = RTOL * 0.01 / 100
 STATE = "() => JSON.parse(JSON.stringify(document.querySelectorAll('.oe-playground')[0].oePlayground.state))"
 FINALS = """() => [...document.querySelectorAll('.oe-playground')[0].querySelectorAll('td.oe-pg-final')]
     .map((td) => ({ run: Number(td.parentElement.dataset.run), x: td.dataset.x, y: td.dataset.y, text: td.textContent }))"""
@@ -134,12 +141,11 @@ class PythonSide:
                 with simulated_sqrt(seed=seed, fraction=0.5):
                     variants.append(python_walk(state, r))
             spread = torch.stack([(v - points).abs().amax(dim=1) for v in variants]).amax(dim=0)
-            moved = (spread > RTOL * 0.01 * self.scale).nonzero()
             self.walks[i] = points
-            self.reliable[i] = int(moved[0]) if len(moved) else len(points)  # steps 0 .. reliable-1
+            self.reliable[i] = spread <= SENSITIVITY * self.scale  # the steps where comparing tests the rule
 
     def final_is_reliable(self, run: int) -> bool:
-        return self.reliable[run] == len(self.walks[run])
+        return bool(self.reliable[run][-1])
 
     def final(self, run: int) -> tuple[float, float]:
         x, y = self.walks[run][-1].tolist()
@@ -151,17 +157,18 @@ def assert_close(js: float, py: float, what: str, scale: float) -> None:
     assert js == py or abs(js - py) <= RTOL * max(abs(py), 0.01 * scale), f"{what}: playground {js!r}, optimessay {py!r}"
 
 
-def assert_walks_equal_python(page, python: PythonSide, what: str, *, at_least: float = 0.3) -> None:
+def assert_walks_equal_python(page, python: PythonSide, what: str, *, at_least: float = 0.2) -> None:
     """Every enabled run's whole JS walk equals Python's at each reliable step; at least `at_least` of
     each walk is reliable (else the preset is a test of the CPU: choose another)."""
     for run, points in python.walks.items():
-        n = python.reliable[run]
+        mask = python.reliable[run]
+        n = int(mask.sum())
         assert n >= at_least * len(points), (
-            f"{what} run {run}: the walk amplifies rounding from step {n} of {len(points) - 1}: no test of an update rule")
+            f"{what} run {run}: the walk amplifies rounding at {len(points) - n} of {len(points)} steps: no test of an update rule")
         js = js_points(page, run)
         assert js.shape == points.shape
-        floor = torch.clamp(points[:n].abs(), min=0.01 * python.scale)
-        err = ((js[:n] - points[:n]).abs() / floor).amax(dim=1)
+        floor = torch.clamp(points.abs(), min=0.01 * python.scale)
+        err = torch.where(mask, ((js - points).abs() / floor).amax(dim=1), torch.zeros(()))
         worst = int(err.argmax())
         assert err[worst] <= RTOL, (
             f"{what} run {run} step {worst}: playground {js[worst].tolist()}, optimessay {points[worst].tolist()}")
