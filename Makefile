@@ -69,11 +69,14 @@ test: setup
 # test files are included) run again with ATen's portable kernels (no fused multiply-adds), then the
 # cross-machine comparisons (marker `cross_machine`) against a simulated CPU whose sqrt is 1 ulp high
 # on 2 % of inputs (--other-cpu-sqrt). Both passes run; the failed ones are named.
+# The torch.compile tests are left out of the ATEN_CPU_CAPABILITY=default pass: there inductor's own
+# generated C++ fails to build (g++ error in its kernel, torch 2.13); they compare compiled with eager
+# on the same machine, which `make test` does.
 PORTABLE_SQRT_MARK ?= cross_machine
 test-portable: setup site
 	@failed=""; \
-	echo "=== ATEN_CPU_CAPABILITY=default pytest -m numeric"; \
-	ATEN_CPU_CAPABILITY=default $(PY) -m pytest $(PYTEST_ARGS) -m numeric || failed="$$failed aten-default"; \
+	echo "=== ATEN_CPU_CAPABILITY=default pytest -m numeric -k 'not compile'"; \
+	ATEN_CPU_CAPABILITY=default $(PY) -m pytest $(PYTEST_ARGS) -m numeric -k "not compile" || failed="$$failed aten-default"; \
 	echo "=== pytest -m $(PORTABLE_SQRT_MARK) --other-cpu-sqrt"; \
 	$(PY) -m pytest $(PYTEST_ARGS) -m $(PORTABLE_SQRT_MARK) --other-cpu-sqrt || failed="$$failed other-cpu-sqrt"; \
 	if [ -n "$$failed" ]; then echo "make test-portable: FAILED:$$failed" >&2; exit 1; fi; \
