@@ -25,12 +25,21 @@ Markers, given here so new test files are picked up by `make test-portable` with
 from __future__ import annotations
 
 import contextlib
+import getpass
 import math
+import os
 import random
+import tempfile
 from pathlib import Path
 
-import pytest
-import torch
+# torch.compile's C++ cache, one per ATEN_CPU_CAPABILITY: inductor reuses compiled kernels across
+# runs, and kernels built for AVX2 do not compile or load under ATEN_CPU_CAPABILITY=default
+# ("'at::vec' has not been declared"). Set before torch is imported; a user's own setting wins.
+os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(
+    tempfile.gettempdir(), f"torchinductor_{getpass.getuser()}_{os.environ.get('ATEN_CPU_CAPABILITY', 'native')}"))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 FRACTION = 0.02  # of float64 sqrt inputs that come out 1 ulp high under the simulation
 SEED = 2026

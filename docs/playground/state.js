@@ -73,18 +73,18 @@ function base(overrides) {
 
 /** The presets: the seed notebook's experiments, a race on the banana, a rotated valley. */
 export const PRESETS = {
-  // the contestants of the site's race figures (scripts/catalog.py, race-banana), at the lr
-  // optimessay.tune picked for each on the banana in 300 steps, lr <= 1 (3 significant digits)
+  // the contestants of the site's race figures (scripts/figures/home.py, race-banana), at the lr
+  // the site's tuning protocol (optimessay.protocol) picks for each on the banana in 300 steps (3 significant digits)
   "banana-race": () => base({
     steps: 300,
     runs: [
-      run("sgd", { lr: 2e-3 }),
-      run("momentum", { lr: 1.58e-3, momentum: 0.9 }),
-      run("nesterov", { lr: 1e-3, momentum: 0.9 }),
-      run("rmsprop", { lr: 0.02 }),
-      run("adam", { lr: 0.794 }),
-      run("adamw", { lr: 0.126, weight_decay: 0.01 }),
-      run("adagrad", { lr: 0.1 }),
+      run("sgd", { lr: 1e-3 }),
+      run("momentum", { lr: 1e-3, momentum: 0.9 }),
+      run("nesterov", { lr: 5.62e-4, momentum: 0.9 }),
+      run("rmsprop", { lr: 0.178 }),
+      run("adam", { lr: 1 }),
+      run("adamw", { lr: 0.178, weight_decay: 0.01 }),
+      run("adagrad", { lr: 1.78 }),
     ],
   }),
   "seed-sgd": () => base({ steps: 100, runs: [SEED_SGD()] }),
@@ -105,17 +105,17 @@ export const PRESETS = {
       run("momentum", { lr: 1e-3, momentum: 0.98 }, { kind: "multistep", params: { milestones: [20, 40, 50, 70], gamma: 0.9 } }),
     ],
   }),
-  // race-rotated-quadratic: kappa 50, theta 30°, each contestant at its tuned lr (<= 1) for 200 steps
+  // race-rotated-quadratic: kappa 50, theta 30°, each contestant at its lr by optimessay.protocol for 200 steps
   "rotated-quadratic": () => base({
     landscape: "quadratic", kappa: 50, theta: 30, scale: "linear", start: [-1.5, 1.0], steps: 200,
     runs: [
       run("sgd", { lr: 0.0316 }),
-      run("momentum", { lr: 0.02, momentum: 0.9 }),
-      run("nesterov", { lr: 0.0251, momentum: 0.9 }),
+      run("momentum", { lr: 0.0178, momentum: 0.9 }),
+      run("nesterov", { lr: 0.0178, momentum: 0.9 }),
       run("rmsprop", { lr: 1 }),
-      run("adam", { lr: 0.398 }),
-      run("adamw", { lr: 1, weight_decay: 0.01 }),
-      run("adagrad", { lr: 1 }),
+      run("adam", { lr: 0.316 }),
+      run("adamw", { lr: 10, weight_decay: 0.01 }),
+      run("adagrad", { lr: 1.78 }),
     ],
   }),
 };
