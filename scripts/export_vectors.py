@@ -36,6 +36,13 @@ sys.path.insert(0, str(ROOT))
 from optimessay import landscapes, style, trajectory  # noqa: E402
 from optimessay.files import write_atomic  # noqa: E402
 from optimessay.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop  # noqa: E402
+from optimessay.optimizers.adadelta import Adadelta  # noqa: E402
+from optimessay.optimizers.adafactor import Adafactor  # noqa: E402
+from optimessay.optimizers.adamax import Adamax  # noqa: E402
+from optimessay.optimizers.asgd import ASGD  # noqa: E402
+from optimessay.optimizers.nadam import NAdam  # noqa: E402
+from optimessay.optimizers.radam import RAdam  # noqa: E402
+from optimessay.optimizers.rprop import Rprop  # noqa: E402
 from optimessay.schedulers import (  # noqa: E402
     CosineAnnealingLR,
     ExponentialLR,
@@ -65,7 +72,20 @@ class WarmupCosineLR(SequentialLR):
         )
 
 
-OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad}
+OPTIMIZERS = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+    "adagrad": Adagrad,
+    "nadam": NAdam,
+    "radam": RAdam,
+    "adamax": Adamax,
+    "adadelta": Adadelta,
+    "rprop": Rprop,
+    "asgd": ASGD,
+    "adafactor": Adafactor,
+}
 SCHEDULERS = {
     "none": None,
     "step": StepLR,
@@ -77,11 +97,26 @@ SCHEDULERS = {
 }
 
 
+# the playground's flat names of the classes' pair arguments, and the pairs' torch defaults
+PAIRS = {
+    "betas": (("beta1", "beta2"), (0.9, 0.999)),
+    "etas": (("etaminus", "etaplus"), (0.5, 1.2)),
+    "step_sizes": (("step_size_min", "step_size_max"), (1e-6, 50)),
+}
+
+
 def optimizer_kwargs(kind: str, hp: dict) -> dict:
-    """The playground's flat hyperparameters as the optimizer's keyword arguments (beta1, beta2 -> betas)."""
-    kwargs = {k: v for k, v in hp.items() if k not in ("beta1", "beta2")}
-    if kind in ("adam", "adamw") and ("beta1" in hp or "beta2" in hp):
-        kwargs["betas"] = (float(hp.get("beta1", 0.9)), float(hp.get("beta2", 0.999)))
+    """The playground's flat hyperparameters as the optimizer's keyword arguments (beta1, beta2 ->
+    betas; etaminus, etaplus -> etas; step_size_min, step_size_max -> step_sizes; Adafactor's eps2 ->
+    eps=(None, eps2): eps1 stays torch's default, the dtype's machine epsilon)."""
+    kwargs = dict(hp)
+    for pair, ((first, second), (d1, d2)) in PAIRS.items():
+        if first in hp or second in hp:
+            kwargs.pop(first, None)
+            kwargs.pop(second, None)
+            kwargs[pair] = (float(hp.get(first, d1)), float(hp.get(second, d2)))
+    if kind == "adafactor" and "eps2" in hp:
+        kwargs["eps"] = (None, float(kwargs.pop("eps2")))
     return kwargs
 
 
@@ -188,6 +223,28 @@ def configurations() -> list[dict]:
         _walk({"name": "valley"}, "adam", {"lr": 0.05}),
         _walk({"name": "rosenbrock", "params": {"a": 0.5, "b": 20.0}}, "adamw", {"lr": 0.02, "weight_decay": 0.1},
               start=[-1.0, 1.0]),
+        # the elementwise optimizers of issue 11 (non-chaotic walks: the banana at moderate lrs, the quadratic)
+        _walk(BANANA, "nadam", {"lr": 0.02}, start=SEED_START, steps=150),
+        _walk(BANANA, "nadam", {"lr": 0.01, "beta1": 0.8, "momentum_decay": 0.01, "weight_decay": 0.01,
+                                "decoupled_weight_decay": True}, start=SEED_START, steps=100),
+        _walk(BANANA, "radam", {"lr": 1e-3}, start=SEED_START, steps=150),  # (0.02: its first steps, P = I, leave the banana)
+        _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "radam",
+              {"lr": 0.05, "beta2": 0.99, "weight_decay": 0.01}, steps=100),
+        _walk(BANANA, "adamax", {"lr": 0.02}, start=SEED_START, steps=150),
+        _walk({"name": "quadratic", "params": {"kappa": 50.0, "theta": math.pi / 6}}, "adamax",
+              {"lr": 0.05, "beta1": 0.5, "weight_decay": 0.01}, steps=100),
+        _walk(BANANA, "adadelta", {"lr": 1.0}, start=SEED_START, steps=150),
+        _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "adadelta",
+              {"lr": 2.0, "rho": 0.95, "eps": 1e-4, "weight_decay": 0.01}, steps=100),
+        _walk(BANANA, "rprop", {"lr": 0.01}, start=SEED_START, steps=150),
+        _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "rprop",
+              {"lr": 0.05, "etaminus": 0.3, "etaplus": 1.1, "step_size_max": 1.0}, steps=100),
+        _walk(BANANA, "asgd", {"lr": 1e-3}, start=SEED_START, steps=150),
+        _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "asgd",
+              {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 50.0, "weight_decay": 0.01}, steps=100),
+        _walk(BANANA, "adafactor", {"lr": 0.05}, start=SEED_START, steps=150),
+        _walk({"name": "quadratic", "params": {"kappa": 10.0, "theta": 0.0}}, "adafactor",
+              {"lr": 0.1, "beta2_decay": -0.5, "eps2": 1e-2, "d": 2.0, "weight_decay": 0.01}, steps=100),
         # long walks: the playground's 500 steps
         _walk(BANANA, "adam", {"lr": 0.02}, start=SEED_START, steps=500),
         _walk(BANANA, "sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}, start=SEED_START, steps=500),

@@ -149,7 +149,7 @@ export class Playground {
         ...Object.entries(KINDS).map(([k, v]) => el("option", { value: k, text: v.name }))]);
       add.addEventListener("change", () => {
         if (!add.value) return;
-        this.state.runs.push({ kind: add.value, on: true, hp: { lr: KINDS[add.value].optimizer === "sgd" ? 1e-3 : 1e-2 }, sched: { kind: "none", params: {} } });
+        this.state.runs.push({ kind: add.value, on: true, hp: { lr: KINDS[add.value].lr ?? (KINDS[add.value].optimizer === "sgd" ? 1e-3 : 1e-2) }, sched: { kind: "none", params: {} } });
         this.rebuild();
       });
       box.append(el("div", { class: "oe-pg-control oe-pg-add" }, [el("label", { for: addId, text: "More:" }), add]));
@@ -175,6 +175,7 @@ export class Playground {
     const card = el("fieldset", { class: `oe-pg-run${r.on ? "" : " oe-pg-off"}` }, [el("legend", {}, [toggle, name, remove])]);
     card.dataset.run = String(i);
     const body = el("div", { class: "oe-pg-run-body" });
+    if (kind.note) body.append(el("p", { class: "oe-pg-note", text: kind.note }));
     for (const key of kind.controls) {
       const spec = PARAMS[key];
       if (spec.boolean) {

@@ -4,7 +4,7 @@
 //   { preset, landscape, kappa, theta (degrees), scale: "log"|"linear", start: [x, y], steps, t,
 //     precond: bool, runs: [{ kind, on, hp: {...}, sched: { kind, params } }] }
 // `kind` is what the reader toggles: sgd, momentum (heavy ball), nesterov, rmsprop, adam, adamw,
-// adagrad; `hp` uses torch's hyperparameter names (beta1/beta2 for betas).
+// adagrad, nadam, radam, adamax, adadelta, rprop, asgd, adafactor; `hp` uses torch's hyperparameter names (beta1/beta2 for betas).
 //
 // The URL is untrusted input: parseQuery() accepts only known keys with well-formed values,
 // clamps numbers to their ranges, and returns a message (plain text) for everything it clamped or
@@ -23,6 +23,21 @@ export const KINDS = {
   adam: { name: "Adam", optimizer: "adam", fixed: {}, controls: ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"] },
   adamw: { name: "AdamW", optimizer: "adamw", fixed: {}, controls: ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"] },
   adagrad: { name: "Adagrad", optimizer: "adagrad", fixed: {}, controls: ["lr", "lr_decay", "eps", "weight_decay"] },
+  // the elementwise optimizers of issue 11; `lr`: the learning rate a newly added run starts at (torch's default)
+  nadam: { name: "NAdam", optimizer: "nadam", fixed: {}, lr: 2e-3,
+    controls: ["lr", "beta1", "beta2", "eps", "momentum_decay", "weight_decay", "decoupled_weight_decay"] },
+  radam: { name: "RAdam", optimizer: "radam", fixed: {}, lr: 1e-3,
+    controls: ["lr", "beta1", "beta2", "eps", "weight_decay", "decoupled_weight_decay"] },
+  adamax: { name: "Adamax", optimizer: "adamax", fixed: {}, lr: 2e-3, controls: ["lr", "beta1", "beta2", "eps", "weight_decay"] },
+  adadelta: { name: "Adadelta", optimizer: "adadelta", fixed: {}, lr: 1.0, controls: ["lr", "rho", "eps", "weight_decay"] },
+  rprop: { name: "Rprop", optimizer: "rprop", fixed: {}, lr: 1e-2,
+    controls: ["lr", "etaminus", "etaplus", "step_size_min", "step_size_max"],
+    note: "The learning rate is only Rprop's first step size: a schedule does not change its steps (as in torch)." },
+  asgd: { name: "ASGD", optimizer: "asgd", fixed: {}, lr: 1e-2, controls: ["lr", "lambd", "alpha", "t0", "weight_decay"],
+    note: "The path is ASGD's iterate θ; its running average θ̄ (from step t0 on) is kept but not drawn." },
+  adafactor: { name: "Adafactor", optimizer: "adafactor", fixed: {}, lr: 1e-2,
+    controls: ["lr", "beta2_decay", "eps2", "d", "weight_decay"],
+    note: "The point (x, y) is a vector of 2, as in optimessay.trajectory: its second moment is kept per coordinate, not factored into row and column means (that needs a matrix). ε₁ is torch's default, 2⁻⁵²." },
 };
 
 /** Every number the state holds: its valid range (URL values are clamped to it) and its slider. */
@@ -40,6 +55,18 @@ export const PARAMS = {
   centered: { label: "centered", boolean: true },
   amsgrad: { label: "AMSGrad", boolean: true },
   nesterov: { label: "Nesterov", boolean: true },
+  momentum_decay: { label: "momentum decay ψ", short: "ψ", min: 0, max: 0.1, step: 0.0001 },
+  decoupled_weight_decay: { label: "decoupled weight decay", boolean: true },
+  rho: { label: "rho ρ", short: "ρ", min: 0, max: 0.9999, step: 0.001 },
+  etaminus: { label: "shrink η₋", short: "η₋", min: 0.01, max: 0.99, step: 0.01 },
+  etaplus: { label: "grow η₊", short: "η₊", min: 1.01, max: 3, step: 0.01 },
+  step_size_min: { label: "smallest step", short: "s_min", min: 1e-9, max: 1, log: true, sliderMin: -9, sliderMax: 0, sliderStep: 0.1 },
+  step_size_max: { label: "largest step", short: "s_max", min: 1e-3, max: 100, log: true, sliderMin: -3, sliderMax: 2, sliderStep: 0.01 },
+  lambd: { label: "decay λ", short: "λ", min: 0, max: 1, step: 0.0001 },
+  t0: { label: "averaging from t₀", short: "t₀", min: 0, max: 1e6, log: true, sliderMin: 0, sliderMax: 6, sliderStep: 0.01 },
+  beta2_decay: { label: "β₂ decay τ", short: "τ", min: -1, max: 0, step: 0.01 },
+  eps2: { label: "epsilon ε₂", short: "ε₂", min: 1e-8, max: 1, log: true, sliderMin: -8, sliderMax: 0, sliderStep: 0.1 },
+  d: { label: "clipping d", short: "d", min: 1, max: 10, step: 0.01 },
 };
 
 /** The schedulers the reader can pick, and their parameters' ranges. */

@@ -58,7 +58,7 @@ test("the vectors cover every optimizer, every scheduler and several landscapes"
   const kinds = new Set(VECTORS.trajectories.map((t) => t.optimizer));
   const schedulers = new Set(VECTORS.trajectories.map((t) => t.scheduler));
   const lands = new Set(VECTORS.trajectories.map((t) => t.landscape.name));
-  assert.deepEqual([...kinds].sort(), ["adagrad", "adam", "adamw", "rmsprop", "sgd"]);
+  assert.deepEqual([...kinds].sort(), ["adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "asgd", "nadam", "radam", "rmsprop", "rprop", "sgd"]);
   assert.deepEqual([...schedulers].sort(), ["cosine", "exponential", "multistep", "none", "step", "warmup", "warmup-cosine"]);
   assert.ok(lands.size >= 6, `landscapes walked: ${[...lands]}`);
 });
