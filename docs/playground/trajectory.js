@@ -8,7 +8,7 @@ import { createScheduler } from "./schedulers.js";
 
 /**
  * @param {object} landscape  from landscapes.js (value, grad)
- * @param {string} kind  "sgd" | "rmsprop" | "adam" | "adamw" | "adagrad"
+ * @param {string} kind  "sgd" | "rmsprop" | "adam" | "adamw" | "adagrad" | "nadam" | "radam" | "adamax" | "adadelta" | "rprop" | "asgd" | "adafactor"
  * @param {object} hyperparameters  e.g. {lr: 1e-3, momentum: 0.98}
  * @param {{start: number[], steps: number, scheduler?: string, schedulerParams?: object}} options
  * @returns {{points: Float64Array, losses: Float64Array, lrs: Float64Array, preconditioners: Float64Array,
