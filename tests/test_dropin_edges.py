@@ -12,6 +12,7 @@ import pickle
 
 import pytest
 import torch
+from equality import same
 
 import optimessay
 
@@ -32,14 +33,6 @@ SECOND_GROUP = {
     "Adagrad": dict(lr=0.05, lr_decay=0.0, maximize=True),
 }
 SHAPES = [(3,), (2, 3), (), (4, 1, 2)]
-
-
-def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """torch.equal, with NaN equal to NaN at the same positions."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
-    return torch.equal(nan_a, nan_b) and torch.equal(a[~nan_a], b[~nan_b])
 
 
 class Pair:

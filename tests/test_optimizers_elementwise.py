@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from equality import assert_same_state, make_params, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,29 +33,6 @@ def ours_class(name):
     return getattr(MODULES[name], name)
 
 
-def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """torch.equal, with NaN equal to NaN at the same positions."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
-    return torch.equal(nan_a, nan_b) and torch.equal(a[~nan_a], b[~nan_b])
-
-
-def assert_same_state(ours, theirs, params_ours, params_theirs):
-    for i, (p, q) in enumerate(zip(params_ours, params_theirs, strict=True)):
-        s, t = ours.state.get(p, {}), theirs.state.get(q, {})
-        assert list(s) == list(t), f"param {i}: state keys {list(s)} != torch's {list(t)}"
-        for key in t:
-            assert torch.is_tensor(s[key]) and s[key].dtype == t[key].dtype, (i, key)
-            assert s[key].device == t[key].device and same(s[key], t[key]), (i, key, s[key], t[key])
-
-
-def make_params(dtype, seed, shapes=SHAPES):
-    gen = torch.Generator().manual_seed(seed)
-    values = [torch.randn(shape, generator=gen, dtype=dtype) for shape in shapes]
-    return [v.clone().requires_grad_() for v in values], [v.clone().requires_grad_() for v in values]
-
-
 def groups(params, group_kwargs):
     """Two parameter groups: the first uses the constructor's values, the second its own."""
     return [{"params": params[:2]}, {"params": params[2:], **group_kwargs}]
@@ -63,7 +41,7 @@ def groups(params, group_kwargs):
 def run_lockstep(name, kwargs, *, dtype, seed, steps, group_kwargs=None, none_prob=0.25, scale=1.0):
     """Run ours and torch's side by side on the same gradients; assert equality after every step."""
     rng = random.Random(seed)
-    ours_p, theirs_p = make_params(dtype, seed)
+    ours_p, theirs_p = make_params(dtype, seed, SHAPES)
     ours = ours_class(name)(groups(ours_p, group_kwargs or {}), **kwargs)
     theirs = getattr(torch.optim, name)(groups(theirs_p, group_kwargs or {}), **kwargs, foreach=False)
     gen = torch.Generator().manual_seed(seed + 1)
@@ -92,7 +70,7 @@ def run_lockstep(name, kwargs, *, dtype, seed, steps, group_kwargs=None, none_pr
             assert same(p.detach(), q.detach()), (
                 f"{name}{kwargs} {dtype} step {step} param {i}: max diff {(p - q).abs().max().item()}"
             )
-    assert_same_state(ours, theirs, ours_p, theirs_p)
+    assert_same_state(ours, theirs, ours_p, theirs_p, tensors_only=True)
     return ours, theirs, ours_p, theirs_p
 
 
@@ -209,7 +187,7 @@ def test_drop_in_edges(name):
     """float16/bfloat16 parameters, NaN and ±Inf gradients, add_param_group, zero_grad(set_to_none=False)."""
     for dtype in (torch.float16, torch.bfloat16):
         run_lockstep(name, SWITCHES[name][1], dtype=dtype, seed=11, steps=8)
-    ours_p, theirs_p = make_params(torch.float32, 12)
+    ours_p, theirs_p = make_params(torch.float32, 12, SHAPES)
     ours = ours_class(name)(ours_p[:2], lr=0.05)
     theirs = getattr(torch.optim, name)(theirs_p[:2], lr=0.05, foreach=False)
     gen = torch.Generator().manual_seed(13)
@@ -232,7 +210,7 @@ def test_drop_in_edges(name):
         ours.step()
         theirs.step()
         assert all(same(p.detach(), q.detach()) for p, q in zip(ours_p, theirs_p, strict=True)), step
-    assert_same_state(ours, theirs, ours_p, theirs_p)
+    assert_same_state(ours, theirs, ours_p, theirs_p, tensors_only=True)
 
 
 # ---- state dicts both ways, through a file, and old files ------------------------------------------
@@ -274,7 +252,7 @@ def test_state_dict_crossloads_and_resumes_bit_for_bit(name):
             for p, q in zip(params, theirs_p, strict=True):
                 assert torch.equal(p, q)
     for opt, params in runs:
-        assert_same_state(opt, theirs, params, theirs_p)
+        assert_same_state(opt, theirs, params, theirs_p, tensors_only=True)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -301,7 +279,7 @@ def test_old_state_dicts_load_like_torchs(name):
         ours.step()
         theirs.step()
         assert all(torch.equal(p, q) for p, q in zip(ours_p, theirs_p, strict=True))
-    assert_same_state(ours, theirs, ours_p, theirs_p)
+    assert_same_state(ours, theirs, ours_p, theirs_p, tensors_only=True)
 
 
 # ---- torch's lr schedulers drive ours as they drive torch's ---------------------------------------
@@ -316,7 +294,7 @@ SCHEDULERS = [
 @pytest.mark.parametrize("make_scheduler", SCHEDULERS, ids=["step", "onecycle", "plateau"])
 @pytest.mark.parametrize("name", NAMES)
 def test_torch_schedulers_drive_ours_identically(name, make_scheduler):
-    ours_p, theirs_p = make_params(torch.float64, 5)
+    ours_p, theirs_p = make_params(torch.float64, 5, SHAPES)
     ours = ours_class(name)(ours_p, lr=0.05)
     theirs = getattr(torch.optim, name)(theirs_p, lr=0.05, foreach=False)
     scheds = make_scheduler(ours), make_scheduler(theirs)
@@ -660,7 +638,7 @@ def test_file_is_self_contained_with_snippet_sections(name):
     copied = re.search(r"# --8<-- \[start:all\]\n(.*)# --8<-- \[end:all\]", text, re.S).group(1)
     namespace = {"__name__": "copied"}
     exec(compile(copied, f"<copied {name}>", "exec"), namespace)  # what a reader copies runs on its own
-    ours_p, theirs_p = make_params(torch.float32, 0)
+    ours_p, theirs_p = make_params(torch.float32, 0, SHAPES)
     ours = namespace[name](ours_p, lr=0.01)
     theirs = getattr(torch.optim, name)(theirs_p, lr=0.01, foreach=False)
     for _ in range(3):

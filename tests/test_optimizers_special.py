@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from equality import assert_same_state, make_params, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,39 +36,6 @@ from optimessay.optimizers.sparse_adam import SparseAdam, sparse_adam_preconditi
 OURS = {"Adafactor": Adafactor, "Muon": Muon, "SparseAdam": SparseAdam, "LBFGS": LBFGS}
 MODULES = {"Adafactor": adafactor_module, "Muon": muon_module, "SparseAdam": sparse_adam_module,
            "LBFGS": lbfgs_module}
-
-
-def same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """torch.equal, with NaN equal to NaN at the same positions (dense or sparse)."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    if a.is_sparse or b.is_sparse:
-        return same(a.to_dense(), b.to_dense())
-    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
-    return torch.equal(nan_a, nan_b) and torch.equal(a[~nan_a], b[~nan_b])
-
-
-def same_value(a, b) -> bool:
-    """Equal state entries: tensors bitwise (same dtype and device), lists elementwise, numbers =="""
-    if torch.is_tensor(a) or torch.is_tensor(b):
-        return torch.is_tensor(a) and torch.is_tensor(b) and a.device == b.device and same(a, b)
-    if isinstance(a, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and (a == b or (a != a and b != b))
-
-
-def assert_same_state(ours, theirs, params_ours, params_theirs):
-    for i, (p, q) in enumerate(zip(params_ours, params_theirs, strict=True)):
-        s, t = ours.state.get(p, {}), theirs.state.get(q, {})
-        assert list(s) == list(t), f"param {i}: state keys {list(s)} != torch's {list(t)}"
-        for key in t:
-            assert same_value(s[key], t[key]), (i, key, s[key], t[key])
-
-
-def make_params(dtype, seed, shapes):
-    gen = torch.Generator().manual_seed(seed)
-    values = [torch.randn(shape, generator=gen, dtype=dtype) for shape in shapes]
-    return [v.clone().requires_grad_() for v in values], [v.clone().requires_grad_() for v in values]
 
 
 def groups(params, group_kwargs):

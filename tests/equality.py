@@ -1,0 +1,43 @@
+"""What the equality tests share: bitwise comparison of tensors and optimizer state with torch.optim's.
+
+Imported by the test files of tests/ (pytest puts this folder on sys.path); not a test file itself.
+"""
+
+import torch
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """torch.equal, with NaN equal to NaN at the same positions (dense or sparse)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.is_sparse or b.is_sparse:
+        return same(a.to_dense(), b.to_dense())
+    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
+    return torch.equal(nan_a, nan_b) and torch.equal(a[~nan_a], b[~nan_b])
+
+
+def same_value(a, b) -> bool:
+    """Equal state entries: tensors bitwise (same dtype and device), lists elementwise, numbers ==."""
+    if torch.is_tensor(a) or torch.is_tensor(b):
+        return torch.is_tensor(a) and torch.is_tensor(b) and a.device == b.device and same(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def assert_same_state(ours, theirs, params_ours, params_theirs, *, tensors_only=False):
+    """Every parameter's state: the same keys in the same order, every entry `same_value` as torch's
+    (with `tensors_only`, every entry must also be a tensor, as for optimizers whose state is all tensors)."""
+    for i, (p, q) in enumerate(zip(params_ours, params_theirs, strict=True)):
+        s, t = ours.state.get(p, {}), theirs.state.get(q, {})
+        assert list(s) == list(t), f"param {i}: state keys {list(s)} != torch's {list(t)}"
+        for key in t:
+            assert not tensors_only or torch.is_tensor(s[key]), (i, key)
+            assert same_value(s[key], t[key]), (i, key, s[key], t[key])
+
+
+def make_params(dtype, seed, shapes):
+    """Two identical lists of leaf tensors (ours, torch's) of the given shapes, seeded."""
+    gen = torch.Generator().manual_seed(seed)
+    values = [torch.randn(shape, generator=gen, dtype=dtype) for shape in shapes]
+    return [v.clone().requires_grad_() for v in values], [v.clone().requires_grad_() for v in values]
