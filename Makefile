@@ -15,7 +15,7 @@ pip_install = .venv/bin/pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: i
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup browser figures site serve test test-portable lint pytest jstest bench vectors clean
+.PHONY: setup browser figures site serve test test-portable lint pytest jstest bench vectors dist clean
 
 ## set-up ---------------------------------------------------------------------------------------
 setup: $(VENV_STAMP) $(NODE_STAMP) browser
@@ -94,5 +94,15 @@ jstest:
 bench: setup site
 	$(PY) scripts/bench.py
 
+## the package ----------------------------------------------------------------------------------
+# sdist and wheel of the optimessay package into dist/ (PyPA's `build`, with the venv's setuptools:
+# no download at build time). `pip install dist/optimessay-*.whl` after `pip install torch==2.13.0`;
+# tests/test_dist.py installs the wheel into a fresh venv holding only torch and imports it.
+DIST_DIR ?= dist
+dist: $(VENV_STAMP)
+	rm -rf $(DIST_DIR)
+	$(PY) -m build --quiet --no-isolation --sdist --wheel --outdir $(DIST_DIR) .
+	@ls -l $(DIST_DIR)
+
 clean:
-	rm -rf site docs/figures .figures-cache .cache
+	rm -rf site docs/figures .figures-cache .cache dist build

@@ -16,7 +16,7 @@ the same machine, bit for bit) never runs inside it. `perturbed_sqrt()` is the s
 on, for the tests that prove the simulation changes something.
 
 Markers, given here so new test files are picked up by `make test-portable` without a list to edit:
-- `numeric`: every test of numbers (all of tests/ except the figure-build, file, plot and
+- `numeric`: every test of numbers (all of tests/ except the figure-build, file, plot, packaging and
   browser tests; in tests/browser/ only the playground's JavaScript-equals-Python tests);
 - `cross_machine`: the tests that compare with numbers computed on another machine, the ones
   `--other-cpu-sqrt` concerns (they use the `other_cpu` fixture).
@@ -44,7 +44,7 @@ import torch  # noqa: E402
 FRACTION = 0.02  # of float64 sqrt inputs that come out 1 ulp high under the simulation
 SEED = 2026
 # test files that test no numbers (pictures, files, the built site); every other file is `numeric`
-NOT_NUMERIC = {"test_build_figures.py", "test_files.py", "test_plots.py"}
+NOT_NUMERIC = {"test_build_figures.py", "test_files.py", "test_plots.py", "test_dist.py"}
 # in tests/browser/, the tests that compare the playground's JavaScript with the Python package
 BROWSER_NUMERIC = {"test_playground.py"}
 
