@@ -44,13 +44,7 @@ for c in cases:
 print(json.dumps(out))
 `;
 
-test("Muon: the widget's coefficients and step count are muon.py's defaults", () => {
-  const ref = python(MUON_PY, []);
-  assert.deepEqual([...muon.MUON_COEFFICIENTS], ref.defaults);
-  assert.equal(muon.MUON_STEPS, ref.steps_default);
-});
-
-test("Muon: JS Newton–Schulz (float64) equals the package's P·G to 1e-9, wide and tall, 0-10 steps", () => {
+function muonCases() {
   const cases = [];
   for (const [m, kappa, seed] of [[12, 1000, 1], [8, 10, 7], [6, 1, 3]]) {
     const G = muon.matrixWithSpectrum(m, muon.spreadSigmas(6, kappa), seed).map((row) => row.map((x) => 3.7 * x));
@@ -58,7 +52,20 @@ test("Muon: JS Newton–Schulz (float64) equals the package's P·G to 1e-9, wide
     cases.push({ G: muon.transpose(G), steps: 5, coefficients: [...muon.MUON_COEFFICIENTS] }); // wide
     cases.push({ G, steps: 8, coefficients: [...muon.CUBIC_COEFFICIENTS] });
   }
-  const ref = python(MUON_PY, cases);
+  return cases;
+}
+let muonRef = null;
+const muonReference = () => (muonRef ??= python(MUON_PY, muonCases()));
+
+test("Muon: the widget's coefficients and step count are muon.py's defaults", () => {
+  const ref = muonReference();
+  assert.deepEqual([...muon.MUON_COEFFICIENTS], ref.defaults);
+  assert.equal(muon.MUON_STEPS, ref.steps_default);
+});
+
+test("Muon: JS Newton–Schulz (float64) equals the package's P·G to 1e-9, wide and tall, 0-10 steps", () => {
+  const cases = muonCases();
+  const ref = muonReference();
   let worst = 0;
   cases.forEach((c, k) => {
     const r = ref.cases[k];
@@ -89,4 +96,110 @@ test("Muon: the matrix has the singular values it was built with; bad input is n
   assert.throws(() => muon.newtonSchulz([[1, NaN]]), /NaN is not a finite number/);
   assert.throws(() => muon.spectralMap(0.5, muon.MUON_COEFFICIENTS, 100), /steps=100/);
   assert.throws(() => muon.spreadSigmas(4, 0.5), /kappa=0.5/);
+});
+
+// --- Sign and max-norm, Fixing Adam, Memory-light: the package's optimizers on the widgets' inputs --
+
+import * as sign from "../../docs/widgets/sign-math.js";
+import * as fixing from "../../docs/widgets/fixing-math.js";
+import * as memory from "../../docs/widgets/memory-math.js";
+
+const OPTIM_PY = `
+import json, sys, torch
+import optimessay
+cases = json.load(sys.stdin)
+out = {}
+def walk(cls, kwargs, grads, shape):
+    p = torch.nn.Parameter(torch.zeros(shape, dtype=torch.float64))
+    opt = cls([p], **kwargs)
+    moves, precond = [], []
+    for g in grads:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        before = p.detach().clone()
+        opt.step()
+        moves.append(((p.detach() - before) / kwargs["lr"]).tolist())
+        precond.append(opt.preconditioner(p).tolist())
+    return p, opt, moves, precond
+out["sign"] = []
+for c in cases["sign"]:
+    cls = {"adam": optimessay.Adam, "adamax": optimessay.Adamax}[c["kind"]]
+    _, _, moves, precond = walk(cls, dict(lr=c["lr"], betas=(float(c["beta1"]), float(c["beta2"])), eps=float(c["eps"])), c["grads"], 2)
+    out["sign"].append({"moves": moves, "precond": precond})
+out["fixing"] = []
+for c in cases["fixing"]:
+    res = {}
+    for ams in (False, True):
+        _, _, moves, precond = walk(optimessay.Adam, dict(lr=1e-3, betas=(float(c["beta1"]), float(c["beta2"])), amsgrad=ams), [[g, g] for g in c["grads"]], 2)
+        res["amsgrad" if ams else "adam"] = [q[0] for q in precond]
+    out["fixing"].append(res)
+out["memory"] = []
+for c in cases["memory"]:
+    G = c["grads"]
+    p, opt, _, precond = walk(optimessay.Adafactor, dict(lr=1e-2), G, (len(G[0]), len(G[0][0])))
+    q, opt_full, _, _ = walk(optimessay.Adafactor, dict(lr=1e-2), [sum(g, []) for g in G], len(G[0]) * len(G[0][0]))
+    st = opt.state[p]
+    out["memory"].append({"R": st["row_var"].flatten().tolist(), "C": st["col_var"].flatten().tolist(),
+                          "V": opt_full.state[q]["variance"].view(len(G[0]), -1).tolist(), "P": precond[-1]})
+print(json.dumps(out))
+`;
+
+const signCases = [
+  { kind: "adam", beta1: 0, beta2: 0, eps: 0, c: 1 },
+  { kind: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, c: 1 },
+  { kind: "adam", beta1: 0.5, beta2: 0.9, eps: 1e-8, c: 1e-6 },
+  { kind: "adamax", beta1: 0, beta2: 0, eps: 0, c: 1 },
+  { kind: "adamax", beta1: 0.9, beta2: 0.999, eps: 1e-8, c: 1024 },
+];
+const fixingCases = [{ spike: 100, beta2: 0.999 }, { spike: 1000, beta2: 0.99 }, { spike: 3, beta2: 0.9 }];
+const memoryCases = [{ steps: 1, noise: 0 }, { steps: 1, noise: 1 }, { steps: 40, noise: 0.6 }];
+let optimRef = null;
+function optimReference() {
+  optimRef ??= python(OPTIM_PY, {
+    sign: signCases.map((c) => ({ ...c, lr: 2 ** -7, grads: Array.from({ length: sign.STEPS }, (_, k) => [...sign.gradient(k + 1, c.c)]) })),
+    fixing: fixingCases.map((c) => ({ beta1: 0.9, beta2: c.beta2, grads: Array.from({ length: fixing.STEPS }, (_, k) => fixing.gradient(k + 1, c.spike)) })),
+    memory: memoryCases.map((c) => ({ grads: memory.gradients(c.steps, c.noise) })),
+  });
+  return optimRef;
+}
+
+const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+test("Sign: the widget's steps/lr and P equal optimessay.Adam's and Adamax's (1e-9); betas (0, 0), eps 0 is sign descent exactly", () => {
+  const ref = optimReference().sign;
+  signCases.forEach((c, k) => {
+    const r = sign.run(c.kind, { beta1: c.beta1, beta2: c.beta2, eps: c.eps }, c.c);
+    r.moves.forEach((mv, t) => mv.forEach((x, i) => close(x, ref[k].moves[t][i], 1e-9, `case ${k} step ${t + 1} move[${i}]`)));
+    r.precond.forEach((pc, t) => pc.forEach((x, i) => assert.ok(rel(x, ref[k].precond[t][i]) <= 1e-9, `case ${k} step ${t + 1} P[${i}]: ${x} vs ${ref[k].precond[t][i]}`)));
+    if (c.beta1 === 0 && c.beta2 === 0 && c.eps === 0) assert.equal(r.maxSignGap, 0, `${c.kind}: betas (0, 0), eps 0 is not sign descent`);
+  });
+  assert.ok(sign.run("adam", {}).maxSignGap > 0.5, "default Adam is not sign descent on this sequence");
+  assert.throws(() => sign.run("sgd", {}), /expected "adam" or "adamax"/);
+  assert.throws(() => sign.run("adam", {}, 0), /loss scale c=0/);
+});
+
+test("Fixing Adam: the widget's P per step for Adam and AMSGrad equals optimessay.Adam's (amsgrad False/True) to 1e-9", () => {
+  const ref = optimReference().fixing;
+  fixingCases.forEach((c, k) => {
+    const r = fixing.run(c.spike, c.beta2);
+    for (const key of ["adam", "amsgrad"]) {
+      r[key].forEach((x, t) => assert.ok(rel(x, ref[k][key][t]) <= 1e-9, `case ${k} ${key} step ${t + 1}: ${x} vs ${ref[k][key][t]}`));
+    }
+  });
+  assert.throws(() => fixing.run(-1, 0.99), /spike=-1/);
+});
+
+test("Memory-light: the widget's R, C, full V and P equal optimessay.Adafactor's state and preconditioner to 1e-9", () => {
+  const ref = optimReference().memory;
+  memoryCases.forEach((c, k) => {
+    const f = memory.factor(memory.gradients(c.steps, c.noise));
+    f.R.forEach((x, i) => assert.ok(rel(x, ref[k].R[i]) <= 1e-9, `case ${k} R[${i}]`));
+    f.C.forEach((x, j) => assert.ok(rel(x, ref[k].C[j]) <= 1e-9, `case ${k} C[${j}]`));
+    f.V.forEach((row, i) => row.forEach((x, j) => assert.ok(rel(x, ref[k].V[i][j]) <= 1e-9, `case ${k} V[${i}][${j}]`)));
+    f.P.forEach((row, i) => row.forEach((x, j) => assert.ok(rel(x, ref[k].P[i][j]) <= 1e-9, `case ${k} P[${i}][${j}]: ${x} vs ${ref[k].P[i][j]}`)));
+  });
+  const exact = memory.summary(memory.gradients(1, 0));
+  assert.ok(exact.maxLogError < 1e-12 && Math.abs(exact.pgMax - 1) < 1e-12 && Math.abs(exact.pgMin - 1) < 1e-12, "rank-1 g² is not factored exactly");
+  assert.equal(exact.memoryFactored, memory.ROWS + memory.COLS);
+  assert.throws(() => memory.gradients(0, 0.5), /steps=0/);
+  assert.throws(() => memory.gradients(3, 2), /noise=2/);
 });
