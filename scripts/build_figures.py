@@ -47,7 +47,8 @@ How it works:
   single-threaded: two clean builds give byte-identical files.
 - **Failures.** A figure whose recipe raises, or whose worker dies, is reported by name with its error;
   the others still build; the exit status is 1. The manifest lists only figures that are built and up
-  to date.
+  to date (an ``--only`` build also keeps the other figures the previous manifest listed, while their
+  files exist: it was not asked to check them).
 
 The manifest (``OUT/manifest.json``, read by docs/hooks/figures.py)::
 
@@ -668,6 +669,26 @@ def manifest_text(out: Path, entries, keys: dict) -> str:
     return json.dumps({"figures": figures}, indent=2, sort_keys=True) + "\n"
 
 
+def keep_unselected(manifest: Path, text: str, only: list, entries, out: Path) -> str:
+    """An `--only` build vouches for the figures it was asked to build, not for the others: those the
+    previous manifest listed stay listed while their files exist, even if a source they depend on has
+    changed since (the next full `make figures` rebuilds them). Without this, building one figure while
+    the package is being edited would drop every other figure from the site."""
+    try:
+        previous = json.loads(manifest.read_text())["figures"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return text
+    figures = json.loads(text)["figures"]
+    names = {e.name for e in entries}
+    for name, item in previous.items():
+        if name in figures or name in only or name not in names or not isinstance(item, dict):
+            continue
+        files = item.get("files")
+        if isinstance(files, dict) and all((out / f).is_file() for f in files.values()):
+            figures[name] = item
+    return json.dumps({"figures": figures}, indent=2, sort_keys=True) + "\n"
+
+
 def clean_stray_files(out: Path, entries) -> None:
     """Remove temporary files whose writer is gone (an interrupted build's; never those of a process
     still writing), and the files of figures no longer in the catalog."""
@@ -1093,6 +1114,8 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
         remove_stale_temporaries(folder)  # those of a worker that died
     manifest = out / "manifest.json"
     text = manifest_text(out, entries, keys)
+    if only:
+        text = keep_unselected(manifest, text, only, entries, out)
     if not manifest.is_file() or manifest.read_text() != text:
         write_atomic(manifest, text)
 
