@@ -194,8 +194,7 @@ def main() -> int:
         )
     worst_compiled = max(r["vs torch compiled"] for _, _, r in compiled_rows)
     text = "\n".join([
-        "# Optimizer step time: optimessay vs torch.optim",
-        "",
+        # no heading: docs/verification.md gives each table its heading
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
         "`scripts/bench_optimizers.py` on: " + machine + ".",
         "",

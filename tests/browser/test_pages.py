@@ -153,6 +153,14 @@ def test_page(page, site_url, path):
         assert outputs.count() > 0, f"notebook page /{path} has no output image (plots dropped?)"
         download = page.locator("a[download][href$='.ipynb']")
         assert download.count() == 1
+        # at the top, above the notebook's first cell, where a reader sees it without scrolling
+        above = page.evaluate("""() => {
+          const link = document.querySelector("a[download][href$='.ipynb']");
+          const first = document.querySelector('.jupyter-wrapper');
+          return Boolean(link.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING)
+            && link.getBoundingClientRect().top + window.scrollY < window.innerHeight;
+        }""")
+        assert above, f"/{path}: the notebook download link is not at the top of the page"
         response = page.request.get(download.evaluate("(a) => a.href"))
         assert response.ok and response.json()["cells"], "the .ipynb download is not a notebook"
 
