@@ -29,14 +29,13 @@ def _experiment(kind, params):
     of (key, value) pairs), timed: ``(result, wall seconds, CPU seconds)``.
 
     A picture and its numbers entry need the same run, and the build may give them to different
-    worker processes; so the result is also kept on disk (the system's temporary folder), keyed on
-    the experiment, its parameters, torch's version and the source of every module it runs, and a
-    file lock per key makes a second worker wait for the first instead of training again."""
+    worker processes; so the result is also kept on disk (the project's `.cache/networks/`, which
+    `make clean` removes), keyed on the experiment, its parameters, torch's version and the source of
+    every module it runs, and a file lock per key makes a second worker wait for the first instead of
+    training again. A result whose key no longer matches is deleted when its experiment runs again."""
     import fcntl
     import hashlib
-    import os
     import pickle
-    import tempfile
     from pathlib import Path
 
     import torch
@@ -49,15 +48,17 @@ def _experiment(kind, params):
     digest = hashlib.sha256(repr((kind, params, torch.__version__)).encode())
     for path in sources:
         digest.update(path.name.encode() + path.read_bytes())
-    folder = Path(tempfile.gettempdir()) / f"optimessay-networks-{os.getuid()}"
-    folder.mkdir(exist_ok=True)
+    folder = root.parent / ".cache" / "networks"
+    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{kind}-{digest.hexdigest()[:32]}.pickle"
-    with open(folder / f"{target.stem}.lock", "w") as lock:
+    with open(folder / f"{kind}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
         if target.is_file():
             with open(target, "rb") as f:
                 return pickle.load(f)
         value = _run_experiment(kind, params)
+        for old in folder.glob(f"{kind}-*.pickle"):  # results of older sources or parameters
+            old.unlink(missing_ok=True)
         write_atomic(target, pickle.dumps(value))
         return value
 
