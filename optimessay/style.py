@@ -7,9 +7,11 @@
 - **The same colour for the same optimizer on every figure**: :func:`color` maps a name ("Adam",
   "SGD + momentum", ...) to one colour. A sweep of one optimizer's hyperparameter uses
   :func:`shades` of that optimizer's colour.
-- **Light and dark theme**: every figure is a neutral light-grey card with dark text (videos
-  cannot be transparent, and a transparent plot with mid-grey text reads poorly on both themes), so
-  the same file reads on a white page and on a dark one.
+- **Light and dark theme**: every figure is a neutral light-grey card with dark text; `make figures`
+  also writes a dark variant of each picture (:func:`dark_color` maps every colour of the drawn
+  figure: the card becomes :data:`DARK_BACKGROUND`, near the site's slate background, text and
+  lines turn light, optimizer colours keep their hue and gain lightness), and the page shows the
+  one that matches the reader's theme.
 - **Readable at the site's content width** (~750 CSS px): figures are 7.5 in wide; images are saved at
   150 dpi (1125 px, sharp on high-density screens) and shown at the content width, where 10 pt text
   comes out at ~14 CSS px.
@@ -34,6 +36,25 @@ BLACK = "#000000"
 WINE = "#882255"
 OLIVE = "#999933"
 
+# The optimizers of the newer pages (issue 11). Chosen from Paul Tol's and ColorBrewer's schemes by
+# a search that kept, for every set of optimizers one figure shows together (the Fixing-Adam, sign,
+# memory-light, beyond-diagonal and comparison line-ups), every pair at least 13.5 CIELAB units apart
+# in normal vision and under simulated protan, deutan and tritan vision (Machado et al. 2009; the
+# Okabe-Ito pair momentum/Nesterov is 16), each with a contrast of at least 3:1 on the light card.
+# A figure that shows many optimizers still gives them line styles too: colour is never the only cue.
+PLUM = "#762A83"  # NAdam
+INDIGO = "#332288"  # RAdam
+MAGENTA = "#EE3377"  # Adamax
+CRIMSON = "#B2182B"  # Adadelta
+BROWN = "#8C564B"  # Rprop
+RUST = "#B15928"  # ASGD
+TEAL = "#225555"  # Adafactor
+MAROON = "#663333"  # Muon
+CERISE = "#C51B7D"  # Shampoo
+MOSS = "#666633"  # SOAP
+VIOLET = "#4B0092"  # LBFGS
+GREY = "#666666"  # SparseAdam
+
 # Optimizer -> colour. Keys are compared case-insensitively, ignoring spaces, "-", "_" and "+".
 OPTIMIZER_COLORS = {
     "sgd": BLUE,
@@ -52,6 +73,18 @@ OPTIMIZER_COLORS = {
     "diagonalp": OLIVE,
     "diagp": OLIVE,
     "fullp": WINE,
+    "nadam": PLUM,
+    "radam": INDIGO,
+    "adamax": MAGENTA,
+    "adadelta": CRIMSON,
+    "rprop": BROWN,
+    "asgd": RUST,
+    "adafactor": TEAL,
+    "muon": MAROON,
+    "shampoo": CERISE,
+    "soap": MOSS,
+    "lbfgs": VIOLET,
+    "sparseadam": GREY,
 }
 
 # The card every figure is drawn on, and its ink.
@@ -62,6 +95,29 @@ GRID = "#d8d8d4"
 # Marks
 MINIMUM_COLOR = "#111111"
 DIVERGED_COLOR = "#b0b0b0"
+
+# The dark variant's card and ink. The card is a shade lighter than Material's slate background
+# (hsl(225, 15%, 14%) = #1e2129), as the light card is a shade darker than the white page.
+DARK_BACKGROUND = "#262a35"
+DARK_INK = "#e4e4e6"
+DARK_MUTED_INK = "#a9abb3"
+DARK_GRID = "#3d4250"
+# Each optimizer colour's dark-theme counterpart, chosen (hue within 8 degrees of the light colour's,
+# contrast at least 4.5:1 on DARK_BACKGROUND) by the same search as the light colours: every pair of
+# one figure's line-up at least 14.6 CIELAB units apart in normal and simulated protan/deutan/tritan
+# vision (lightening every colour by one rule brought some pairs down to 4.6).
+DARK_OPTIMIZER_COLORS = {
+    BLUE: "#c0e6fc", SKY: "#4caee5", GREEN: "#77f8c4", ORANGE: "#faeba3", VERMILLION: "#f6974c",
+    PURPLE: "#d968b6", WINE: "#cb76a1", OLIVE: "#f7f0c5", BLACK: "#ececec",
+    PLUM: "#ce97d8", INDIGO: "#9d81df", MAGENTA: "#fbb1cc", CRIMSON: "#f76a69", BROWN: "#c7876b",
+    RUST: "#e2ab8d", TEAL: "#0ce9cb", MAROON: "#e76d5a", CERISE: "#ecb1cb", MOSS: "#f4da2f",
+    VIOLET: "#b181df", GREY: "#999999",
+}
+_DARK_NEUTRALS = {  # the light style's neutrals -> their dark counterparts; other greys: by lightness
+    BACKGROUND: DARK_BACKGROUND, INK: DARK_INK, MUTED_INK: DARK_MUTED_INK, GRID: DARK_GRID,
+    "#ffffff": "#2e3340",  # legend frames and label boxes: a raised card
+    MINIMUM_COLOR: "#f2f2f2", BLACK: "#ececec", DIVERGED_COLOR: "#5a5f6b",
+}
 
 # Sizes (inches at the stated dpi)
 WIDTH = 7.5
@@ -86,6 +142,60 @@ def color(name: str) -> str:
         known = ", ".join(sorted(OPTIMIZER_COLORS))
         raise KeyError(f"no colour for optimizer {name!r}; known (normalized): {known}")
     return OPTIMIZER_COLORS[key]
+
+
+def _hex(rgb) -> str:
+    return "#" + "".join(f"{min(max(round(c * 255), 0), 255):02x}" for c in rgb)
+
+
+def dark_color(value: str) -> str:
+    """The dark-theme counterpart of a colour of the light style (``#rrggbb``).
+
+    The style's neutrals map to the dark card and ink (:data:`_DARK_NEUTRALS`), the optimizer
+    colours to :data:`DARK_OPTIMIZER_COLORS`; another grey (HLS
+    saturation below 0.12) keeps its place between card and ink (light greys turn dark, dark greys
+    turn light, so Adagrad's black becomes a near-white that stays visible); another colour keeps its hue
+    (saturation capped at 0.8), with its lightness L moved to 0.5 + 0.4 L (a sweep's :func:`shades`
+    keep their order) and raised further until it has a contrast of 4.5:1 on the dark card.
+
+    >>> dark_color("#000000")
+    '#ececec'
+    """
+    if not (isinstance(value, str) and len(value) == 7 and value.startswith("#")):
+        raise ValueError(f"expected a colour '#rrggbb', got {value!r}")
+    key = value.lower()
+    for table in (_DARK_NEUTRALS, DARK_OPTIMIZER_COLORS):
+        for light, dark in table.items():
+            if light.lower() == key:
+                return dark
+    r, g, b = (int(key[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    h, lightness, s = colorsys.rgb_to_hls(r, g, b)
+    if s < 0.12 or lightness > 0.97 or lightness < 0.03:
+        # between the dark card (L ~ 0.18) and the ink (L ~ 0.9), in reverse order
+        target = 0.18 + (1 - lightness) * (0.9 - 0.18)
+        return _hex(colorsys.hls_to_rgb(h, target, s))
+    target, s = 0.5 + 0.4 * lightness, min(s, 0.8)  # no neon: saturation at most 0.8
+    while _contrast(colorsys.hls_to_rgb(h, target, s), DARK_BACKGROUND) < 4.5 and target < 0.9:
+        target += 0.01  # blues and violets carry little luminance: lighten them until they read
+    return _hex(colorsys.hls_to_rgb(h, target, s))
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an (r, g, b) in 0..1."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(rgb, other: str) -> float:
+    """WCAG contrast ratio between an (r, g, b) and a '#rrggbb'."""
+    a = _luminance(rgb)
+    b = _luminance([int(other[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def dark_colors() -> dict[str, str]:
+    """Optimizer -> its dark-theme colour (the playground mirrors this table for its dark mode)."""
+    return {name: dark_color(value) for name, value in OPTIMIZER_COLORS.items()}
 
 
 def shades(name_or_color: str, n: int, *, lightest: float = 0.78, darkest: float = 0.28) -> list[str]:
