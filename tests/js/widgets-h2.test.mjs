@@ -147,9 +147,10 @@ const close = (actual, expected, what) => {
   return w;
 };
 
-test("momentum: each eigen-mode's heavy-ball rate is the spectral radius of the package's SGD step", () => {
+test("momentum: each eigen-mode's heavy-ball rate is the spectral radius of the package's SGD step", (t) => {
   const js = MODES.map(([lr, mu, lam]) => heavyBallModeRate(lr, mu, lam));
   const w = close(js, PY.modes, "heavy-ball mode rates");
+  t.diagnostic(`largest relative difference ${w}`);
   assert.ok(w < 1e-12, `measured ${w}`);
   // μ = 0 is gradient descent: |1 − lr·λ|
   for (const [lr, mu, lam] of MODES) if (mu === 0) assert.equal(heavyBallModeRate(lr, 0, lam), gdModeRate(lr, lam));
@@ -184,7 +185,7 @@ test("momentum: bad input names the value", () => {
   assert.throws(() => gdModeRate(NaN, 1), /lr=NaN/);
 });
 
-test("landscapes: Hessian, eigenvalues, κ, flat direction and κ_diag equal optimessay.landscapes", () => {
+test("landscapes: Hessian, eigenvalues, κ, flat direction and κ_diag equal optimessay.landscapes", (t) => {
   let largest = 0;
   for (const [name, pts] of Object.entries(POINTS)) {
     const land = getLandscape(name, name === "quadratic" ? QUADRATIC : {});
@@ -204,6 +205,7 @@ test("landscapes: Hessian, eigenvalues, κ, flat direction and κ_diag equal opt
       }
     });
   }
+  t.diagnostic(`largest relative difference ${largest}`);
   assert.ok(largest < 1e-11, `measured ${largest}`);
 });
 
@@ -216,7 +218,7 @@ test("landscapes: the 2×2 eigen-solver keeps the small eigenvalue of a stiff ma
   assert.throws(() => hessian(rosenbrock(), NaN, 0), /expected finite coordinates/);
 });
 
-test("schedules: every lr and every point of each widget walk equal optimessay's schedulers and trajectory.run", () => {
+test("schedules: every lr and every point of each widget walk equal optimessay's schedulers and trajectory.run", (t) => {
   const banana = rosenbrock();
   let largest = 0;
   for (const [key] of schedules(STEPS)) {
@@ -227,5 +229,6 @@ test("schedules: every lr and every point of each widget walk equal optimessay's
     largest = Math.max(largest, close([...walk.points], py.points, `${key} points`));
     largest = Math.max(largest, close([...walk.losses], py.losses, `${key} losses`));
   }
+  t.diagnostic(`largest relative difference ${largest}`);
   assert.throws(() => lrSequence("sometimes", 1e-3, 10), /unknown schedule "sometimes": expected one of constant/);
 });
