@@ -32,44 +32,42 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+# --8<-- [start:update]
+def adam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor,
+    beta1: float | Tensor = 0.9,
+    beta2: float | Tensor = 0.999,
+    eps: float | Tensor = 1e-8,
+    weight_decay: float | Tensor = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+    decoupled_weight_decay: bool = False,
+) -> None:
+    """One Adam (or AdamW) step for one parameter, in place (`grad` is never modified).
 
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values such as 1 - β are computed first, in the hyperparameter's own dtype (float64
-    for a sweep, like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (not `y + a * x`, which rounds twice).
-
-    `y.add(x, alpha=a)` takes a number; for a tensor `a` (one value per walk) `torch.addcmul(y, x, a)`
-    is bitwise the same fused operation."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1·x2. `value=` takes a number; `(c·x1)·x2` is bitwise the same."""
-    return y.addcmul_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcmul_(x1, x2, value=c)
-
-
-def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1/x2. `value=` takes a number; `(c·x1)/x2` is bitwise the same."""
-    return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """The value of the 0-dim step counter for scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so that the arithmetic stays in the graph
-    as tensor ops; `.item()` there breaks the graph, recompiles for every parameter and (measured,
-    torch 2.13) can leave a stale step count baked into the compiled code."""
-    return x if torch.compiler.is_compiling() else x.item()
+    One line per line of the maths. `_lerp_`, `_mul_`, `_addcmul_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay) and decoupled_weight_decay:
+        _mul_(param, 1 - lr * weight_decay)  # AdamW: θ_{t-1} ← (1 - γλ) θ_{t-1}
+    elif _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # Adam (L2): g_t ← g_t + λ θ_{t-1}
+    m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")  # m, v, v^max
+    param, g, m, v, v_max = _real(param, g, m, v, v_max)  # (machinery: complex as (re, im) pairs)
+    _lerp_(m, g, 1 - beta1)  # m_t = β1 m_{t-1} + (1 - β1) g_t
+    _addcmul_(_mul_(v, beta2), g, g, 1 - beta2)  # v_t = β2 v_{t-1} + (1 - β2) g_t²
+    if amsgrad:
+        v = torch.maximum(v_max, v, out=v_max)  # AMSGrad: v_t ← max(v_{t-1}^max, v_t)
+    sqrt_v_hat = _div(v.sqrt(), (1 - beta2**t) ** 0.5)  # √v̂_t = √v_t / √(1 - β2^t)
+    denominator = _plus_(sqrt_v_hat, eps)  # 1/P_t = √v̂_t + ε   (ε last: torch's order)
+    _addcdiv_(param, m, denominator, -(lr / (1 - beta1**t)))  # θ_t = θ_{t-1} - γ P_t m_t/(1 - β1^t)
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -87,49 +85,6 @@ def adam_init_state(param: Tensor, *, amsgrad: bool = False) -> dict[str, Any]:
 # --8<-- [end:state]
 
 
-# --8<-- [start:update]
-def adam_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor,
-    beta1: float | Tensor = 0.9,
-    beta2: float | Tensor = 0.999,
-    eps: float | Tensor = 1e-8,
-    weight_decay: float | Tensor = 0.0,
-    amsgrad: bool = False,
-    maximize: bool = False,
-    decoupled_weight_decay: bool = False,
-) -> None:
-    """One Adam (or AdamW) step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    if _nonzero(weight_decay):
-        if decoupled_weight_decay:
-            param.mul_(_cast(1 - lr * weight_decay, param))  # AdamW's decoupled decay: θ ← θ(1 - γλ)
-        else:
-            g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    vmax = state.get("max_exp_avg_sq")
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, m, v = (torch.view_as_real(x) for x in (param, g, m, v))
-        vmax = None if vmax is None else torch.view_as_real(vmax)
-    m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g; lerp_ is torch's op (mul/add round differently)
-    _addcmul_(v.mul_(_cast(beta2, v)), g, g, 1 - beta2)  # second moment v ← β2·v + (1-β2)·g²
-    t = _get_value(step)  # t: a number eagerly (Python double arithmetic, like torch), a tensor when compiled
-    bias_correction1 = 1 - beta1**t
-    bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-    if amsgrad:
-        torch.maximum(vmax, v, out=vmax)  # AMSGrad: the running maximum of v
-        v = vmax
-    # preconditioner denominator √v̂ + ε: eps is added AFTER the sqrt and the division (torch's order)
-    denom = (v.sqrt() / _cast(bias_correction2_sqrt, v)).add_(_cast(eps, v))
-    _addcdiv_(param, m, denom, -(lr / bias_correction1))  # step: θ ← θ - γ·m̂·P, with m̂ = m/(1-β1ᵗ)
-# --8<-- [end:update]
-
-
 # --8<-- [start:preconditioner]
 def adam_preconditioner(
     param: Tensor,
@@ -142,12 +97,10 @@ def adam_preconditioner(
     """P = 1/(√v̂ + ε) of the last step (ones before the first step), computed from the state
     exactly as the step computed its denominator. Complex parameters give their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    v = state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]
-    if torch.is_complex(v):
-        v = torch.view_as_real(v)
-    bias_correction2_sqrt = (1 - beta2 ** _get_value(state["step"])) ** 0.5
-    return 1 / (v.sqrt() / _cast(bias_correction2_sqrt, v)).add_(_cast(eps, v))
+        return torch.ones_like(*_real(param))
+    (v,) = _real(state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"])
+    t = _value(state["step"])
+    return 1 / _plus_(_div(v.sqrt(), (1 - beta2**t) ** 0.5), eps)
 # --8<-- [end:preconditioner]
 
 
@@ -268,7 +221,9 @@ class Adam(torch.optim.Optimizer):
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]  # no gradient: skipped
             if any(p.grad.is_sparse for p in params):
-                raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead")
+                raise RuntimeError(
+                    "Adam does not support sparse gradients, please consider SparseAdam instead"
+                )
             lr = group["lr"]
             if isinstance(lr, Tensor) and lr.dim() != 0:
                 lr = lr.squeeze()  # a 1-element tensor lr acts as a number, as in torch
@@ -280,15 +235,18 @@ class Adam(torch.optim.Optimizer):
                 adam_update(
                     p, p.grad, state, lr=lr, beta1=beta1, beta2=beta2, eps=group["eps"],
                     weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                    maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"],
+                    maximize=group["maximize"],
+                    decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
         return loss
     # --8<-- [end:step]
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P = 1/(√v̂ + ε) of the last step for parameter `p` (ones before its first step)."""
-        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
-            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+        # traced, the lookup by `p` returned another parameter's P (torch 2.13): so torch.compile
+        # runs this method eagerly (with fullgraph=True: this error)
+        if torch.compiler.is_compiling():
+            raise RuntimeError(
                 f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
             )
         for group in self.param_groups:
@@ -334,4 +292,80 @@ class AdamW(Adam):
         for group in self.param_groups:  # like torch: AdamW stays decoupled whatever was loaded
             group["decoupled_weight_decay"] = True
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(step: Tensor) -> float | Tensor:
+    """The step counter read as torch.optim reads it. Eagerly a Python number, so that 1 - β^t is
+    computed in doubles, bit for bit torch's. Under torch.compile the tensor itself: `.item()` there
+    breaks the graph, recompiles per parameter and (torch 2.13) can bake a stale t in."""
+    return step if torch.compiler.is_compiling() else step.item()
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _div(y: Tensor, a: float | Tensor) -> Tensor:
+    """y / a."""
+    return y / _rounded(a, y)
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _lerp_(y: Tensor, x: Tensor, w: float | Tensor) -> Tensor:
+    """In place: y ← y + w·(x - y), torch's lerp_ (β·y + (1 - β)·x would round differently)."""
+    return y.lerp_(x, _rounded(w, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1·x2. `value=` takes a number only; (c·x1)·x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcmul_(_rounded(c, y) * x1, x2)
+    return y.addcmul_(x1, x2, value=c)
+
+
+def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1/x2. `value=` takes a number only; (c·x1)/x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcdiv_(_rounded(c, y) * x1, x2)
+    return y.addcdiv_(x1, x2, value=c)
 # --8<-- [end:all]

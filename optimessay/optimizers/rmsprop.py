@@ -34,64 +34,6 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
-
-
-def _positive(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is > 0: a float, or a tensor with any entry > 0."""
-    return bool((x > 0).any()) if isinstance(x, Tensor) else x > 0
-
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values such as 1 - β are computed first, in the hyperparameter's own dtype (float64
-    for a sweep, like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (not `y + a * x`, which rounds twice).
-
-    `y.add(x, alpha=a)` takes a number; for a tensor `a` (one value per walk) `torch.addcmul(y, x, a)`
-    is bitwise the same fused operation."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _axpy_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """In place: y ← y + a·x (the same fused multiply-add as `_axpy`)."""
-    return y.addcmul_(x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
-
-
-def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1·x2. `value=` takes a number; `(c·x1)·x2` is bitwise the same."""
-    return y.addcmul_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcmul_(x1, x2, value=c)
-
-
-def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1/x2. `value=` takes a number; `(c·x1)/x2` is bitwise the same."""
-    return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
-
-
-# --8<-- [start:state]
-def rmsprop_init_state(
-    param: Tensor, *, momentum: float | Tensor = 0.0, centered: bool = False
-) -> dict[str, Any]:
-    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
-    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    state = {
-        "step": torch.zeros((), dtype=step_dtype),  # counts steps (a 0-dim CPU tensor, like torch's)
-        "square_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # v
-    }
-    if _positive(momentum):
-        state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)  # b
-    if centered:
-        state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)  # ḡ
-    return state
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def rmsprop_update(
     param: Tensor,
@@ -106,30 +48,47 @@ def rmsprop_update(
     centered: bool = False,
     maximize: bool = False,
 ) -> None:
-    """One RMSprop step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    state["step"] += 1  # counts steps (not used by the update)
+    """One RMSprop step for one parameter, in place (`grad` is never modified).
+
+    One line per line of the maths. `_mul_`, `_addcmul_`, `_lerp_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    state["step"] += 1  # t ← t + 1   (torch keeps the count; RMSprop's maths never reads it)
     if _nonzero(weight_decay):
-        g = _axpy(g, param, weight_decay)  # weight decay (L2): g ← g + λθ
-    v, g_avg = state["square_avg"], state.get("grad_avg")
-    buf = state["momentum_buffer"] if _positive(momentum) else None
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, v = (torch.view_as_real(x) for x in (param, g, v))
-        buf = None if buf is None else torch.view_as_real(buf)
-        g_avg = None if g_avg is None else torch.view_as_real(g_avg)
-    _addcmul_(v.mul_(_cast(alpha, v)), g, g, 1 - alpha)  # moving average of squares: v ← αv + (1-α)g²
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}
+    v, g_avg = state["square_avg"], state.get("grad_avg")  # v, ḡ
+    b = state["momentum_buffer"] if _positive(momentum) else None  # b (with momentum)
+    param, g, v, g_avg, b = _real(param, g, v, g_avg, b)  # (machinery: complex as (re, im) pairs)
+    _addcmul_(_mul_(v, alpha), g, g, 1 - alpha)  # v_t = α v_{t-1} + (1 - α) g_t²
     if centered:
-        g_avg.lerp_(g, _cast(1 - alpha, g_avg))  # moving average of gradients ḡ ← αḡ + (1-α)g (lerp_: torch's op)
-        d = v.addcmul(g_avg, g_avg, value=-1).sqrt_()  # √(v - ḡ²): the gradient's standard deviation
+        _lerp_(g_avg, g, 1 - alpha)  # ḡ_t = α ḡ_{t-1} + (1 - α) g_t
+        variance = v.addcmul(g_avg, g_avg, value=-1)  # v_t - ḡ_t²
+        denominator = _plus_(variance.sqrt_(), eps)  # 1/P_t = √(v_t - ḡ_t²) + ε
     else:
-        d = v.sqrt()  # √v
-    d.add_(_cast(eps, d))  # preconditioner denominator d = √v + ε, so P = 1/d
-    if buf is not None:
-        buf.mul_(_cast(momentum, buf)).addcdiv_(g, d)  # momentum on preconditioned gradients: b ← μb + g/d
-        _axpy_(param, buf, -lr)  # step: θ ← θ - γb
+        denominator = _plus_(v.sqrt(), eps)  # 1/P_t = √v_t + ε   (ε after the √: torch's order)
+    if b is None:
+        _addcdiv_(param, g, denominator, -lr)  # θ_t = θ_{t-1} - γ P_t g_t
     else:
-        _addcdiv_(param, g, d, -lr)  # step: θ ← θ - γ·P·g
+        _mul_(b, momentum).addcdiv_(g, denominator)  # b_t = μ b_{t-1} + P_t g_t
+        _add_(param, b, -lr)  # θ_t = θ_{t-1} - γ b_t
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def rmsprop_init_state(
+    param: Tensor, *, momentum: float | Tensor = 0.0, centered: bool = False
+) -> dict[str, Any]:
+    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    zeros = lambda: torch.zeros_like(param, memory_format=torch.preserve_format)
+    state = {"step": torch.zeros((), dtype=step_dtype), "square_avg": zeros()}  # 0-dim CPU step; v
+    if _positive(momentum):
+        state["momentum_buffer"] = zeros()  # b
+    if centered:
+        state["grad_avg"] = zeros()  # ḡ
+    return state
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -140,13 +99,10 @@ def rmsprop_preconditioner(
     as the step computed it (ones before the first step). Complex parameters give their (real, imag)
     view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    v, g_avg = state["square_avg"], state.get("grad_avg")
-    if torch.is_complex(v):
-        v = torch.view_as_real(v)
-        g_avg = None if g_avg is None else torch.view_as_real(g_avg)
+        return torch.ones_like(*_real(param))
+    v, g_avg = _real(state["square_avg"], state.get("grad_avg"))
     d = v.sqrt() if g_avg is None else v.addcmul(g_avg, g_avg, value=-1).sqrt_()
-    return 1 / d.add_(_cast(eps, d))
+    return 1 / _plus_(d, eps)
 # --8<-- [end:preconditioner]
 
 
@@ -247,7 +203,9 @@ class RMSprop(torch.optim.Optimizer):
             for p in params:
                 state = self.state[p]
                 if not state:  # lazy state: created by the first step that sees a gradient
-                    state.update(rmsprop_init_state(p, momentum=group["momentum"], centered=group["centered"]))
+                    state.update(
+                        rmsprop_init_state(p, momentum=group["momentum"], centered=group["centered"])
+                    )
                 rmsprop_update(
                     p, p.grad, state, lr=lr, alpha=group["alpha"], eps=group["eps"],
                     weight_decay=group["weight_decay"], momentum=group["momentum"],
@@ -258,8 +216,10 @@ class RMSprop(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P = 1/(√v + ε) of the last step for parameter `p` (ones before its first step)."""
-        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
-            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+        # traced, the lookup by `p` returned another parameter's P (torch 2.13): so torch.compile
+        # runs this method eagerly (with fullgraph=True: this error)
+        if torch.compiler.is_compiling():
+            raise RuntimeError(
                 f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
             )
         for group in self.param_groups:
@@ -267,4 +227,72 @@ class RMSprop(torch.optim.Optimizer):
                 return rmsprop_preconditioner(p, self.state.get(p, {}), eps=group["eps"])
         raise ValueError(f"this RMSprop does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _positive(x: float | Tensor) -> bool:
+    """Whether an option such as momentum is on: a float > 0, a tensor with any entry > 0."""
+    return bool((x > 0).any()) if isinstance(x, Tensor) else x > 0
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _lerp_(y: Tensor, x: Tensor, w: float | Tensor) -> Tensor:
+    """In place: y ← y + w·(x - y), torch's lerp_ (β·y + (1 - β)·x would round differently)."""
+    return y.lerp_(x, _rounded(w, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _add_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a·x, the fused multiply-add of `_add`."""
+    return y.addcmul_(x, _rounded(a, y)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
+
+
+def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1·x2. `value=` takes a number only; (c·x1)·x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcmul_(_rounded(c, y) * x1, x2)
+    return y.addcmul_(x1, x2, value=c)
+
+
+def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1/x2. `value=` takes a number only; (c·x1)/x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcdiv_(_rounded(c, y) * x1, x2)
+    return y.addcdiv_(x1, x2, value=c)
 # --8<-- [end:all]
