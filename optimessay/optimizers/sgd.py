@@ -31,39 +31,6 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
-
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values such as 1 - β are computed first, in the hyperparameter's own dtype (float64
-    for a sweep, like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (not `y + a * x`, which rounds twice).
-
-    `y.add(x, alpha=a)` takes a number; for a tensor `a` (one value per walk) `torch.addcmul(y, x, a)`
-    is bitwise the same fused operation."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _axpy_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """In place: y ← y + a·x (the same fused multiply-add as `_axpy`)."""
-    return y.addcmul_(x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
-
-
-# --8<-- [start:state]
-def sgd_init_state(param: Tensor) -> dict[str, Any]:
-    """A parameter's state before its first step: empty (the momentum buffer is created by the
-    first step that uses momentum, as a copy of that step's gradient estimate)."""
-    return {}
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def sgd_update(
     param: Tensor,
@@ -77,19 +44,31 @@ def sgd_update(
     nesterov: bool = False,
     maximize: bool = False,
 ) -> None:
-    """One SGD step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
+    """One SGD step for one parameter, in place (`grad` is never modified).
+
+    One line per line of the maths. `_add`, `_add_`, `_mul_` (end of the file) are torch's ops,
+    written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
     if _nonzero(weight_decay):
-        g = _axpy(g, param, weight_decay)  # weight decay (L2): g ← g + λθ
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}
     if _nonzero(momentum):
-        buf = state.get("momentum_buffer")
-        if buf is None:
-            buf = state["momentum_buffer"] = g.detach().clone()  # first step: b ← g (no dampening)
+        b = state.get("momentum_buffer")  # b_{t-1}
+        if b is None:
+            b = state["momentum_buffer"] = g.detach().clone()  # b_1 = g_1
         else:
-            _axpy_(buf.mul_(_cast(momentum, buf)), g, 1 - dampening)  # moving sum: b ← μb + (1-τ)g
-        g = _axpy(g, buf, momentum) if nesterov else buf  # gradient estimate: g + μb, or b
-    _axpy_(param, g, -lr)  # step: θ ← θ - γ·P·ĝ with P = I
+            _add_(_mul_(b, momentum), g, 1 - dampening)  # b_t = μ b_{t-1} + (1 - τ) g_t
+        g = _add(g, b, momentum) if nesterov else b  # ĝ_t = g_t + μ b_t (Nesterov), or b_t
+    _add_(param, g, -lr)  # θ_t = θ_{t-1} - γ P ĝ_t,   P = I
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def sgd_init_state(param: Tensor) -> dict[str, Any]:
+    """A parameter's state before its first step: empty (the momentum buffer is created by the
+    first step that uses momentum, as a copy of that step's gradient estimate)."""
+    return {}
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -177,7 +156,8 @@ class SGD(torch.optim.Optimizer):
             lr = group["lr"]
             if isinstance(lr, Tensor) and lr.dim() != 0:
                 lr = lr.squeeze()  # a 1-element tensor lr acts as a number, as in torch
-            hyper = {k: group[k] for k in ("momentum", "dampening", "weight_decay", "nesterov", "maximize")}
+            names = ("momentum", "dampening", "weight_decay", "nesterov", "maximize")
+            hyper = {k: group[k] for k in names}
             for p in group["params"]:
                 if p.grad is None:
                     continue  # no gradient: skipped (no state, no weight decay)
@@ -189,12 +169,48 @@ class SGD(torch.optim.Optimizer):
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P of the last step for parameter `p`: ones (SGD's preconditioner is the identity)."""
-        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
-            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+        # traced, the lookup by `p` returned another parameter's P (torch 2.13): so torch.compile
+        # runs this method eagerly (with fullgraph=True: this error)
+        if torch.compiler.is_compiling():
+            raise RuntimeError(
                 f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
             )
         if not any(p is q for group in self.param_groups for q in group["params"]):
             raise ValueError(f"this SGD does not optimise the given tensor of shape {tuple(p.shape)}")
         return sgd_preconditioner(p, self.state.get(p, {}))
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _add_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a·x, the fused multiply-add of `_add`."""
+    return y.addcmul_(x, _rounded(a, y)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
 # --8<-- [end:all]
