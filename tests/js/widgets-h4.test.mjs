@@ -203,3 +203,72 @@ test("Memory-light: the widget's R, C, full V and P equal optimessay.Adafactor's
   assert.throws(() => memory.gradients(0, 0.5), /steps=0/);
   assert.throws(() => memory.gradients(3, 2), /noise=2/);
 });
+
+// --- Comparing: the tuning protocol ----------------------------------------------------------------
+
+import * as compare from "../../docs/widgets/compare-math.js";
+
+const PROTOCOL_PY = `
+import json, math, sys
+from optimessay import landscapes, optimizers, protocol
+cases = json.load(sys.stdin)
+LAND = {"banana": lambda: landscapes.rosenbrock(), "himmelblau": lambda: landscapes.himmelblau(),
+        "quadratic": lambda: landscapes.quadratic(kappa=50.0, theta=math.radians(30))}
+CLS = {"sgd": ("SGD", {}), "momentum": ("SGD", {"momentum": 0.9}), "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
+       "rmsprop": ("RMSprop", {}), "adam": ("Adam", {}), "adamw": ("AdamW", {"weight_decay": 0.01}), "adagrad": ("Adagrad", {})}
+out = []
+for c in cases:
+    cls, fixed = CLS[c["key"]]
+    t = protocol.tune_landscape(LAND[c["race"]](), getattr(optimizers, cls), fixed, steps=c["steps"], tol=c["tol"], relative=True)
+    table = t.table()
+    out.append({"lr": t.lr, "score": t.score, "on_edge": t.on_edge, "extended": list(t.extended),
+                "table": [[lr, m if math.isfinite(m) else None] for lr, m in table.items()]})
+print(json.dumps(out))
+`;
+
+test("Comparing: the JS protocol picks protocol.tune_landscape's lr, with every lr's median score to 1e-9", () => {
+  const cases = [
+    { key: "adam", race: "banana", tol: 1e-6 },
+    { key: "sgd", race: "himmelblau", tol: 1e-6 },
+    { key: "adamw", race: "quadratic", tol: 1e-6 },
+    { key: "rmsprop", race: "banana", tol: 1e-3 },
+    { key: "nesterov", race: "quadratic", tol: 1e-2 },
+  ];
+  const ref = python(PROTOCOL_PY, cases.map((c) => ({ ...c, steps: compare.RACES[c.race].steps })));
+  let worst = 0;
+  cases.forEach((c, k) => {
+    const t = compare.tune(c.key, c.race, c.tol);
+    const r = ref[k];
+    assert.equal(t.lr, r.lr, `${c.key} on ${c.race}: lr`);
+    assert.equal(t.onEdge, r.on_edge);
+    assert.deepEqual(t.extended, r.extended);
+    assert.deepEqual(t.table.map((x) => x.lr), r.table.map(([lr]) => lr), `${c.key} on ${c.race}: grid`);
+    t.table.forEach((x, i) => {
+      const m = r.table[i][1];
+      if (m === null) assert.equal(x.median, Infinity, `${c.key} on ${c.race} lr ${x.lr}: Python diverged, JS ${x.median}`);
+      else {
+        worst = Math.max(worst, rel(x.median, m));
+        assert.ok(rel(x.median, m) <= 1e-9, `${c.key} on ${c.race} lr ${x.lr}: ${x.median} vs ${m}`);
+      }
+    });
+  });
+  console.log(`Comparing: largest relative difference of a median score, JS vs optimessay.protocol: ${worst.toExponential(2)}`);
+});
+
+test("Comparing: grid, starts and scores follow protocol.py's definitions; bad input is named", () => {
+  const grid = compare.lrGrid(1e-5, 10, 4);
+  assert.equal(grid.length, 25);
+  assert.equal(grid[8], 1e-3);
+  assert.equal(grid[9], 0.00177827941004); // 12 significant digits, as protocol._grid_lr
+  const starts = compare.startsAround([-1.5, 2.5]);
+  assert.equal(starts.length, 5);
+  starts.slice(1).forEach(([x, y]) => close(Math.hypot(x + 1.5, y - 2.5), 0.1, 1e-15, "start distance"));
+  assert.equal(compare.stepsToTolerance([1, 0.5, 1e-7, 2e-7, 1e-8], 1e-6), 2);
+  assert.equal(compare.stepsToTolerance([1, 1e-7, 1e-5], 1e-6), 3 + Math.log10(1e-5 / 1e-6));
+  assert.equal(compare.stepsToTolerance([1, NaN], 1e-6), Infinity);
+  assert.equal(compare.aggregate([3, 1, 2, 5, 4]), 3);
+  assert.equal(compare.aggregate([3, Infinity, 2]), Infinity);
+  assert.throws(() => compare.tune("lion", "banana"), /optimizer "lion"/);
+  assert.throws(() => compare.tune("adam", "moon"), /race "moon"/);
+  assert.throws(() => compare.tune("adam", "banana", 0), /tol=0/);
+});
