@@ -29,56 +29,6 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
-
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values such as 1 - β are computed first, in the hyperparameter's own dtype (float64
-    for a sweep, like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (not `y + a * x`, which rounds twice).
-
-    `y.add(x, alpha=a)` takes a number; for a tensor `a` (one value per walk) `torch.addcmul(y, x, a)`
-    is bitwise the same fused operation."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1/x2. `value=` takes a number; `(c·x1)/x2` is bitwise the same."""
-    return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """The value of the 0-dim step counter for scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so that the arithmetic stays in the graph
-    as tensor ops; `.item()` there breaks the graph, recompiles for every parameter and (measured,
-    torch 2.13) can leave a stale step count baked into the compiled code."""
-    return x if torch.compiler.is_compiling() else x.item()
-
-
-# --8<-- [start:state]
-def adagrad_init_state(param: Tensor, *, initial_accumulator_value: float | Tensor = 0.0) -> dict[str, Any]:
-    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
-    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    if isinstance(initial_accumulator_value, Tensor):  # one value per walk (the sweep)
-        total = torch.zeros_like(param, memory_format=torch.preserve_format).add_(_cast(initial_accumulator_value, param))
-    else:
-        init = initial_accumulator_value
-        if torch.is_complex(param):  # like torch: the value goes into both the real and imaginary part
-            init = complex(init, init)
-        total = torch.full_like(param, init, memory_format=torch.preserve_format)
-    return {"step": torch.tensor(0.0, dtype=step_dtype), "sum": total}  # step: a 0-dim CPU tensor
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def adagrad_update(
     param: Tensor,
@@ -91,30 +41,41 @@ def adagrad_update(
     eps: float | Tensor = 1e-10,
     maximize: bool = False,
 ) -> None:
-    """One Adagrad step for one parameter, in place (`grad` is never modified)."""
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    t = _get_value(step)  # t: a number eagerly (Python double arithmetic, like torch), a tensor when compiled
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
+    """One Adagrad step for one parameter, in place (`grad` is never modified).
+
+    One line per line of the maths. `_add`, `_plus_`, `_addcdiv_` (end of the file) are torch's
+    ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay) and g.is_sparse:
+        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
     if _nonzero(weight_decay):
-        if g.is_sparse:
-            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
-        g = _axpy(g, param, weight_decay)  # weight decay (L2): g ← g + λθ
-    clr = lr / (1 + (t - 1) * lr_decay)  # decayed learning rate, in Python double arithmetic like torch
-    total = state["sum"]  # G
-    if g.is_sparse:  # only the rows that received a gradient change
-        g = g.coalesce()  # the update is non-linear in g, so each index must appear once
-        indices, values = g._indices(), g._values()
-        total.add_(torch.sparse_coo_tensor(indices, values.pow(2), g.size(), check_invariants=False))  # G ← G + g²
-        d = total.sparse_mask(g)._values().sqrt_().add_(eps)  # √G + ε at those rows
-        param.add_(torch.sparse_coo_tensor(indices, values / d, g.size(), check_invariants=False), alpha=-clr)  # θ ← θ - γ'·g/d
-        return
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, total = (torch.view_as_real(x) for x in (param, g, total))
-    total.addcmul_(g, g, value=1)  # sum of squares: G ← G + g²
-    d = total.sqrt().add_(_cast(eps, total))  # preconditioner denominator √G + ε (eps after the sqrt, like torch)
-    _addcdiv_(param, g, d, -clr)  # step: θ ← θ - γ'·g/d = θ - γ·P·g
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}
+    lr_t = lr / (1 + (t - 1) * lr_decay)  # γ_t = γ / (1 + (t - 1) η)
+    if g.is_sparse:  # (machinery: a sparse gradient updates only its rows, by the same maths)
+        return _sparse_step_(param, g, state["sum"], lr_t, eps)
+    param, g, G = _real(param, g, state["sum"])  # (machinery: complex as (re, im) pairs)
+    G.addcmul_(g, g, value=1)  # G_t = G_{t-1} + g_t²
+    denominator = _plus_(G.sqrt(), eps)  # √G_t + ε   (ε after the √: torch's order)
+    _addcdiv_(param, g, denominator, -lr_t)  # θ_t = θ_{t-1} - γ_t g_t/(√G_t + ε) = θ - γ P_t g_t
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def adagrad_init_state(
+    param: Tensor, *, initial_accumulator_value: float | Tensor = 0.0
+) -> dict[str, Any]:
+    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    G_0 = initial_accumulator_value
+    if isinstance(G_0, Tensor):  # one value per walk (the sweep)
+        G = _plus_(torch.zeros_like(param, memory_format=torch.preserve_format), G_0)
+    else:  # like torch: a complex parameter gets the value in both its real and imaginary parts
+        value = complex(G_0, G_0) if param.is_complex() else G_0
+        G = torch.full_like(param, value, memory_format=torch.preserve_format)
+    return {"step": torch.tensor(0.0, dtype=step_dtype), "sum": G}  # step: a 0-dim CPU tensor
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -124,14 +85,11 @@ def adagrad_preconditioner(
     """P = 1/((1 + (t-1)η)(√G + ε)) of the last step (ones before the first step), so that the step
     was -γ·P·g. Complex parameters give their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    total = state["sum"]
-    if total.is_sparse:
-        total = total.to_dense()
-    if torch.is_complex(total):
-        total = torch.view_as_real(total)
-    decay = 1 + (_get_value(state["step"]) - 1) * lr_decay
-    return 1 / (total.sqrt().add_(_cast(eps, total)) * _cast(decay, total))
+        return torch.ones_like(*_real(param))
+    G = state["sum"].to_dense() if state["sum"].is_sparse else state["sum"]
+    (G,) = _real(G)
+    decay = 1 + (_value(state["step"]) - 1) * lr_decay
+    return 1 / (_plus_(G.sqrt(), eps) * _rounded(decay, G))
 # --8<-- [end:preconditioner]
 
 
@@ -201,7 +159,8 @@ class Adagrad(torch.optim.Optimizer):
         # (a per-group value is ignored)
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p].update(adagrad_init_state(p, initial_accumulator_value=initial_accumulator_value))
+                init = initial_accumulator_value
+                self.state[p].update(adagrad_init_state(p, initial_accumulator_value=init))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -241,16 +200,18 @@ class Adagrad(torch.optim.Optimizer):
                     init = self.defaults["initial_accumulator_value"]
                     state.update(adagrad_init_state(p, initial_accumulator_value=init))
                 adagrad_update(
-                    p, p.grad, state, lr=lr, lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                    eps=group["eps"], maximize=group["maximize"],
+                    p, p.grad, state, lr=lr, lr_decay=group["lr_decay"],
+                    weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"],
                 )
         return loss
     # --8<-- [end:step]
 
     def preconditioner(self, p: Tensor) -> Tensor:
         """P = 1/((1 + (t-1)η)(√G + ε)) of the last step for parameter `p` (ones before its first)."""
-        if torch.compiler.is_compiling():  # traced, the lookup by `p` returned another parameter's P (torch 2.13)
-            raise RuntimeError(  # so torch.compile runs this method eagerly (with fullgraph=True: this error)
+        # traced, the lookup by `p` returned another parameter's P (torch 2.13): so torch.compile
+        # runs this method eagerly (with fullgraph=True: this error)
+        if torch.compiler.is_compiling():
+            raise RuntimeError(
                 f"{type(self).__name__}.preconditioner() is eager-only: call it outside torch.compile"
             )
         for group in self.param_groups:
@@ -260,4 +221,69 @@ class Adagrad(torch.optim.Optimizer):
                 )
         raise ValueError(f"this Adagrad does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(step: Tensor) -> float | Tensor:
+    """The step counter read as torch.optim reads it. Eagerly a Python number, so that 1 - β^t is
+    computed in doubles, bit for bit torch's. Under torch.compile the tensor itself: `.item()` there
+    breaks the graph, recompiles per parameter and (torch 2.13) can bake a stale t in."""
+    return step if torch.compiler.is_compiling() else step.item()
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1/x2. `value=` takes a number only; (c·x1)/x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcdiv_(_rounded(c, y) * x1, x2)
+    return y.addcdiv_(x1, x2, value=c)
+
+
+def _sparse_step_(param: Tensor, g: Tensor, G: Tensor, lr_t: float, eps: float) -> None:
+    """The core's last three lines for a sparse gradient, on the rows it has (torch's sparse path).
+    The update is non-linear in g, so each index must appear once: coalesce first."""
+    g = g.coalesce()
+    indices, values = g._indices(), g._values()
+    sparse = lambda v: torch.sparse_coo_tensor(indices, v, g.size(), check_invariants=False)
+    G.add_(sparse(values.pow(2)))  # G_t = G_{t-1} + g_t² on those rows
+    denominator = G.sparse_mask(g)._values().sqrt_().add_(eps)  # √G_t + ε on those rows
+    param.add_(sparse(values / denominator), alpha=-lr_t)  # θ_t = θ_{t-1} - γ_t g_t/(√G_t + ε)
 # --8<-- [end:all]
