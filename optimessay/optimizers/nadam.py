@@ -28,43 +28,45 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+# --8<-- [start:update]
+def nadam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor,
+    beta1: float | Tensor = 0.9,
+    beta2: float | Tensor = 0.999,
+    eps: float | Tensor = 1e-8,
+    weight_decay: float | Tensor = 0.0,
+    momentum_decay: float | Tensor = 4e-3,
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
+) -> None:
+    """One NAdam step for one parameter, in place (`grad` is never modified).
 
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values are computed first, in the hyperparameter's own dtype (float64 for a sweep,
-    like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (`torch.addcmul` for a per-walk tensor `a`)."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1·x2. `value=` takes a number; `(c·x1)·x2` is bitwise the same."""
-    return y.addcmul_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcmul_(x1, x2, value=c)
-
-
-def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1/x2. `value=` takes a number; `(c·x1)/x2` is bitwise the same."""
-    return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """A state scalar (`step`, `mu_product`) for the scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so the arithmetic stays in the graph as
-    tensor ops (`.item()` there breaks the graph and recompiles for every parameter). A sweep's
-    per-walk `mu_product` (shape `(N, 1)`) is read as float64 values, the doubles `.item()` gives."""
-    if torch.compiler.is_compiling():
-        return x
-    return x.item() if x.dim() == 0 else x.to(torch.float64)
+    One line per line of the maths. `_lerp_`, `_mul_`, `_addcdiv_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    m, v = state["exp_avg"], state["exp_avg_sq"]  # m, v
+    param, g, m, v = _real(param, g, m, v)  # (machinery: complex as (re, im) pairs)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay) and decoupled_weight_decay:
+        _mul_(param, 1 - lr * weight_decay)  # θ_{t-1} ← (1 - γλ) θ_{t-1}   (decoupled)
+    elif _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}   (L2)
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))  # μ_t = β1 (1 - ½ 0.96^{tψ})
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))  # μ_{t+1}
+    Pi = _value(_mul_(_mu_product(state, mu), mu))  # Π_t = Π_{t-1} μ_t   (float32, like torch)
+    _lerp_(m, g, 1 - beta1)  # m_t = β1 m_{t-1} + (1 - β1) g_t
+    _addcmul_(_mul_(v, beta2), g, g, 1 - beta2)  # v_t = β2 v_{t-1} + (1 - β2) g_t²
+    denominator = _plus_(_div(v, 1 - beta2**t).sqrt(), eps)  # 1/P_t = √(v_t/(1 - β2^t)) + ε
+    step_g = -lr * (1.0 - mu) / (1.0 - Pi)  # -γ (1 - μ_t)/(1 - Π_t)
+    step_m = (-lr * mu_next) / (1.0 - Pi * mu_next)  # -γ μ_{t+1}/(1 - Π_t μ_{t+1})
+    _addcdiv_(param, g, denominator, step_g)  # θ ← θ_{t-1} - γ P_t (1 - μ_t)/(1 - Π_t) g_t
+    _addcdiv_(param, m, denominator, step_m)  # θ_t = θ - γ P_t μ_{t+1}/(1 - Π_t μ_{t+1}) m_t
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -86,50 +88,6 @@ def nadam_init_state(
 # --8<-- [end:state]
 
 
-# --8<-- [start:update]
-def nadam_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor,
-    beta1: float | Tensor = 0.9,
-    beta2: float | Tensor = 0.999,
-    eps: float | Tensor = 1e-8,
-    weight_decay: float | Tensor = 0.0,
-    momentum_decay: float | Tensor = 4e-3,
-    decoupled_weight_decay: bool = False,
-    maximize: bool = False,
-) -> None:
-    """One NAdam step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    m, v, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, m, v = (torch.view_as_real(x) for x in (param, g, m, v))
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    t = _get_value(step)  # a number eagerly (Python doubles, like torch), a tensor when compiled
-    bias_correction2 = 1 - beta2**t  # 1 - β2ᵗ
-    if _nonzero(weight_decay):
-        if decoupled_weight_decay:
-            param.mul_(_cast(1 - lr * weight_decay, param))  # decoupled decay: θ ← θ(1 - γλ)
-        else:
-            g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
-    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))  # momentum schedule μ_t = β1(1 - ½·0.96^(tψ))
-    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))  # μ_{t+1}
-    if isinstance(mu, Tensor) and mu.dim() > mu_product.dim():  # a sweep whose β1 became per-walk (a scheduler)
-        mu_product = state["mu_product"] = mu_product.expand(mu.shape).clone()  # each walk: its own Π from here
-    mu_product.mul_(_cast(mu, mu_product))  # Π_t = Π_{t-1}·μ_t, accumulated in float32 like torch's
-    m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g (lerp_: torch's op)
-    _addcmul_(v.mul_(_cast(beta2, v)), g, g, 1 - beta2)  # second moment v ← β2·v + (1-β2)·g²
-    denom = v.div(_cast(bias_correction2, v)).sqrt()  # √v̂ with v̂ = v/(1-β2ᵗ): torch divides, then takes the root
-    product = _get_value(mu_product)  # Π_t as a number (a tensor when compiled)
-    denom.add_(_cast(eps, denom))  # d = √v̂ + ε, so P = 1/d
-    _addcdiv_(param, g, denom, -lr * (1.0 - mu) / (1.0 - product))  # θ ← θ - γ·(1-μ_t)/(1-Π_t)·P·g
-    _addcdiv_(param, m, denom, (-lr * mu_next) / (1.0 - product * mu_next))  # θ ← θ - γ·μ_{t+1}/(1-Π_{t+1})·P·m
-# --8<-- [end:update]
-
-
 # --8<-- [start:preconditioner]
 def nadam_preconditioner(
     param: Tensor, state: dict[str, Any], *, beta2: float | Tensor = 0.999, eps: float | Tensor = 1e-8
@@ -137,12 +95,9 @@ def nadam_preconditioner(
     """P = 1/(√v̂ + ε) of the last step (ones before the first step), computed from the state
     exactly as the step computed its denominator. Complex parameters give their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    v = state["exp_avg_sq"]
-    if torch.is_complex(v):
-        v = torch.view_as_real(v)
-    bias_correction2 = 1 - beta2 ** _get_value(state["step"])
-    return 1 / v.div(_cast(bias_correction2, v)).sqrt().add_(_cast(eps, v))
+        return torch.ones_like(*_real(param))
+    (v,) = _real(state["exp_avg_sq"])
+    return 1 / _plus_(_div(v, 1 - beta2 ** _value(state["step"])).sqrt(), eps)
 # --8<-- [end:preconditioner]
 
 
@@ -267,4 +222,91 @@ class NAdam(torch.optim.Optimizer):
                 return nadam_preconditioner(p, self.state.get(p, {}), beta2=group["betas"][1], eps=group["eps"])
         raise ValueError(f"this NAdam does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(x: Tensor) -> float | Tensor:
+    """A state scalar (t, Π_t) read as torch.optim reads it. Eagerly a Python number, so that the
+    arithmetic around it is in doubles, bit for bit torch's (a sweep's per-walk Π: float64 values,
+    the doubles `.item()` gives). Under torch.compile the tensor itself: `.item()` there breaks the
+    graph and recompiles per parameter."""
+    if torch.compiler.is_compiling():
+        return x
+    return x.item() if x.dim() == 0 else x.to(torch.float64)
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _div(y: Tensor, a: float | Tensor) -> Tensor:
+    """y / a."""
+    return y / _rounded(a, y)
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _lerp_(y: Tensor, x: Tensor, w: float | Tensor) -> Tensor:
+    """In place: y ← y + w·(x - y), torch's lerp_ (β·y + (1 - β)·x would round differently)."""
+    return y.lerp_(x, _rounded(w, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1·x2. `value=` takes a number only; (c·x1)·x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcmul_(_rounded(c, y) * x1, x2)
+    return y.addcmul_(x1, x2, value=c)
+
+
+def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1/x2. `value=` takes a number only; (c·x1)/x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcdiv_(_rounded(c, y) * x1, x2)
+    return y.addcdiv_(x1, x2, value=c)
+
+
+def _mu_product(state: dict[str, Any], mu: float | Tensor) -> Tensor:
+    """The state's Π_{t-1}. In a sweep whose β1 turns per-walk mid-run (a scheduler), each walk
+    gets its own copy of Π from then on."""
+    if isinstance(mu, Tensor) and mu.dim() > state["mu_product"].dim():
+        state["mu_product"] = state["mu_product"].expand(mu.shape).clone()
+    return state["mu_product"]
 # --8<-- [end:all]
