@@ -50,10 +50,22 @@ export function announcement(walks, t, steps) {
   return walks.length === 1 ? `${head} ${walks[0].name} has diverged.` : `${head} every optimizer has diverged.`;
 }
 
-/** A slider (log or linear) bound to a number; `onChange(value)` on input. Returns {row, set}. */
+/** The text a number field shows for v: the shortest form that reads back as v. */
+const exact = (v) => String(v);
+
+/**
+ * A slider (log or linear) bound to a number, with a number field beside it where the reader types
+ * an exact value (Enter or leaving the field applies it; a value outside the slider's range is
+ * clamped to it, text that is not a number is marked invalid and ignored). `onChange(value)` on
+ * either. Returns {row, set, input, number}; set(v) moves both without calling onChange.
+ */
 export function slider(id, label, spec, value, onChange) {
   const input = el("input", { type: "range", id, class: "oe-pg-range" });
-  const out = el("output", { for: id, class: "oe-pg-value" });
+  const numberId = `${id}-num`;
+  const number = el("input", {
+    type: "number", id: numberId, class: "oe-pg-num", step: "any", inputmode: "decimal",
+    min: spec.min, max: spec.max, autocomplete: "off",
+  });
   if (spec.log) {
     input.min = spec.sliderMin;
     input.max = spec.sliderMax;
@@ -63,22 +75,42 @@ export function slider(id, label, spec, value, onChange) {
     input.max = spec.max;
     input.step = spec.step ?? 1;
   }
+  const show = (v) => {
+    input.setAttribute("aria-valuetext", hpText(v, 4));
+    number.value = exact(v);
+    number.removeAttribute("aria-invalid");
+  };
   const set = (v) => {
     input.value = spec.log ? Math.log10(v) : v;
-    out.textContent = hpText(v, 4);
-    input.setAttribute("aria-valuetext", hpText(v, 4));
+    show(v);
   };
   set(value);
   input.addEventListener("input", () => {
     let v = Number(input.value);
     if (spec.log) v = +(10 ** v).toPrecision(3); // 3 significant digits: 0.00501, not 0.005011872
     if (spec.integer) v = Math.round(v);
-    out.textContent = hpText(v, 4);
-    input.setAttribute("aria-valuetext", hpText(v, 4));
+    show(v);
     onChange(v);
   });
-  const row = el("div", { class: "oe-pg-control" }, [el("label", { for: id, text: label }), input, out]);
-  return { row, set, input };
+  number.addEventListener("change", () => {
+    const text = number.value.trim();
+    const typed = text === "" ? NaN : Number(text);
+    if (!Number.isFinite(typed)) {
+      number.setAttribute("aria-invalid", "true");
+      return;
+    }
+    let v = Math.min(spec.max, Math.max(spec.min, typed));
+    if (spec.integer) v = Math.round(v);
+    set(v);
+    onChange(v);
+  });
+  const row = el("div", { class: "oe-pg-control oe-pg-slider" }, [
+    el("label", { for: id, text: label }),
+    input,
+    el("label", { for: numberId, class: "oe-pg-sr", text: `${label}, exact value` }),
+    number,
+  ]);
+  return { row, set, input, number };
 }
 
 /** A labelled checkbox; `onChange(checked)`. */

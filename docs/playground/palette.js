@@ -91,3 +91,79 @@ export function shades(nameOrColor, n, { lightest = 0.78, darkest = 0.28 } = {})
   }
   return out;
 }
+
+// --- a sequential ramp for a sweep: distinguishable runs of one optimizer --------------------------
+// shades() varies lightness only, and nine shades of one orange are hard to tell apart on a path.
+// ramp() walks OKLab lightness from dark to light while turning the hue by ±HUE_TURN around the
+// optimizer's own hue (orange: red-brown → orange → gold), at a chroma the sRGB gamut allows:
+// neighbours differ in two perceptual directions, and the family still reads as its optimizer.
+
+const HUE_TURN = (35 * Math.PI) / 180;
+const srgbToLinear = (c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+const linearToSrgb = (c) => (c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055);
+
+export function hexToOklab(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => srgbToLinear(parseInt(hex.slice(i, i + 2), 16) / 255));
+  const l = Math.cbrt(0.4122214708 * r + 0.5363325363 * g + 0.0514459929 * b);
+  const m = Math.cbrt(0.2119034982 * r + 0.6806995451 * g + 0.1073969566 * b);
+  const s = Math.cbrt(0.0883024619 * r + 0.2817188376 * g + 0.6299787005 * b);
+  return [
+    0.2104542553 * l + 0.793617785 * m - 0.0040720468 * s,
+    1.9779984951 * l - 2.428592205 * m + 0.4505937099 * s,
+    0.0259040371 * l + 0.7827717662 * m - 0.808675766 * s,
+  ];
+}
+
+/** Linear sRGB of an OKLab colour (may fall outside [0, 1]: out of gamut). */
+function oklabToLinear(L, a, b) {
+  const l = (L + 0.3963377774 * a + 0.2158037573 * b) ** 3;
+  const m = (L - 0.1055613458 * a - 0.0638541728 * b) ** 3;
+  const s = (L - 0.0894841775 * a - 1.291485548 * b) ** 3;
+  return [
+    4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s,
+    -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s,
+    -0.0041960863 * l - 0.7034186147 * m + 1.707614701 * s,
+  ];
+}
+
+const inGamut = (rgb) => rgb.every((c) => c >= -1e-6 && c <= 1 + 1e-6);
+
+/** An OKLCh colour as #rrggbb, its chroma reduced until it fits sRGB. */
+function lchHex(L, C, h) {
+  let lo = 0;
+  let hi = C;
+  if (!inGamut(oklabToLinear(L, C * Math.cos(h), C * Math.sin(h)))) {
+    for (let k = 0; k < 24; k++) {
+      const mid = (lo + hi) / 2;
+      if (inGamut(oklabToLinear(L, mid * Math.cos(h), mid * Math.sin(h)))) lo = mid;
+      else hi = mid;
+    }
+    C = lo;
+  }
+  const rgb = oklabToLinear(L, C * Math.cos(h), C * Math.sin(h));
+  const h2 = (c) => Math.round(Math.min(1, Math.max(0, linearToSrgb(Math.min(1, Math.max(0, c))))) * 255).toString(16).padStart(2, "0");
+  return `#${rgb.map(h2).join("")}`;
+}
+
+/**
+ * `n` colours of one optimizer for a sweep, dark to light (first = smallest swept value): OKLab
+ * lightness 0.36 → 0.78, hue turned from −35° to +35° around the optimizer's, chroma at least 0.11
+ * (black and greys stay grey). n = 1: the optimizer's own colour.
+ */
+export function ramp(nameOrColor, n) {
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a whole number >= 1, got ${n}`);
+  const base = nameOrColor.startsWith("#") ? nameOrColor : COLORS[nameOrColor];
+  if (!base) throw new RangeError(`no colour for ${JSON.stringify(nameOrColor)}`);
+  if (n === 1) return [base];
+  const [, a, b] = hexToOklab(base);
+  const chroma = Math.hypot(a, b);
+  const grey = chroma < 0.02;
+  const hue = Math.atan2(b, a);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const u = i / (n - 1);
+    const L = 0.36 + 0.42 * u;
+    out.push(grey ? lchHex(L, 0, 0) : lchHex(L, Math.max(chroma, 0.11), hue + HUE_TURN * (2 * u - 1)));
+  }
+  return out;
+}

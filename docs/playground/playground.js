@@ -2,17 +2,23 @@
 // race of optimizers over a landscape. Every change recomputes all walks (float64, the package's
 // exact update rules) and redraws them; the state lives in the URL.
 //
+// For a newcomer: it opens at step 0 and plays the race to its end once it is on screen (with
+// prefers-reduced-motion: it shows the end, and Play is there); the canvas has axes, a legend, a
+// labelled minimum and a marker where a walk diverges; on a wide column the controls sit beside the
+// canvas (which stays in view while they scroll), on a phone below it, each optimizer's settings
+// beyond its learning rate folded away.
+//
 // The DOM is built with createElement/textContent only: nothing read from the URL or computed is
 // ever parsed as HTML. Loaded as an ES module on pages with `playground: true` in their front
 // matter; mounts on first load and after every instant navigation of Material (document$).
 
 import { announcement, checkbox, el, hpText, select, sig, slider } from "./dom.js";
 import { distanceToMinimum, getLandscape } from "./landscapes.js";
-import { COLORS, shades } from "./palette.js";
-import { contourCanvas, draw, makeView } from "./render.js";
+import { COLORS } from "./palette.js";
+import { computeLayout, contourCanvas, draw, exitOf } from "./render.js";
 import {
   DEFAULT_PRESET, GLOBALS, KINDS, LANDSCAPE_NAMES, MAX_RUNS, PARAMS, PRESETS, SCHEDULERS,
-  landscapeParams, optimizerOf, parseQuery, presetState, toQuery,
+  colourRuns, landscapeParams, optimizerOf, parseQuery, presetState, toQuery,
 } from "./state.js";
 import { SCHEDULER_DEFAULTS } from "./schedulers.js";
 import { run } from "./trajectory.js";
@@ -26,6 +32,9 @@ const PRESET_TITLES = {
   "banana-race": "Race on the banana", "seed-sgd": "Seed: SGD with momentum", "seed-rmsprop-alpha": "Seed: RMSprop alphas",
   "seed-rmsprop-momentum": "Seed: RMSprop momenta", "seed-schedulers": "Seed: schedulers", "rotated-quadratic": "Rotated quadratic",
 };
+const SAME_LR = { min: 1e-6, max: 10, log: true, sliderMin: -5, sliderMax: 1, sliderStep: 0.01 };
+
+const reducedMotion = () => typeof window.matchMedia === "function" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // --- the playground -----------------------------------------------------------------------------
 
@@ -44,6 +53,13 @@ export class Playground {
     this.backgroundKey = "";
     this.background = null;
     this.lastUpdateMs = NaN;
+    this.firstFrameMs = NaN; // ms from the page's navigation start to the first frame drawn
+    this.openCards = new Set();
+    // a first visit (no step in the link) starts at step 0 and plays once the canvas is on screen;
+    // with reduced motion it shows the end, and Play is there
+    this.autoplayPending = state.t === null && !reducedMotion();
+    if (this.autoplayPending) this.state.t = 0;
+    this.openedAtStep = this.state.t;
     this.build();
     if (root.dataset.preset && !Object.hasOwn(PRESETS, root.dataset.preset)) {
       notes.unshift(`Unknown preset "${root.dataset.preset}" on this page: using ${DEFAULT_PRESET}.`);
@@ -51,6 +67,7 @@ export class Playground {
     this.showMessages(notes, mine);
     this.update({ writeUrl: false });
     root.oePlayground = this; // for tests and the benchmark
+    this.watchVisibility();
   }
 
   // --- DOM ----------------------------------------------------------------------------------------
@@ -63,23 +80,20 @@ export class Playground {
     this.controls = el("div", { class: "oe-pg-globals" });
     this.canvas = el("canvas", {
       class: "oe-pg-canvas", tabindex: 0, role: "img", "aria-describedby": id("help"),
-      "aria-label": "Landscape with the optimizers' paths. Click or drag to set the start point; arrow keys move it (Shift: faster).",
+      "aria-label": "Landscape with the optimizers' paths, axes and legend. Click or drag to set the start point; arrow keys move it (Shift: faster).",
     });
-    this.stage = el("div", { class: "oe-pg-stage" }, [this.canvas]);
-    this.runsBox = el("div", { class: "oe-pg-runs" });
     this.timeBox = el("div", { class: "oe-pg-time" });
-    this.readout = el("table", { class: "oe-pg-readout" });
     this.live = el("p", { class: "oe-pg-live", "aria-live": "polite" });
+    this.stage = el("div", { class: "oe-pg-stage" }, [this.canvas, this.timeBox, this.live]);
+    this.runsBox = el("div", { class: "oe-pg-runs" });
+    this.side = el("div", { class: "oe-pg-side" }, [this.controls, this.runsBox]);
+    this.readout = el("table", { class: "oe-pg-readout" });
     this.root.append(
       el("p", { class: "oe-pg-title", text: "Playground" }),
-      el("p", { class: "oe-pg-help", id: id("help"), text: "Click or drag on the landscape to move the start (or focus it and use the arrow keys). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
+      el("p", { class: "oe-pg-help", id: id("help"), text: "Press Play to watch the optimizers race from the start ring to the minimum ✕. Drag on the landscape to move the start; change a learning rate beside it (or type an exact value). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
       this.messages,
-      this.controls,
-      this.stage,
-      this.timeBox,
-      this.live,
+      el("div", { class: "oe-pg-layout" }, [this.stage, this.side]),
       el("div", { class: "oe-pg-readout-box" }, [this.readout]),
-      this.runsBox,
     );
     this.buildGlobals(id);
     this.buildRuns();
@@ -100,13 +114,37 @@ export class Playground {
     this.resizeObserver.observe(this.stage);
   }
 
+  /** Start the first visit's playback when the canvas comes on screen (not while it is scrolled away). */
+  watchVisibility() {
+    if (!this.autoplayPending) return;
+    if (typeof IntersectionObserver !== "function") {
+      this.autoplayPending = false;
+      this.togglePlay({ auto: true });
+      return;
+    }
+    this.visibility = new IntersectionObserver((entries) => {
+      if (!this.root.isConnected) {
+        this.visibility.disconnect();
+        return;
+      }
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.visibility.disconnect();
+      if (!this.autoplayPending) return;
+      this.autoplayPending = false;
+      this.togglePlay({ auto: true });
+    }, { threshold: 0.35 });
+    this.visibility.observe(this.canvas);
+  }
+
   buildGlobals(id) {
     const s = this.state;
     const box = this.controls;
     box.replaceChildren();
     const preset = select(id("preset"), "preset", Object.keys(PRESETS).map((p) => [p, PRESET_TITLES[p] || p]), s.preset, (v) => {
       this.state = presetState(v);
+      if (!reducedMotion()) this.state.t = 0;
       this.rebuild();
+      if (!reducedMotion()) this.togglePlay({ auto: true });
     });
     const land = select(id("land"), "landscape", LANDSCAPE_NAMES.map((n) => [n, LANDSCAPE_TITLES[n] || n]), s.landscape, (v) => {
       s.landscape = v;
@@ -125,23 +163,38 @@ export class Playground {
       s.t = atEnd ? null : Math.min(s.t, v);
       this.update();
     });
-    const pre = checkbox(id("precond"), "show preconditioner lr·P", s.precond, (v) => {
+    const firstLr = s.runs.length ? validate(...optimizerOf(s.runs[0])).lr : 1e-3;
+    this.sameLr = slider(id("same-lr"), "same lr for all", SAME_LR, Math.min(SAME_LR.max, Math.max(SAME_LR.min, firstLr)), (v) => this.setAllLr(v));
+    this.sameLr.row.classList.add("oe-pg-same-lr");
+    const pre = checkbox(id("precond"), "show lr·P (what multiplies the gradient)", s.precond, (v) => {
       s.precond = v;
       this.update();
     });
     const reset = el("button", { type: "button", class: "oe-pg-button", text: "Reset", onclick: () => this.reset() });
-    box.append(preset.row, land.row, scale.row, steps.row, pre, reset);
+    const rows = [preset.row, land.row, scale.row];
     if (s.landscape === "quadratic") {
-      box.append(
+      rows.push(
         slider(id("kappa"), GLOBALS.kappa.label, GLOBALS.kappa, s.kappa, (v) => { s.kappa = v; this.update(); }).row,
         slider(id("theta"), GLOBALS.theta.label, GLOBALS.theta, s.theta, (v) => { s.theta = v; this.update(); }).row,
       );
     }
+    rows.push(steps.row, this.sameLr.row, pre, reset);
+    box.append(...rows);
+  }
+
+  /** The "same lr for all" control: every run's learning rate set to v, each run's slider moved. */
+  setAllLr(v) {
+    this.state.runs.forEach((r, i) => {
+      r.hp.lr = v;
+      this.lrSetters.get(i)?.(v);
+    });
+    this.update();
   }
 
   buildRuns() {
     const box = this.runsBox;
     box.replaceChildren();
+    this.lrSetters = new Map();
     this.state.runs.forEach((r, i) => box.append(this.runCard(r, i)));
     if (this.state.runs.length < MAX_RUNS) {
       const addId = `${this.uid}-add`;
@@ -170,22 +223,45 @@ export class Playground {
       this.update();
     });
     const remove = el("button", { type: "button", class: "oe-pg-remove", "aria-label": `remove ${kind.name} ${i + 1}`, text: "×",
-      onclick: () => { this.state.runs.splice(i, 1); this.rebuild(); } });
-    const name = el("label", { for: id("on") }, [swatch, document.createTextNode(` ${kind.name}`)]);
+      onclick: () => { this.state.runs.splice(i, 1); this.openCards.clear(); this.rebuild(); } });
+    this.nameNodes = this.nameNodes || new Map();
+    const nameText = document.createTextNode(` ${kind.name}`);
+    this.nameNodes.set(i, nameText);
+    const name = el("label", { for: id("on") }, [swatch, nameText]);
     const card = el("fieldset", { class: `oe-pg-run${r.on ? "" : " oe-pg-off"}` }, [el("legend", {}, [toggle, name, remove])]);
     card.dataset.run = String(i);
     const body = el("div", { class: "oe-pg-run-body" });
-    if (kind.note) body.append(el("p", { class: "oe-pg-note", text: kind.note }));
+    // the settings beyond the learning rate, folded away (a plain button: Material restyles <details>)
+    const more = el("div", { class: "oe-pg-more", id: id("more") });
+    const opened = this.openCards.has(i);
+    more.hidden = !opened;
+    const summary = el("button", {
+      type: "button", class: "oe-pg-more-toggle", "aria-expanded": String(opened), "aria-controls": id("more"),
+      text: r.sched.kind === "none" ? "more settings" : `more settings (${SCHEDULERS[r.sched.kind].name})`,
+      onclick: () => {
+        more.hidden = !more.hidden;
+        summary.setAttribute("aria-expanded", String(!more.hidden));
+        if (more.hidden) this.openCards.delete(i);
+        else this.openCards.add(i);
+      },
+    });
+    if (kind.note) more.append(el("p", { class: "oe-pg-note", text: kind.note }));
     for (const key of kind.controls) {
       const spec = PARAMS[key];
       if (spec.boolean) {
-        body.append(checkbox(id(key), spec.label, Boolean(r.hp[key]), (v) => { r.hp[key] = v; this.update(); }));
+        more.append(checkbox(id(key), spec.label, Boolean(r.hp[key]), (v) => { r.hp[key] = v; this.update(); }));
       } else {
-        const value = full[key];
-        body.append(slider(id(key), spec.label, spec, value, (v) => { r.hp[key] = v; this.update(); }).row);
+        const s = slider(id(key), spec.label, spec, full[key], (v) => { r.hp[key] = v; this.update(); });
+        if (key === "lr") {
+          body.append(s.row);
+          this.lrSetters.set(i, s.set);
+        } else {
+          more.append(s.row);
+        }
       }
     }
-    body.append(this.schedulerControls(r, id));
+    more.append(this.schedulerControls(r, id));
+    body.append(summary, more);
     card.append(body);
     this.swatches.set(i, swatch);
     return card;
@@ -223,19 +299,20 @@ export class Playground {
   buildTime(id) {
     const box = this.timeBox;
     box.replaceChildren();
-    this.playButton = el("button", { type: "button", class: "oe-pg-button", "aria-pressed": "false", text: "Play", onclick: () => this.togglePlay() });
-    const back = el("button", { type: "button", class: "oe-pg-button", "aria-label": "one step back", text: "◀ step", onclick: () => this.stepBy(-1) });
-    const fwd = el("button", { type: "button", class: "oe-pg-button", "aria-label": "one step forward", text: "step ▶", onclick: () => this.stepBy(1) });
-    this.timeSlider = el("input", { type: "range", id: id("t"), min: 0, max: this.state.steps, step: 1, class: "oe-pg-range" });
+    this.playButton = el("button", { type: "button", class: "oe-pg-button oe-pg-play", "aria-pressed": "false", text: "Play", onclick: () => this.togglePlay() });
+    const back = el("button", { type: "button", class: "oe-pg-button oe-pg-step", "aria-label": "one step back", text: "◀ step", onclick: () => this.stepBy(-1) });
+    const fwd = el("button", { type: "button", class: "oe-pg-button oe-pg-step", "aria-label": "one step forward", text: "step ▶", onclick: () => this.stepBy(1) });
+    this.timeSlider = el("input", { type: "range", id: id("t"), min: 0, max: this.state.steps, step: 1, class: "oe-pg-range oe-pg-scrub" });
     this.timeOut = el("output", { for: id("t"), class: "oe-pg-value" });
     this.timeSlider.addEventListener("input", () => {
       this.stopPlay();
+      this.autoplayPending = false;
       this.state.t = Number(this.timeSlider.value);
       this.render();
       this.announce();
       this.scheduleUrl();
     });
-    box.append(this.playButton, back, fwd, el("label", { for: id("t"), text: "step" }), this.timeSlider, this.timeOut);
+    box.append(this.playButton, back, fwd, el("label", { for: id("t"), text: "step", class: "oe-pg-scrub-label" }), this.timeSlider, this.timeOut);
   }
 
   bindCanvas() {
@@ -297,7 +374,9 @@ export class Playground {
 
   reset() {
     this.stopPlay();
+    this.autoplayPending = false;
     this.state = presetState(this.homePreset);
+    this.openCards.clear();
     this.showMessages([], false);
     const url = new URL(window.location.href);
     url.search = "";
@@ -311,33 +390,66 @@ export class Playground {
     return getLandscape(this.state.landscape, landscapeParams(this.state));
   }
 
-  /** Recompute every enabled walk (float64, exact update rules). */
+  /** Recompute every enabled walk (float64, exact update rules), its colour and where it leaves the window. */
   recompute() {
     const s = this.state;
     const land = this.landscape;
     this.land = land;
+    const { colours, sweeps } = colourRuns(s.runs);
+    this.sweeps = sweeps;
     const counts = {};
     for (const r of s.runs) counts[r.kind] = (counts[r.kind] || 0) + 1;
     const seen = {};
     this.results = s.runs.map((r, i) => {
       const j = (seen[r.kind] = (seen[r.kind] ?? -1) + 1);
-      const colour = counts[r.kind] > 1 ? shades(r.kind, counts[r.kind])[j] : COLORS[r.kind];
+      const { colour, bits, sweep } = colours[i];
       const dash = r.sched.kind !== "none" && counts[r.kind] > 1 ? [6, 3 + 2 * (j % 3)] : null;
-      if (!r.on) return { index: i, run: r, colour, dash, result: null };
+      const name = bits ? `${KINDS[r.kind].name} ${bits}` : KINDS[r.kind].name;
+      if (!r.on) return { index: i, run: r, colour, dash, name, sweep, result: null, exit: null };
       const [opt, hp] = optimizerOf(r);
       const result = run(land, opt, hp, { start: s.start, steps: s.steps, scheduler: r.sched.kind, schedulerParams: r.sched.params });
-      return { index: i, run: r, colour, dash, result };
+      return { index: i, run: r, colour, dash, name, sweep, result, exit: exitOf(result, land) };
     });
+  }
+
+  /** The legend's entries: one line per drawn run, one colour bar per sweep (2 or more runs on). */
+  legendItems() {
+    const items = [];
+    const inBar = new Set();
+    for (const sweep of this.sweeps) {
+      const on = sweep.members.filter((i) => this.results[i].result);
+      if (on.length < 2) continue;
+      on.forEach((i) => inBar.add(i));
+      items.push({
+        type: "bar", label: `${KINDS[sweep.kind].name} ${PARAMS[sweep.key].short}`, colour: COLORS[sweep.kind],
+        colours: on.map((i) => this.results[i].colour), values: on.map((i) => hpText(this.results[i].sweep.value)), first: on[0],
+      });
+    }
+    const lines = [];
+    for (const w of this.results) {
+      if (!w.result) continue;
+      if (inBar.has(w.index)) {
+        const bar = items.find((it) => it.first === w.index);
+        if (bar) lines.push(bar);
+        continue;
+      }
+      lines.push({ type: "line", label: w.name, colour: w.colour, dash: w.dash });
+    }
+    if (this.state.precond) lines.push({ type: "key", label: "lr·P" });
+    return lines;
   }
 
   /** Redraw the canvas and the readout for the current step (no recomputation). */
   render() {
     const s = this.state;
     const land = this.land || this.landscape;
-    // equal scales on both axes (angles read true); at most 560 px tall
-    const ratio = (land.yRange[1] - land.yRange[0]) / (land.xRange[1] - land.xRange[0]);
-    const cssWidth = Math.max(200, Math.floor(Math.min(this.stage.clientWidth || 480, 560 / ratio)));
-    const cssHeight = Math.round(cssWidth * ratio);
+    const cssWidth = Math.max(240, Math.floor(this.stage.clientWidth || 480));
+    const wide = this.root.clientWidth >= 640;
+    // beside the controls the canvas stays in view: it must fit the window with the time controls
+    const maxPlot = wide ? Math.max(200, Math.min(520, window.innerHeight - 260)) : 520;
+    const ctx = this.canvas.getContext("2d");
+    const layout = computeLayout(ctx, land, cssWidth, maxPlot, this.legendItems());
+    const cssHeight = Math.round(layout.height);
     const dpr = Math.min(2, window.devicePixelRatio || 1);
     if (this.canvas.width !== Math.round(cssWidth * dpr) || this.canvas.height !== Math.round(cssHeight * dpr)) {
       this.canvas.width = Math.round(cssWidth * dpr);
@@ -345,17 +457,19 @@ export class Playground {
       this.canvas.style.width = `${cssWidth}px`;
       this.canvas.style.height = `${cssHeight}px`;
     }
-    this.view = makeView(land, cssWidth, cssHeight);
-    const key = JSON.stringify([s.landscape, landscapeParams(s), s.scale, cssWidth, cssHeight]);
+    this.layout = layout;
+    this.view = layout.view;
+    const { plot } = layout;
+    const key = JSON.stringify([s.landscape, landscapeParams(s), s.scale, plot.w, plot.h]);
     if (key !== this.backgroundKey) {
-      this.background = contourCanvas(land, s.scale, cssWidth, cssHeight);
+      this.background = contourCanvas(land, s.scale, plot.w, plot.h);
       this.backgroundKey = key;
     }
     const t = this.currentStep();
-    const ctx = this.canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const walks = this.results.filter((w) => w.result);
-    draw(ctx, { view: this.view, background: this.background, landscape: land, walks, start: s.start, t, precond: s.precond });
+    this.drawn = draw(ctx, { layout, background: this.background, landscape: land, walks, start: s.start, t, precond: s.precond });
+    if (Number.isNaN(this.firstFrameMs)) this.firstFrameMs = performance.now();
     this.timeSlider.max = s.steps;
     this.timeSlider.value = t;
     this.timeOut.textContent = `${t} / ${s.steps}`;
@@ -363,6 +477,8 @@ export class Playground {
     for (const w of this.results) {
       const sw = this.swatches.get(w.index);
       if (sw) sw.style.background = w.colour;
+      const name = this.nameNodes?.get(w.index);
+      if (name) name.textContent = ` ${w.name}`;
     }
   }
 
@@ -373,7 +489,7 @@ export class Playground {
 
   renderReadout(t) {
     const land = this.land;
-    const head = el("tr", {}, ["optimizer", "loss", "distance to nearest minimum", "point", "lr·P (x, y)", `final point (step ${this.state.steps})`]
+    const head = el("tr", {}, ["optimizer", "loss", "distance to minimum", "step length |Δx|", "lr·P (x, y): multiplies ĝ", `final point (step ${this.state.steps})`]
       .map((h) => el("th", { scope: "col", text: h })));
     const rows = [];
     for (const w of this.results) {
@@ -386,22 +502,24 @@ export class Playground {
       const fy = res.points[2 * res.steps + 1];
       const p = k > 0 ? [res.lrs[k - 1] * res.preconditioners[2 * k - 2], res.lrs[k - 1] * res.preconditioners[2 * k - 1]] : null;
       const diverged = res.divergedAt !== null && k >= res.divergedAt;
-      const final = el("td", { class: "oe-pg-final", text: `(${sig(fx, 7)}, ${sig(fy, 7)})` });
+      const step = k > 0 && !diverged ? Math.hypot(x - res.points[2 * k - 2], y - res.points[2 * k - 1]) : null;
+      const final = el("td", { class: "oe-pg-final", text: res.divergedAt !== null ? "diverged" : `(${sig(fx)}, ${sig(fy)})` });
       final.dataset.x = String(fx);
       final.dataset.y = String(fy);
       const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
       swatch.style.background = w.colour;
-      rows.push(el("tr", { "data-run": w.index }, [
+      const cells = [
         el("th", { scope: "row" }, [swatch, document.createTextNode(` ${this.label(w.run)}`)]),
         el("td", { text: diverged ? `diverged at step ${res.divergedAt}` : sig(res.losses[k]) }),
-        el("td", { text: sig(distanceToMinimum(land, x, y)) }),
-        el("td", { text: `(${sig(x)}, ${sig(y)})` }),
-        el("td", { text: p && !diverged ? `${sig(p[0], 3)}, ${sig(p[1], 3)}` : "–" }),
+        el("td", { text: diverged ? "–" : sig(distanceToMinimum(land, x, y)) }),
+        el("td", { class: "oe-pg-step", text: step === null ? "–" : sig(step) }),
+        el("td", { class: "oe-pg-lrp", text: p && !diverged ? `${sig(p[0])}, ${sig(p[1])}` : "–" }),
         final,
-      ]));
+      ];
+      rows.push(el("tr", { "data-run": w.index }, cells));
     }
     this.readout.replaceChildren(
-      el("caption", { text: `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]})` }),
+      el("caption", { text: `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]}). The step is lr·P·ĝ: lr·P multiplies the gradient estimate ĝ; |Δx| is how far the step into this point went.` }),
       el("thead", {}, [head]), el("tbody", {}, rows));
   }
 
@@ -443,19 +561,29 @@ export class Playground {
   }
 
   // --- time -------------------------------------------------------------------------------------------
-  togglePlay() {
+  /** How long playing the whole walk takes: about 15 ms a step, between 2.5 and 6 seconds. */
+  get duration() {
+    return Math.min(6000, Math.max(2500, 15 * this.state.steps));
+  }
+
+  togglePlay({ auto = false } = {}) {
     if (this.playing) {
       this.stopPlay();
       return;
     }
+    this.autoplayPending = false;
     if (this.currentStep() >= this.state.steps) this.state.t = 0;
     this.playing = true;
+    this.autoPlaying = auto;
     this.playButton.textContent = "Pause";
     this.playButton.setAttribute("aria-pressed", "true");
-    const perFrame = Math.max(1, Math.round(this.state.steps / 240));
-    const frame = () => {
+    const from = this.currentStep();
+    const steps = this.state.steps;
+    let began = null;
+    const frame = (now) => {
       if (!this.playing || !this.root.isConnected) return;
-      this.state.t = Math.min(this.state.steps, this.currentStep() + perFrame);
+      if (began === null) began = now;
+      this.state.t = Math.min(this.state.steps, from + Math.floor(((now - began) / this.duration) * steps));
       this.render();
       if (this.state.t >= this.state.steps) {
         this.stopPlay();
@@ -473,11 +601,14 @@ export class Playground {
     this.playButton.textContent = "Play";
     this.playButton.setAttribute("aria-pressed", "false");
     this.announce();
-    this.scheduleUrl();
+    // the first visit's playback reaching the end leaves the link as it was
+    if (!(this.autoPlaying && this.currentStep() >= this.state.steps)) this.scheduleUrl();
+    this.autoPlaying = false;
   }
 
   stepBy(delta) {
     this.stopPlay();
+    this.autoplayPending = false;
     this.state.t = Math.max(0, Math.min(this.state.steps, this.currentStep() + delta));
     this.render();
     this.announce();

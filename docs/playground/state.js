@@ -10,7 +10,9 @@
 // clamps numbers to their ranges, and returns a message (plain text) for everything it clamped or
 // rejected. Nothing from the URL is ever interpreted as HTML.
 
+import { hpText } from "./dom.js";
 import { validate } from "./optimizers.js";
+import { COLORS, ramp } from "./palette.js";
 import { validateScheduler } from "./schedulers.js";
 import { REGISTRY, getLandscape } from "./landscapes.js";
 
@@ -383,4 +385,50 @@ export function toQuery(state, index = 0) {
     parts.push(`run=${enc(text)}`);
   }
   return `?${parts.join("&")}`;
+}
+
+// --- colours -----------------------------------------------------------------------------------
+
+/**
+ * How the runs of one optimizer kind are told apart. Runs that differ in exactly one numeric
+ * hyperparameter (a sweep) get a sequential ramp ordered by that value and one colour bar in the
+ * legend; runs that differ otherwise get ramp colours in list order and a label naming what differs.
+ * Returns {colours: per run index {colour, sweep, bits}, sweeps: [{kind, key, members (by value)}]}.
+ */
+export function colourRuns(runs) {
+  const byKind = new Map();
+  runs.forEach((r, i) => {
+    if (!byKind.has(r.kind)) byKind.set(r.kind, []);
+    byKind.get(r.kind).push(i);
+  });
+  const out = runs.map(() => ({ colour: null, sweep: null, bits: "" }));
+  const sweeps = [];
+  for (const [kind, members] of byKind) {
+    if (members.length === 1) {
+      out[members[0]].colour = COLORS[kind];
+      continue;
+    }
+    const full = members.map((i) => validate(...optimizerOf(runs[i])));
+    const keys = KINDS[kind].controls.filter((key) => new Set(full.map((h) => String(h[key]))).size > 1);
+    const scheds = new Set(members.map((i) => JSON.stringify(runs[i].sched)));
+    const colours = ramp(kind, members.length);
+    if (keys.length === 1 && scheds.size === 1 && !PARAMS[keys[0]].boolean) {
+      const key = keys[0];
+      const order = members.map((i, j) => ({ i, v: full[j][key] })).sort((a, b) => a.v - b.v);
+      order.forEach(({ i, v }, rank) => {
+        out[i].colour = colours[rank];
+        out[i].sweep = { kind, key, value: v };
+        out[i].bits = `${PARAMS[key].short} ${hpText(v)}`;
+      });
+      sweeps.push({ kind, key, members: order.map((o) => o.i) });
+    } else {
+      members.forEach((i, j) => {
+        out[i].colour = colours[j];
+        const bits = keys.map((key) => (PARAMS[key].boolean ? (full[j][key] ? PARAMS[key].label : "") : `${PARAMS[key].short} ${hpText(full[j][key])}`)).filter(Boolean);
+        if (scheds.size > 1) bits.push(runs[i].sched.kind === "none" ? "constant lr" : SCHEDULERS[runs[i].sched.kind].name);
+        out[i].bits = bits.join(", ");
+      });
+    }
+  }
+  return { colours: out, sweeps };
 }
