@@ -16,7 +16,10 @@ relative; tests/test_vectors.py recomputes this file from the package and assert
 the tests fail when the package and the committed vectors disagree. The output is deterministic
 (fixed configurations, seeded sample points) and written atomically (temporary file, then rename).
 
-    .venv/bin/python scripts/export_vectors.py [--out tests/vectors/playground.json]
+    .venv/bin/python scripts/export_vectors.py [--out tests/vectors/playground.json] [--palette-only]
+
+``--palette-only`` rewrites only the file's ``palette`` line (optimessay.style changed, nothing a
+walk computes did): the trajectories stay those of the machine that last exported them.
 """
 
 from __future__ import annotations
@@ -326,7 +329,9 @@ LANDSCAPE_SPECS = [
     {"name": "valley"},
 ]
 
-PALETTE_NAMES = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad"]
+# every optimizer the playground draws (docs/playground/palette.js mirrors these colours)
+PALETTE_NAMES = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad",
+                 "nadam", "radam", "adamax", "adadelta", "rprop", "asgd", "adafactor"]
 
 
 def palette() -> dict:
@@ -376,7 +381,15 @@ def dumps(data: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"output file (default {OUT.relative_to(ROOT)})")
+    parser.add_argument("--palette-only", action="store_true",
+                        help="rewrite only the palette of an existing file (the style changed, no update rule did)")
     args = parser.parse_args(argv)
+    if args.palette_only:
+        data = json.loads(args.out.read_text(encoding="utf-8"))
+        data["palette"] = palette()
+        write_atomic(args.out, dumps(data))
+        print(f"wrote the palette of {args.out} ({len(data['palette']['optimizers'])} optimizers)")
+        return 0
     data = build(progress=True)
     write_atomic(args.out, dumps(data))
     n = len(data["trajectories"])

@@ -9,17 +9,14 @@ export const COLORS = {
   adam: "#D55E00", // vermillion
   adamw: "#CC79A7", // purple
   adagrad: "#000000", // black
-  // issue 11's optimizers. optimessay.style has no colour for them yet (the exported palette, which
-  // tests/js/ checks, does not list them): until it does, existing palette entries: its two extra
-  // colours (wine, olive) and, for the others, the colour of a relative (two runs of different kinds
-  // can then share a colour; the legend names them)
-  nadam: "#882255", // wine (style's AMSGrad/Newton colour)
-  radam: "#999933", // olive (style's diagonal-P colour)
-  adamax: "#D55E00", // vermillion, Adam's
-  adadelta: "#E69F00", // orange, RMSprop's
-  rprop: "#56B4E9", // sky
-  asgd: "#0072B2", // blue, SGD's
-  adafactor: "#CC79A7", // purple
+  // issue 11's optimizers: optimessay.style's colours for them (exported to tests/vectors, checked in tests/js)
+  nadam: "#762A83", // plum
+  radam: "#332288", // indigo
+  adamax: "#EE3377", // magenta
+  adadelta: "#B2182B", // crimson
+  rprop: "#8C564B", // brown
+  asgd: "#B15928", // rust
+  adafactor: "#225555", // teal
 };
 
 export const BACKGROUND = "#f4f4f2";
