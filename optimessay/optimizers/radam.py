@@ -26,61 +26,6 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
-
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values are computed first, in the hyperparameter's own dtype (float64 for a sweep,
-    like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (`torch.addcmul` for a per-walk tensor `a`)."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1·x2. `value=` takes a number; `(c·x1)·x2` is bitwise the same."""
-    return y.addcmul_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcmul_(x1, x2, value=c)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """The 0-dim step counter for the scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so the arithmetic stays in the graph as
-    tensor ops (`.item()` there breaks the graph and recompiles for every parameter)."""
-    return x if torch.compiler.is_compiling() else x.item()
-
-
-def _rho(step: float | Tensor, beta2: float | Tensor) -> tuple[Any, Any]:
-    """ρ_∞ and ρ_t, the lengths of the approximated simple moving average, as torch computes them."""
-    rho_inf = 2 / (1 - beta2) - 1  # ρ_∞ = 2/(1-β2) - 1
-    rho_t = rho_inf - 2 * step * (beta2**step) / (1 - beta2**step)  # ρ_t = ρ_∞ - 2tβ2ᵗ/(1-β2ᵗ)
-    return rho_inf, rho_t
-
-
-def _rectification(rho_inf: float | Tensor, rho_t: float | Tensor) -> float | Tensor:
-    """r_t = √((ρ_t-4)(ρ_t-2)ρ_∞ / ((ρ_∞-4)(ρ_∞-2)ρ_t)); torch computes it only when ρ_t > 5."""
-    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-
-
-# --8<-- [start:state]
-def radam_init_state(param: Tensor) -> dict[str, Any]:
-    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
-    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    return {
-        "step": torch.tensor(0.0, dtype=step_dtype),  # t: a 0-dim CPU tensor, like torch's
-        "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # m
-        "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),  # v
-    }
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def radam_update(
     param: Tensor,
@@ -95,37 +40,45 @@ def radam_update(
     decoupled_weight_decay: bool = False,
     maximize: bool = False,
 ) -> None:
-    """One RAdam step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, m, v = (torch.view_as_real(x) for x in (param, g, m, v))
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    t = _get_value(step)  # a number eagerly (Python doubles, like torch), a tensor when compiled
-    if _nonzero(weight_decay):
-        if decoupled_weight_decay:
-            param.mul_(_cast(1 - lr * weight_decay, param))  # decoupled decay: θ ← θ(1 - γλ)
-        else:
-            g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
-    m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g (lerp_: torch's op)
-    _addcmul_(v.mul_(_cast(beta2, v)), g, g, 1 - beta2)  # second moment v ← β2·v + (1-β2)·g²
-    bias_correction1 = 1 - beta1**t  # 1 - β1ᵗ
-    bias_correction2 = 1 - beta2**t  # 1 - β2ᵗ
-    m_hat = m / _cast(bias_correction1, m)  # ĝ = m̂ = m/(1-β1ᵗ)
-    rho_inf, rho_t = _rho(t, beta2)  # ρ_∞ and ρ_t
-    if isinstance(rho_t, Tensor):  # per-walk ρ_t (a sweep) or a compiled step: both branches, then pick
-        denom = v.sqrt().add_(_cast(eps, v))  # √v + ε
-        adaptive = denom.reciprocal() * _cast(bias_correction2**0.5, denom)  # √(1-β2ᵗ)/(√v + ε), as torch's number/tensor
-        rect = _rectification(rho_inf, rho_t)  # r_t (nan or inf where ρ_t ≤ 5: not picked)
-        rectified = m_hat * _cast(lr, m_hat) * adaptive * _cast(rect, m_hat)  # γ·m̂·P with P = r_t√(1-β2ᵗ)/(√v + ε)
-        param.add_(torch.where(rho_t > 5.0, rectified, m_hat * _cast(lr, m_hat)), alpha=-1.0)  # θ ← θ - γ·P·m̂ (P = I while ρ_t ≤ 5)
-    elif rho_t > 5.0:  # the variance estimate is long enough: rectified adaptive step
-        adaptive = (bias_correction2**0.5) / v.sqrt().add_(_cast(eps, v))  # √(1-β2ᵗ)/(√v + ε)
-        param.add_(m_hat * _cast(lr, m_hat) * adaptive * _rectification(rho_inf, rho_t), alpha=-1.0)  # θ ← θ - γ·r_t·√(1-β2ᵗ)/(√v + ε)·m̂
-    else:  # too few gradients for a variance estimate: SGD with momentum, P = I
-        param.add_(m_hat * _cast(lr, m_hat), alpha=-1.0)  # θ ← θ - γ·m̂
+    """One RAdam step for one parameter, in place (`grad` is never modified).
+
+    One line per line of the maths. `_lerp_`, `_mul_`, `_div`, ... (end of the file) are torch's
+    ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    m, v = state["exp_avg"], state["exp_avg_sq"]  # m, v
+    param, g, m, v = _real(param, g, m, v)  # (machinery: complex as (re, im) pairs)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay) and decoupled_weight_decay:
+        _mul_(param, 1 - lr * weight_decay)  # θ_{t-1} ← (1 - γλ) θ_{t-1}   (decoupled)
+    elif _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}   (L2)
+    _lerp_(m, g, 1 - beta1)  # m_t = β1 m_{t-1} + (1 - β1) g_t
+    _addcmul_(_mul_(v, beta2), g, g, 1 - beta2)  # v_t = β2 v_{t-1} + (1 - β2) g_t²
+    m_hat = _div(m, 1 - beta1**t)  # ĝ_t = m̂_t = m_t/(1 - β1^t)
+    rho_inf = 2 / (1 - beta2) - 1  # ρ_∞ = 2/(1 - β2) - 1
+    rho_t = rho_inf - 2 * t * (beta2**t) / (1 - beta2**t)  # ρ_t = ρ_∞ - 2t β2^t/(1 - β2^t)
+    if isinstance(rho_t, Tensor):  # (machinery: ρ_t per walk, or compiled: both cases, then pick)
+        return _step_where_(param, m_hat, v, lr, eps, 1 - beta2**t, rho_inf, rho_t)
+    if rho_t > 5.0:  # enough gradients for a variance estimate:
+        adaptive = (1 - beta2**t) ** 0.5 / _plus_(v.sqrt(), eps)  # √(1 - β2^t)/(√v_t + ε)
+        r_t = _rectification(rho_inf, rho_t)  # r_t = √((ρ_t-4)(ρ_t-2)ρ_∞ / ((ρ_∞-4)(ρ_∞-2)ρ_t))
+        param.add_(_mul(m_hat, lr) * adaptive * r_t, alpha=-1.0)  # θ_t = θ_{t-1} - γ P_t m̂_t
+    else:  # too few: P_t = 1, SGD with momentum
+        param.add_(_mul(m_hat, lr), alpha=-1.0)  # θ_t = θ_{t-1} - γ m̂_t
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def radam_init_state(param: Tensor) -> dict[str, Any]:
+    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    return {
+        "step": torch.tensor(0.0, dtype=step_dtype),  # t: a 0-dim CPU tensor, like torch's
+        "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # m
+        "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),  # v
+    }
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -135,17 +88,16 @@ def radam_preconditioner(
     """P of the last step, computed from the state as the step computed it: r_t·√(1-β2ᵗ)/(√v + ε)
     once ρ_t > 5, else ones (also before the first step). Complex parameters give their (real, imag)
     view."""
-    ones = torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
+    ones = torch.ones_like(*_real(param))
     if not state or state["step"].item() == 0:
         return ones
-    v = state["exp_avg_sq"]
-    if torch.is_complex(v):
-        v = torch.view_as_real(v)
-    t = _get_value(state["step"])
-    rho_inf, rho_t = _rho(t, beta2)
-    adaptive = v.sqrt().add_(_cast(eps, v)).reciprocal() * _cast((1 - beta2**t) ** 0.5, v)
+    (v,) = _real(state["exp_avg_sq"])
+    t = _value(state["step"])
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * (beta2**t) / (1 - beta2**t)
+    adaptive = _plus_(v.sqrt(), eps).reciprocal() * _rounded((1 - beta2**t) ** 0.5, v)
     if isinstance(rho_t, Tensor):
-        return torch.where(rho_t > 5.0, adaptive * _cast(_rectification(rho_inf, rho_t), v), ones)
+        return torch.where(rho_t > 5.0, adaptive * _rounded(_rectification(rho_inf, rho_t), v), ones)
     return adaptive * _rectification(rho_inf, rho_t) if rho_t > 5.0 else ones
 # --8<-- [end:preconditioner]
 
@@ -266,4 +218,93 @@ class RAdam(torch.optim.Optimizer):
                 return radam_preconditioner(p, self.state.get(p, {}), beta2=group["betas"][1], eps=group["eps"])
         raise ValueError(f"this RAdam does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(step: Tensor) -> float | Tensor:
+    """The step counter read as torch.optim reads it. Eagerly a Python number, so that 1 - β^t is
+    computed in doubles, bit for bit torch's. Under torch.compile the tensor itself: `.item()` there
+    breaks the graph, recompiles per parameter and (torch 2.13) can bake a stale t in."""
+    return step if torch.compiler.is_compiling() else step.item()
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _mul(y: Tensor, a: float | Tensor) -> Tensor:
+    """a·y."""
+    return y * _rounded(a, y)
+
+
+def _div(y: Tensor, a: float | Tensor) -> Tensor:
+    """y / a."""
+    return y / _rounded(a, y)
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _lerp_(y: Tensor, x: Tensor, w: float | Tensor) -> Tensor:
+    """In place: y ← y + w·(x - y), torch's lerp_ (β·y + (1 - β)·x would round differently)."""
+    return y.lerp_(x, _rounded(w, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1·x2. `value=` takes a number only; (c·x1)·x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcmul_(_rounded(c, y) * x1, x2)
+    return y.addcmul_(x1, x2, value=c)
+
+
+def _rectification(rho_inf: float | Tensor, rho_t: float | Tensor) -> float | Tensor:
+    """r_t = √((ρ_t-4)(ρ_t-2)ρ_∞ / ((ρ_∞-4)(ρ_∞-2)ρ_t)); torch computes it only when ρ_t > 5."""
+    return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+
+
+def _step_where_(param, m_hat, v, lr, eps, bias_correction2, rho_inf, rho_t) -> None:
+    """The core's two cases when ρ_t is a tensor (one value per walk, or a compiled step): both are
+    computed with the float path's ops and `torch.where` picks per walk (r_t is nan or inf where
+    ρ_t ≤ 5, and not picked there)."""
+    denominator = _plus_(v.sqrt(), eps)  # c / tensor is torch's reciprocal() * c:
+    adaptive = denominator.reciprocal() * _rounded(bias_correction2**0.5, denominator)
+    rectified = _mul(m_hat, lr) * adaptive * _rounded(_rectification(rho_inf, rho_t), m_hat)
+    param.add_(torch.where(rho_t > 5.0, rectified, _mul(m_hat, lr)), alpha=-1.0)
 # --8<-- [end:all]
