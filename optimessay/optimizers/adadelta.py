@@ -31,31 +31,34 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+# --8<-- [start:update]
+def adadelta_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor = 1.0,
+    rho: float | Tensor = 0.9,
+    eps: float | Tensor = 1e-6,
+    weight_decay: float | Tensor = 0.0,
+    maximize: bool = False,
+) -> None:
+    """One Adadelta step for one parameter, in place (`grad` is never modified).
 
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values are computed first, in the hyperparameter's own dtype (float64 for a sweep,
-    like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (`torch.addcmul` for a per-walk tensor `a`)."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _axpy_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """In place: y ← y + a·x (the same fused multiply-add as `_axpy`)."""
-    return y.addcmul_(x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
-
-
-def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1·x2. `value=` takes a number; `(c·x1)·x2` is bitwise the same."""
-    return y.addcmul_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcmul_(x1, x2, value=c)
+    One line per line of the maths. `_mul_`, `_plus`, `_addcmul_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    state["step"] += 1  # t ← t + 1   (torch keeps the count; Adadelta's maths never reads it)
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    if _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}
+    v, a, g = _real(state["square_avg"], state["acc_delta"], g)  # (machinery: complex as (re, im))
+    _addcmul_(_mul_(v, rho), g, g, 1 - rho)  # v_t = ρ v_{t-1} + (1 - ρ) g_t²
+    std = _plus(v, eps).sqrt_()  # √(v_t + ε)
+    delta = _plus(a, eps).sqrt_().div_(std).mul_(g)  # δ_t = P_t g_t = √(a_{t-1} + ε)/√(v_t + ε) g_t
+    _addcmul_(_mul_(a, rho), delta, delta, 1 - rho)  # a_t = ρ a_{t-1} + (1 - ρ) δ_t²
+    _add_(param, _complex_like(delta, param), -lr)  # θ_t = θ_{t-1} - γ δ_t = θ_{t-1} - γ P_t g_t
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -70,50 +73,18 @@ def adadelta_init_state(param: Tensor) -> dict[str, Any]:
 # --8<-- [end:state]
 
 
-# --8<-- [start:update]
-def adadelta_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor = 1.0,
-    rho: float | Tensor = 0.9,
-    eps: float | Tensor = 1e-6,
-    weight_decay: float | Tensor = 0.0,
-    maximize: bool = False,
-) -> None:
-    """One Adadelta step for one parameter, in place (`grad` is never modified)."""
-    state["step"] += 1  # counts steps (not used by the update)
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    if _nonzero(weight_decay):
-        g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
-    v, a = state["square_avg"], state["acc_delta"]
-    complex_param = torch.is_complex(param)
-    if complex_param:  # complex numbers are handled as (real, imag) pairs, like torch
-        v, a, g = (torch.view_as_real(x) for x in (v, a, g))
-    _addcmul_(v.mul_(_cast(rho, v)), g, g, 1 - rho)  # v ← ρ·v + (1-ρ)·g²
-    std = v.add(_cast(eps, v)).sqrt_()  # √(v + ε)
-    delta = a.add(_cast(eps, a)).sqrt_()  # √(a + ε), with a from before this step
-    delta.div_(std).mul_(g)  # δ = P·g with P = √(a + ε)/√(v + ε)
-    _addcmul_(a.mul_(_cast(rho, a)), delta, delta, 1 - rho)  # a ← ρ·a + (1-ρ)·δ²
-    if complex_param:
-        delta = torch.view_as_complex(delta)
-    _axpy_(param, delta, -lr)  # θ ← θ - γ·δ = θ - γ·P·g
-# --8<-- [end:update]
-
-
 # --8<-- [start:preconditioner]
-def adadelta_preconditioner(param: Tensor, state: dict[str, Any], *, eps: float | Tensor = 1e-6) -> Tensor:
+def adadelta_preconditioner(
+    param: Tensor, state: dict[str, Any], *, eps: float | Tensor = 1e-6
+) -> Tensor:
     """√(a + ε)/√(v + ε) from the state after the last step (ones before the first step): the last
     step's denominator √(v_t + ε) over the numerator √(a_t + ε) that the next step starts from.
     The last step itself used a_{t-1}, which torch's state does not keep. Complex parameters give
     their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    v, a = state["square_avg"], state["acc_delta"]
-    if torch.is_complex(v):
-        v, a = torch.view_as_real(v), torch.view_as_real(a)
-    return a.add(_cast(eps, a)).sqrt_().div_(v.add(_cast(eps, v)).sqrt_())
+        return torch.ones_like(*_real(param))
+    v, a = _real(state["square_avg"], state["acc_delta"])
+    return _plus(a, eps).sqrt_().div_(_plus(v, eps).sqrt_())
 # --8<-- [end:preconditioner]
 
 
@@ -222,4 +193,60 @@ class Adadelta(torch.optim.Optimizer):
                 return adadelta_preconditioner(p, self.state.get(p, {}), eps=group["eps"])
         raise ValueError(f"this Adadelta does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _plus(y: Tensor, a: float | Tensor) -> Tensor:
+    """y + a."""
+    return y.add(_rounded(a, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _add_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a·x, the fused multiply-add of `_add`."""
+    return y.addcmul_(x, _rounded(a, y)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
+
+
+def _addcmul_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1·x2. `value=` takes a number only; (c·x1)·x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcmul_(_rounded(c, y) * x1, x2)
+    return y.addcmul_(x1, x2, value=c)
+
+
+def _complex_like(x: Tensor, like: Tensor) -> Tensor:
+    """A (re, im) real view back as complex numbers when `like` is complex (torch's Adadelta)."""
+    return torch.view_as_complex(x) if like.is_complex() else x
 # --8<-- [end:all]
