@@ -25,35 +25,34 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+# --8<-- [start:update]
+def adamax_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor,
+    beta1: float | Tensor = 0.9,
+    beta2: float | Tensor = 0.999,
+    eps: float | Tensor = 1e-8,
+    weight_decay: float | Tensor = 0.0,
+    maximize: bool = False,
+) -> None:
+    """One Adamax step for one parameter, in place (`grad` is never modified).
 
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values are computed first, in the hyperparameter's own dtype (float64 for a sweep,
-    like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (`torch.addcmul` for a per-walk tensor `a`)."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
-    """In place: y ← y + c·x1/x2. `value=` takes a number; `(c·x1)/x2` is bitwise the same."""
-    return y.addcdiv_(c.to(y.dtype) * x1, x2) if isinstance(c, Tensor) else y.addcdiv_(x1, x2, value=c)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """The 0-dim step counter for the scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so the arithmetic stays in the graph as
-    tensor ops (`.item()` there breaks the graph and recompiles for every parameter)."""
-    return x if torch.compiler.is_compiling() else x.item()
+    One line per line of the maths. `_lerp_`, `_mul_`, `_addcdiv_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # g_t ← g_t + λ θ_{t-1}
+    m, u = state["exp_avg"], state["exp_inf"]  # m, u
+    param, g, m, u = _real(param, g, m, u)  # (machinery: complex as (re, im) pairs)
+    _lerp_(m, g, 1 - beta1)  # m_t = β1 m_{t-1} + (1 - β1) g_t
+    torch.maximum(_mul_(u, beta2), _plus_(g.abs(), eps), out=u)  # u_t = max(β2 u_{t-1}, |g_t| + ε)
+    _addcdiv_(param, m, u, -(lr / (1 - beta1**t)))  # θ_t = θ_{t-1} - γ m_t/(1 - β1^t) / u_t
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -68,43 +67,14 @@ def adamax_init_state(param: Tensor) -> dict[str, Any]:
 # --8<-- [end:state]
 
 
-# --8<-- [start:update]
-def adamax_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor,
-    beta1: float | Tensor = 0.9,
-    beta2: float | Tensor = 0.999,
-    eps: float | Tensor = 1e-8,
-    weight_decay: float | Tensor = 0.0,
-    maximize: bool = False,
-) -> None:
-    """One Adamax step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    if _nonzero(weight_decay):
-        g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + λθ
-    m, u = state["exp_avg"], state["exp_inf"]
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        param, g, m, u = (torch.view_as_real(x) for x in (param, g, m, u))
-    m.lerp_(g, _cast(1 - beta1, m))  # first moment m ← β1·m + (1-β1)·g (lerp_: torch's op)
-    torch.maximum(u.mul_(_cast(beta2, u)), g.abs().add_(_cast(eps, u)), out=u)  # u ← max(β2·u, |g| + ε)
-    bias_correction = 1 - beta1 ** _get_value(step)  # 1 - β1ᵗ (a tensor op when compiled)
-    _addcdiv_(param, m, u, -(lr / bias_correction))  # θ ← θ - γ·m̂·P, with m̂ = m/(1-β1ᵗ), P = 1/u
-# --8<-- [end:update]
-
-
 # --8<-- [start:preconditioner]
 def adamax_preconditioner(param: Tensor, state: dict[str, Any]) -> Tensor:
     """P = 1/u of the last step (u = `exp_inf`, which already holds ε; ones before the first step).
     Complex parameters give their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    u = state["exp_inf"]
-    return 1 / (torch.view_as_real(u) if torch.is_complex(u) else u)
+        return torch.ones_like(*_real(param))
+    (u,) = _real(state["exp_inf"])
+    return 1 / u
 # --8<-- [end:preconditioner]
 
 
@@ -213,4 +183,68 @@ class Adamax(torch.optim.Optimizer):
                 return adamax_preconditioner(p, self.state.get(p, {}))
         raise ValueError(f"this Adamax does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(step: Tensor) -> float | Tensor:
+    """The step counter read as torch.optim reads it. Eagerly a Python number, so that 1 - β^t is
+    computed in doubles, bit for bit torch's. Under torch.compile the tensor itself: `.item()` there
+    breaks the graph, recompiles per parameter and (torch 2.13) can bake a stale t in."""
+    return step if torch.compiler.is_compiling() else step.item()
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _plus_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a."""
+    return y.add_(_rounded(a, y))
+
+
+def _lerp_(y: Tensor, x: Tensor, w: float | Tensor) -> Tensor:
+    """In place: y ← y + w·(x - y), torch's lerp_ (β·y + (1 - β)·x would round differently)."""
+    return y.lerp_(x, _rounded(w, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _addcdiv_(y: Tensor, x1: Tensor, x2: Tensor, c: float | Tensor) -> Tensor:
+    """In place: y ← y + c·x1/x2. `value=` takes a number only; (c·x1)/x2 is bitwise the same."""
+    if isinstance(c, Tensor):
+        return y.addcdiv_(_rounded(c, y) * x1, x2)
+    return y.addcdiv_(x1, x2, value=c)
 # --8<-- [end:all]
