@@ -143,6 +143,60 @@ def adam_sweep_numbers(x_range, y_range, n, steps, big):
             "lr_max": float(xs[-1])}
 
 
+def adam_bias_numbers(lr, betas, gradient, steps, ts):
+    """Adam on a constant gradient, with and without bias correction (the page's table): optimessay.Adam
+    steps; its raw moments give the uncorrected step m/(√v + ε) and the m-only-corrected step
+    m̂/(√v + ε). Keys: ``uncorrected_<t>`` (step / lr at step t, for t in ``ts``), the peak and its step,
+    ``m_only_1``, and how far the corrected step strays from lr (largest relative difference)."""
+    import torch
+
+    import optimessay
+
+    p = torch.zeros(1, dtype=torch.float64)
+    p.grad = torch.full_like(p, gradient)
+    opt = optimessay.Adam([p], lr=lr, betas=tuple(betas))
+    uncorrected, m_only, corrected = [], [], []
+    for t in range(1, steps + 1):
+        before = p.detach().clone()
+        opt.step()
+        corrected.append(float((before - p).abs()) / lr)
+        m, v = opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]  # the raw (biased) moments
+        uncorrected.append(float((m / (v.sqrt() + 1e-8)).abs()))
+        m_only.append(float((m / (1 - betas[0] ** t) / (v.sqrt() + 1e-8)).abs()))
+    out = {f"uncorrected_{t}": uncorrected[t - 1] for t in ts}
+    peak = max(range(steps), key=uncorrected.__getitem__)
+    out.update({"peak": uncorrected[peak], "peak_step": peak + 1, "m_only_1": m_only[0],
+                "corrected_error": max(abs(c - 1) for c in corrected), "last_step": steps,
+                "excess_last": uncorrected[-1] - 1})
+    return out
+
+
+def adamw_table_numbers(curvatures, center, weight_decays, lr, steps):
+    """Adam + L2 against AdamW on f = Σ c_i(θ_i − θ*_i)² from the origin, lr cosine-annealed to 0 over
+    ``steps``: where each ends and the L2 minimizer 2c_iθ*_i/(2c_i + λ), per λ (``l<i>_adam_x``,
+    ``l<i>_l2_x``, ``l<i>_adamw_x``, ... for weight_decays[i]), and the box 1/λ."""
+    from optimessay import landscapes
+
+    c, star = curvatures, center
+
+    def fn(x, y):
+        return c[0] * (x - star[0]) ** 2 + c[1] * (y - star[1]) ** 2
+
+    land = landscapes.Landscape(name="separable-quadratic", title="f", fn=fn, x_range=(-0.5, 3.5),
+                                y_range=(-0.5, 2.5), minima=(tuple(center),), log_scale=False, start=(0.0, 0.0))
+    schedule = {"scheduler": "CosineAnnealingLR", "scheduler_kwargs": {"T_max": steps}}
+    out = {"lr": lr, "steps": steps}
+    for i, lam in enumerate(weight_decays):
+        out[f"l{i}_lambda"] = lam
+        out[f"l{i}_box"] = 1 / lam
+        for name, cls in (("adam", "Adam"), ("adamw", "AdamW")):
+            end = _walk(land, cls, {"lr": lr, "weight_decay": lam}, steps=steps, **schedule).points[-1]
+            out[f"l{i}_{name}_x"], out[f"l{i}_{name}_y"] = (float(v) for v in end)
+        for j, axis in enumerate("xy"):
+            out[f"l{i}_l2_{axis}"] = 2 * c[j] * star[j] / (2 * c[j] + lam)
+    return out
+
+
 FIGURES = [
     Figure("adam-bias-correction", "image",
            "Step size divided by lr over Adam's first 50 steps on a constant gradient, for betas (0.9, 0.999) "
@@ -176,4 +230,13 @@ FIGURES = [
     Numbers("adam-sweep", "The Adam lr x beta1 sweep on the banana (300 steps, lr 1e-4 to 30): best cell, "
             "edge, diverged cells, cells above 1e3.", adam_sweep_numbers,
             {"x_range": (1e-4, 30.0), "y_range": (0.0, 0.99), "n": 100, "steps": 300, "big": 1e3}, cost=2.0),
+    Numbers("adam-bias", "Adam (betas 0.9, 0.999) on a constant gradient with and without bias correction: the "
+            "uncorrected step / lr at steps 1 to 1000, its peak, the m-only-corrected first step, the corrected "
+            "step's largest relative difference from lr.",
+            adam_bias_numbers, {"lr": 0.1, "betas": (0.9, 0.999), "gradient": 2.0, "steps": 1000,
+                                "ts": (1, 2, 5, 10, 12, 50, 100, 1000)}),
+    Numbers("adamw-table", "Adam + L2 and AdamW on (x-3)^2 + 10(y-2)^2 from the origin, lr 0.05 cosine-annealed "
+            "over 4000 steps, weight decay 0.1 and 0.5: where each ends, the L2 minimizer, the box 1/lambda.",
+            adamw_table_numbers, {"curvatures": (1.0, 10.0), "center": (3.0, 2.0), "weight_decays": (0.1, 0.5),
+                                  "lr": 0.05, "steps": 4000}),
 ]

@@ -65,6 +65,106 @@ def rmsprop_cold_start_numbers(steps, tol):
     return out
 
 
+def _key(value):
+    """A hyperparameter as part of a Numbers key: 0.8 -> "80", 0.05 -> "05"."""
+    return f"{round(value * 100):02d}"
+
+
+def rmsprop_seed_numbers(alphas, momenta, alpha_fixed, momentum_fixed, lr, reference, steps_alpha, steps_momentum,
+                         start):
+    """The seed's two RMSprop sweeps on the banana, re-run: final loss, distance of the end to the minimum
+    (1, 1) and mean step length |θ_t − θ_{t−1}| of each walk (keys ``alpha_80_loss``, ``momentum_90_dist``,
+    ``sgd_100_step``, ...), plus what the page derives from them: the valley floor's length from x = -1.5
+    to 1 (y = x², the arc length) and the steps it takes at momentum 0.3's top speed lr/(1 − μ)."""
+    import math
+
+    from optimessay import landscapes
+
+    banana = landscapes.rosenbrock()
+
+    def measure(walk):
+        steps = (walk.points[1:] - walk.points[:-1]).norm(dim=1)
+        return {"loss": walk.final_loss, "dist": float(walk.distances()[-1]), "step": float(steps.mean())}
+
+    out = {}
+    for alpha in alphas:
+        walk = _walk(banana, "RMSprop", {"lr": lr, "alpha": alpha, "momentum": momentum_fixed}, start=start,
+                     steps=steps_alpha)
+        out.update({f"alpha_{_key(alpha)}_{k}": v for k, v in measure(walk).items()})
+    for momentum in momenta:
+        walk = _walk(banana, "RMSprop", {"lr": lr, "alpha": alpha_fixed, "momentum": momentum}, start=start,
+                     steps=steps_momentum)
+        out.update({f"momentum_{_key(momentum)}_{k}": v for k, v in measure(walk).items()})
+    for steps in (steps_alpha, steps_momentum):
+        walk = _walk(banana, "SGD", reference, start=start, steps=steps)
+        out.update({f"sgd_{steps}_{k}": v for k, v in measure(walk).items()})
+
+    def arc(x):  # ∫ √(1 + 4x²) dx, the length of y = x² from 0 to x
+        return x / 2 * math.sqrt(1 + 4 * x * x) + math.asinh(2 * x) / 4
+
+    out["floor_length"] = arc(1.0) - arc(start[0])
+    slowest = min(momenta)
+    out["top_speed_slowest"] = lr / (1 - slowest)
+    out["steps_at_slowest"] = out["floor_length"] / out["top_speed_slowest"]
+    return out
+
+
+def rmsprop_mechanism_numbers(alphas, lr, momentum, steps, window_start, start):
+    """Why short memory stalls (the seed's alpha sweep walks): over steps ``window_start``..``steps``, the
+    x component of P_t·g_t (mean, mean size, share of steps whose sign differs from the step before) and
+    the mean size of the momentum buffer's x component. Keys ``a80_pg_mean``, ``a05_flips``, ..."""
+    import torch
+
+    import optimessay
+    from optimessay import landscapes
+
+    banana = landscapes.rosenbrock()
+    out = {"window_start": window_start, "window_end": steps}
+    for alpha in alphas:
+        p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        opt = optimessay.RMSprop([p], lr=lr, alpha=alpha, momentum=momentum)
+        pg, buf = [], []
+        for _ in range(steps):
+            opt.zero_grad()
+            banana.fn(p[0], p[1]).backward()
+            g = p.grad.detach().clone()
+            opt.step()
+            pg.append(float(opt.preconditioner(p)[0] * g[0]))
+            buf.append(float(opt.state[p]["momentum_buffer"][0]))
+        x = torch.tensor(pg[window_start - 1:], dtype=torch.float64)
+        b = torch.tensor(buf[window_start - 1:], dtype=torch.float64)
+        k = f"a{_key(alpha)}"
+        out[f"{k}_pg_mean"] = float(x.mean())
+        out[f"{k}_pg_size"] = float(x.abs().mean())
+        out[f"{k}_flips"] = float((torch.sign(x[1:]) != torch.sign(x[:-1])).double().mean())
+        out[f"{k}_buffer_size"] = float(b.abs().mean())
+    out["buffer_limit"] = 1 / (1 - momentum)
+    return out
+
+
+def rmsprop_scale_numbers(scales, lr, alpha, steps, start):
+    """RMSprop (and SGD, same lr) on the banana f and on c·f for each c in ``scales``: where each walk ends
+    (``rmsprop_<i>_x``, ``..._y`` for scales[i]), how far each RMSprop end lies from the one on f
+    (``rmsprop_<i>_gap``), and SGD's first-step lengths (``sgd_<i>_step1``)."""
+    from optimessay import landscapes
+
+    banana = landscapes.rosenbrock()
+    out = {"lr": lr, "alpha": alpha, "steps": steps}
+    ends = []
+    for i, c in enumerate(scales):
+        land = landscapes.Landscape(name=f"banana-x{c:g}", title=f"{c:g} f", fn=lambda x, y, c=c: c * banana.fn(x, y),
+                                    x_range=banana.x_range, y_range=banana.y_range, minima=banana.minima,
+                                    log_scale=True, start=banana.start)
+        walk = _walk(land, "RMSprop", {"lr": lr, "alpha": alpha}, start=start, steps=steps)
+        ends.append(walk.points[-1])
+        out[f"rmsprop_{i}_x"], out[f"rmsprop_{i}_y"] = (float(v) for v in walk.points[-1])
+        out[f"rmsprop_{i}_gap"] = float((walk.points[-1] - ends[0]).norm())
+        sgd = _walk(land, "SGD", {"lr": lr}, start=start, steps=1)
+        out[f"sgd_{i}_step1"] = float((sgd.points[1] - sgd.points[0]).norm())
+        out[f"scale_{i}"] = c
+    return out
+
+
 FIGURES = [
     Figure("rmsprop-alpha-sweep", "image",
            "Ten trajectories on the banana from (-1.5, 2.5), 100 steps each: SGD with lr 1e-3 and momentum "
@@ -107,4 +207,20 @@ FIGURES = [
             "(0, alpha)), alpha 0.99 and 0.9, Adagrad, Adam and SGD, each tuned by the protocol on the banana, "
             "the straightened banana and the straightened banana turned 45 degrees: median final losses, lrs.",
             rmsprop_cold_start_numbers, {"steps": 300, "tol": 1e-3}, cost=3.0),
+    Numbers("rmsprop-seed-sweeps", "The seed's RMSprop alpha sweep (lr 0.01, momentum 0.9, 100 steps) and momentum "
+            "sweep (alpha 0.5, 160 steps) on the banana with the SGD reference: final loss, distance to (1, 1), "
+            "mean step length; the valley floor's length and the steps it takes at momentum 0.3's top speed.",
+            rmsprop_seed_numbers, {"alphas": (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05),
+                                   "momenta": (0.9, 0.7, 0.5, 0.3), "alpha_fixed": 0.5, "momentum_fixed": 0.9,
+                                   "lr": 0.01, "reference": SEED_SGD, "steps_alpha": 100, "steps_momentum": 160,
+                                   "start": SEED_START}),
+    Numbers("rmsprop-mechanism", "Why short memory stalls: along the seed's alpha-sweep walks (alpha 0.8, 0.2, "
+            "0.05), the x component of P·g over steps 51 to 100 (mean, mean size, sign flips) and the mean size "
+            "of the momentum buffer.",
+            rmsprop_mechanism_numbers, {"alphas": (0.8, 0.2, 0.05), "lr": 0.01, "momentum": 0.9, "steps": 100,
+                                        "window_start": 51, "start": SEED_START}),
+    Numbers("rmsprop-scale", "RMSprop (lr 0.01, alpha 0.9, 50 steps) on the banana f, on 1000 f and on 1e-6 f: "
+            "where the walks end and how far apart; SGD's first step on each.",
+            rmsprop_scale_numbers, {"scales": (1.0, 1000.0, 1e-6), "lr": 0.01, "alpha": 0.9, "steps": 50,
+                                    "start": SEED_START}),
 ]
