@@ -27,33 +27,6 @@ import torch
 from torch import Tensor
 
 
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way when it meets the tensor)."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-# --8<-- [start:state]
-def rprop_init_state(param: Tensor, *, lr: float | Tensor = 1e-2) -> dict[str, Any]:
-    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes).
-
-    Every step size starts at lr (complex parameters: lr + lr·i, the real and imaginary parts step
-    independently); a sweep's per-walk lr of shape `(N, 1)` gives each walk its own."""
-    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    if torch.is_complex(param):
-        step_size = torch.full_like(param, complex(lr, lr))  # s = lr + lr·i
-    elif isinstance(lr, Tensor) and lr.dim() != 0:
-        step_size = torch.empty_like(param).copy_(lr.to(param.dtype).expand(param.shape))  # s = lr, per walk
-    else:
-        step_size = torch.full_like(param, lr)  # s = lr
-    return {
-        "step": torch.zeros((), dtype=step_dtype),  # counts steps (a 0-dim CPU tensor, like torch's)
-        "prev": torch.zeros_like(param, memory_format=torch.preserve_format),  # the last step's gradient
-        "step_size": step_size,
-    }
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def rprop_update(
     param: Tensor,
@@ -66,24 +39,45 @@ def rprop_update(
     step_size_max: float | Tensor = 50,
     maximize: bool = False,
 ) -> None:
-    """One Rprop step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    prev, step_size = state["prev"], state["step_size"]
-    state["step"] += 1  # counts steps (not used by the update)
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        g, prev, param, step_size = (torch.view_as_real(x) for x in (g, prev, param, step_size))
-    sign = g.mul(prev).sign()  # +1: same sign as last step, -1: flipped, 0: a zero gradient (or a skipped step)
-    sign = torch.where(sign.gt(0), _cast(etaplus, sign), sign)  # same sign: grow the step, ×η₊
-    sign = torch.where(sign.lt(0), _cast(etaminus, sign), sign)  # flipped: shrink it, ×η₋
-    sign = torch.where(sign.eq(0), 1.0, sign)  # zero: keep it, ×1
-    lo, hi = _cast(step_size_min, sign), _cast(step_size_max, sign)
-    if isinstance(lo, Tensor) != isinstance(hi, Tensor):  # clamp_ takes two numbers or two tensors
-        lo, hi = (torch.as_tensor(x, dtype=sign.dtype) for x in (lo, hi))
-    step_size.mul_(sign).clamp_(lo, hi)  # s ← clamp(s·η, s_min, s_max)
-    g = torch.where(sign.eq(_cast(etaminus, sign)), 0.0, g)  # flipped: skip this element now (P = 0)
-    param.addcmul_(g.sign(), step_size, value=-1)  # θ ← θ - s·sign(g) = θ - P·g, with P = s/|g|
-    prev.copy_(g)  # remembered for the next step's sign test
+    """One Rprop step for one parameter, in place (`grad` is never modified).
+
+    One line per line of the maths. `_rounded` and `_clamp_` (end of the file) let a
+    hyperparameter be a float or one value per walk (the sweep), bit for bit torch's ops.
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    state["step"] += 1  # t ← t + 1   (torch keeps the count; Rprop's maths never reads it)
+    g_prev, s = state["prev"], state["step_size"]  # g_{t-1}, s_{t-1}
+    param, g, g_prev, s = _real(param, g, g_prev, s)  # (machinery: complex as (re, im) pairs)
+    eta = g.mul(g_prev).sign()  # sign(g_t g_{t-1}): +1 same sign, -1 flipped, 0 a zero
+    eta = torch.where(eta.gt(0), _rounded(etaplus, eta), eta)  # η_t = η_+ where g_t g_{t-1} > 0
+    eta = torch.where(eta.lt(0), _rounded(etaminus, eta), eta)  # η_t = η_- where g_t g_{t-1} < 0
+    eta = torch.where(eta.eq(0), 1.0, eta)  # η_t = 1 where g_t g_{t-1} = 0
+    _clamp_(s.mul_(eta), step_size_min, step_size_max)  # s_t = clamp(s_{t-1} η_t, s_min, s_max)
+    g = torch.where(eta.eq(_rounded(etaminus, eta)), 0.0, g)  # g_t ← 0 where η_t = η_-
+    param.addcmul_(g.sign(), s, value=-1)  # θ_t = θ_{t-1} - s_t sign(g_t) = θ_{t-1} - P_t g_t
+    g_prev.copy_(g)  # the next step's g_{t-1}
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def rprop_init_state(param: Tensor, *, lr: float | Tensor = 1e-2) -> dict[str, Any]:
+    """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes).
+
+    Every step size starts at lr (complex parameters: lr + lr·i, the real and imaginary parts step
+    independently); a sweep's per-walk lr of shape `(N, 1)` gives each walk its own."""
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    if torch.is_complex(param):
+        s = torch.full_like(param, complex(lr, lr))  # s_0 = lr + lr·i
+    elif isinstance(lr, Tensor) and lr.dim() != 0:
+        s = torch.empty_like(param).copy_(lr.to(param.dtype).expand(param.shape))  # s_0 = lr (walks)
+    else:
+        s = torch.full_like(param, lr)  # s_0 = lr
+    return {
+        "step": torch.zeros((), dtype=step_dtype),  # counts steps (a 0-dim CPU tensor, like torch's)
+        "prev": torch.zeros_like(param, memory_format=torch.preserve_format),  # g_{t-1}
+        "step_size": s,
+    }
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -92,10 +86,8 @@ def rprop_preconditioner(param: Tensor, state: dict[str, Any]) -> Tensor:
     skipped the element (a flipped sign or a zero gradient, where `prev` holds 0). Ones before the
     first step. Complex parameters give their (real, imag) view."""
     if not state or state["step"].item() == 0:
-        return torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
-    prev, step_size = state["prev"], state["step_size"]
-    if torch.is_complex(prev):
-        prev, step_size = torch.view_as_real(prev), torch.view_as_real(step_size)
+        return torch.ones_like(*_real(param))
+    prev, step_size = _real(state["prev"], state["step_size"])
     return torch.where(prev != 0, step_size / prev.abs(), 0.0)
 # --8<-- [end:preconditioner]
 
@@ -204,4 +196,30 @@ class Rprop(torch.optim.Optimizer):
                 return rprop_preconditioner(p, self.state.get(p, {}))
         raise ValueError(f"this Rprop does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _clamp_(y: Tensor, lo: float | Tensor, hi: float | Tensor) -> Tensor:
+    """In place: y ← min(max(y, lo), hi); `clamp_` takes two numbers or two tensors, not a mix."""
+    lo, hi = _rounded(lo, y), _rounded(hi, y)
+    if isinstance(lo, Tensor) != isinstance(hi, Tensor):
+        lo, hi = (torch.as_tensor(x, dtype=y.dtype) for x in (lo, hi))
+    return y.clamp_(lo, hi)
 # --8<-- [end:all]
