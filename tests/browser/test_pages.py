@@ -278,3 +278,29 @@ def test_videos_do_not_autoplay_under_reduced_motion(page, site_url):
     video.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)
     assert video.evaluate("(v) => v.paused && v.currentTime === 0")
+
+
+# every box that scrolls sideways (wide display math, wide tables) at a phone's width
+SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1)
+  .map((el) => ({ what: el.className, cue: getComputedStyle(el).backgroundImage.includes('radial-gradient') }))"""
+
+
+def test_wide_boxes_on_a_phone_show_a_scroll_cue(browser, site_url):
+    """At 390 px, wide tables and the widest equations scroll inside their own box (the page itself
+    does not), and each such box has the edge shadow that says more is out of view
+    (docs/stylesheets/extra.css)."""
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    seen = 0
+    try:
+        page = context.new_page()
+        for path in ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/"):
+            page.goto(site_url + path)
+            boxes = page.evaluate(SIDEWAYS)
+            seen += len(boxes)
+            assert all(box["cue"] for box in boxes), (path, boxes)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"/{path}: the page itself is {overflow} px too wide at 390 px"
+    finally:
+        context.close()
+    assert seen, "nothing scrolls sideways at 390 px on these pages (the test no longer tests anything)"
