@@ -272,3 +272,57 @@ test("Comparing: grid, starts and scores follow protocol.py's definitions; bad i
   assert.throws(() => compare.tune("adam", "moon"), /race "moon"/);
   assert.throws(() => compare.tune("adam", "banana", 0), /tol=0/);
 });
+
+// --- Pitfalls: forgetting zero_grad --------------------------------------------------------------------
+
+import * as pitfall from "../../docs/widgets/pitfall-math.js";
+
+const PITFALL_PY = `
+import json, math, sys, torch
+import optimessay
+from optimessay import landscapes
+out = []
+for c in json.load(sys.stdin):
+    banana = landscapes.rosenbrock()
+    p = torch.tensor(banana.start, dtype=torch.float64, requires_grad=True)
+    opt = optimessay.SGD([p], lr=c["lr"], momentum=c["momentum"])
+    points, losses, diverged = [p.detach().tolist()], [], None
+    for t in range(c["steps"] + 1):
+        if c["zero_grad"]:
+            opt.zero_grad()
+        loss = banana.fn(p[0], p[1])
+        loss.backward()
+        losses.append(loss.item() if math.isfinite(loss.item()) else None)
+        if not (math.isfinite(loss.item()) and bool(torch.isfinite(p.grad).all())):
+            diverged = t
+            break
+        if t == c["steps"]:
+            break
+        opt.step()
+        points.append(p.detach().tolist())
+    out.append({"points": points, "losses": losses, "diverged": diverged})
+print(json.dumps(out))
+`;
+
+test("Pitfalls: SGD with and without zero_grad() walks as optimessay.SGD with autograd's accumulation (1e-9)", () => {
+  const cases = [
+    { lr: 1e-3, momentum: 0.98, zero_grad: false, steps: 100 },
+    { lr: 1e-3, momentum: 0.98, zero_grad: true, steps: 100 },
+    { lr: 1e-4, momentum: 0, zero_grad: false, steps: 60 },
+  ];
+  const ref = python(PITFALL_PY, cases);
+  cases.forEach((c, k) => {
+    const w = pitfall.walk(c.lr, c.momentum, c.zero_grad, c.steps);
+    assert.equal(w.divergedAt, ref[k].diverged, `case ${k}: diverged at`);
+    assert.equal(w.points.length, ref[k].points.length);
+    w.points.forEach(([x, y], i) => {
+      const [px, py] = ref[k].points[i];
+      assert.ok(rel(x, px) <= 1e-9 && rel(y, py) <= 1e-9, `case ${k} point ${i}: (${x}, ${y}) vs (${px}, ${py})`);
+    });
+  });
+  // without zero_grad, the seed's setting diverges within 100 steps (the page's claim); with it, not
+  assert.ok(pitfall.walk(1e-3, 0.98, false, 100).divergedAt !== null);
+  assert.equal(pitfall.walk(1e-3, 0.98, true, 100).divergedAt, null);
+  // plain SGD without zero_grad is SGD with momentum 1 (no dampening), bit for bit (the caption's claim)
+  assert.deepEqual(pitfall.walk(1e-4, 0, false, 300).points, pitfall.walk(1e-4, 1, true, 300).points);
+});
