@@ -184,3 +184,13 @@ def test_every_video_lists_its_smaller_source_first(site_root):
             assert len(sizes) == 2 and sizes == sorted(sizes), f"{page.relative_to(site_root)}: {video[:200]}"
             videos += 1
     assert videos, "no <video> on the site: nothing was checked"
+
+
+def test_every_page_has_one_h1(site_root):
+    """One title per page: included tables (the benchmark files the verification page embeds) and
+    notebooks bring no heading of their own at the top level."""
+    counts = {
+        path.relative_to(site_root).as_posix(): len(re.findall(r"<h1[\s>]", path.read_text(encoding="utf-8")))
+        for path in sorted(site_root.rglob("index.html"))
+    }
+    assert counts and {p: n for p, n in counts.items() if n != 1} == {}
