@@ -27,38 +27,37 @@ import torch
 from torch import Tensor
 
 
-def _nonzero(x: float | Tensor) -> bool:
-    """Whether a hyperparameter is switched on: a float != 0, or a tensor with any entry != 0."""
-    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+# --8<-- [start:update]
+def asgd_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor = 1e-2,
+    lambd: float | Tensor = 1e-4,
+    alpha: float | Tensor = 0.75,
+    t0: float | Tensor = 1e6,
+    weight_decay: float | Tensor = 0.0,
+    maximize: bool = False,
+) -> None:
+    """One ASGD step for one parameter, in place (`grad` is never modified).
 
-
-def _cast(x: float | Tensor, like: Tensor) -> float | Tensor:
-    """A tensor hyperparameter in `like`'s dtype (a number stays a number, which torch rounds the same
-    way): derived values are computed first, in the hyperparameter's own dtype (float64 for a sweep,
-    like torch's Python-double arithmetic), and rounded once, here."""
-    return x.to(like.dtype) if isinstance(x, Tensor) else x
-
-
-def _axpy(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """y + a·x as torch computes it: one fused multiply-add (`torch.addcmul` for a per-walk tensor `a`)."""
-    return torch.addcmul(y, x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add(x, alpha=a)
-
-
-def _axpy_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
-    """In place: y ← y + a·x (the same fused multiply-add as `_axpy`)."""
-    return y.addcmul_(x, a.to(y.dtype)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
-
-
-def _get_value(x: Tensor) -> float | Tensor:
-    """A 0-dim state scalar (`step`, `eta`) for the scalar arithmetic, read as torch.optim reads it.
-
-    Eagerly: a Python number (`.item()`), so the arithmetic around it is in Python doubles, bit for
-    bit torch's. Under `torch.compile`: the tensor itself, so the arithmetic stays in the graph as
-    tensor ops (`.item()` there breaks the graph and recompiles for every parameter). A sweep's
-    per-walk `eta` (shape `(N, 1)`) is read as float64 values, the doubles `.item()` gives."""
-    if torch.compiler.is_compiling():
-        return x
-    return x.item() if x.dim() == 0 else x.to(torch.float64)
+    One line per line of the maths. `_mul_`, `_add_`, `_average_`, ... (end of the file) are
+    torch's ops, written so that a hyperparameter may be a float or one value per walk (the sweep).
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    ax, eta, mu = state["ax"], state["eta"], state["mu"]  # θ̄, η_t, μ_t
+    g, param, ax = _real(g, param, ax)  # (machinery: complex as (re, im) pairs)
+    t = _next_step(state)  # t ← t + 1
+    if _nonzero(weight_decay):
+        g = _add(g, param, weight_decay)  # g_t ← g_t + w θ_{t-1}
+    eta_t = _value(eta)  # η_t
+    _mul_(param, 1 - lambd * eta_t)  # θ ← (1 - λη_t) θ_{t-1}
+    _add_(param, g, -eta_t)  # θ_t = θ - η_t g_t
+    _average_(ax, param, mu)  # θ̄_t = θ_t if μ_t = 1, else θ̄_{t-1} + μ_t (θ_t - θ̄_{t-1})
+    eta.copy_(torch.as_tensor(lr / ((1 + lambd * lr * t) ** alpha)))  # η_{t+1} = γ/(1 + λγt)^α
+    mu.copy_(torch.as_tensor(1 / _max(1, t - t0)))  # μ_{t+1} = 1/max(1, t - t0)
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -85,46 +84,6 @@ def asgd_init_state(
 # --8<-- [end:state]
 
 
-# --8<-- [start:update]
-def asgd_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor = 1e-2,
-    lambd: float | Tensor = 1e-4,
-    alpha: float | Tensor = 0.75,
-    t0: float | Tensor = 1e6,
-    weight_decay: float | Tensor = 0.0,
-    maximize: bool = False,
-) -> None:
-    """One ASGD step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    ax, eta, mu = state["ax"], state["eta"], state["mu"]
-    if torch.is_complex(param):  # complex numbers are optimised as (real, imag) pairs, like torch
-        g, param, ax = (torch.view_as_real(x) for x in (g, param, ax))
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    if _nonzero(weight_decay):
-        g = _axpy(g, param, weight_decay)  # L2 weight decay: g ← g + wθ
-    eta_t = _get_value(eta)  # η_t, the step size of this step (a tensor when compiled)
-    param.mul_(_cast(1 - lambd * eta_t, param))  # decay towards 0: θ ← θ(1 - λη_t)
-    _axpy_(param, g, -eta_t)  # gradient step: θ ← θ - η_t·g
-    if torch.compiler.is_compiling() or mu.dim() != 0:  # no .item() in a graph; per-walk μ: pick per walk
-        ax.copy_(torch.where(mu != 1, ax.add(param.sub(ax).mul_(mu)), param))  # θ̄ ← θ̄ + μ_t(θ - θ̄), or θ where μ_t = 1
-    elif mu.item() != 1:
-        ax.add_(param.sub(ax).mul_(mu))  # averaging: θ̄ ← θ̄ + μ_t(θ - θ̄)
-    else:
-        ax.copy_(param)  # before t0 the "average" is the last iterate: θ̄ ← θ
-    t = _get_value(step)  # a number eagerly (Python doubles, like torch), a tensor when compiled
-    eta.copy_(torch.as_tensor(lr / ((1 + lambd * lr * t) ** alpha)))  # η_{t+1} = γ/(1 + λγt)^α
-    if isinstance(t, Tensor) or isinstance(t0, Tensor):
-        mu.copy_(1 / torch.clamp(t - t0, min=1))  # μ_{t+1} = 1/max(1, t - t0)
-    else:
-        mu.copy_(torch.as_tensor(1 / max(1, t - t0)))  # μ_{t+1} = 1/max(1, t - t0)
-# --8<-- [end:update]
-
-
 # --8<-- [start:preconditioner]
 def asgd_preconditioner(
     param: Tensor,
@@ -139,7 +98,7 @@ def asgd_preconditioner(
     from t and the lr given, so P is exact when the lr was constant (with a scheduler: the step
     size of the last step relative to the lr passed in). Complex parameters give their (real, imag)
     view."""
-    ones = torch.ones_like(torch.view_as_real(param) if torch.is_complex(param) else param)
+    ones = torch.ones_like(*_real(param))
     if not state or state["step"].item() == 0:
         return ones
     t = state["step"].item()
@@ -258,4 +217,76 @@ class ASGD(torch.optim.Optimizer):
                                            alpha=group["alpha"])
         raise ValueError(f"this ASGD does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+# A hyperparameter is a Python float (the class: bit for bit torch.optim) or a tensor with one value
+# per walk (optimessay.sweep). Each op helper below runs torch's own op on either: a tensor is first
+# rounded to the parameter's dtype, once, after its derived value (1 - β, γ/(1 - β1^t), ...) was
+# computed in float64, as torch computes it in Python doubles; so a float32 sweep walk is bitwise
+# its class run.
+
+
+def _nonzero(x: float | Tensor) -> bool:
+    """Whether an option such as weight decay is on: a float != 0, a tensor with any entry != 0."""
+    return bool((x != 0).any()) if isinstance(x, Tensor) else x != 0
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(x: Tensor) -> float | Tensor:
+    """A state scalar (t, η_t) read as torch.optim reads it. Eagerly a Python number, so that the
+    arithmetic around it is in doubles, bit for bit torch's (a sweep's per-walk η: float64 values,
+    the doubles `.item()` gives). Under torch.compile the tensor itself: `.item()` there breaks the
+    graph and recompiles per parameter."""
+    if torch.compiler.is_compiling():
+        return x
+    return x.item() if x.dim() == 0 else x.to(torch.float64)
+
+
+def _real(*xs: Tensor | None) -> tuple[Tensor | None, ...]:
+    """Complex tensors as real views with a last axis (real, imag): torch optimises both parts."""
+    return tuple(torch.view_as_real(x) if x is not None and x.is_complex() else x for x in xs)
+
+
+def _rounded(a: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-walk tensor in `like`'s dtype; a float stays a float (torch rounds it the same way)."""
+    return a.to(like.dtype) if isinstance(a, Tensor) else a
+
+
+def _mul_(y: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← a·y."""
+    return y.mul_(_rounded(a, y))
+
+
+def _add(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """y + a·x in one fused multiply-add, as torch's `y.add(x, alpha=a)` (y + a*x rounds twice).
+    `alpha=` takes a number only; `torch.addcmul(y, x, a)` is the same op for a tensor a."""
+    return torch.addcmul(y, x, _rounded(a, y)) if isinstance(a, Tensor) else y.add(x, alpha=a)
+
+
+def _add_(y: Tensor, x: Tensor, a: float | Tensor) -> Tensor:
+    """In place: y ← y + a·x, the fused multiply-add of `_add`."""
+    return y.addcmul_(x, _rounded(a, y)) if isinstance(a, Tensor) else y.add_(x, alpha=a)
+
+
+def _average_(ax: Tensor, param: Tensor, mu: Tensor) -> None:
+    """In place: θ̄ ← θ where μ = 1 (before t0 the "average" is the last iterate), else
+    θ̄ ← θ̄ + μ(θ - θ̄). A per-walk μ, or a compiled step (no `.item()` in a graph), picks per walk
+    with torch.where."""
+    if torch.compiler.is_compiling() or mu.dim() != 0:
+        ax.copy_(torch.where(mu != 1, ax.add(param.sub(ax).mul_(mu)), param))
+    elif mu.item() != 1:
+        ax.add_(param.sub(ax).mul_(mu))
+    else:
+        ax.copy_(param)
+
+
+def _max(a: float, x: float | Tensor) -> float | Tensor:
+    """max(a, x) for a number x (eager) or a tensor x (per-walk t0, or t under torch.compile)."""
+    return torch.clamp(x, min=a) if isinstance(x, Tensor) else max(a, x)
 # --8<-- [end:all]
