@@ -89,6 +89,32 @@ def saddle_numbers(lr, steps, threshold):
     return out
 
 
+def curvature_numbers(points):
+    """The Hessian (autograd, float64) at a point of each landscape: its eigenvalues, condition number κ,
+    the angle of its flat eigenvector from the x axis (degrees in [0, 180)), and κ after the Jacobi
+    scaling diag(H)^(-1/2) H diag(H)^(-1/2) (for a 2×2 matrix the best diagonal scaling); at a point where H
+    is not positive definite, only the eigenvalues. ``points``:
+    ``((key, landscape name, params, (x, y)), ...)``."""
+    import torch
+
+    from optimessay import landscapes
+
+    out = {}
+    for key, name, params, point in points:
+        H = landscapes.get(name, **dict(params)).hessian(torch.tensor(point, dtype=torch.float64))
+        ev, vec = torch.linalg.eigh(H)
+        flat = vec[:, 0]
+        d = torch.diagonal(H).rsqrt()
+        ev_diag = torch.linalg.eigvalsh(d[:, None] * H * d[None, :])
+        out[f"{key}_lam_min"], out[f"{key}_lam_max"] = float(ev[0]), float(ev[1])
+        if ev[0] <= 0:  # not a minimum (the saddle): no condition number, no scaling
+            continue
+        out[f"{key}_kappa"] = float(ev[1] / ev[0])
+        out[f"{key}_angle"] = math.degrees(math.atan2(float(flat[1]), float(flat[0]))) % 180.0
+        out[f"{key}_kappa_diag"] = float(ev_diag[-1] / ev_diag[0])
+    return out
+
+
 FIGURES = [
     Figure("banana-log-contour", "image",
            "Contour plot of Rosenbrock's banana function over x from -2 to 3 and y from -1 to 3, with "
@@ -112,4 +138,12 @@ FIGURES = [
     Numbers("landscapes-saddle", "Escape from the saddle at lr 0.1: steps to |y| > 0.5 and y after the first "
             "step, for SGD, momentum, Adam, Adagrad, RMSprop (cold start) and RMSprop bias-corrected.",
             saddle_numbers, {"lr": 0.1, "steps": 100, "threshold": 0.5}),
+    Numbers("landscapes-curvature", "The Hessian at a minimum of each landscape (autograd): eigenvalues, "
+            "condition number, flat direction and the condition number after the Jacobi (best diagonal) scaling.",
+            curvature_numbers, {"points": (("banana", "rosenbrock", (), (1.0, 1.0)),
+                                           ("valley", "valley", (), (0.0, 0.0)),
+                                           ("beale", "beale", (), (3.0, 0.5)),
+                                           ("himmelblau", "himmelblau", (), (3.0, 2.0)),
+                                           ("quadratic", "quadratic", (("kappa", 10.0), ("theta", 0.0)), (0.0, 0.0)),
+                                           ("saddle", "saddle", (), (0.0, 0.0)))}),
 ]

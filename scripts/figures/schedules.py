@@ -222,6 +222,79 @@ def new_scheduler_numbers(steps, lr, noise, patience, factor, seed):
             "plateau_final_lr": lrs[-1], "plateau_lr": lr, "plateau_steps": steps}
 
 
+def noise_floor_numbers(kappa, lr, noise, steps, last, seeds, schedules):
+    """SGD with noisy gradients (σ = ``noise``) on quadratic(κ): the predicted noise floor
+    Σᵢ ησ²/(2(2 − ηλᵢ)) and, per schedule, the mean loss over the last ``last`` of ``steps`` steps,
+    averaged over ``seeds`` seeds (and for seed 0 alone). ``schedules``: ((key, class name or None, kwargs), ...)."""
+    import optimessay
+    from optimessay import landscapes, trajectory
+
+    land = landscapes.quadratic(kappa)
+    out = {"predicted": sum(lr * noise**2 / (2 * (2 - lr * lam)) for lam in (1.0, kappa))}
+    for key, cls_name, kwargs in schedules:
+        floors = []
+        for seed in range(seeds):
+            walk = trajectory.run(land, optimessay.SGD, {"lr": lr}, steps=steps, noise=noise, seed=seed,
+                                  scheduler_class=None if cls_name is None else getattr(optimessay, cls_name),
+                                  scheduler_kwargs=dict(kwargs))
+            floors.append(float(walk.losses[-last:].mean()))
+        out[f"{key}_floor"] = sum(floors) / len(floors)
+        out[f"{key}_floor_seed0"] = floors[0]
+    return out
+
+
+def seed_schedule_numbers(lr, momentum, schedules, steps, start):
+    """The seed's three schedulers: η_steps/η_0, and the final point, loss, distance to (1, 1) and
+    Σ lr of SGD (lr, momentum) on the banana under each (and under a constant lr)."""
+    import math
+
+    from optimessay import landscapes
+
+    banana = landscapes.rosenbrock()
+    keys = {"constant lr": "constant", "ExponentialLR": "exponential", "StepLR": "step", "MultiStepLR": "multistep"}
+    out = {}
+    for name in schedules:
+        walk = _scheduled_walk(banana, "SGD", {"lr": lr, "momentum": momentum}, name, steps, start)
+        k = keys[name]
+        x, y = (float(v) for v in walk.points[-1])
+        out[f"{k}_x"], out[f"{k}_y"], out[f"{k}_loss"] = x, y, float(walk.losses[-1])
+        out[f"{k}_distance"] = math.hypot(x - 1.0, y - 1.0)
+        out[f"{k}_lr_sum"] = float(walk.lrs.sum())
+        if name != "constant lr":  # the lr the scheduler would give the next step, relative to the first
+            out[f"{k}_ratio"] = _lr_after(name, steps, lr) / lr
+    return out
+
+
+def _lr_after(name, steps, lr):
+    """The lr after ``steps`` scheduler steps of the named schedule on a one-parameter SGD."""
+    import torch
+
+    import optimessay
+
+    cls_name, kwargs = _schedule(name, steps, lr)
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = optimessay.SGD([p], lr=lr)
+    sched = getattr(optimessay, cls_name)(opt, **kwargs)
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+    return opt.param_groups[0]["lr"]
+
+
+def banana_schedule_numbers(optimizers, schedules, steps):
+    """The final loss of each walk of the schedules-on-banana figure (same parameters)."""
+    from optimessay import landscapes
+
+    banana = landscapes.rosenbrock()
+    keys = {"constant lr": "constant", "StepLR": "step", "LinearLR → CosineAnnealingLR": "warmup_cosine",
+            "OneCycleLR (cos)": "onecycle"}
+    out = {}
+    for name, kwargs in optimizers:
+        for schedule in schedules:
+            walk = _scheduled_walk(banana, name, kwargs, schedule, steps)
+            out[f"{name.lower()}_{keys[schedule]}_loss"] = float(walk.losses[-1])
+    return out
+
 
 FIGURES = [
     Figure("schedulers-trajectories", "image",
@@ -285,4 +358,22 @@ FIGURES = [
                              "title": "SWALR(swa_lr=2e-4, anneal_epochs=20, anneal_strategy='cos')"}),
     Numbers("new-schedulers-numbers", "ReduceLROnPlateau on the noisy quadratic: how often it cut the lr.",
             new_scheduler_numbers, {"steps": 300, "lr": 0.05, "noise": 1.0, "patience": 10, "factor": 0.5, "seed": 0}),
+    Numbers("schedules-noise-floor", "SGD lr 0.05 with gradient noise 1 on the quadratic kappa 10, 300 steps: "
+            "predicted noise floor, and mean loss over the last 50 steps (20 seeds, and seed 0) per schedule.",
+            noise_floor_numbers, {"kappa": 10.0, "lr": 0.05, "noise": 1.0, "steps": 300, "last": 50, "seeds": 20,
+                                  "schedules": (("constant", None, ()),
+                                                ("step", "StepLR", (("step_size", 100), ("gamma", 0.1))),
+                                                ("exponential", "ExponentialLR", (("gamma", 0.985),)),
+                                                ("cosine", "CosineAnnealingLR", (("T_max", 300),)))}),
+    Numbers("schedules-seed", "The seed's three schedulers: lr after 100 steps relative to the first, and SGD "
+            "(lr 1e-3, momentum 0.98) on the banana from (-1.5, 2.5), 100 steps, under each: final point, loss, "
+            "distance to (1, 1), sum of the lrs.",
+            seed_schedule_numbers, {**SEED_SGD, "schedules": ("constant lr", "ExponentialLR", "StepLR", "MultiStepLR"),
+                                    "steps": 100, "start": SEED_START}),
+    Numbers("schedules-banana", "Final losses of the schedules-on-banana walks: SGD (lr 1e-3, momentum 0.98) and "
+            "Adam (lr 0.1), 200 steps, under four schedules.",
+            banana_schedule_numbers, {"optimizers": (("SGD", {"lr": 1e-3, "momentum": 0.98}), ("Adam", {"lr": 0.1})),
+                                      "schedules": ("constant lr", "StepLR", "LinearLR → CosineAnnealingLR",
+                                                    "OneCycleLR (cos)"),
+                                      "steps": 200}),
 ]

@@ -127,6 +127,121 @@ def momentum_numbers(kappas, theta_degrees):
     return out
 
 
+def nesterov_stability(kappa, momentum, lrs, steps, start):
+    """Heavy ball against Nesterov on ½(x² + κy²) (quadratic(κ, 0)) at two lrs: the final losses, and
+    each method's stability limit on h = lr·λ (from the 2×2 recurrence of one eigen-direction)."""
+    from optimessay import landscapes
+
+    land = landscapes.quadratic(kappa, 0.0)
+    out = {"h_limit_hb": 2 * (1 + momentum), "h_limit_nesterov": 2 * (1 + momentum) / (1 + 2 * momentum)}
+    for i, lr in enumerate(lrs, start=1):
+        out[f"lr{i}"] = lr
+        out[f"lr{i}_h"] = lr * kappa
+        for name, nesterov in (("hb", False), ("nesterov", True)):
+            walk = _walk(land, "SGD", {"lr": lr, "momentum": momentum, "nesterov": nesterov}, steps=steps,
+                         start=start)
+            out[f"lr{i}_{name}"] = float(walk.losses[-1])
+    return out
+
+
+def seed_run_numbers(lr, momentum, start, steps):
+    """The seed's run (torch.optim.SGD on the banana): the point its function printed (before the last
+    step), the final point and loss, and how far x overshoots the minimum (its largest value, and when)."""
+    import torch
+
+    from optimessay import landscapes
+
+    walk = _walk(landscapes.rosenbrock(), torch.optim.SGD, {"lr": lr, "momentum": momentum}, start=start,
+                 steps=steps)
+    pts = walk.points
+    t_max = int(pts[:, 0].argmax())
+    return {"printed_x": float(pts[-2, 0]), "printed_y": float(pts[-2, 1]), "final_x": float(pts[-1, 0]),
+            "final_y": float(pts[-1, 1]), "final_loss": float(walk.losses[-1]), "x_max": float(pts[t_max, 0]),
+            "x_max_step": t_max}
+
+
+def hb_nesterov_numbers(kappa, theta_degrees, lr, momentum, steps):
+    """The final losses of the heavy-ball-vs-Nesterov figure's three walks (same parameters)."""
+    land = _quadratic(kappa, theta_degrees)
+    out = {}
+    for name, kwargs in (("gd", {"lr": lr}), ("hb", {"lr": lr, "momentum": momentum}),
+                         ("nesterov", {"lr": lr, "momentum": momentum, "nesterov": True})):
+        out[f"{name}_loss"] = float(_walk(land, "SGD", kwargs, steps=steps).losses[-1])
+    return out
+
+
+def weight_decay_numbers(kappa, theta_degrees, lr, weight_decay, steps):
+    """SGD(weight_decay=λ) against shrinking first, θ ← (1 − ηλ)θ − η g, in float64 on a quadratic: the
+    largest coordinate difference over the walk (rounding only)."""
+    import torch
+
+    land = _quadratic(kappa, theta_degrees)
+    walk = _walk(land, "SGD", {"lr": lr, "weight_decay": weight_decay}, steps=steps)
+    theta = torch.tensor(land.start, dtype=torch.float64)
+    worst = 0.0
+    for t in range(steps):
+        theta = (1 - lr * weight_decay) * theta - lr * land.gradient(theta)
+        worst = max(worst, float((theta - walk.points[t + 1]).abs().max()))
+    return {"max_difference": worst}
+
+
+def _seed_sgd_step(params, last, t, lr, momentum, weight_decay):
+    """One step of the seed notebook's SGD.step(), its rule line for line: the buffer is ``g`` itself
+    (on the first step without weight decay, the very tensor ``param.grad``), momentum from t > 0."""
+    import torch
+
+    with torch.inference_mode():
+        for index, param in enumerate(params):
+            g = param.grad
+            if weight_decay != 0:
+                g = g + weight_decay * param
+            if momentum != 0 and t > 0:
+                g = (momentum * last[index]) + g
+            param -= lr * g
+            last[index] = g
+
+
+def seed_sgd_numbers(lr, momentum, weight_decay, steps, alias_start, alias_lr, alias_momentum):
+    """The seed's SGD against optimessay.SGD (= torch's): the largest parameter difference over ``steps``
+    steps on a small float32 network (seeded data), and two steps on ‖w‖² from ``alias_start`` with the
+    gradient cleared in place between them (the seed's buffer aliases param.grad on step 1)."""
+    import torch
+
+    import optimessay
+
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 4), torch.randn(64, 1)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    twin = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    twin.load_state_dict(net.state_dict())
+    ours, last = list(net.parameters()), [None] * 4
+    opt = optimessay.SGD(twin.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    worst = 0.0
+    for t in range(steps):
+        for model in (net, twin):
+            for q in model.parameters():
+                q.grad = None
+            torch.nn.functional.mse_loss(model(x), y).backward()
+        _seed_sgd_step(ours, last, t, lr, momentum, weight_decay)
+        opt.step()
+        worst = max(worst, max(float((a.detach() - b.detach()).abs().max()) for a, b in zip(ours, twin.parameters(), strict=True)))
+    out = {"network_max_difference": worst}
+    for name in ("seed", "torch"):
+        w = torch.nn.Parameter(torch.tensor(alias_start, dtype=torch.float64))
+        last = [None]
+        torch_opt = optimessay.SGD([w], lr=alias_lr, momentum=alias_momentum)
+        for t in range(2):
+            if w.grad is not None:
+                w.grad.zero_()  # cleared in place, as zero_grad(set_to_none=False) does
+            (w * w).sum().backward()
+            if name == "seed":
+                _seed_sgd_step([w], last, t, alias_lr, alias_momentum, 0.0)
+            else:
+                torch_opt.step()
+        out[f"alias_{name}_x"], out[f"alias_{name}_y"] = (float(v) for v in w.detach())
+    return out
+
+
 FIGURES = [
     Figure("seed-sgd-momentum", "image",
            "Trajectory of torch.optim.SGD with lr 1e-3 and momentum 0.98 over the banana's log contours, "
@@ -158,4 +273,22 @@ FIGURES = [
             "kappa 10/100/1000 turned 30 degrees: rates in theory and measured, steps to a millionfold loss "
             "reduction from (1, 1); the buffer's angle to the gradient; CG in two steps.",
             momentum_numbers, {"kappas": (10, 100, 1000), "theta_degrees": 30.0}),
+    Numbers("momentum-nesterov-stability", "Heavy ball against Nesterov (momentum 0.9) on ½(x² + 100y²) "
+            "from (-1.5, 1), 100 steps, at lr 0.01 and 0.015: final losses; each method's stability limit on lr·λ.",
+            nesterov_stability, {"kappa": 100, "momentum": 0.9, "lrs": (0.01, 0.015), "steps": 100,
+                                 "start": (-1.5, 1.0)}),
+    Numbers("momentum-seed-run", "The seed's run, torch.optim.SGD(lr=1e-3, momentum=0.98) on the banana from "
+            "(-1.5, 2.5), 100 steps: the point printed (before the last step), the final point and loss, x's peak.",
+            seed_run_numbers, {**SEED_SGD, "start": SEED_START, "steps": 100}),
+    Numbers("momentum-hb-nesterov", "Final losses of GD, heavy ball and Nesterov (lr 0.008, momentum 0.9) after "
+            "80 steps on the quadratic with kappa 100 turned 20 degrees (the figure's walks).",
+            hb_nesterov_numbers, {"kappa": 100, "theta_degrees": 20, "lr": 0.008, "momentum": 0.9, "steps": 80}),
+    Numbers("momentum-weight-decay", "SGD's weight_decay against shrinking the weights first, float64, 100 steps "
+            "on a quadratic (kappa 10, 20 degrees): the largest coordinate difference.",
+            weight_decay_numbers, {"kappa": 10, "theta_degrees": 20, "lr": 0.05, "weight_decay": 0.3, "steps": 100}),
+    Numbers("momentum-seed-sgd", "The seed notebook's SGD rule against optimessay.SGD: largest parameter difference "
+            "over 30 steps on a small float32 network (lr 0.05, momentum 0.9, weight decay 0.01), and two steps "
+            "on |w|^2 from (1, 2) (lr 0.1, momentum 0.9) with the gradient zeroed in place in between.",
+            seed_sgd_numbers, {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01, "steps": 30,
+                               "alias_start": (1.0, 2.0), "alias_lr": 0.1, "alias_momentum": 0.9}),
 ]
