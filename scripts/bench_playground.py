@@ -1,4 +1,4 @@
-"""How long the playground takes to recompute and redraw, in Chromium: the frame budget is 16 ms.
+"""How long the playground takes to draw its first frame and to answer an interaction, in Chromium.
 
 `python scripts/bench_playground.py` (after `make site`; part of `make bench`) serves the built site
 on 127.0.0.1, opens the home page in Debian's headless Chromium with 6 optimizers x 500 steps on the
@@ -8,11 +8,16 @@ banana (SGD, momentum, Nesterov, RMSprop, Adam, Adagrad), and times, inside the 
   exact update rules, 3,000 optimizer steps) and redraw the canvas and the readout (the canvas is
   read back one pixel, so Chromium's deferred rasterization is inside the time);
 - **recompute only** and **redraw only** (the baseline measured in the same run: a redraw with
-  nothing recomputed, what a frame of playback costs).
+  nothing recomputed, what a frame of playback or a move of the step scrubber costs);
+- **time to first frame**: on fresh loads of the home page as a reader opens it (its race: 7
+  optimizers x 300 steps), the time from navigation start to the end of the playground's first
+  drawing (`firstFrameMs`, performance.now() in the page), and the page's DOMContentLoaded beside it.
+
+The frame budget is 16 ms; the target is an update within it at the 95th percentile.
 
 Each sample times a batch of 10 calls (Chromium coarsens performance.now() to 0.1 ms) after a
 warm-up; the three measurements are interleaved. The table (medians and 90th percentiles, and the
-ratios to the 16 ms frame budget and to the redraw baseline) is printed and written to
+ratios to the 16 ms frame budget and to the redraw baseline, and the first-frame times) is printed and written to
 docs/bench/playground.md (temporary file, then rename).
 """
 
@@ -39,6 +44,7 @@ RUNS = ["sgd:lr=0.002", "momentum:lr=0.00158,momentum=0.9", "nesterov:lr=0.001,m
 QUERY = f"?preset=banana-race&steps={STEPS}&" + "&".join(f"run={r}" for r in RUNS)
 SAMPLES = 40
 BATCH = 10
+LOADS = 7  # fresh page loads for the time to first frame
 
 # In the page: interleave the three measurements; every update moves the first lr a little, so each
 # recompute is real (nothing is cached between updates).
@@ -84,6 +90,19 @@ def measure() -> dict:
         page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
         result = page.evaluate(MEASURE, [SAMPLES, BATCH])
         result["browser"] = browser.version
+        page.close()
+        result["first_frame"], result["dom_ready"] = [], []
+        for _ in range(LOADS):  # a fresh context each time: nothing cached in memory between loads
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            fresh = context.new_page()
+            fresh.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            fresh.goto(site_url)
+            fresh.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.firstFrameMs > 0")
+            first, ready = fresh.evaluate("""() => [document.querySelector('.oe-playground').oePlayground.firstFrameMs,
+                performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd]""")
+            result["first_frame"].append(first)
+            result["dom_ready"].append(ready)
+            context.close()
         browser.close()
     if errors:
         raise SystemExit(f"console errors in the page: {errors}")
@@ -100,35 +119,53 @@ def table(r: dict) -> str:
         cpu = model
     except (OSError, StopIteration):
         pass
-    med = {k: quantile(r[k], 0.5) for k in ("update", "recompute", "redraw")}
-    p90 = {k: quantile(r[k], 0.9) for k in ("update", "recompute", "redraw")}
+    keys = ("update", "recompute", "redraw")
+    med = {k: quantile(r[k], 0.5) for k in keys}
+    p95 = {k: quantile(r[k], 0.95) for k in keys}
     rows = [
-        ("update: recompute 6 walks + redraw (every slider move)", "update"),
+        ("update: recompute 6 walks + redraw (every slider move, typed value, same-lr change)", "update"),
         ("recompute only (6 x 500 optimizer steps, float64)", "recompute"),
-        ("redraw only, nothing recomputed (baseline: one frame of playback)", "redraw"),
+        ("redraw only, nothing recomputed (baseline: one frame of playback, a scrubber move)", "redraw"),
     ]
     lines = [
-        "# Playground update time in Chromium",
+        "# Playground timings in Chromium",
         "",
         f"Measured {stamp} by `scripts/bench_playground.py` on: {cpu}, {os.cpu_count()} logical cores; "
         f"Chromium {r['browser']} (headless, software rendering).",
+        "",
+        "## Update time per interaction",
         "",
         f"The home page's playground with {r['walks']} optimizers x {r['steps']} steps on the banana "
         f"(SGD, momentum, Nesterov, RMSprop, Adam, Adagrad). Each sample times a batch of {BATCH} calls inside "
         f"the page; {SAMPLES} samples of each measurement, interleaved, after a warm-up. The frame budget is "
         f"{BUDGET_MS:g} ms (60 frames per second).",
         "",
-        "| measurement | median (ms) | 90th percentile (ms) | median / 16 ms budget | median / redraw baseline |",
+        "| measurement | median (ms) | 95th percentile (ms) | p95 / 16 ms budget | median / redraw baseline |",
         "|---|---:|---:|---:|---:|",
     ]
     for label, key in rows:
-        lines.append(f"| {label} | {med[key]:.2f} | {p90[key]:.2f} | {med[key] / BUDGET_MS:.2f} | "
+        lines.append(f"| {label} | {med[key]:.2f} | {p95[key]:.2f} | {p95[key] / BUDGET_MS:.2f} | "
                      f"{med[key] / med['redraw']:.2f} |")
-    verdict = "within" if p90["update"] <= BUDGET_MS else "over"
+    verdict = "within" if p95["update"] <= BUDGET_MS else "over"
+    ff, dom = r["first_frame"], r["dom_ready"]
     lines += [
         "",
-        f"An update takes **{med['update']:.2f} ms** (median; 90th percentile {p90['update']:.2f} ms): "
-        f"{100 * med['update'] / BUDGET_MS:.0f}% of the 16 ms frame budget, {verdict} budget at the 90th percentile.",
+        f"An update takes **{p95['update']:.2f} ms at the 95th percentile** (median {med['update']:.2f} ms): "
+        f"{100 * p95['update'] / BUDGET_MS:.0f}% of the 16 ms frame budget, {verdict} budget.",
+        "",
+        "## Time to first frame",
+        "",
+        f"{len(ff)} fresh loads of the home page (its race: 7 optimizers x 300 steps, served gzip-compressed on "
+        "127.0.0.1), each in a new browser context: from navigation start to the end of the playground's "
+        "first drawing.",
+        "",
+        "| measurement | median (ms) | slowest (ms) |",
+        "|---|---:|---:|",
+        f"| first frame of the playground | {quantile(ff, 0.5):.0f} | {max(ff):.0f} |",
+        f"| DOMContentLoaded of the page (for comparison) | {quantile(dom, 0.5):.0f} | {max(dom):.0f} |",
+        "",
+        f"The playground's first frame is drawn **{quantile(ff, 0.5):.0f} ms** after navigation start (median of "
+        f"{len(ff)}), {quantile(ff, 0.5) - quantile(dom, 0.5):.0f} ms after DOMContentLoaded.",
         "",
     ]
     return "\n".join(lines)

@@ -101,17 +101,27 @@ export class Playground {
     this.bindCanvas();
     // redraw when the column width changes; in the next frame, since redrawing resizes the canvas
     // (a resize inside the observer's callback would be reported as a loop error)
-    let lastWidth = -1;
+    // The sizes are read here, once and then when they change, never in render(): reading a size
+    // after the readout's texts changed would force a layout of the whole page on every frame.
+    this.measure();
     this.resizeObserver = new ResizeObserver(() => {
       if (!this.root.isConnected) {
         this.resizeObserver.disconnect(); // the page was left (instant navigation)
         return;
       }
-      if (this.stage.clientWidth === lastWidth) return;
-      lastWidth = this.stage.clientWidth;
+      const width = this.stageWidth;
+      this.measure();
+      if (this.stageWidth === width) return;
       requestAnimationFrame(() => this.render());
     });
     this.resizeObserver.observe(this.stage);
+    this.resizeObserver.observe(this.root);
+  }
+
+  /** The canvas's width and whether the controls sit beside it (two columns: the canvas is sticky). */
+  measure() {
+    this.stageWidth = this.stage.clientWidth;
+    this.wide = this.side.offsetTop < this.stage.offsetTop + this.stage.offsetHeight / 2 && this.side.offsetLeft > this.stage.offsetLeft;
   }
 
   /** Start the first visit's playback when the canvas comes on screen (not while it is scrolled away). */
@@ -397,6 +407,7 @@ export class Playground {
     this.land = land;
     const { colours, sweeps } = colourRuns(s.runs);
     this.sweeps = sweeps;
+    this.readoutRows = null; // rebuilt at the next render
     const counts = {};
     for (const r of s.runs) counts[r.kind] = (counts[r.kind] || 0) + 1;
     const seen = {};
@@ -443,12 +454,19 @@ export class Playground {
   render() {
     const s = this.state;
     const land = this.land || this.landscape;
-    const cssWidth = Math.max(240, Math.floor(this.stage.clientWidth || 480));
-    const wide = this.root.clientWidth >= 640;
+    const cssWidth = Math.max(240, Math.floor(this.stageWidth || 480));
     // beside the controls the canvas stays in view: it must fit the window with the time controls
-    const maxPlot = wide ? Math.max(200, Math.min(520, window.innerHeight - 260)) : 520;
+    const maxPlot = this.wide ? Math.max(200, Math.min(520, window.innerHeight - 260)) : 520;
     const ctx = this.canvas.getContext("2d");
-    const layout = computeLayout(ctx, land, cssWidth, maxPlot, this.legendItems());
+    // the layout (legend text measured) changes with the runs, the width or the window, not the step
+    const items = this.legendItems();
+    const layoutKey = JSON.stringify([cssWidth, maxPlot, s.landscape, land.xRange, land.yRange,
+      items.map((i) => [i.type, i.label, i.colour, i.colours, i.values, i.dash])]);
+    if (layoutKey !== this.layoutKey) {
+      this.cachedLayout = computeLayout(ctx, land, cssWidth, maxPlot, items);
+      this.layoutKey = layoutKey;
+    }
+    const layout = this.cachedLayout;
     const cssHeight = Math.round(layout.height);
     const dpr = Math.min(2, window.devicePixelRatio || 1);
     if (this.canvas.width !== Math.round(cssWidth * dpr) || this.canvas.height !== Math.round(cssHeight * dpr)) {
@@ -487,40 +505,48 @@ export class Playground {
     return s.t === null ? s.steps : Math.min(s.t, s.steps);
   }
 
+  /** The readout table: built once per recompute, its texts refreshed on every frame (cheap during playback). */
   renderReadout(t) {
     const land = this.land;
-    const head = el("tr", {}, ["optimizer", "loss", "distance to minimum", "step length |Δx|", "lr·P (x, y): multiplies ĝ", `final point (step ${this.state.steps})`]
-      .map((h) => el("th", { scope: "col", text: h })));
-    const rows = [];
-    for (const w of this.results) {
-      if (!w.result) continue;
+    if (!this.readoutRows) {
+      const head = el("tr", {}, ["optimizer", "loss", "distance to minimum", "step length |Δx|", "lr·P (x, y): multiplies ĝ", `final point (step ${this.state.steps})`]
+        .map((h) => el("th", { scope: "col", text: h })));
+      this.readoutRows = [];
+      const rows = [];
+      for (const w of this.results) {
+        if (!w.result) continue;
+        const res = w.result;
+        const fx = res.points[2 * res.steps];
+        const fy = res.points[2 * res.steps + 1];
+        const final = el("td", { class: "oe-pg-final", text: res.divergedAt !== null ? "diverged" : `(${sig(fx)}, ${sig(fy)})` });
+        final.dataset.x = String(fx);
+        final.dataset.y = String(fy);
+        const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
+        swatch.style.background = w.colour;
+        const cells = { loss: el("td"), distance: el("td"), step: el("td", { class: "oe-pg-step" }), lrp: el("td", { class: "oe-pg-lrp" }) };
+        rows.push(el("tr", { "data-run": w.index }, [
+          el("th", { scope: "row" }, [swatch, document.createTextNode(` ${this.label(w.run)}`)]),
+          cells.loss, cells.distance, cells.step, cells.lrp, final,
+        ]));
+        this.readoutRows.push({ w, cells });
+      }
+      this.caption = el("caption");
+      this.readout.replaceChildren(this.caption, el("thead", {}, [head]), el("tbody", {}, rows));
+    }
+    for (const { w, cells } of this.readoutRows) {
       const res = w.result;
       const k = Math.min(t, res.steps);
       const x = res.points[2 * k];
       const y = res.points[2 * k + 1];
-      const fx = res.points[2 * res.steps];
-      const fy = res.points[2 * res.steps + 1];
       const p = k > 0 ? [res.lrs[k - 1] * res.preconditioners[2 * k - 2], res.lrs[k - 1] * res.preconditioners[2 * k - 1]] : null;
       const diverged = res.divergedAt !== null && k >= res.divergedAt;
       const step = k > 0 && !diverged ? Math.hypot(x - res.points[2 * k - 2], y - res.points[2 * k - 1]) : null;
-      const final = el("td", { class: "oe-pg-final", text: res.divergedAt !== null ? "diverged" : `(${sig(fx)}, ${sig(fy)})` });
-      final.dataset.x = String(fx);
-      final.dataset.y = String(fy);
-      const swatch = el("span", { class: "oe-pg-swatch", "aria-hidden": "true" });
-      swatch.style.background = w.colour;
-      const cells = [
-        el("th", { scope: "row" }, [swatch, document.createTextNode(` ${this.label(w.run)}`)]),
-        el("td", { text: diverged ? `diverged at step ${res.divergedAt}` : sig(res.losses[k]) }),
-        el("td", { text: diverged ? "–" : sig(distanceToMinimum(land, x, y)) }),
-        el("td", { class: "oe-pg-step", text: step === null ? "–" : sig(step) }),
-        el("td", { class: "oe-pg-lrp", text: p && !diverged ? `${sig(p[0])}, ${sig(p[1])}` : "–" }),
-        final,
-      ];
-      rows.push(el("tr", { "data-run": w.index }, cells));
+      cells.loss.textContent = diverged ? `diverged at step ${res.divergedAt}` : sig(res.losses[k]);
+      cells.distance.textContent = diverged ? "–" : sig(distanceToMinimum(land, x, y));
+      cells.step.textContent = step === null ? "–" : sig(step);
+      cells.lrp.textContent = p && !diverged ? `${sig(p[0])}, ${sig(p[1])}` : "–";
     }
-    this.readout.replaceChildren(
-      el("caption", { text: `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]}). The step is lr·P·ĝ: lr·P multiplies the gradient estimate ĝ; |Δx| is how far the step into this point went.` }),
-      el("thead", {}, [head]), el("tbody", {}, rows));
+    this.caption.textContent = `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]}). The step is lr·P·ĝ: lr·P multiplies the gradient estimate ĝ; |Δx| is how far the step into this point went.`;
   }
 
   label(r) {
