@@ -83,7 +83,11 @@ def reference(file: str, section: str, lines: list[str], base: Path = ROOT) -> l
 
 
 def words(text: str) -> str:
-    return " ".join(text.split())
+    """Text compared as shown: whitespace runs as one space; plain-text scripts as the view shows them
+    (`θ_{t-1}` and `θ_t-1` alike: the view writes θ<sub>t-1</sub>, read back as `θ_t-1`; `β1`, shown
+    as β<sub>1</sub>, read back as `β_1`, alike)."""
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", " ".join(text.split()))
+    return re.sub(r"([\u0391-\u03a9\u03b1-\u03c9])_(\d+)", r"\1\2", text)
 
 
 # --- parsing a view back from HTML --------------------------------------------------------------
@@ -93,7 +97,8 @@ class ViewParser(HTMLParser):
     """Every `.oe-annotated` of a page: its name, copy text, and rows of (code lines, head count, note).
 
     Note text: text as shown, with KaTeX's output read back as `$TeX$` (from its MathML annotation)
-    and arithmatex's `\\(TeX\\)` (before KaTeX) likewise, and `<code>x</code>` as `` `x` ``."""
+    and arithmatex's `\\(TeX\\)` (before KaTeX) likewise, `<code>x</code>` as `` `x` ``, and
+    `<sub>x</sub>`, `<sup>x</sup>` as `_x`, `^x`."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -127,6 +132,8 @@ class ViewParser(HTMLParser):
                 self.skip += 1
             elif tag == "code" and not self.skip:
                 self.note.append("`")
+            elif tag in ("sub", "sup") and not self.skip:
+                self.note.append("_" if tag == "sub" else "^")
             elif tag == "p" and self.note:
                 self.note.append(" ")
 
@@ -292,6 +299,14 @@ def test_note_markup_math_code_and_escaping():
     html = annotate.inline_html("P = 1/(√v + ε): $P_t = (\\sqrt{\\hat v_t}+\\epsilon)^{-1}$ via `sqrt_` <b> & $5")
     assert '<span class="arithmatex">\\(P_t = (\\sqrt{\\hat v_t}+\\epsilon)^{-1}\\)</span>' in html
     assert "<code>sqrt_</code>" in html and "&lt;b&gt; &amp; $5" in html
+
+
+def test_plain_text_maths_gets_its_sub_and_superscripts_identifiers_do_not():
+    html = annotate.inline_html("v_t ← max(v_{t-1}^max, v_t), √v̂_t / √(1 - β2^t), g_t², eta_{t-1}; "
+                                "exp_avg, step_size, self._group_lrs, __init__, `lr_t`, L2")
+    assert html == ("v<sub>t</sub> ← max(v<sub>t-1</sub><sup>max</sup>, v<sub>t</sub>), √v̂<sub>t</sub> / "
+                    "√(1 - β<sub>2</sub><sup>t</sup>), g<sub>t</sub>², eta<sub>t-1</sub>; "
+                    "exp_avg, step_size, self._group_lrs, __init__, <code>lr_t</code>, L2")
 
 
 def test_the_docstring_math_heads_the_view():

@@ -29,8 +29,11 @@ common indentation removed), and rendered as rows of two columns:
   line's trailing comment. Consecutive comment lines are joined into a paragraph; an empty `#` line
   or a line starting with `- ` starts a new one. In a note, `$...$` is inline math (rendered by
   docs/hooks/katex.py at build time, which this hook's output feeds: the `<span class="arithmatex">`
-  that pymdownx.arithmatex writes) and backticks are inline code; everything else is plain text
-  (Unicode maths such as `θ ← θ - γ·P·ĝ` shows as written).
+  that pymdownx.arithmatex writes) and backticks are inline code; everything else is plain text,
+  where the plain-text maths the package's comments are written in gets its sub/superscripts:
+  `θ_{t-1}`, `g_t²`, `β2^t`, `v_{t-1}^max` show their scripts as <sub>/<sup> (β2: β, index 2), after a
+  one-letter symbol (with its accents and digits) or a bracket, or when the script is braced;
+  a longer word before `_` is an identifier and stays as written (`exp_avg`, `step_size`).
 - a row is one commented code line followed by the uncommented code lines after it (a statement
   spread over several lines, or a block the note is about); a blank line is a row of its own.
   Comments are found with Python's tokenizer, so a `#` inside a string is code; nothing depends on
@@ -78,6 +81,14 @@ SECTION_NAME = re.compile(r"^[a-z][-_0-9a-z]*$")  # what pymdownx.snippets accep
 INLINE = re.compile(r"`([^`]+)`|\$([^$\s](?:[^$]*[^$\s])?)\$")  # `code` or $math$ (no space inside the $)
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 BULLET = re.compile(r"^[-*] ")
+# plain-text maths in a comment (θ_{t-1}, g_t², β2^t, v_{t-1}^max): a symbol (one letter, its
+# accents, its digits; or a closing bracket) and its sub/superscripts; a longer word before `_`
+# (exp_avg, step_size) is an identifier, left alone unless the script is braced (eta_{t-1})
+COMBINING = "\u0300-\u036f"
+SCRIPTED = re.compile(rf"(?<![\w{COMBINING}])([^\W\d_][{COMBINING}]*\d*|\))((?:[_^](?:\{{[^{{}}]+\}}|[A-Za-z0-9]+))+)")
+SCRIPT = re.compile(r"([_^])(?:\{([^{}]+)\}|([A-Za-z0-9]+))")
+GREEK_INDEX = re.compile(r"(?<!\w)([\u0391-\u03a9\u03b1-\u03c9])(\d+)(?!\w)")  # β1 -> β with a subscript 1
+BRACED_SCRIPT = re.compile(rf"(?<=[\w{COMBINING})])([_^])\{{([^{{}}]+)\}}")
 
 
 class AnnotatedError(ValueError):
@@ -289,18 +300,33 @@ def paragraphs(comments: list[str]) -> list[str]:
 # --- HTML ---------------------------------------------------------------------------------------
 
 
+def script_html(match: re.Match) -> str:
+    tag = "sub" if match.group(1) == "_" else "sup"
+    return f"<{tag}>{match.group(2) or match.group(3)}</{tag}>"
+
+
+def text_html(text: str) -> str:
+    """Plain comment text as HTML: escaped, with `x_t`, `x_{t-1}`, `x^2` as sub/superscripts and the
+    digits after a Greek letter (β1) as its index."""
+    html = escape(text, quote=False)
+    html = SCRIPTED.sub(lambda m: m.group(1) + SCRIPT.sub(script_html, m.group(2)), html)
+    html = BRACED_SCRIPT.sub(script_html, html)
+    return GREEK_INDEX.sub(r"\1<sub>\2</sub>", html)
+
+
 def inline_html(text: str) -> str:
-    """A comment's text as HTML: `$tex$` as arithmatex's inline math, `code` as <code>, the rest escaped."""
+    """A comment's text as HTML: `$tex$` as arithmatex's inline math, `code` as <code>, plain-text
+    sub/superscripts (`θ_{t-1}`, `g_t`, `β2^t`) as <sub>/<sup>, the rest escaped."""
     out, position = [], 0
     for match in INLINE.finditer(text):
-        out.append(escape(text[position:match.start()], quote=False))
+        out.append(text_html(text[position:match.start()]))
         code, tex = match.groups()
         if code is not None:
             out.append(f"<code>{escape(code, quote=False)}</code>")
         else:
             out.append(f'<span class="arithmatex">\\({escape(tex, quote=False)}\\)</span>')
         position = match.end()
-    out.append(escape(text[position:], quote=False))
+    out.append(text_html(text[position:]))
     return "".join(out)
 
 
@@ -340,8 +366,11 @@ def annotated_html(lines: list[str], file: str, section: str) -> str:
     code = [line for row in rows for line in row.code + row.more]
     highlighted = iter(highlighted_lines(code))
     name = f"{file}:{section}"
+    # the code column is as wide as 9 lines in 10 need (when the screen has room): the rest wrap
+    lengths = sorted(len(line) for line in code if line.strip()) or [1]
+    width = lengths[(len(lengths) - 1) * 9 // 10]
     parts = [
-        f'<div class="oe-annotated" data-oe-annotated="{escape(name)}">',
+        f'<div class="oe-annotated" data-oe-annotated="{escape(name)}" style="--oe-code-width:{width}">',
         '<div class="oe-annotated__bar">',
         f'<span class="oe-annotated__source"><code>{escape(file)}</code> · section '
         f"<code>{escape(section)}</code></span>",
