@@ -107,8 +107,10 @@ class Race:
         hold = np.full(int(round(self.hold * self.fps)), T)
         return np.concatenate([steps, hold])
 
-    def save(self, mp4_path, webm_path, poster_path) -> tuple[int, int]:
-        """Render and encode to the three paths; return the video's ``(width, height)`` in pixels."""
+    def save(self, mp4_path, webm_path, poster_path, *, dark_poster_path=None) -> tuple[int, int]:
+        """Render and encode to the three paths; return the video's ``(width, height)`` in pixels.
+        With ``dark_poster_path``, also the poster's dark variant: the last frame's figure recoloured by
+        :func:`optimessay.plots.to_dark` (drawn once more, nothing recomputed)."""
         import matplotlib.pyplot as plt
         from PIL import Image
 
@@ -167,6 +169,15 @@ class Race:
             poster = Image.fromarray(last).quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                                     dither=Image.Dither.NONE)
             poster.save(Path(poster_path), format="png", optimize=True)
+            if dark_poster_path is not None:
+                for artist in [*trails, *heads, *stars, counter]:
+                    artist.set_animated(False)  # drawn with the rest: the last frame, whole
+                plots.to_dark(fig)
+                fig.canvas.draw()
+                dark = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+                Image.fromarray(dark).quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                               dither=Image.Dither.NONE).save(Path(dark_poster_path), format="png",
+                                                                               optimize=True)
         finally:
             plt.close(fig)
         for path in (mp4_path, webm_path):

@@ -94,6 +94,9 @@ def grid_values(fn: Callable, xlim: Sequence[float], ylim: Sequence[float], n: i
 # ---------------------------------------------------------------------------------------------
 # landscapes
 
+LANDSCAPE_GID = "optimessay-landscape"  # on a landscape's axes and its filled contours
+KEEP_GID = "optimessay-keep-colour"  # an artist the dark variant leaves as it is (a mark on a colour map)
+
 
 def draw_contours(ax, xs, ys, Z, *, log: bool = False, levels: int = 18, filled: bool = True,
                   cmap: str = "Greys"):
@@ -127,7 +130,9 @@ def draw_contours(ax, xs, ys, Z, *, log: bool = False, levels: int = 18, filled:
         fill_levels = np.concatenate([[Zs[np.isfinite(Zs)].min()], level_values, [Zs[np.isfinite(Zs)].max()]])
         fill_levels = np.unique(fill_levels)
         filled_set = ax.contourf(xs, ys, Zs, levels=fill_levels, cmap=light, norm=norm, extend="both")
-    lines = ax.contour(xs, ys, Zs, levels=level_values, colors=style.MUTED_INK, linewidths=0.5, alpha=0.55)
+        filled_set.set_gid(LANDSCAPE_GID)  # the dark variant swaps its colour map (to_dark)
+    # lines a step darker than the darkest fill, so each level reads against the fill on both sides
+    lines = ax.contour(xs, ys, Zs, levels=level_values, colors=style.MUTED_INK, linewidths=0.6, alpha=0.8)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     return filled_set if filled_set is not None else lines
@@ -152,6 +157,7 @@ def draw_landscape(ax, landscape, *, xlim=None, ylim=None, log: bool | None = No
     log = landscape.log_scale if log is None else log
     xs, ys, Z = grid_values(landscape.fn, xlim, ylim, n)
     contours = draw_contours(ax, xs, ys, Z, log=log, levels=levels)
+    ax.set_gid(LANDSCAPE_GID)  # a trajectory figure: the build adds a narrow variant (narrow_layout)
     if minima:
         draw_minima(ax, landscape.minima)
     ax.set_xlabel("x")
@@ -166,14 +172,27 @@ def draw_landscape(ax, landscape, *, xlim=None, ylim=None, log: bool | None = No
 # trajectories
 
 
+PATH_GID = "optimessay-path"
+
+
 def draw_path(ax, points, *, color: str, label: str | None = None, linestyle: str = "-",
-              linewidth: float = 1.8, markers: bool = True, start: bool = True, zorder: float = 4):
+              linewidth: float | None = None, markers: bool = True, start: bool = True, zorder: float = 4):
     """One walk: a line through ``points`` with small dots at the iterates, a ring at the start and
-    a filled dot at the end (where it stopped, or where it left the finite numbers)."""
+    a filled dot at the end (where it stopped, or where it left the finite numbers).
+
+    Without a ``linewidth``, each walk drawn on the same axes is a little thinner than the one before
+    (1.8, 1.5, 1.2, 1.0 pt...): two walks that coincide (gradient descent under Nesterov, or schedules
+    that agree until they part) both stay visible, the earlier one as a rim around the later one."""
     pts = finite_prefix(points)
+    if linewidth is None:
+        earlier = sum(1 for line in ax.get_lines() if line.get_gid() == PATH_GID)
+        linewidth = max(1.0, 1.8 - 0.3 * earlier)
+        markersize = max(1.6, 2.2 - 0.3 * earlier)
+    else:
+        markersize = 2.2
     line = ax.plot(pts[:, 0], pts[:, 1], color=color, linestyle=linestyle, linewidth=linewidth,
                    label=label, zorder=zorder, marker="o" if markers else None,
-                   markersize=2.2, markevery=1 if markers else None)[0]
+                   markersize=markersize, markevery=1 if markers else None, gid=PATH_GID)[0]
     if start and len(pts):
         ax.plot(*pts[0], marker="o", markersize=7, markerfacecolor="none", markeredgecolor=style.INK,
                 markeredgewidth=1.2, zorder=zorder + 1)
@@ -276,70 +295,155 @@ def plot_lr_curves(runs: Sequence[dict], *, title: str | None = None, logy: bool
 # sweeps
 
 
+def _log1m_forward(values):
+    """mu -> -log10(1 - mu): the axis of a momentum-like parameter (0.9, 0.99, 0.999 equally spaced)."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.log10(np.clip(1 - values, 1e-12, None))
+
+
+def _log1m_inverse(values):
+    return 1 - 10 ** (-np.asarray(values, dtype=np.float64))
+
+
+def set_log1m_scale(ax, axis: str = "y", *, label: str | None = None):
+    """Put a momentum-like parameter mu in [0, 1) on a log(1 - mu) axis: 0, 0.9, 0.99 and 0.999 are
+    equally spaced, so the range 0.9-0.99, where the behaviour changes most, is not squeezed into a
+    sliver. The data stay in mu (marks and lines need no conversion); ticks name mu."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("function", functions=(_log1m_forward, _log1m_inverse))
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(FixedLocator([0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]))
+    target.set_major_formatter(FuncFormatter(_tick_mu))
+    target.set_minor_locator(FixedLocator([]))
+    if label is not None:
+        (ax.set_ylabel if axis == "y" else ax.set_xlabel)(label)
+
+
+def _tick_mu(value, position=None) -> str:
+    return f"{value:g}"
+
+
+def _edges(c, scale):
+    """Cell edges around centres ``c`` (midpoints, extrapolated at the ends) in the axis' scale."""
+    forward, inverse = {"log": (np.log10, lambda t: 10**t), "log1m": (_log1m_forward, _log1m_inverse),
+                        "linear": (lambda t: t, lambda t: t)}[scale]
+    t = forward(np.asarray(c, dtype=np.float64))
+    if len(t) == 1:
+        return inverse(np.array([t[0] - 0.5, t[0] + 0.5]))
+    mid = (t[1:] + t[:-1]) / 2
+    return inverse(np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]]))
+
+
+HEATMAP_CMAP = "viridis"  # perceptually uniform and colour-blind safe, with hue all along its range
+ABOVE_COLOR = style.ABOVE_COLOR  # cells that ended above their start loss
+DIVERGED_FACE = style.DIVERGED_FACE  # cells whose walk diverged (inf/nan), hatched in DIVERGED_HATCH
+DIVERGED_HATCH = style.DIVERGED_HATCH
+
+
 def draw_heatmap(ax, values, xs, ys, *, diverged=None, xlabel: str, ylabel: str, logx: bool = False,
-                 logy: bool = False, log_values: bool = True, colorbar_label: str = "final loss",
-                 mark_best: bool = True):
-    """A heatmap of ``values[i, j]`` at ``(xs[j], ys[i])``: colour = value (log scale by default),
-    cells where the walk diverged hatched in grey and named in the legend, the best cell ringed."""
+                 logy: bool = False, log1m_y: bool = False, log_values: bool = True,
+                 colorbar_label: str = "final loss", mark_best: bool = True, vmin: float | None = None,
+                 vmax: float | None = None, above: float | None = None, above_label: str | None = None):
+    """A heatmap of ``values[i, j]`` at ``(xs[j], ys[i])``: colour = value (log scale by default) on a
+    colour bar from ``vmin`` to ``vmax`` (default: the finite values' range; pass the same pair to every
+    heatmap a page compares); cells above ``above`` (e.g. the loss at the start: the walk made things
+    worse) in flat grey, named in the legend with ``above_label``; cells where the walk diverged
+    (non-finite, or ``diverged``) pale red and hatched, named in the legend; the lowest cell ringed,
+    called "best" only when it is inside the grid (on an edge the grid may have cut off a better value,
+    and the legend says which edge). ``log1m_y``: a momentum-like y on a log(1 - y) axis
+    (:func:`set_log1m_scale`)."""
     import matplotlib.pyplot as plt
     from matplotlib import colors
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     values = np.asarray(values, dtype=np.float64)
     xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
     if values.shape != (len(ys), len(xs)):
         raise ValueError(f"values must have shape (len(ys), len(xs)) = {(len(ys), len(xs))}, got {values.shape}")
+    if logy and log1m_y:
+        raise ValueError("choose one of logy and log1m_y")
     bad = ~np.isfinite(values)
     if diverged is not None:
         bad |= np.asarray(diverged, dtype=bool)
-    shown = np.ma.masked_array(values, mask=bad)
     ok = values[~bad]
     if ok.size == 0:
         raise ValueError("every cell of the heatmap diverged: nothing to colour")
+    worse = (~bad) & (values > above) if above is not None else np.zeros_like(bad)
+    lo = float(vmin) if vmin is not None else float(ok.min())
+    hi = float(vmax) if vmax is not None else float(ok.max())
     if log_values:
-        floor = max(ok.min(), 1e-300)
-        norm = colors.LogNorm(vmin=floor, vmax=max(ok.max(), floor * 10))
-        shown = np.ma.masked_array(np.maximum(values, floor), mask=bad)
+        lo = max(lo, 1e-300)
+        hi = max(hi, lo * 10)
+        norm = colors.LogNorm(vmin=lo, vmax=hi)
     else:
-        norm = colors.Normalize(vmin=ok.min(), vmax=ok.max())
+        hi = hi if hi > lo else lo + 1
+        norm = colors.Normalize(vmin=lo, vmax=hi)
+    shown = np.ma.masked_array(np.clip(values, lo, hi), mask=bad | worse)
 
-    def edges(c, log):
-        c = np.log10(c) if log else c
-        mid = (c[1:] + c[:-1]) / 2
-        e = np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]]) if len(c) > 1 \
-            else np.array([c[0] - 0.5, c[0] + 0.5])
-        return 10**e if log else e
-
-    xe, ye = edges(xs, logx), edges(ys, logy)
-    ax.pcolormesh(xe, ye, np.where(bad, 1.0, np.nan), cmap=colors.ListedColormap([style.DIVERGED_COLOR]),
-                  hatch=None, shading="flat")
-    mesh = ax.pcolormesh(xe, ye, shown, cmap="cividis", norm=norm, shading="flat")
+    xe = _edges(xs, "log" if logx else "linear")
+    ye = _edges(ys, "log" if logy else "log1m" if log1m_y else "linear")
+    mesh = ax.pcolormesh(xe, ye, shown, cmap=HEATMAP_CMAP, norm=norm, shading="flat")
+    mesh.set_gid(KEEP_GID)
+    handles = []
+    if worse.any():
+        grey = ax.pcolormesh(xe, ye, np.where(worse, 1.0, np.nan), cmap=colors.ListedColormap([ABOVE_COLOR]),
+                             shading="flat")
+        grey.set_gid("optimessay-above")
+        handles.append(Patch(facecolor=ABOVE_COLOR, edgecolor=style.MUTED_INK,
+                             label=above_label or f"ended above {_fmt(float(above))}"))
     if bad.any():
-        ax.contourf(xs, ys, bad.astype(float), levels=[0.5, 1.5], colors="none", hatches=["////"])
+        red = ax.pcolormesh(xe, ye, np.where(bad, 1.0, np.nan), cmap=colors.ListedColormap([DIVERGED_FACE]),
+                            shading="flat")
+        red.set_gid("optimessay-diverged")
+        # the hatch over exactly the diverged cells (a contourf of the mask would round their corners)
+        from matplotlib.collections import PolyCollection
+
+        cells = []  # one rectangle per run of diverged cells in a row (a polygon per cell drew for a minute)
+        for i in range(bad.shape[0]):
+            row = np.concatenate([[False], bad[i], [False]])
+            changes = np.flatnonzero(row[1:] != row[:-1])
+            for j0, j1 in zip(changes[::2], changes[1::2], strict=True):
+                cells.append([(xe[j0], ye[i]), (xe[j1], ye[i]), (xe[j1], ye[i + 1]), (xe[j0], ye[i + 1])])
+        ax.add_collection(PolyCollection(cells, facecolors="none", edgecolors=DIVERGED_HATCH, linewidths=0,
+                                         hatch="xxxx", zorder=2))
+        handles.append(Patch(facecolor=DIVERGED_FACE, hatch="xxxx", edgecolor=DIVERGED_HATCH,
+                             label="diverged (inf/nan)"))
     if logx:
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    if log1m_y:
+        set_log1m_scale(ax, "y")
+        ax.set_ylim(ye[0], ye[-1])
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    cbar = plt.colorbar(mesh, ax=ax, pad=0.02)
+    ax.set_ylabel(ylabel + (", log(1 − ·) axis" if log1m_y else ""))
+    cbar = plt.colorbar(mesh, ax=ax, pad=0.02, extend="min" if ok.min() < lo else "neither")
     cbar.set_label(colorbar_label)
-    handles = []
-    if bad.any():
-        handles.append(Patch(facecolor=style.DIVERGED_COLOR, hatch="////", edgecolor=style.MUTED_INK,
-                             label="diverged (inf/nan)"))
     if mark_best:
-        from matplotlib.lines import Line2D
-
-        i, j = np.unravel_index(np.argmin(np.where(bad, np.inf, values)), values.shape)
+        candidates = np.where(bad, np.inf, values)
+        i, j = np.unravel_index(np.argmin(candidates), values.shape)
         best_x, best_y = (float(f"{float(v):.3g}") for v in (xs[j], ys[i]))  # 3 digits: a grid value, not a law
-        text = f"best: {xlabel}={_fmt(best_x)}, {ylabel}={_fmt(best_y)}"
-        ax.plot(xs[j], ys[i], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="white",
-                markeredgewidth=2.2, linestyle="none", label=text, zorder=5)
+        where = f"{xlabel}={_fmt(best_x)}, {ylabel}={_fmt(best_y)}"
+        edges = [name for name, at_edge in ((xlabel, j in (0, len(xs) - 1)), (ylabel, i in (0, len(ys) - 1)))
+                 if at_edge and len(xs if name == xlabel else ys) > 1]
+        text = (f"lowest cell, on the grid's {' and '.join(edges)} edge (a better value may lie beyond): {where}"
+                if edges else f"best: {where}")
+        ring = ax.plot(xs[j], ys[i], marker="o", markersize=11, markerfacecolor="none", markeredgecolor="white",
+                       markeredgewidth=2.2, linestyle="none", label=text, zorder=5)[0]
+        ring.set_gid(KEEP_GID)
+        if edges:  # a second, dashed ring: an edge winner does not look like an interior best
+            ax.plot(xs[j], ys[i], marker="o", markersize=15, markerfacecolor="none", markeredgecolor="white",
+                    markeredgewidth=1.2, linestyle="none", zorder=5, gid=KEEP_GID)
         handles.append(Line2D([], [], marker="o", markersize=9, markerfacecolor="none", markeredgecolor=style.INK,
                               markeredgewidth=1.8, linestyle="none", label=text))
     if handles:
-        ax.figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+        ax.figure.legend(handles=handles, loc="outside lower center", ncols=1 if len(handles) > 2 else 2,
+                         frameon=False)
     return mesh
 
 
@@ -425,6 +529,169 @@ def preconditioned_coordinates(fn: Callable, P_sqrt) -> Callable:
 
 
 # ---------------------------------------------------------------------------------------------
+# variants: the same drawn figure for the dark theme and for a phone
+
+NARROW_WIDTH = 3.8  # inches: 380 CSS px at save_png's 100 px per inch, ~1:1 on a 390 px phone
+
+
+def clone(fig):
+    """An independent copy of a drawn figure (pickled and unpickled): the variants are made from the
+    figure the recipe returned, so no experiment runs twice. Raises what pickle raises for a figure
+    holding something unpicklable (a lambda formatter, say)."""
+    import pickle
+
+    return pickle.loads(pickle.dumps(fig))
+
+
+def _rgba_map(value):
+    """An RGBA tuple (or colour spec) -> its dark counterpart, alpha kept."""
+    from matplotlib import colors
+
+    r, g, b, a = colors.to_rgba(value)
+    if a == 0:
+        return (r, g, b, a)
+    dark = style.dark_color(colors.to_hex((r, g, b)))
+    return (*colors.to_rgb(dark), a)
+
+
+def _map_colors(values):
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return values
+    return [_rgba_map(tuple(c)) for c in np.atleast_2d(arr)]
+
+
+def to_dark(fig):
+    """Recolour a drawn figure for the dark theme, in place: every colour of every artist goes through
+    :func:`optimessay.style.dark_color` (the card becomes the dark card, text and lines light, optimizer
+    colours their dark counterparts); filled landscape contours get :func:`dark_landscape_cmap`;
+    colour maps of data (heatmaps) and marks tagged ``KEEP_GID`` stay as they are. Returns ``fig``."""
+    from matplotlib import collections, lines, patches, text
+    from matplotlib.axes import Axes
+
+    fig.set_facecolor(_rgba_map(fig.get_facecolor()))
+    done = {id(fig), id(fig.patch)}  # each artist's colours are mapped once (a second pass would map them back)
+    found = fig.findobj()  # children before their parents: the axes (and their tick settings) go first
+    for artist in [a for a in found if isinstance(a, Axes)] + [a for a in found if not isinstance(a, Axes)]:
+        if id(artist) in done:
+            continue
+        done.add(id(artist))
+        if artist.get_gid() == KEEP_GID:
+            continue
+        if isinstance(artist, Axes):
+            # ticks are made afresh when drawn, from the axis' tick settings: set those, and skip the
+            # tick artists that exist now (they take the same settings)
+            for axis, which in ((artist.xaxis, "x"), (artist.yaxis, "y")):
+                ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+                if ticks:
+                    first = ticks[0]
+                    artist.tick_params(axis=which, which="both", color=_rgba_map(first.tick1line.get_color()),
+                                       labelcolor=_rgba_map(first.label1.get_color()),
+                                       grid_color=_rgba_map(first.gridline.get_color()))
+                for tick in ticks:
+                    done.update(id(a) for a in (tick.tick1line, tick.tick2line, tick.label1, tick.label2,
+                                                tick.gridline))
+        elif isinstance(artist, lines.Line2D):
+            artist.set_color(_rgba_map(artist.get_color()))
+            for getter, setter in (("get_markerfacecolor", "set_markerfacecolor"),
+                                   ("get_markeredgecolor", "set_markeredgecolor")):
+                value = getattr(artist, getter)()
+                if not (isinstance(value, str) and value in ("none", "auto")):
+                    getattr(artist, setter)(_rgba_map(value))
+        elif isinstance(artist, text.Text):
+            artist.set_color(_rgba_map(artist.get_color()))
+            box = artist.get_bbox_patch()
+            if box is not None and id(box) not in done:
+                done.add(id(box))
+                box.set_facecolor(_rgba_map(box.get_facecolor()))
+                box.set_edgecolor(_rgba_map(box.get_edgecolor()))
+        elif isinstance(artist, patches.Patch):
+            if getattr(artist.axes, "_colorbar", None) is not None and artist.get_fill() and artist.axes.patch is not artist:
+                continue  # a colour bar's end triangle: a colour of the map, the same in both themes
+            artist.set_facecolor(_rgba_map(artist.get_facecolor()))
+            artist.set_edgecolor(_rgba_map(artist.get_edgecolor()))
+            if hasattr(artist, "get_hatchcolor") and artist.get_hatch():
+                artist.set_hatchcolor(_rgba_map(artist.get_hatchcolor()))
+        elif isinstance(artist, collections.Collection):
+            if artist.get_gid() == LANDSCAPE_GID:
+                artist.set_cmap(dark_landscape_cmap())
+            elif artist.get_array() is not None and artist.get_gid() not in ("optimessay-above",
+                                                                              "optimessay-diverged"):
+                pass  # data on a colour map: the same colours mean the same values in both themes
+            elif artist.get_array() is not None:
+                cmap = artist.get_cmap()
+                from matplotlib.colors import ListedColormap
+
+                artist.set_cmap(ListedColormap(_map_colors(cmap(np.linspace(0, 1, cmap.N)))))
+            else:
+                artist.set_facecolor(_map_colors(artist.get_facecolor()))
+                artist.set_edgecolor(_map_colors(artist.get_edgecolor()))
+            if hasattr(artist, "get_hatchcolor") and artist.get_hatch():
+                artist.set_hatchcolor(_rgba_map(artist.get_hatchcolor()))
+    return fig
+
+
+def dark_landscape_cmap():
+    """The filled contours of a landscape in the dark variant: from the dark card (the floor of the
+    valley) up to a slate grey (the walls), so the paths' light colours stay the strongest marks."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("optimessay-dark-landscape", [style.DARK_BACKGROUND, "#4d5366"])
+
+
+def is_trajectory_figure(fig) -> bool:
+    """Whether ``fig`` draws a landscape (:func:`draw_landscape`): the figures that get a narrow variant."""
+    return any(ax.get_gid() == LANDSCAPE_GID for ax in fig.axes)
+
+
+def narrow_layout(fig, *, width: float = NARROW_WIDTH):
+    """Re-lay a drawn figure out for a phone, in place: panels stacked in one column ``width`` inches
+    wide (text keeps its size in points, so at ~1:1 on a 390 px screen a 9 pt tick label is ~12 px
+    tall instead of ~6), titles wrapped, every legend of the figure (below or beside the plot) rebuilt
+    below it in as many columns as fit. Returns ``fig``."""
+    import textwrap
+
+    from matplotlib.gridspec import GridSpec
+
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None and ax.get_label() != "<colorbar>"]
+    panels.sort(key=lambda ax: (ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start))
+    chars = int(width * 9.5)  # characters of 11 pt bold per line, about
+    heights = []
+    for ax in panels:
+        if ax.get_aspect() == 1.0 or ax.get_aspect() == "equal":
+            x0, x1 = ax.get_xlim()
+            y0, y1 = ax.get_ylim()
+            ratio = abs(y1 - y0) / max(abs(x1 - x0), 1e-300)
+        else:
+            ratio = 0.7
+        heights.append(min(max(ratio, 0.45), 1.3))
+        title = ax.get_title()
+        if title and len(title) > chars:
+            ax.set_title(textwrap.fill(title, chars))
+        ax.tick_params(labelleft=True, labelbottom=True)
+    if fig._suptitle is not None and len(fig._suptitle.get_text()) > chars:
+        fig._suptitle.set_text(textwrap.fill(fig._suptitle.get_text(), chars))
+    legends_rows = 0
+    for old in list(fig.legends):
+        handles, labels = old.legend_handles, [t.get_text() for t in old.get_texts()]
+        ncols = legend_columns(labels, width_chars=int(width * 112 / style.WIDTH))
+        fontsize = old.get_texts()[0].get_fontsize() if labels else None
+        old.remove()
+        fig.legend(handles, labels, loc="outside lower center", ncols=ncols,
+                   fontsize=fontsize, frameon=old.get_frame_on())
+        legends_rows += -(-len(labels) // ncols)
+    grid = GridSpec(len(panels), 1, figure=fig, height_ratios=heights)
+    for k, ax in enumerate(panels):
+        ax.set_subplotspec(grid[k, 0])
+    panel_width = width - 0.9
+    height = sum(panel_width * h + 0.85 for h in heights) + 0.25 * legends_rows + 0.2
+    fig.set_size_inches(width, height)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
 # saving
 
 
@@ -442,7 +709,8 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
 
     try:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
+        # the figure's own background (the dark variant's is dark; rcParams name the light one)
+        fig.savefig(buffer, format="png", dpi=dpi, facecolor=fig.get_facecolor())
         buffer.seek(0)
         with Image.open(buffer) as im:
             # 256 colours (no dithering) are plenty for flat plots and make the file 2-5x smaller;

@@ -95,6 +95,10 @@ GRID = "#d8d8d4"
 # Marks
 MINIMUM_COLOR = "#111111"
 DIVERGED_COLOR = "#b0b0b0"
+# Heatmap cells: diverged (pale red, hatched in dark red) and ended above the start's loss (grey)
+DIVERGED_FACE = "#f4c7c3"
+DIVERGED_HATCH = "#9e2a1f"
+ABOVE_COLOR = "#c9c9c9"
 
 # The dark variant's card and ink. The card is a shade lighter than Material's slate background
 # (hsl(225, 15%, 14%) = #1e2129), as the light card is a shade darker than the white page.
@@ -117,6 +121,7 @@ _DARK_NEUTRALS = {  # the light style's neutrals -> their dark counterparts; oth
     BACKGROUND: DARK_BACKGROUND, INK: DARK_INK, MUTED_INK: DARK_MUTED_INK, GRID: DARK_GRID,
     "#ffffff": "#2e3340",  # legend frames and label boxes: a raised card
     MINIMUM_COLOR: "#f2f2f2", BLACK: "#ececec", DIVERGED_COLOR: "#5a5f6b",
+    DIVERGED_FACE: "#5c2a27", DIVERGED_HATCH: "#f08a80", ABOVE_COLOR: "#555a66",
 }
 
 # Sizes (inches at the stated dpi)

@@ -89,7 +89,7 @@ PACKAGE = ROOT / "optimessay"
 DEFAULT_CATALOG = ROOT / "scripts" / "catalog.py"
 DEFAULT_OUT = ROOT / "docs" / "figures"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow", "imageio-ffmpeg")
-BUILD_FORMAT = 2  # bump to rebuild everything after a change in how this script writes files
+BUILD_FORMAT = 3  # bump to rebuild everything after a change in how this script writes files
 FILES = {"image": ("png",), "video": ("mp4", "webm", "png"), "numbers": ("json",)}
 NUMBERS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # no dot: pages write !num[NAME.key]
 NUMBERS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -137,13 +137,23 @@ def load_catalog(path: Path):
     return module, entries
 
 
-def output_files(entry) -> dict:
-    """The manifest's ``files`` for an entry: ``{"png": NAME.png}``, mp4/webm/poster, or ``{"json": NAME.json}``."""
+def output_files(entry, narrow: bool = False, dark_poster: bool = True) -> dict:
+    """The manifest's ``files`` for an entry: ``{"png", "png_dark"}`` for an image (plus
+    ``"png_narrow", "png_narrow_dark"`` when it has a narrow variant: a trajectory figure),
+    ``{"mp4", "webm", "poster", "poster_dark"}`` for a video (no ``poster_dark`` from an animation whose
+    ``save`` takes no ``dark_poster_path``), or ``{"json": NAME.json}``. A variant is NAME.dark.png,
+    NAME.narrow.png or NAME.narrow.dark.png."""
     if entry.kind == "image":
-        return {"png": f"{entry.name}.png"}
+        files = {"png": f"{entry.name}.png", "png_dark": f"{entry.name}.dark.png"}
+        if narrow:
+            files.update(png_narrow=f"{entry.name}.narrow.png", png_narrow_dark=f"{entry.name}.narrow.dark.png")
+        return files
     if entry.kind == "numbers":
         return {"json": f"{entry.name}.json"}
-    return {"mp4": f"{entry.name}.mp4", "webm": f"{entry.name}.webm", "poster": f"{entry.name}.png"}
+    files = {"mp4": f"{entry.name}.mp4", "webm": f"{entry.name}.webm", "poster": f"{entry.name}.png"}
+    if dark_poster:
+        files["poster_dark"] = f"{entry.name}.dark.png"
+    return files
 
 
 # ------------------------------------------------------------------------------------------------
@@ -557,7 +567,8 @@ def _json_problem(data: bytes) -> str | None:
 
 
 FORMATS = {"png": _png_problem, "poster": _png_problem, "mp4": _mp4_problem, "webm": _webm_problem,
-           "json": _json_problem}
+           "json": _json_problem, "png_dark": _png_problem, "png_narrow": _png_problem,
+           "png_narrow_dark": _png_problem, "poster_dark": _png_problem}
 
 
 def output_problem(role: str, data: bytes) -> str | None:
@@ -591,7 +602,9 @@ def _short(value) -> str:
 
 def stamp_problem(stamp: dict, entry) -> str | None:
     """What is wrong with the shape of a stamp (a dict whose key matched), or None."""
-    files = output_files(entry)
+    listed = stamp.get("files") if isinstance(stamp.get("files"), dict) else {}
+    narrow = "png_narrow" in listed
+    files = output_files(entry, narrow, "poster_dark" in listed)
     if stamp.get("kind") != entry.kind:
         return f"'kind' should be {entry.kind!r}, got {_short(stamp.get('kind'))}"
     if not isinstance(stamp.get("alt"), str):
@@ -599,6 +612,10 @@ def stamp_problem(stamp: dict, entry) -> str | None:
     if stamp.get("files") != files:
         return f"'files' should be {files}, got {_short(stamp.get('files'))}"
     for dim in ("width", "height") if entry.kind != "numbers" else ():
+        value = stamp.get(dim)
+        if type(value) is not int or value <= 0:
+            return f"{dim!r} should be a positive integer, got {_short(value)}"
+    for dim in ("narrow_width", "narrow_height") if narrow else ():
         value = stamp.get(dim)
         if type(value) is not int or value <= 0:
             return f"{dim!r} should be a positive integer, got {_short(value)}"
@@ -663,7 +680,8 @@ def manifest_text(out: Path, entries, keys: dict) -> str:
         status = figure_status(out, entry, keys[entry.name])
         if status.current:
             stamp = status.stamp
-            figures[entry.name] = {k: stamp[k] for k in ("kind", "alt", "files", "width", "height") if k in stamp}
+            figures[entry.name] = {k: stamp[k] for k in ("kind", "alt", "files", "width", "height", "narrow_width",
+                                                         "narrow_height") if k in stamp}
             # each file's size: the page serves the smaller video first
             figures[entry.name]["bytes"] = {role: stamp["outputs"][name]["bytes"] for role, name in stamp["files"].items()}
     return json.dumps({"figures": figures}, indent=2, sort_keys=True) + "\n"
@@ -698,7 +716,7 @@ def clean_stray_files(out: Path, entries) -> None:
     for stamp_path in (out / ".stamps").glob("*.json"):
         if stamp_path.stem in names:
             continue
-        for suffix in ("png", "mp4", "webm", "json"):  # a figure's files are always NAME.png/.mp4/.webm/.json
+        for suffix in ("png", "mp4", "webm", "json", "dark.png", "narrow.png", "narrow.dark.png"):  # a figure's files
             (out / f"{stamp_path.stem}.{suffix}").unlink(missing_ok=True)
         stamp_path.unlink(missing_ok=True)
 
@@ -854,11 +872,14 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
             _CATALOG[catalog_path] = {e.name: e for e in load_catalog(Path(catalog_path))[1]}
         entry = _CATALOG[catalog_path][name]
         out_dir = Path(out)
-        files = output_files(entry)
         torch = sys.modules.get("torch")
         if torch is not None and torch.get_num_threads() != 1:
             torch.set_num_threads(1)
         result = entry.recipe(**entry.params)
+        variants_start = None
+        narrow = entry.kind == "image" and _is_trajectory_figure(result)
+        dark_poster = entry.kind == "video" and _makes_dark_poster(result)
+        files = output_files(entry, narrow, dark_poster)
         if entry.kind == "numbers":
             result = numbers_values(result)
             problem = numbers_problem(result)
@@ -874,11 +895,25 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
 
                 if not hasattr(result, "savefig"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return a matplotlib Figure, got {type(result).__name__}")
+                variants_start = time.perf_counter()
+                # the variants are drawn from the figure the recipe returned (copies of it): the
+                # experiment behind it runs once
+                wide_dark = plots.clone(result)
+                small = plots.clone(result) if narrow else None
+                light_start = time.perf_counter()
                 width, height = plots.save_png(result, tmp["png"])
+                variants_start += time.perf_counter() - light_start  # the light picture is not a variant
+                plots.save_png(plots.to_dark(wide_dark), tmp["png_dark"])
+                if small is not None:
+                    plots.narrow_layout(small)
+                    small_dark = plots.clone(small)
+                    narrow_size = plots.save_png(small, tmp["png_narrow"])
+                    plots.save_png(plots.to_dark(small_dark), tmp["png_narrow_dark"])
             else:
                 if not hasattr(result, "save"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return an animation with .save(), got {type(result).__name__}")
-                width, height = result.save(tmp["mp4"], tmp["webm"], tmp["poster"])
+                dark = {"dark_poster_path": tmp["poster_dark"]} if dark_poster else {}
+                width, height = result.save(tmp["mp4"], tmp["webm"], tmp["poster"], **dark)
             outputs = {}
             for role, path in tmp.items():  # never put a file in place that is not whole
                 data = path.read_bytes()
@@ -894,8 +929,12 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         stamp = {"key": key, "kind": entry.kind, "alt": entry.alt, "files": files, "outputs": outputs}
         if entry.kind != "numbers":
             stamp.update(width=int(width), height=int(height))
+        if narrow:
+            stamp.update(narrow_width=int(narrow_size[0]), narrow_height=int(narrow_size[1]))
         write_atomic(out_dir / ".stamps" / f"{name}.json", json.dumps(stamp, indent=1, sort_keys=True))
-        return {"name": name, "ok": True, "error": None, "seconds": time.perf_counter() - start}
+        end = time.perf_counter()
+        return {"name": name, "ok": True, "error": None, "seconds": end - start,
+                "variant_seconds": (end - variants_start) if variants_start is not None else 0.0}
     except (Exception, SystemExit) as exc:  # reported by name; the other figures go on
         tb = traceback.format_exc(limit=-4)
         return {"name": name, "ok": False, "error": f"{type(exc).__name__}: {exc}\n{tb}",
@@ -903,6 +942,23 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
     finally:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
+
+
+def _is_trajectory_figure(result) -> bool:
+    """A drawn figure with a landscape in it (optimessay.plots.is_trajectory_figure): it gets a narrow variant."""
+    if not hasattr(result, "savefig"):
+        return False
+    from optimessay import plots
+
+    return plots.is_trajectory_figure(result)
+
+
+def _makes_dark_poster(result) -> bool:
+    """Whether an animation's ``save`` draws a dark poster too (optimessay.animate.Race does)."""
+    try:
+        return "dark_poster_path" in inspect.signature(result.save).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _exit_description(code: int | None) -> str:
@@ -1123,7 +1179,10 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
     built = len(results) - len(failed)
     if args.timings:
         for r in sorted(results, key=lambda r: -r["seconds"]):
-            print(f"timing {r['name']} {r['seconds']:.2f}")
+            print(f"timing {r['name']} {r['seconds']:.2f} (variants {r.get('variant_seconds', 0.0):.2f})")
+        total = sum(r["seconds"] for r in results)
+        variants = sum(r.get("variant_seconds", 0.0) for r in results)
+        print(f"timing total {total:.2f} s of drawing, of which the image variants (dark, narrow) {variants:.2f} s")
     print(f"figures: {built} built, {len(selected) - len(todo)} up to date, {len(failed)} failed -> {out}")
     for r in failed:
         print(f"\nFAILED {r['name']}: {r['error']}", file=sys.stderr)

@@ -225,9 +225,11 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     for name, slope in (("line-a", 1), ("line-b", 2)):
         entry = manifest[name]
         assert entry["kind"] == "image" and entry["alt"] == f"A rising line of slope {slope}."
-        assert entry["files"] == {"png": f"{name}.png"}
+        # the picture and its dark variant (a line plot has no landscape: no narrow variant)
+        assert entry["files"] == {"png": f"{name}.png", "png_dark": f"{name}.dark.png"}
         assert (entry["width"], entry["height"]) == css_size(out / f"{name}.png")
-        assert entry["bytes"] == {"png": (out / f"{name}.png").stat().st_size}
+        assert css_size(out / f"{name}.dark.png") == css_size(out / f"{name}.png")
+        assert entry["bytes"] == {role: (out / file).stat().st_size for role, file in entry["files"].items()}
 
     # no change (the broken entry removed): nothing is drawn, no file is touched, torch and matplotlib
     # are not even imported, and it takes well under the 3 s budget

@@ -153,8 +153,10 @@ def test_heatmap_marks_divergence_and_the_best_cell():
     assert "diverged (inf/nan)" in legend_texts
     masked = np.where(diverged | ~np.isfinite(values), np.inf, values)
     i, j = np.unravel_index(np.argmin(masked), masked.shape)
-    best = [ln for ln in ax.get_lines() if ln.get_label().startswith("best")][0]
+    best = [ln for ln in ax.get_lines() if ln.get_label().startswith(("best", "lowest cell"))][0]
     assert best.get_xdata()[0] == pytest.approx(xs[j]) and best.get_ydata()[0] == pytest.approx(ys[i])
+    # this grid's lowest cell is on its momentum edge (row 0): never called "best" without saying so
+    assert i == 0 and best.get_label().startswith("lowest cell, on the grid's lr and momentum edge")
     assert ax.get_xscale() == "log"
     assert fig.axes[1].get_ylabel() == "final loss"  # the colour bar
 
@@ -309,3 +311,73 @@ def test_show_displays_the_figure_as_an_image_with_escaped_alt_text(monkeypatch)
     assert re.fullmatch(r'<img alt="The &quot;diagonal&quot; &lt;line&gt;" src="data:image/png;base64,[A-Za-z0-9+/=]+">',
                         html.data)
     assert not plt.fignum_exists(fig.number)  # closed: the inline backend does not draw it a second time
+
+
+def test_heatmap_calls_an_interior_minimum_best_and_marks_cells_above_the_start():
+    xs = np.logspace(-3, 0, 5)
+    ys = np.linspace(0, 0.9, 5)
+    values = np.full((5, 5), 5.0)
+    values[2, 2] = 0.01
+    values[4, 4] = 50.0  # above the start's loss
+    fig, ax = style.figure()
+    plots.draw_heatmap(ax, values, xs, ys, xlabel="lr", ylabel="momentum", logx=True, log1m_y=True,
+                       vmin=1e-8, vmax=12.5, above=12.5, above_label="ended above the start")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "ended above the start" in labels
+    assert any(text.startswith("best: lr=") for text in labels)
+    assert ax.get_yscale() == "function"  # log(1 - momentum)
+    mesh = next(c for c in ax.collections if c.get_gid() == plots.KEEP_GID)
+    assert (mesh.norm.vmin, mesh.norm.vmax) == (1e-8, 12.5)  # the shared scale, not this grid's range
+
+
+def test_to_dark_recolours_once_and_keeps_data_colours():
+    from matplotlib import colors
+
+    fig, ax = style.figure()
+    ax.plot([0, 1], [0, 1], color=style.color("adagrad"), label="Adagrad")
+    ax.set_title("t")
+    plots.legend_below(fig, ax)
+    values = np.arange(4.0).reshape(2, 2) + 1
+    mesh = ax.pcolormesh([0, 1, 2], [0, 1, 2], values, cmap="viridis")
+    mesh.set_gid(plots.KEEP_GID)
+    before = mesh.get_cmap().name
+    plots.to_dark(fig)
+    assert colors.to_hex(fig.get_facecolor()) == style.DARK_BACKGROUND
+    assert colors.to_hex(ax.get_lines()[0].get_color()) == style.dark_color(style.BLACK)  # black turns light
+    assert colors.to_hex(ax.title.get_color()) == style.DARK_INK
+    assert mesh.get_cmap().name == before
+
+
+def test_narrow_layout_stacks_panels_and_keeps_text_size():
+    from optimessay import landscapes
+
+    fig, axes = style.figure(1, 2)
+    for ax in axes:
+        plots.draw_landscape(ax, landscapes.quadratic(kappa=10, theta=0.3), n=31)
+        plots.draw_path(ax, np.array([[-1.0, 1.0], [0.0, 0.0]]), color=style.color("sgd"), label="SGD")
+    plots.legend_below(fig, axes[0])
+    assert plots.is_trajectory_figure(fig)
+    copy = plots.clone(fig)
+    plots.narrow_layout(copy)
+    assert copy.get_size_inches()[0] == pytest.approx(plots.NARROW_WIDTH)
+    specs = [ax.get_subplotspec() for ax in copy.axes if ax.get_subplotspec() is not None]
+    assert {spec.colspan.start for spec in specs} == {0} and len({spec.rowspan.start for spec in specs}) == 2
+    assert fig.get_size_inches()[0] == pytest.approx(style.WIDTH)  # the original is untouched
+
+
+def test_later_paths_are_thinner_so_coinciding_walks_stay_visible():
+    fig, ax = style.figure()
+    pts = np.array([[0.0, 0.0], [1.0, 1.0]])
+    first = plots.draw_path(ax, pts, color=style.color("sgd"))
+    second = plots.draw_path(ax, pts, color=style.color("nesterov"))
+    assert first.get_linewidth() > second.get_linewidth()
+
+
+def test_every_optimizer_has_a_distinct_colour_in_both_themes():
+    names = ["SGD", "Momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "Adagrad", "AMSGrad", "NAdam", "RAdam",
+             "Adamax", "Adadelta", "Rprop", "ASGD", "Adafactor", "Muon", "Shampoo", "SOAP", "LBFGS", "SparseAdam"]
+    light = [style.color(name) for name in names]
+    dark = [style.dark_color(c) for c in light]
+    assert len(set(light)) == len(names) and len(set(dark)) == len(names)
+    for c in dark:
+        assert style._contrast([int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)], style.DARK_BACKGROUND) >= 4.4

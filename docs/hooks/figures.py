@@ -107,6 +107,7 @@ def figure_entry(docs_dir: Path, name: str, page_path: str) -> dict:
     for role in KINDS[kind]:
         if role not in files:
             raise PluginError(f"figure '{name}' ({kind}): the manifest lists no {role!r} file")
+    for role in files:  # the variants (dark, narrow) too
         if not (docs_dir / FIGURES_DIR / files[role]).is_file():
             raise PluginError(f"figure '{name}': {FIGURES_DIR}/{files[role]} is missing: run `make figures`")
     return entry
@@ -121,12 +122,16 @@ def figure_html(name: str, entry: dict, caption_html: str, page_url: str) -> str
     files, alt = entry["files"], escape(entry["alt"])
     size = f'width="{int(entry["width"])}" height="{int(entry["height"])}"'
     if entry["kind"] == "image":
-        media = f'<img src="{url(files["png"])}" alt="{alt}" {size} loading="lazy">'
+        media = image_html(files, alt, entry, url)
     else:
         sources = "".join(f'<source src="{url(files[role])}" type="video/{role}">' for role in video_order(entry))
+        # with a dark poster, figures.js sets the poster of the reader's theme (and swaps it when the
+        # theme changes): a poster attribute would be fetched at once, in whichever theme
+        poster = (f'data-poster-light="{url(files["poster"])}" data-poster-dark="{url(files["poster_dark"])}"'
+                  if "poster_dark" in files else f'poster="{url(files["poster"])}"')
         media = (
             f'<video controls playsinline muted loop preload="none" data-autoplay="visible" '
-            f'poster="{url(files["poster"])}" {size} aria-label="{alt}">'
+            f'{poster} {size} aria-label="{alt}">'
             f"{sources}"
             f'<a href="{url(files["mp4"])}">Download the animation (MP4)</a>: {alt}'
             f"</video>"
@@ -138,6 +143,29 @@ def figure_html(name: str, entry: dict, caption_html: str, page_url: str) -> str
         f"<figcaption>{caption_html}</figcaption>\n"
         f"</figure>"
     )
+
+
+NARROW_MEDIA = "(max-width: 600px)"  # phones: the narrow variant (380 CSS px wide, text at full size)
+
+
+def image_html(files: dict, alt: str, entry: dict, url) -> str:
+    """The `<img>` of an image figure, or, when the manifest lists its variants, one `<picture>` per
+    theme: Material's stylesheet hides an `<img>` whose src ends in `#only-light` on dark pages and
+    `#only-dark` on light ones (`body[data-md-color-scheme]`, which the palette toggle sets), and a
+    hidden lazy image is never fetched, so a page downloads only its theme's picture; inside each,
+    a `<source>` gives phones the narrow variant when there is one."""
+    size = f'width="{int(entry["width"])}" height="{int(entry["height"])}"'
+    if "png_dark" not in files:
+        return f'<img src="{url(files["png"])}" alt="{alt}" {size} loading="lazy">'
+    pictures = []
+    for theme, wide, narrow in (("light", "png", "png_narrow"), ("dark", "png_dark", "png_narrow_dark")):
+        source = ""
+        if narrow in files and entry.get("narrow_width") and entry.get("narrow_height"):
+            source = (f'<source media="{NARROW_MEDIA}" srcset="{url(files[narrow])}#only-{theme}" '
+                      f'width="{int(entry["narrow_width"])}" height="{int(entry["narrow_height"])}">')
+        pictures.append(f'<picture class="optimessay-figure__{theme}">{source}'
+                        f'<img src="{url(files[wide])}#only-{theme}" alt="{alt}" {size} loading="lazy"></picture>')
+    return "".join(pictures)
 
 
 def video_order(entry: dict) -> list[str]:

@@ -43,5 +43,20 @@
     });
   }
 
-  document$.subscribe(setUp);
+  // Posters: a video with a dark variant carries data-poster-light/-dark instead of a poster (which
+  // would be fetched at once whatever the theme); set the one of the reader's theme, and again when
+  // the palette toggle changes body[data-md-color-scheme].
+  function setPosters() {
+    const dark = document.body.getAttribute("data-md-color-scheme") === "slate";
+    document.querySelectorAll("video[data-poster-light]").forEach((video) => {
+      const want = dark ? video.dataset.posterDark : video.dataset.posterLight;
+      if (video.getAttribute("poster") !== want) video.setAttribute("poster", want);
+    });
+  }
+
+  new MutationObserver(setPosters).observe(document.body, {
+    attributes: true, attributeFilter: ["data-md-color-scheme"],
+  });
+
+  document$.subscribe(() => { setPosters(); setUp(); });
 })();

@@ -119,13 +119,18 @@ def _quadratic(kappa, theta_degrees):
     return landscapes.quadratic(kappa=kappa, theta=math.radians(theta_degrees))
 
 
+MOMENTUM_LIKE = ("momentum", "beta1", "beta2", "alpha", "betas")  # in [0, 1): drawn on a log(1 - value) axis
+
+
 def sweep_heatmap(optimizer, fixed, x_name, x_range, y_name, y_range, n, steps, floor, marks):
     """Final loss over a grid of two hyperparameters (x: lr, log-spaced; y: linear), one batched
-    ``optimessay.sweep.run`` of n x n walks on the banana from (-1.5, 2.5); diverged walks hatched."""
-    import numpy as np
+    ``optimessay.sweep.run`` of n x n walks on the banana from its start; diverged walks pale red and
+    hatched, walks that ended above the start's loss grey. Every sweep heatmap shares one colour
+    scale, from ``floor`` to the loss at the start (the same start for all), so two pages' heatmaps
+    compare cell by cell; a momentum-like y (``MOMENTUM_LIKE``) is drawn on a log(1 - y) axis."""
     import torch
 
-    from optimessay import plots, style, sweep
+    from optimessay import landscapes, plots, style, sweep
 
     xs = torch.logspace(math.log10(x_range[0]), math.log10(x_range[1]), n, dtype=torch.float64)
     ys = torch.linspace(y_range[0], y_range[1], n, dtype=torch.float64)
@@ -133,12 +138,15 @@ def sweep_heatmap(optimizer, fixed, x_name, x_range, y_name, y_range, n, steps, 
                        keep_trajectories=False)
     values = plots.as_numpy(result.grid(result.final_loss)).T  # rows: y, columns: x
     diverged = plots.as_numpy(result.grid(result.diverged)).T.astype(bool)
-    shown = np.where(np.isfinite(values), np.maximum(values, floor), values)  # f below `floor` shows as floor
-    fig, ax = style.figure(height=4.6)
+    banana = landscapes.get("rosenbrock")
+    start_loss = float(banana.fn(*(torch.tensor(float(c), dtype=torch.float64) for c in banana.start)))
+    fig, ax = style.figure(height=4.8)
     draw_name = {"beta1": "beta1 (β₁)", "alpha": "alpha (α)"}.get(y_name, y_name)
-    plots.draw_heatmap(ax, shown, plots.as_numpy(xs), plots.as_numpy(ys), diverged=diverged, xlabel=x_name,
-                       ylabel=draw_name, logx=True, colorbar_label=f"final loss after {steps} steps"
-                       + (f" (≤ {floor:g} shown as {floor:g})" if np.nanmin(values) < floor else ""))
+    log1m = y_name in MOMENTUM_LIKE and y_range[1] < 1
+    plots.draw_heatmap(ax, values, plots.as_numpy(xs), plots.as_numpy(ys), diverged=diverged, xlabel=x_name,
+                       ylabel=draw_name, logx=True, log1m_y=log1m, vmin=floor, vmax=start_loss, above=start_loss,
+                       above_label=f"ended above the start's loss ({start_loss:.3g})",
+                       colorbar_label=f"final loss after {steps} steps (≤ {floor:g} shown as {floor:g})")
     for (mx, my), text in marks:
         ax.plot(mx, my, marker="D", markersize=7, markerfacecolor=style.ORANGE, markeredgecolor=style.INK,
                 linestyle="none", zorder=6)
