@@ -29,20 +29,46 @@ import torch
 from torch import Tensor
 
 
-def _get_value(x: Tensor) -> float | Tensor:
-    """A 0-dim tensor as a Python number (torch's eager arithmetic), or the tensor itself while
-    `torch.compile` traces the step (a `.item()` there would break the graph)."""
-    return x if torch.compiler.is_compiling() else x.item()
+# --8<-- [start:update]
+def adafactor_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor = 1e-2,
+    beta2_decay: float = -0.8,
+    eps1: float | None = None,
+    eps2: float = 1e-3,
+    d: float = 1.0,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> None:
+    """One Adafactor step for one parameter, in place (`grad` is never modified).
 
-
-def _min(a: float | Tensor, b: float | Tensor) -> float | Tensor:
-    """min(a, b): Python's on numbers (torch's eager code); a tensor op when compiling (b a tensor)."""
-    return b.clamp(max=a) if torch.compiler.is_compiling() else min(a, b)
-
-
-def _max(a: float | Tensor, b: float | Tensor) -> float | Tensor:
-    """max(a, b): Python's on numbers (torch's eager code); a tensor op when compiling (b a tensor)."""
-    return b.clamp(min=a) if torch.compiler.is_compiling() else max(a, b)
+    One line per line of the maths. `_min`, `_max`, `_value` and `_second_moment` (end of the
+    file) keep torch's Python arithmetic eagerly and stay in the graph under torch.compile.
+    """
+    g = -grad if maximize else grad  # g_t = ∇f(θ_{t-1})   (maximize: -∇f)
+    eps1 = torch.finfo(param.dtype).eps if eps1 is None else eps1  # ε1 (default: the dtype's eps)
+    t = _next_step(state)  # t ← t + 1
+    one_minus_beta2 = t**beta2_decay  # 1 - β̂_{2,t} = t^τ
+    rho = _min(lr, 1 / (t**0.5))  # ρ_t = min(γ, 1/√t)
+    rms_param = _value(param.norm(2)) / (param.numel() ** 0.5)  # RMS(θ_{t-1}) = ‖θ_{t-1}‖/√n
+    alpha = _max(eps2, rms_param) * rho  # α_t = max(ε2, RMS(θ_{t-1})) ρ_t
+    if weight_decay != 0:
+        param.mul_(1 - lr * weight_decay)  # θ_{t-1} ← (1 - γλ) θ_{t-1}
+    if g.dim() > 1:  # a matrix: V is factored (means of g² as ‖·‖²/n, torch's ops)
+        row_mean = torch.norm(g, dim=-1, keepdim=True).square_().div_(g.size(-1))  # (g⊙g) 1_n / n
+        state["row_var"].lerp_(row_mean, one_minus_beta2)  # R_t = β̂ R_{t-1} + (1 - β̂) (g⊙g) 1_n/n
+        col_mean = torch.norm(g, dim=-2, keepdim=True).square_().div_(g.size(-2))  # 1_mᵀ (g⊙g) / m
+        state["col_var"].lerp_(col_mean, one_minus_beta2)  # C_t = β̂ C_{t-1} + (1 - β̂) 1_mᵀ(g⊙g)/m
+    else:
+        state["variance"].lerp_(g * g, one_minus_beta2)  # V_t = β̂ V_{t-1} + (1 - β̂) g_t²
+    V_hat = _second_moment(state, eps1)  # V̂_t = R_t C_t / max(1_mᵀ R_t / m, ε1)   (vectors: V_t)
+    update = V_hat.clamp_(min=eps1 * eps1).rsqrt_().mul_(g)  # U_t = P_t g_t = g_t/√max(V̂_t, ε1²)
+    rms_update = _value(update.norm(2)) / ((update.numel() ** 0.5) * d)  # RMS(U_t)/d
+    param.add_(update, alpha=-alpha / _max(1.0, rms_update))  # θ_t = θ - α_t U_t/max(1, RMS/d)
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -59,58 +85,6 @@ def adafactor_init_state(param: Tensor) -> dict[str, Any]:
         state["variance"] = torch.zeros_like(param, memory_format=torch.preserve_format)  # V: g², unfactored
     return state
 # --8<-- [end:state]
-
-
-def _second_moment(state: dict[str, Any], eps1: float) -> Tensor:
-    """The estimate V̂ of E[g²] from the state (a new tensor): R C / mean(R), or V for a vector."""
-    if "row_var" in state:
-        row_var, col_var = state["row_var"], state["col_var"]
-        # V̂ = R C / max(mean(R), ε1): the rank-1 outer product, normalised by the mean row factor
-        return (row_var @ col_var).div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1))
-    return state["variance"].clone()  # V̂ = V (a copy: the update below works in place)
-
-
-# --8<-- [start:update]
-def adafactor_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor = 1e-2,
-    beta2_decay: float = -0.8,
-    eps1: float | None = None,
-    eps2: float = 1e-3,
-    d: float = 1.0,
-    weight_decay: float = 0.0,
-    maximize: bool = False,
-) -> None:
-    """One Adafactor step for one parameter, in place (`grad` is never modified)."""
-    g = -grad if maximize else grad  # gradient of the objective we minimise (a new tensor)
-    if eps1 is None:
-        eps1 = torch.finfo(param.dtype).eps  # ε1 defaults to the machine epsilon of the dtype
-    step = state["step"]
-    step += 1  # t ← t + 1, in place in the float32 counter (like torch)
-    t = _get_value(step)
-    one_minus_beta2 = t**beta2_decay  # 1 - β̂2,t = t^τ (τ ≤ 0): the averaging weight of the new g²
-    rho = _min(lr, 1 / (t**0.5))  # relative step size ρt = min(γ, 1/√t)
-    rms_param = _get_value(param.norm(2)) / (param.numel() ** 0.5)  # RMS(θ) = ‖θ‖ / √n
-    alpha = _max(eps2, rms_param) * rho  # αt = max(ε2, RMS(θ))·ρt, computed BEFORE the decay
-    if weight_decay != 0:
-        param.mul_(1 - lr * weight_decay)  # decoupled weight decay: θ ← θ(1 - γλ)
-    if g.dim() > 1:
-        # row and column means of g², as torch computes them: ‖g_row‖² / n_cols, ‖g_col‖² / n_rows
-        row_mean = torch.norm(g, dim=-1, keepdim=True).square_().div_(g.size(-1))
-        state["row_var"].lerp_(row_mean, one_minus_beta2)  # R ← β̂2 R + (1-β̂2)·mean_cols(g²)
-        col_mean = torch.norm(g, dim=-2, keepdim=True).square_().div_(g.size(-2))
-        state["col_var"].lerp_(col_mean, one_minus_beta2)  # C ← β̂2 C + (1-β̂2)·mean_rows(g²)
-    else:
-        state["variance"].lerp_(g * g, one_minus_beta2)  # V ← β̂2 V + (1-β̂2)·g²
-    # U = P g with the preconditioner P = 1/√max(V̂, ε1²) (ε1 squared: it bounds √V̂ from below)
-    update = _second_moment(state, eps1).clamp_(min=eps1 * eps1).rsqrt_().mul_(g)
-    rms_update = _get_value(update.norm(2)) / ((update.numel() ** 0.5) * d)  # RMS(U) / d
-    clip = _max(1.0, rms_update)  # update clipping: divide by max(1, RMS(U)/d)
-    param.add_(update, alpha=-alpha / clip)  # θ ← θ - αt · U / max(1, RMS(U)/d)
-# --8<-- [end:update]
 
 
 # --8<-- [start:preconditioner]
@@ -247,5 +221,38 @@ class Adafactor(torch.optim.Optimizer):
                 return adafactor_preconditioner(p, self.state.get(p, {}), eps1=group["eps"][0])
         raise ValueError(f"this {type(self).__name__} does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
-# --8<-- [end:all]
 
+
+# ---- Machinery, out of the maths' way (Python finds these names when the core runs) -------------
+
+
+def _next_step(state: dict[str, Any]) -> float | Tensor:
+    """t ← t + 1 in the 0-dim float counter `state["step"]` (in place, like torch); returns t."""
+    state["step"] += 1
+    return _value(state["step"])
+
+
+def _value(x: Tensor) -> float | Tensor:
+    """A 0-dim tensor as a Python number (torch's eager arithmetic, in doubles), or the tensor
+    itself while torch.compile traces the step (a `.item()` there would break the graph)."""
+    return x if torch.compiler.is_compiling() else x.item()
+
+
+def _second_moment(state: dict[str, Any], eps1: float) -> Tensor:
+    """The estimate V̂ of E[g²] from the state (a new tensor): R C / mean(R), or V for a vector."""
+    if "row_var" in state:
+        row_var, col_var = state["row_var"], state["col_var"]
+        # V̂ = R C / max(mean(R), ε1): the rank-1 outer product, normalised by the mean row factor
+        return (row_var @ col_var).div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1))
+    return state["variance"].clone()  # V̂ = V (a copy: the update below works in place)
+
+
+def _min(a: float | Tensor, b: float | Tensor) -> float | Tensor:
+    """min(a, b): Python's on numbers (torch's eager code); a tensor op when compiling."""
+    return b.clamp(max=a) if torch.compiler.is_compiling() else min(a, b)
+
+
+def _max(a: float | Tensor, b: float | Tensor) -> float | Tensor:
+    """max(a, b): Python's on numbers (torch's eager code); a tensor op when compiling."""
+    return b.clamp(min=a) if torch.compiler.is_compiling() else max(a, b)
+# --8<-- [end:all]
