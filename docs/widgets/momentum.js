@@ -65,7 +65,7 @@ export function mount(root) {
         const levels = [];
         for (let i = 0; i < 9; i++) levels.push(f0 * 0.35 ** i);
         cachedContours(paths, ctx, `quadratic ${k}`, (x, y) => r.land.value(x, y), levels, X, Y, { n: 90, color: th.muted });
-        for (const [walk, color, dash] of [[r.gd, gdColor, [6, 4]], [r.hb, hbColor, []]]) {
+        for (const [walk, color, dash] of [[r.hb, hbColor, []], [r.gd, gdColor, [6, 4]]]) { // GD dashed on top
           const pts = [];
           for (let i = 0; i <= walk.steps; i++) pts.push([walk.points[2 * i], walk.points[2 * i + 1]]);
           paths.path(ctx, pts, X, Y, { color, dash, width: 1.8 });
@@ -77,7 +77,7 @@ export function mount(root) {
     const lo = 0.5;
     const hi = Math.max(2 * k, 4);
     ratesPlot.render({
-      x: { min: lo, max: hi, log: true, label: "curvature λ of a direction (the quadratic has λ = 1 and λ = κ)" },
+      x: { min: lo, max: hi, log: true, label: "curvature λ (dots: the quadratic's λ = 1 and κ)" },
       y: { min: 0, max: RATE_MAX, label: "rate per step" },
       legend: [{ label: "heavy ball", color: hbColor }, { label: "GD, same lr", color: gdColor, dash: [6, 4] }],
       draw(ctx, X, Y, th) {

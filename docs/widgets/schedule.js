@@ -36,7 +36,8 @@ export function mount(root) {
   const curve = w.plot({ aspect: 0.45, maxHeight: 230, minHeight: 170, label: "The learning rate against the step, the chosen schedule and the constant lr" });
   const paths = w.plot({ aspect: 0.8, maxHeight: 400, label: "The banana's contours with the walk under the schedule and the constant-lr walk, marked at step t" });
   const out = w.readout({ label: "The lr at step t and where the walk is" });
-  w.caption("What to try: move t back and forth with the constant lr and with cosine annealing: the walks share their first steps and part where the lr does. "
+  w.caption(`The walks: SGD with momentum ${MOMENTUM} on the banana from (−1.5, 2.5), ${STEPS} steps, the seed's run. `
+    + "What to try: move t back and forth with the constant lr and with cosine annealing: the walks share their first steps and part where the lr does. "
     + "StepLR(4, 0.99) and the seed's other two decay so gently that their walks stay close to the constant one; cosine and warmup reshape the whole run.");
 
   w.onUpdate(() => {
@@ -50,7 +51,7 @@ export function mount(root) {
     curve.render({
       x: { min: 0, max: STEPS, label: "step" },
       y: { min: 0, max: top, label: "lr" },
-      legend: [{ label, color }, { label: "constant lr", color: flatColor, dash: [6, 4] }],
+      legend: [{ label: "the chosen schedule", color }, { label: "constant lr", color: flatColor, dash: [6, 4] }],
       draw(ctx, X, Y, th) {
         curve.path(ctx, [[0, lr.value], [STEPS, lr.value]], X, Y, { color: flatColor, dash: [6, 4], width: 1.5, end: false });
         const pts = [];
@@ -80,7 +81,7 @@ export function mount(root) {
       x: { min: -2, max: 2, label: "x" },
       y: { min: -1, max: 3, label: "y" },
       equal: true,
-      legend: [{ label: `SGD, momentum ${MOMENTUM}, ${label}`, color }, { label: "constant lr", color: flatColor, dash: [6, 4] }],
+      legend: [{ label: "the chosen schedule", color }, { label: "constant lr", color: flatColor, dash: [6, 4] }],
       draw(ctx, X, Y, th) {
         cachedContours(paths, ctx, "banana", (x, y) => Math.log(r.land.value(x, y) + 1e-3), levels, X, Y, { n: 120, color: th.muted });
         paths.marker(ctx, 1, 1, X, Y, { color: th.fg, shape: "x", size: 6 });
