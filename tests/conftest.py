@@ -44,7 +44,7 @@ import torch  # noqa: E402
 FRACTION = 0.02  # of float64 sqrt inputs that come out 1 ulp high under the simulation
 SEED = 2026
 # test files that test no numbers (pictures, files, the built site); every other file is `numeric`
-NOT_NUMERIC = {"test_build_figures.py", "test_files.py", "test_plots.py", "test_dist.py"}
+NOT_NUMERIC = {"test_build_figures.py", "test_files.py", "test_plots.py", "test_dist.py", "test_figure_results.py"}
 # in tests/browser/, the tests that compare the playground's JavaScript with the Python package
 BROWSER_NUMERIC = {"test_playground.py"}
 

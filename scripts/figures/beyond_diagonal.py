@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from ._results import shared
 from ._shared import Figure, Numbers
 
 # Colours of the matrix-page contestants (Okabe-Ito where the site has one, Paul Tol's muted otherwise).
@@ -16,9 +17,10 @@ RACE = {"m": 4, "n": 4, "kappa_a": 10.0, "kappa_b": 10.0, "steps": 150, "tol": 1
 
 @cache
 def _race(params):
+    """The race of `beyond-diagonal-race` and `beyond-diagonal-numbers`: run once per build (shared)."""
     from optimessay.experiments import beyond_diagonal
 
-    return beyond_diagonal.compare(**dict(params))
+    return shared(beyond_diagonal.compare, **dict(params))
 
 
 def matrix_race(race):
