@@ -31,6 +31,37 @@ import torch
 from torch import Tensor
 
 
+# --8<-- [start:update]
+def muon_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float | Tensor = 1e-3,
+    weight_decay: float = 0.1,
+    momentum: float = 0.95,
+    nesterov: bool = True,
+    ns_coefficients: tuple[float, float, float] = (3.4445, -4.775, 2.0315),
+    eps: float = 1e-7,
+    ns_steps: int = 5,
+    adjust_lr_fn: str | None = None,
+) -> None:
+    """One Muon step for one 2-D parameter, in place (`grad` is never modified).
+
+    One line per line of the maths; `muon_orthogonalize` (below) is the Newton–Schulz iteration.
+    """
+    if grad.ndim != 2:
+        raise ValueError("Param gradient must be a 2D matrix")
+    B = state["momentum_buffer"]  # B_{t-1}
+    B.lerp_(grad, 1 - momentum)  # B_t = μ B_{t-1} + (1 - μ) g_t   (torch's code: an average)
+    estimate = grad.lerp(B, momentum) if nesterov else B  # B̃_t = (1 - μ) g_t + μ B_t, or B_t
+    O = muon_orthogonalize(estimate, ns_coefficients, ns_steps, eps)  # O_t = NS(B̃_t) ≈ U Vᵀ
+    adjusted_lr = muon_adjusted_lr(lr, adjust_lr_fn, param.shape)  # γ' = γ √max(1, A/B)
+    param.mul_(1 - lr * weight_decay)  # θ ← (1 - γλ) θ_{t-1}   (decoupled, always applied)
+    param.add_(O, alpha=-adjusted_lr)  # θ_t = θ - γ' O_t
+# --8<-- [end:update]
+
+
 # --8<-- [start:orthogonalize]
 def muon_orthogonalize(
     grad: Tensor,
@@ -87,39 +118,6 @@ def muon_init_state(param: Tensor) -> dict[str, Any]:
     """A parameter's state before its first step, laid out as torch's: only the momentum buffer."""
     return {"momentum_buffer": torch.zeros_like(param, memory_format=torch.preserve_format)}  # B
 # --8<-- [end:state]
-
-
-def _momentum_estimate(grad: Tensor, buf: Tensor, momentum: float, nesterov: bool) -> Tensor:
-    """The gradient estimate B̃ from the (already updated) buffer: Nesterov's (1-μ)g + μB, or B."""
-    return grad.lerp(buf, momentum) if nesterov else buf
-
-
-# --8<-- [start:update]
-def muon_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float | Tensor = 1e-3,
-    weight_decay: float = 0.1,
-    momentum: float = 0.95,
-    nesterov: bool = True,
-    ns_coefficients: tuple[float, float, float] = (3.4445, -4.775, 2.0315),
-    eps: float = 1e-7,
-    ns_steps: int = 5,
-    adjust_lr_fn: str | None = None,
-) -> None:
-    """One Muon step for one 2-D parameter, in place (`grad` is never modified)."""
-    if grad.ndim != 2:
-        raise ValueError("Param gradient must be a 2D matrix")
-    buf = state["momentum_buffer"]
-    buf.lerp_(grad, 1 - momentum)  # B ← μB + (1-μ)g: an average (torch's code), not the documented sum
-    estimate = _momentum_estimate(grad, buf, momentum, nesterov)  # B̃ = (1-μ)g + μB (Nesterov) or B
-    update = muon_orthogonalize(estimate, ns_coefficients, ns_steps, eps)  # O = NS(B̃) = P B̃ ≈ U Vᵀ
-    adjusted_lr = muon_adjusted_lr(lr, adjust_lr_fn, param.shape)  # γ' = γ·√max(1, A/B) (or 0.2·√max(A, B))
-    param.mul_(1 - lr * weight_decay)  # decoupled weight decay θ ← θ(1 - γλ), always applied
-    param.add_(update, alpha=-adjusted_lr)  # θ ← θ - γ' O
-# --8<-- [end:update]
 
 
 # --8<-- [start:preconditioner]
@@ -257,4 +255,10 @@ class Muon(torch.optim.Optimizer):
                 return muon_preconditioner(estimate, group["ns_coefficients"], group["ns_steps"], group["eps"])
         raise ValueError(f"this {type(self).__name__} does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+def _momentum_estimate(grad: Tensor, buf: Tensor, momentum: float, nesterov: bool) -> Tensor:
+    """The core's B̃ from the (already updated) buffer, for `preconditioner(p)`: Nesterov's
+    (1-μ)g + μB, or B."""
+    return grad.lerp(buf, momentum) if nesterov else buf
 # --8<-- [end:all]
