@@ -311,7 +311,11 @@ export class Plot {
     });
   }
 
-  /** A polyline through points [[x, y], ...] (stops at the first non-finite point; marks the end). */
+  /**
+   * A polyline through points [[x, y], ...] (stops at the first non-finite point; marks the end).
+   * Points closer than half a pixel to the last drawn one are skipped (a converging walk's thousands
+   * of sub-pixel steps cost raster time and show nothing); the final point is always drawn.
+   */
   path(ctx, points, X, Y, { color, width = 2, dash = [], dots = false, end = true } = {}) {
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
@@ -319,13 +323,23 @@ export class Plot {
     ctx.setLineDash(dash);
     ctx.beginPath();
     let last = null;
+    let pending = null;
     for (const [px, py] of points) {
       if (!Number.isFinite(px) || !Number.isFinite(py)) break;
       const cx = clampPx(X(px));
       const cy = clampPx(Y(py));
-      if (last) ctx.lineTo(cx, cy);
-      else ctx.moveTo(cx, cy);
-      last = [cx, cy];
+      if (!last) {
+        ctx.moveTo(cx, cy);
+        last = [cx, cy];
+      } else if (Math.abs(cx - last[0]) + Math.abs(cy - last[1]) >= 0.5) {
+        ctx.lineTo(cx, cy);
+        last = [cx, cy];
+        pending = null;
+      } else pending = [cx, cy];
+    }
+    if (pending) {
+      ctx.lineTo(pending[0], pending[1]);
+      last = pending;
     }
     ctx.stroke();
     ctx.setLineDash([]);

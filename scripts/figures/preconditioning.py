@@ -166,7 +166,8 @@ def precond_theta_crossing(kappas, thetas_degrees, steps, tol):
 def precond_theta_numbers(kappas, thetas_degrees, steps, tol):
     """The θ-crossing's data as flat numbers: ``<name>_k<kappa>_t<theta>`` steps (-1: did not arrive
     within the budget) and ``..._lr``; ``kdiag_k<kappa>_t<theta>``; crossings ``cross_<name>_vs_<ref>_k<kappa>``
-    (-1: never); the invariance table ``inv_<name>_rotation`` / ``inv_<name>_scale``."""
+    (-1: never); ``edges`` of ``n_tuned`` tuned lrs on the grid's edge (``lr_min`` .. ``lr_max``); the
+    invariance table ``inv_<name>_rotation`` / ``inv_<name>_scale``."""
     from optimessay.experiments import invariance
 
     data = invariance.theta_crossing(kappas, thetas_degrees, steps=steps, tol=tol)
@@ -185,6 +186,8 @@ def precond_theta_numbers(kappas, thetas_degrees, steps, tol):
         for name, t in row.items():
             out[f"cross_{name.lower()}_k{key}"] = -1 if t is None else t
     out["edges"] = sum(v for k, v in out.items() if k.endswith("_edge"))
+    out["n_tuned"] = sum(1 for k in out if k.endswith("_edge"))
+    out["lr_min"], out["lr_max"] = data["lrs"][0], data["lrs"][-1]
     for name, row in invariance.invariance_table().items():
         out[f"inv_{name.lower()}_rotation"] = row["rotation"]
         out[f"inv_{name.lower()}_scale"] = row["scale"]
@@ -218,6 +221,56 @@ def precond_settling_numbers(kappa, lrs, steps, tol):
         out[f"lr{i}"] = lr
         for key, value in r.items():
             out[f"lr{i}_{key}"] = value
+    return out
+
+
+def precond_kdiag_numbers(kappas, thetas_degrees):
+    """The κ_diag table: ``k<kappa>_t<theta>`` (theta's '.' written '_': t22_5) from the eigenvalues of
+    D^-1/2 H D^-1/2 (optimessay.experiments.invariance.kappa_diag), and ``formula_gap``: the largest
+    relative difference between those and the page's closed form (1 + |r|)/(1 - |r|)."""
+    from optimessay.experiments import invariance
+
+    out, gap = {}, 0.0
+    for k in kappas:
+        for t in thetas_degrees:
+            eig = invariance.kappa_diag(k, t)
+            c, s = math.cos(math.radians(t)), math.sin(math.radians(t))
+            r = (k - 1) * s * c / math.sqrt((c * c + k * s * s) * (s * s + k * c * c))
+            gap = max(gap, abs((1 + abs(r)) / (1 - abs(r)) - eig) / eig)
+            out[f"k{k:g}_t{t:g}".replace(".", "_")] = eig
+    out["formula_gap"] = gap
+    return out
+
+
+def steps_at_best_lr(H, P, tol=1e-6, max_steps=100_000):
+    """The page's code block: preconditioned GD from (1, 1) at its best fixed lr 2/(min + max eigenvalue
+    of P H), steps until the loss is at or below ``tol`` times its start value."""
+    import torch
+
+    ev = torch.linalg.eigvals(P @ H).real
+    lr = 2 / (ev.min() + ev.max())
+    theta = torch.ones(2, dtype=torch.float64)
+    f0 = 0.5 * theta @ H @ theta
+    for t in range(max_steps):
+        if 0.5 * theta @ H @ theta <= tol * f0:
+            return t
+        theta = theta - lr * P @ (H @ theta)
+    raise RuntimeError(f"did not converge within {max_steps} steps")
+
+
+def precond_steps_numbers(kappa, thetas_degrees, tol):
+    """The steps table: ``t<theta>_<gd|diag|full>`` for P = I, diag(H)⁻¹, H⁻¹ at each one's best fixed lr,
+    from (1, 1), until the loss is at or below ``tol`` times its start value (the page's code block)."""
+    import torch
+
+    from optimessay import landscapes
+
+    out = {"kappa": kappa, "tol": tol}
+    for t in thetas_degrees:
+        H = landscapes.quadratic_hessian(kappa, math.radians(t))
+        for name, P in (("gd", torch.eye(2, dtype=torch.float64)), ("diag", torch.diag(1 / torch.diagonal(H))),
+                        ("full", torch.linalg.inv(H))):
+            out[f"t{t:g}_{name}"] = steps_at_best_lr(H, P, tol)
     return out
 
 
@@ -263,4 +316,10 @@ FIGURES = [
     Numbers("precond-settling", "RMSprop (alpha 0.99) at constant lrs on the aligned quadratic kappa 100: first "
             "step at a millionfold loss reduction, exits afterwards, worst and final relative loss.",
             precond_settling_numbers, {"kappa": 100.0, "lrs": (0.0316, 0.00316), "steps": 4000, "tol": 1e-6}),
+    Numbers("precond-kdiag", "The condition number left by the Jacobi P = diag(H)^-1 on the quadratic (kappa, "
+            "theta), from the eigenvalues, and its largest relative gap to the page's closed form.",
+            precond_kdiag_numbers, {"kappas": (10, 100), "thetas_degrees": (0, 10, 22.5, 45)}),
+    Numbers("precond-steps", "Steps to a millionfold loss reduction from (1, 1) on the quadratic kappa 100 at 0, 15, "
+            "30 and 45 degrees for P = I, diag(H)^-1 and H^-1, each at its best fixed lr (the page's code).",
+            precond_steps_numbers, {"kappa": 100.0, "thetas_degrees": (0, 15, 30, 45), "tol": 1e-6}),
 ]

@@ -1,0 +1,169 @@
+"""Every live figure of the built site (issue 13), whichever page holds it, in Chromium.
+
+The pages are discovered from the built site (every page whose HTML has an `oe-widget` element), so a
+new widget is covered as soon as its page has one. For each such page: every widget mounts (its root
+reaches data-widget-state="ready", exposes root.oeWidget with a timed update and draws on its canvas)
+without a console error, also after Material's instant navigation; the page has no horizontal
+overflow at 390 px; the widgets still mount and draw in dark mode; the keyboard's Tab reaches every
+control of every widget, and every control has a label. A widget that fails shows a role=alert
+message in its root and its error reaches the console (docs/widgets/index.js).
+
+The `page` fixture (conftest.py) fails every test on a console error, an uncaught page error or a
+request outside 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from site_helpers import page_html, site_pages
+
+pytestmark = pytest.mark.browser
+
+
+def widget_pages() -> list[str]:
+    """Pages of the built site with at least one live figure."""
+    return [path for path in site_pages() if re.search(r'class="oe-widget"', page_html(path))]
+
+
+# with no widget page (no build), one placeholder that fails instead of an empty, skipped parametrization
+PAGES = widget_pages() or ["no-page-has-widgets/"]
+
+SETTLED = """() => [...document.querySelectorAll('.oe-widget')]
+    .every((r) => r.dataset.widgetState === 'ready' || r.dataset.widgetState === 'failed')"""
+STATES = """() => [...document.querySelectorAll('.oe-widget')].map((r) => ({
+    name: r.dataset.widget, state: r.dataset.widgetState || '',
+    alert: (r.querySelector('[role=alert]') || {}).textContent || '',
+    timed: !!r.oeWidget && typeof r.oeWidget.update === 'function' && Number.isFinite(r.oeWidget.lastUpdateMs),
+    drawn: [...r.querySelectorAll('canvas')].some((c) => {
+        if (!c.width || !c.height) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 4; i < d.length; i += 4) {
+            if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return true;
+        }
+        return false;
+    }) || r.querySelectorAll('canvas').length === 0 }))"""
+
+
+def settle(page) -> list[dict]:
+    page.wait_for_function(SETTLED, timeout=20000)
+    return page.evaluate(STATES)
+
+
+def check_widgets(states: list[dict], where: str) -> None:
+    assert states, f"{where}: no .oe-widget found"
+    for s in states:
+        assert s["state"] == "ready", f"{where}: widget {s['name']!r} did not mount: {s['alert']}"
+        assert s["timed"], f"{where}: widget {s['name']!r} has no root.oeWidget = {{update, lastUpdateMs}}"
+        assert s["drawn"], f"{where}: widget {s['name']!r} left its canvas blank"
+
+
+def test_some_page_has_widgets():
+    assert widget_pages(), "no page of the built site has a live figure (.oe-widget)"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_widgets_mount_and_draw(page, site_url, path):
+    page.goto(site_url + path)
+    check_widgets(settle(page), path)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_widgets_mount_after_instant_navigation(page, site_url, path):
+    page.goto(site_url)
+    page.evaluate("() => { window.sameDocument = true; }")
+    link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
+    link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.wait_for_function("() => document.querySelector('.oe-widget') !== null")
+    check_widgets(settle(page), path)
+    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_horizontal_overflow_at_390px(page, site_url, path):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(site_url + path)
+    check_widgets(settle(page), path)
+    overflow = page.evaluate("""() => ({
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        widgets: [...document.querySelectorAll('.oe-widget')].map((r) => ({
+            name: r.dataset.widget, over: r.scrollWidth - r.clientWidth,
+            right: r.getBoundingClientRect().right - document.documentElement.clientWidth })) })""")
+    assert overflow["page"] <= 0, f"{path}: the page scrolls sideways by {overflow['page']} px at 390 px"
+    for w in overflow["widgets"]:
+        assert w["over"] <= 0 and w["right"] <= 0.5, f"{path}: widget {w['name']!r} is wider than the page at 390 px: {w}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_widgets_render_in_dark_mode(page, site_url, path):
+    page.emulate_media(color_scheme="dark")
+    page.goto(site_url + path)
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
+    check_widgets(settle(page), path)
+    # the canvas background follows the theme: not the light page's white
+    light = page.evaluate("""() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => {
+        const d = c.getContext('2d').getImageData(1, 1, 1, 1).data; return d[0] + d[1] + d[2] > 3 * 235; })""")
+    assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
+
+
+CONTROLS = """(root) => [...root.querySelectorAll('input, select, button, textarea, [tabindex]')]
+    .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0)"""
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_tab_reaches_every_control(page, site_url, path):
+    page.goto(site_url + path)
+    check_widgets(settle(page), path)
+    count = page.locator(".oe-widget").count()
+    for i in range(count):
+        root = page.locator(".oe-widget").nth(i)
+        info = root.evaluate(f"""(root) => {{
+            const controls = ({CONTROLS})(root);
+            controls.forEach((e, j) => {{ e.dataset.oeTabProbe = String(j); }});
+            const unlabelled = controls.filter((e) => e.matches('input, select, textarea')
+                && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+                .map((e) => e.outerHTML.slice(0, 80));
+            const anchor = document.createElement('button');
+            anchor.id = 'oe-tab-anchor';
+            anchor.textContent = 'anchor';
+            root.before(anchor);
+            return {{ n: controls.length, unlabelled }};
+        }}""")
+        assert info["n"] > 0, f"{path}: widget {i} has no keyboard control"
+        assert not info["unlabelled"], f"{path}: widget {i} has controls without a label: {info['unlabelled']}"
+        page.focus("#oe-tab-anchor")
+        reached = set()
+        for _ in range(info["n"] * 3 + 5):
+            page.keyboard.press("Tab")
+            probe = page.evaluate("() => document.activeElement && document.activeElement.dataset.oeTabProbe")
+            if probe is not None:
+                reached.add(int(probe))
+            if len(reached) == info["n"]:
+                break
+        page.evaluate("() => document.getElementById('oe-tab-anchor').remove()")
+        missing = sorted(set(range(info["n"])) - reached)
+        assert not missing, f"{path}: widget {i}: Tab never reached controls {missing} of {info['n']}"
+
+
+def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):
+    page.goto(site_url + PAGES[0])
+    settle(page)
+    page.evaluate("""async () => {
+        const div = document.createElement('div');
+        div.className = 'oe-widget';
+        div.dataset.widget = 'no-such-widget';
+        div.id = 'oe-broken';
+        document.querySelector('.oe-widget').after(div);
+        // the page's own module (same URL: the same instance, with its mounted set)
+        (await import(document.querySelector('script[src$="widgets/index.js"]').src)).mountAll();
+    }""")
+    page.wait_for_function("() => document.getElementById('oe-broken').dataset.widgetState === 'failed'")
+    alert = page.locator("#oe-broken [role=alert]")
+    assert "no-such-widget" in alert.text_content()
+    page.wait_for_timeout(100)
+    errors = page.console_errors + page.page_errors
+    assert any("no-such-widget" in e for e in errors), errors
+    page.console_errors.clear()  # provoked on purpose, checked above
+    page.page_errors.clear()

@@ -1,0 +1,229 @@
+"""The Preconditioning page's live figure (docs/widgets/precond.js) in Chromium.
+
+Moving each control (the κ, θ and Adam-lr sliders by keyboard, a typed value, the three toggles)
+changes the drawing (canvas pixels) and the readout; at a fixed setting read from the URL, the
+readout's κ_diag is optimessay.experiments.invariance.kappa_diag and its steps are
+optimessay.protocol.steps_to_tolerance of the package's own walks (SGD at 2/(1+κ),
+trajectory.preconditioned_gd(kind="diag", lr=1), Adam), computed here; the walks themselves equal the
+package's to 1e-9. The URL keeps the widget's state under w-precond-* and never touches other keys;
+a bad URL value or typed value is refused with a visible message; switching to dark mode redraws.
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from optimessay import landscapes, optimizers, protocol, trajectory
+from optimessay.experiments import invariance
+
+pytestmark = pytest.mark.browser
+
+PATH = "preconditioning/"
+ROOT = ".oe-widget[data-widget='precond']"
+READY = f"() => document.querySelector(\"{ROOT}\").dataset.widgetState === 'ready'"
+CANVASES = f"() => [...document.querySelector(\"{ROOT}\").querySelectorAll('canvas')].map((c) => c.toDataURL())"
+READOUT = f"""() => Object.fromEntries([...document.querySelector("{ROOT}").querySelectorAll('.oe-w-readout tr')]
+    .map((tr) => [tr.dataset.key, tr.querySelector('td').textContent]))"""
+LIVE = f"() => document.querySelector(\"{ROOT}\").querySelector('.oe-w-live').textContent"
+RESULT = f"""() => {{ const r = document.querySelector("{ROOT}").oeWidget.result;
+    return {{ kappaDiag: r.kappaDiag, start: r.start, walks: r.walks.map((w) => ({{ key: w.key, lr: w.lr,
+      steps: w.steps, points: Array.from(w.walk.points), losses: Array.from(w.walk.losses) }})) }}; }}"""
+BUDGET = 4000
+
+
+def sig4(v: float) -> str:
+    """docs/playground/dom.js's sig(v, 4) for the values compared here (1e-3 <= |v| < 1e5)."""
+    assert 1e-3 <= abs(v) < 1e5
+    return f"{float(f'{v:.4g}'):.15g}"
+
+
+def open_widget(page, site_url, query=""):
+    page.goto(site_url + PATH + query)
+    page.wait_for_function(READY, timeout=20000)
+    return page.locator(ROOT)
+
+
+def state(page):
+    return page.evaluate(CANVASES), page.evaluate(READOUT), page.evaluate(LIVE)
+
+
+@pytest.mark.parametrize("control, keys", [
+    ("kappa", ["ArrowRight"]),
+    ("theta", ["ArrowLeft"]),
+    ("adam-lr", ["ArrowRight", "ArrowRight"]),
+])
+def test_each_slider_changes_drawing_and_readout(page, site_url, control, keys):
+    open_widget(page, site_url)
+    before = state(page)
+    page.focus(f"#oe-w-precond-{control}")
+    for key in keys:
+        page.keyboard.press(key)
+    after = state(page)
+    assert after[0][0] != before[0][0], f"{control}: the paths were not redrawn"
+    assert after[1] != before[1], f"{control}: the readout did not change"
+    assert after[2] != before[2], f"{control}: the live summary did not change"
+
+
+def test_typed_value_applies_and_bad_value_is_refused(page, site_url):
+    widget = open_widget(page, site_url)
+    before = state(page)
+    field = widget.locator("#oe-w-precond-kappa-n")
+    field.fill("10")
+    field.press("Enter")
+    after = state(page)
+    assert after[0] != before[0] and after[1] != before[1]
+    assert page.input_value("#oe-w-precond-kappa") == "1"  # log10(10): the range follows the typed value
+    field.fill("abc")
+    field.press("Enter")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert '"abc" is not a number' in widget.locator(".oe-w-error").first.text_content()
+    assert state(page)[1] == after[1], "a refused value changed the readout"
+    field.fill("5000")
+    field.press("Enter")
+    assert "outside [1, 1000]" in widget.locator(".oe-w-error").first.text_content()
+
+
+@pytest.mark.parametrize("toggle", ["gd", "jacobi", "adam"])
+def test_each_toggle_changes_drawing_and_readout(page, site_url, toggle):
+    open_widget(page, site_url)
+    before = state(page)
+    page.click(f"label[for='oe-w-precond-{toggle}']")
+    after = state(page)
+    assert after[0] != before[0], f"{toggle}: the drawing did not change"
+    assert after[1][f"steps-{toggle}"] == "hidden" and before[1][f"steps-{toggle}"] != "hidden"
+    assert after[2] != before[2]
+
+
+def python_steps(losses) -> float:
+    return protocol.steps_to_tolerance(1e-6, relative=True)(losses)
+
+
+@pytest.mark.parametrize("kappa, theta, adam_lr", [(100.0, 30.0, 0.0316), (10.0, 0.0, 0.1), (1000.0, 45.0, 0.01)])
+def test_readout_equals_the_package(page, site_url, kappa, theta, adam_lr):
+    query = f"?w-precond-kappa={kappa:g}&w-precond-theta={theta:g}&w-precond-adam-lr={adam_lr:g}"
+    open_widget(page, site_url, query)
+    js = page.evaluate(RESULT)
+    readout = page.evaluate(READOUT)
+    # κ_diag: the package's eigenvalue ratio (the JS uses the closed form 1 ± |r| of the same matrix)
+    expected = invariance.kappa_diag(kappa, theta)
+    assert js["kappaDiag"] == pytest.approx(expected, rel=1e-12)
+    assert readout["kappa-diag"] == sig4(expected)
+    # the walks, from the start turned with the valley
+    t = math.radians(theta)
+    start = (math.cos(t) * -1.5 - math.sin(t) * 1.0, math.sin(t) * -1.5 + math.cos(t) * 1.0)
+    assert js["start"] == pytest.approx(start, abs=1e-15)
+    land = landscapes.quadratic(kappa, t)
+    walks = {
+        "gd": trajectory.run(land, optimizers.SGD, {"lr": 2 / (1 + kappa)}, start=start, steps=BUDGET),
+        "jacobi": trajectory.preconditioned_gd(land, kind="diag", lr=1.0, start=start, steps=BUDGET),
+        "adam": trajectory.run(land, optimizers.Adam, {"lr": adam_lr}, start=start, steps=BUDGET),
+    }
+    for w in js["walks"]:
+        walk = walks[w["key"]]
+        points = walk.points.reshape(-1).tolist()
+        assert len(w["points"]) == len(points)
+        # JS = Python to 1e-9 (of the window's size 4) on the first 300 steps; all three walks contract
+        # (GD and Jacobi at stable lrs; Adam measured here), so a last-bit difference does not grow
+        for a, b in zip(w["points"][:600], points[:600], strict=True):
+            assert abs(a - b) <= 4e-9, f"{w['key']}: JS {a} != Python {b}"
+        steps = python_steps(walk.losses)
+        js_steps = w["steps"] if w["steps"] is not None else math.inf
+        if steps <= BUDGET:
+            assert js_steps == steps, f"{w['key']}: JS {js_steps} steps, Python {steps}"
+            assert readout[f"steps-{w['key']}"] == str(int(steps))
+        else:
+            assert js_steps > BUDGET, f"{w['key']}: JS arrived in {js_steps}, Python did not within {BUDGET}"
+            assert readout[f"steps-{w['key']}"] == f"not within {BUDGET}"
+    assert readout["steps-gd"].isdigit() and readout["steps-jacobi"].isdigit()
+
+
+def test_url_state_is_namespaced_and_keeps_other_keys(page, site_url):
+    open_widget(page, site_url, "?keep=me&w-precond-theta=10")
+    assert page.input_value("#oe-w-precond-theta-n") == "10"
+    page.focus("#oe-w-precond-kappa")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('w-precond-kappa=')")
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["keep"] == ["me"]
+    assert query["w-precond-theta"] == ["10"]
+    assert float(query["w-precond-kappa"][0]) == pytest.approx(112, rel=0.01)
+    # back at the default: the key leaves the URL
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => !location.search.includes('w-precond-kappa=')")
+    assert parse_qs(urlsplit(page.url).query)["keep"] == ["me"]
+
+
+def test_bad_url_values_are_ignored_with_a_note(page, site_url):
+    widget = open_widget(page, site_url, "?w-precond-kappa=abc&w-precond-theta=90&w-precond-nope=1")
+    notes = widget.locator(".oe-w-notes").text_content()
+    assert 'w-precond-kappa: "abc" is not a number' in notes
+    assert "w-precond-theta: 90 is outside [0, 45]" in notes
+    assert 'no control "nope"' in notes
+    assert page.input_value("#oe-w-precond-kappa-n") == "100"  # the default kept
+
+
+def test_dark_mode_switch_redraws(page, site_url):
+    page.emulate_media(color_scheme="light")
+    open_widget(page, site_url)
+    before = page.evaluate(CANVASES)
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
+    after = page.evaluate(CANVASES)
+    assert after[0] != before[0] and after[1] != before[1]
+
+
+# --- the invariance widget (docs/widgets/precond-invariance.js) -------------------------------------
+
+INV = ".oe-widget[data-widget='precond-invariance']"
+INV_READY = f"() => document.querySelector(\"{INV}\").dataset.widgetState === 'ready'"
+INV_STATE = f"""() => {{ const r = document.querySelector("{INV}");
+    return [r.querySelector('canvas').toDataURL(), r.querySelector('.oe-w-readout').textContent,
+            r.querySelector('.oe-w-live').textContent]; }}"""
+
+
+def open_invariance(page, site_url, query=""):
+    page.goto(site_url + PATH + query)
+    page.wait_for_function(INV_READY, timeout=20000)
+
+
+@pytest.mark.parametrize("query, act", [
+    ("", lambda page: page.select_option("#oe-w-invariance-mode", "rescale")),
+    ("", lambda page: (page.focus("#oe-w-invariance-theta"), page.keyboard.press("ArrowRight"))),
+    ("?w-invariance-mode=rescale", lambda page: (page.focus("#oe-w-invariance-c"), page.keyboard.press("ArrowLeft"))),
+    ("", lambda page: page.select_option("#oe-w-invariance-method", "gd")),
+], ids=["mode", "theta", "c", "method"])
+def test_invariance_controls_change_drawing_and_readout(page, site_url, query, act):
+    open_invariance(page, site_url, query)
+    before = page.evaluate(INV_STATE)
+    act(page)
+    after = page.evaluate(INV_STATE)
+    assert after[0] != before[0], "the drawing did not change"
+    assert after[1] != before[1], "the readout did not change"
+    assert after[2] != before[2], "the live summary did not change"
+
+
+def test_invariance_slider_of_the_other_transformation_is_disabled(page, site_url):
+    open_invariance(page, site_url)
+    assert page.is_disabled("#oe-w-invariance-c") and page.is_enabled("#oe-w-invariance-theta")
+    page.select_option("#oe-w-invariance-mode", "rescale")
+    assert page.is_enabled("#oe-w-invariance-c") and page.is_disabled("#oe-w-invariance-theta")
+
+
+@pytest.mark.parametrize("theta, scale", [(30.0, 10.0), (45.0, 100.0)])
+def test_invariance_readout_equals_the_package(page, site_url, theta, scale):
+    table = invariance.invariance_table(kappa=10.0, theta_degrees=theta, scale=scale, steps=50)
+    names = {"gd": "GD", "momentum": "Momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop", "adam": "Adam",
+             "adagrad": "Adagrad"}
+    for mode, column in (("rotate", "rotation"), ("rescale", "scale")):
+        open_invariance(page, site_url, f"?w-invariance-mode={mode}&w-invariance-theta={theta:g}&w-invariance-c={scale:g}")
+        js = page.evaluate(f"() => document.querySelector(\"{INV}\").oeWidget.result")
+        assert [r["key"] for r in js] == list(names)
+        for r in js:
+            expected = table[names[r["key"]]][column]
+            if expected < 1e-12:  # an invariant method: both are rounding (~1e-16), not a number to match
+                assert r["deviation"] < 1e-12, f"{mode} {r['key']}: JS {r['deviation']}, Python {expected}"
+            else:
+                assert r["deviation"] == pytest.approx(expected, rel=1e-9), f"{mode} {r['key']}"
