@@ -56,16 +56,42 @@ import torch
 from torch import Tensor
 
 
-def _check_matrix(param: Tensor, name: str) -> None:
-    """A clear error for a parameter that is not a real floating-point matrix."""
-    if param.dim() != 2:
-        raise ValueError(
-            f"{name} preconditions 2-D (matrix) parameters only; got a parameter of shape "
-            f"{tuple(param.shape)} ({param.dim()}-D): reshape it to a matrix or optimise it with Adam "
-            f"in another optimizer"
-        )
-    if not param.dtype.is_floating_point:
-        raise ValueError(f"{name} needs a real floating-point parameter, got dtype {param.dtype}")
+# --8<-- [start:update]
+def shampoo_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta: float = 1.0,
+    eps: float = 1e-12,
+    update_interval: int = 1,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+) -> None:
+    """One Shampoo step for one matrix parameter, in place (`grad` is never modified).
+
+    One line per line of the maths; `inverse_root` (below) is (A + εI)^(-1/4) by eigendecomposition.
+    """
+    state["step"] += 1  # t ← t + 1
+    G = grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad  # G_t ← G_t + λ W_{t-1}
+    L, R = state["L"], state["R"]  # L_{t-1}, R_{t-1}
+    if beta == 1:  # the original Shampoo: running sums
+        L.add_(G @ G.T)  # L_t = L_{t-1} + G_t G_tᵀ
+        R.add_(G.T @ G)  # R_t = R_{t-1} + G_tᵀ G_t
+    else:  # exponential moving averages (lerp_: no alpha=, see the module notes)
+        L.lerp_(G @ G.T, 1 - beta)  # L_t = β L_{t-1} + (1 - β) G_t G_tᵀ
+        R.lerp_(G.T @ G, 1 - beta)  # R_t = β R_{t-1} + (1 - β) G_tᵀ G_t
+    if (int(state["step"].item()) - 1) % update_interval == 0:  # when (t - 1) mod k = 0:
+        state["L_inv_root"].copy_(inverse_root(L, eps))  # L̃ = (L_t + εI)^(-1/4)
+        state["R_inv_root"].copy_(inverse_root(R, eps))  # R̃ = (R_t + εI)^(-1/4)
+    D = state["L_inv_root"] @ G @ state["R_inv_root"]  # D_t = L̃ G_t R̃   (P = L̃ ⊗ R̃ on vec(G_t))
+    if momentum != 0:
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(param)  # B_0 = 0
+        D = state["momentum_buffer"].mul_(momentum).add_(D)  # B_t = μ B_{t-1} + D_t;  D_t ← B_t
+    param.sub_(lr * D)  # W_t = W_{t-1} - γ D_t   (no alpha=: module notes)
+# --8<-- [end:update]
 
 
 def inverse_root(A: Tensor, eps: float, p: int = 4) -> Tensor:
@@ -91,42 +117,6 @@ def shampoo_init_state(param: Tensor) -> dict[str, Any]:
         "R_inv_root": torch.eye(n, **like),  # (R + εI)^(-1/4) in use
     }
 # --8<-- [end:state]
-
-
-# --8<-- [start:update]
-def shampoo_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float,
-    beta: float = 1.0,
-    eps: float = 1e-12,
-    update_interval: int = 1,
-    momentum: float = 0.0,
-    weight_decay: float = 0.0,
-) -> None:
-    """One Shampoo step for one matrix parameter, in place (`grad` is never modified)."""
-    step = state["step"]
-    step += 1  # t ← t + 1
-    g = grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad  # L2 decay: G ← G + λW
-    L, R = state["L"], state["R"]
-    if beta == 1:  # the original Shampoo: running sums
-        L.add_(g @ g.T)  # L ← L + G Gᵀ
-        R.add_(g.T @ g)  # R ← R + Gᵀ G
-    else:  # exponential moving averages
-        L.lerp_(g @ g.T, 1 - beta)  # L ← βL + (1-β) G Gᵀ, as lerp_: no alpha= (module notes)
-        R.lerp_(g.T @ g, 1 - beta)  # R ← βR + (1-β) Gᵀ G
-    if (int(step.item()) - 1) % update_interval == 0:  # on steps 1, 1+k, 1+2k, ...
-        state["L_inv_root"].copy_(inverse_root(L, eps))  # L̃ = (L + εI)^(-1/4)
-        state["R_inv_root"].copy_(inverse_root(R, eps))  # R̃ = (R + εI)^(-1/4)
-    direction = state["L_inv_root"] @ g @ state["R_inv_root"]  # D = L̃ G R̃ (= P·vec(G), P = L̃ ⊗ R̃)
-    if momentum != 0:
-        if "momentum_buffer" not in state:
-            state["momentum_buffer"] = torch.zeros_like(param)  # B₀ = 0, the heavy-ball buffer
-        direction = state["momentum_buffer"].mul_(momentum).add_(direction)  # B ← μB + D; D ← B
-    param.sub_(lr * direction)  # W ← W - γ D (no alpha=: module notes)
-# --8<-- [end:update]
 
 
 # --8<-- [start:preconditioner]
@@ -251,4 +241,16 @@ class Shampoo(torch.optim.Optimizer):
         """P·x for a matrix x of `p`'s shape: L̃ x R̃ (what the last step did to the gradient)."""
         return shampoo_apply_preconditioner(self._state_of(p), x)
 # --8<-- [end:class]
+
+
+def _check_matrix(param: Tensor, name: str) -> None:
+    """A clear error for a parameter that is not a real floating-point matrix."""
+    if param.dim() != 2:
+        raise ValueError(
+            f"{name} preconditions 2-D (matrix) parameters only; got a parameter of shape "
+            f"{tuple(param.shape)} ({param.dim()}-D): reshape it to a matrix or optimise it with Adam "
+            f"in another optimizer"
+        )
+    if not param.dtype.is_floating_point:
+        raise ValueError(f"{name} needs a real floating-point parameter, got dtype {param.dtype}")
 # --8<-- [end:all]
