@@ -6,7 +6,7 @@
 // optimessay and torch (tests/js/widgets-h3.test.mjs).
 
 import { fma, lerp } from "../playground/numerics.js";
-import { rosenbrock } from "../playground/landscapes.js";
+import { quadratic } from "../playground/landscapes.js";
 import { createOptimizer } from "../playground/optimizers.js";
 import { createScheduler } from "../playground/schedulers.js";
 
@@ -75,7 +75,12 @@ export function walk(landscape, opt, { start, steps, scheduler = "none", schedul
 
 // --- bias correction ----------------------------------------------------------------------------
 
-export const ADAM_BIAS_DEFAULTS = { lr: 0.01, beta1: 0.9, beta2: 0.999, steps: 60, start: [-1.5, 2.5] };
+/**
+ * The bias-correction walk: the quadratic bowl of condition number 10, axis-aligned (playground's
+ * `quadratic(10, 0)`), from its default start, where the gradient changes slowly over the first steps,
+ * so the uncorrected step follows the constant-gradient formula of the page's table.
+ */
+export const ADAM_BIAS_DEFAULTS = { lr: 0.01, beta1: 0.9, beta2: 0.999, steps: 60, start: [-1.5, 1.0], kappa: 10 };
 
 /** (1 − β₁ᵗ)/√(1 − β₂ᵗ): the uncorrected step over lr on a constant gradient (the page's table). */
 export function constantGradientRatio(t, beta1, beta2) {
@@ -83,14 +88,14 @@ export function constantGradientRatio(t, beta1, beta2) {
 }
 
 /**
- * Adam on the banana with and without bias correction, same lr and betas: `corrected` and
+ * Adam on the quadratic (κ = 10) with and without bias correction, same lr and betas: `corrected` and
  * `uncorrected` walks (see `walk`); in each, `ratios` = the largest coordinate's move / lr (Adam's
  * corrected first step moves every coordinate by lr), `peak` its largest value and
  * `peakStep` where (t, from 1), and `finalLoss`.
  */
 export function adamBias(options = {}) {
   const s = { ...ADAM_BIAS_DEFAULTS, ...options };
-  const land = rosenbrock();
+  const land = quadratic(s.kappa, 0);
   const out = { settings: s, landscape: land };
   const opts = {
     corrected: createOptimizer("adam", { lr: s.lr, beta1: s.beta1, beta2: s.beta2 }),

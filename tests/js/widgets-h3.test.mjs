@@ -60,15 +60,16 @@ for lr in cfg["adagrad_lrs"]:
     w = trajectory.run(banana, optimessay.Adagrad, {"lr": lr}, start=(-1.5, 2.5), steps=300)
     out["adagrad"][str(lr)] = {"points": w.points.tolist(), "precs": w.preconditioners.tolist()}
 
+bowl = landscapes.quadratic(10.0, 0.0)
 for beta2 in cfg["beta2s"]:
-    w = trajectory.run(banana, optimessay.Adam, {"lr": 0.01, "betas": (0.9, beta2)}, start=(-1.5, 2.5), steps=60)
+    w = trajectory.run(bowl, optimessay.Adam, {"lr": 0.01, "betas": (0.9, beta2)}, start=(-1.5, 1.0), steps=60)
     # Adam without bias correction: optimessay.adam_update's ops, minus 1 - beta1^t and 1 - beta2^t
-    p = torch.tensor([-1.5, 2.5], requires_grad=True)
+    p = torch.tensor([-1.5, 1.0], requires_grad=True)
     m, v = torch.zeros(2), torch.zeros(2)
     points = [flat(p.detach())]
     for _ in range(60):
         p.grad = None
-        banana.fn(p[0], p[1]).backward()
+        bowl.fn(p[0], p[1]).backward()
         g = p.grad
         with torch.no_grad():
             m.lerp_(g, 1 - 0.9)

@@ -1,0 +1,233 @@
+"""H3's live figures in Chromium: RMSprop (rmsprop-sign), Adam (adam-bias, adam-decay), Adagrad
+(adagrad-shrink).
+
+For each widget: moving each control (arrow keys on a range input, a typed value, a checkbox, a
+select) changes the canvas pixels, the readout and the aria-live summary; for one fixed setting (given
+in the URL) a readout equals the Python package's number, computed here from optimessay (to the 4
+significant digits the readout shows); in dark mode the widget redraws; at 390 px the page does not
+overflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+import pytest
+import torch
+
+import optimessay
+from optimessay import landscapes, trajectory
+
+pytestmark = pytest.mark.browser
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
+def open_widget(page, site_url: str, path: str, name: str, query: str = "", width: int = 1280):
+    """Open `path` with `query`, wait until widget `name` is mounted; returns its root locator."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{site_url}{path}{query}")
+    root = page.locator(f'.oe-widget[data-widget="{name}"]')
+    page.wait_for_function(
+        f"""() => {{ const r = document.querySelector('.oe-widget[data-widget="{name}"]');
+                    return r && r.dataset.widgetState === 'ready'; }}""",
+        timeout=20000,
+    )
+    root.scroll_into_view_if_needed()
+    return root
+
+
+def pixels(root) -> str:
+    """A digest of every canvas of the widget (their pixels as PNG data)."""
+    urls = root.evaluate("r => [...r.querySelectorAll('canvas')].map(c => c.toDataURL())")
+    return hashlib.sha256("".join(urls).encode()).hexdigest()
+
+
+def readout(root) -> dict[str, str]:
+    """The readout table: {data-key: text}."""
+    return root.evaluate(
+        "r => Object.fromEntries([...r.querySelectorAll('.oe-w-readout tr[data-key]')]"
+        ".map(tr => [tr.dataset.key, tr.querySelector('td').textContent]))"
+    )
+
+
+def summary(root) -> str:
+    return root.locator(".oe-w-live").text_content()
+
+
+def changes(root, action) -> None:
+    """`action()` changes the widget's pixels, its readout and its aria-live summary."""
+    before = (pixels(root), readout(root), summary(root))
+    action()
+    root.page.wait_for_timeout(50)
+    after = (pixels(root), readout(root), summary(root))
+    assert after[0] != before[0], "the drawing did not change"
+    assert after[1] != before[1], f"the readout did not change: {after[1]}"
+    assert after[2] != before[2], f"the summary did not change: {after[2]}"
+
+
+def press(root, control_id: str, keys: str) -> None:
+    """Focus a slider's range input and press keys on it (keyboard access)."""
+    root.locator(f"#oe-w-{control_id}").focus()
+    root.page.keyboard.press(keys)
+
+
+def type_value(root, control_id: str, value) -> None:
+    """Type a value into a slider's number field and press Enter."""
+    field = root.locator(f"#oe-w-{control_id}-n")
+    field.fill(str(value))
+    field.press("Enter")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(m) for m in NUMBER.findall(text)]
+
+
+def same_4_digits(shown: float, exact: float) -> bool:
+    """`shown` is `exact` rounded to 4 significant digits (what the readout shows)."""
+    if exact == 0:
+        return shown == 0
+    return abs(shown - exact) <= 5.01e-4 * abs(exact) * (1 + 1e-12) or float(f"{exact:.4g}") == shown
+
+
+def assert_shown(text: str, expected: list[float], what: str) -> None:
+    got = numbers(text)
+    assert len(got) >= len(expected), f"{what}: readout {text!r}"
+    for shown, exact in zip(got, expected, strict=False):
+        assert same_4_digits(shown, exact), f"{what}: readout {text!r} shows {shown}, the package gives {exact:.10g}"
+
+
+def no_overflow(page) -> None:
+    over = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert over <= 0, f"the page overflows by {over} px"
+
+
+def redraws_in_dark_mode(root) -> None:
+    before = pixels(root)
+    root.page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    root.page.wait_for_timeout(100)
+    assert pixels(root) != before, "the widget did not redraw in dark mode"
+
+
+# --- RMSprop: P·g → sign(g) --------------------------------------------------------------------------
+
+
+def test_rmsprop_sign_controls(page, site_url):
+    root = open_widget(page, site_url, "rmsprop/", "rmsprop-sign")
+    changes(root, lambda: press(root, "rmsprop-sign-alpha", "ArrowLeft"))
+    changes(root, lambda: type_value(root, "rmsprop-sign-alpha", 0))
+    assert readout(root)["near-sign"] == "100 %, 100 %"  # α = 0: every |P·g| is 1 (sign descent)
+    changes(root, lambda: press(root, "rmsprop-sign-step", "ArrowLeft"))
+    changes(root, lambda: type_value(root, "rmsprop-sign-step", 40))
+    redraws_in_dark_mode(root)
+
+
+def test_rmsprop_sign_readout_is_the_package(page, site_url):
+    alpha, t = 0.05, 37
+    root = open_widget(page, site_url, "rmsprop/", "rmsprop-sign", f"?w-rmsprop-sign-alpha={alpha}&w-rmsprop-sign-step={t}")
+    banana = landscapes.rosenbrock()
+    p = torch.tensor([-1.5, 2.5], dtype=torch.float64, requires_grad=True)
+    opt = optimessay.RMSprop([p], lr=0.01, alpha=alpha, momentum=0.9)
+    for _ in range(t):
+        opt.zero_grad()
+        banana.fn(p[0], p[1]).backward()
+        g = p.grad.detach().clone()
+        opt.step()
+    P = opt.preconditioner(p)
+    shown = readout(root)
+    assert_shown(shown["g"], g.tolist(), "g")
+    assert_shown(shown["P"], P.tolist(), "P")
+    assert_shown(shown["pg"], (P * g).tolist(), "P·g")
+
+
+# --- Adam: bias correction --------------------------------------------------------------------------
+
+
+def test_adam_bias_controls(page, site_url):
+    root = open_widget(page, site_url, "adam/", "adam-bias")
+    changes(root, lambda: root.locator("#oe-w-adam-bias-corrected").click())
+    assert "without bias correction (shown)" in root.locator(".oe-w-readout").text_content()
+    changes(root, lambda: root.locator("#oe-w-adam-bias-beta2").select_option("0.9999"))
+    # without correction the first step is (1 − β₁)/√(1 − β₂) = 10 times lr at β₂ = 0.9999
+    assert readout(root)["shown"].startswith("first step 10·lr")
+    redraws_in_dark_mode(root)
+
+
+def test_adam_bias_readout_is_the_package(page, site_url):
+    root = open_widget(page, site_url, "adam/", "adam-bias", "?w-adam-bias-beta2=0.99")
+    walk = trajectory.run(landscapes.quadratic(10.0, 0.0), optimessay.Adam, {"lr": 0.01, "betas": (0.9, 0.99)},
+                          start=(-1.5, 1.0), steps=60)
+    text = readout(root)["shown"]  # "first step 1·lr, largest ...·lr (step k), loss after 60 steps L"
+    loss = float(text.rsplit(" ", 1)[1])
+    assert same_4_digits(loss, walk.final_loss), f"{text!r}: the package's final loss is {walk.final_loss:.10g}"
+    first = (walk.points[1] - walk.points[0]).abs().max().item() / 0.01
+    assert_shown(text, [first], "first step / lr")
+
+
+# --- Adam: Adam + L2 against AdamW --------------------------------------------------------------------
+
+
+def separable_quadratic() -> landscapes.Landscape:
+    return landscapes.Landscape(name="separable-quadratic", title="f",
+                                fn=lambda x, y: 1.0 * (x - 3.0) ** 2 + 10.0 * (y - 2.0) ** 2,
+                                x_range=(-0.5, 3.5), y_range=(-0.5, 2.5), minima=((3.0, 2.0),), log_scale=False,
+                                start=(0.0, 0.0))
+
+
+def test_adam_decay_controls(page, site_url):
+    root = open_widget(page, site_url, "adam/", "adam-decay")
+    changes(root, lambda: press(root, "adam-decay-lambda", "ArrowLeft"))
+    changes(root, lambda: type_value(root, "adam-decay-lambda", 0.1))
+    redraws_in_dark_mode(root)
+
+
+def test_adam_decay_readout_is_the_package(page, site_url):
+    lam = 0.3
+    root = open_widget(page, site_url, "adam/", "adam-decay", f"?w-adam-decay-lambda={lam}")
+    shown = readout(root)
+    for key, cls in (("coupled-end", optimessay.Adam), ("decoupled-end", optimessay.AdamW)):
+        walk = trajectory.run(separable_quadratic(), cls, {"lr": 0.05, "weight_decay": lam}, start=(0.0, 0.0), steps=4000,
+                              scheduler_class=optimessay.CosineAnnealingLR, scheduler_kwargs={"T_max": 4000})
+        assert_shown(shown[key], walk.points[-1].tolist(), key)
+        if cls is optimessay.Adam:  # λ·P of Adam + L2 at step 2000
+            assert_shown(shown["coupled-decay-mid"], (lam * walk.preconditioners[1999]).tolist(), "λ·P at step 2000")
+    assert_shown(shown["l2-min"], [2 * 1 * 3 / (2 * 1 + lam), 2 * 10 * 2 / (2 * 10 + lam)], "L2 minimizer")
+
+
+# --- Adagrad: P only shrinks --------------------------------------------------------------------------
+
+
+def test_adagrad_shrink_controls(page, site_url):
+    root = open_widget(page, site_url, "adagrad/", "adagrad-shrink")
+    changes(root, lambda: press(root, "adagrad-shrink-step", "ArrowRight"))
+    changes(root, lambda: type_value(root, "adagrad-shrink-step", 150))
+    assert readout(root)["grew"] == "0, 0"
+    changes(root, lambda: press(root, "adagrad-shrink-lr", "ArrowLeft"))
+    changes(root, lambda: type_value(root, "adagrad-shrink-lr", 2))
+    redraws_in_dark_mode(root)
+
+
+def test_adagrad_shrink_readout_is_the_package(page, site_url):
+    lr, t = 1.0, 50
+    root = open_widget(page, site_url, "adagrad/", "adagrad-shrink", f"?w-adagrad-shrink-lr={lr}&w-adagrad-shrink-step={t}")
+    walk = trajectory.run(landscapes.rosenbrock(), optimessay.Adagrad, {"lr": lr}, start=(-1.5, 2.5), steps=300)
+    shown = readout(root)
+    assert_shown(shown["P"], walk.preconditioners[t - 1].tolist(), "P at step t")
+    assert_shown(shown["length"], [float((walk.points[t] - walk.points[t - 1]).norm())], "step length")
+    assert_shown(shown["loss"], [float(walk.losses[t])], "loss")
+
+
+# --- phones ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "names"), [("rmsprop/", ["rmsprop-sign"]), ("adam/", ["adam-bias", "adam-decay"]),
+                                             ("adagrad/", ["adagrad-shrink"])])
+def test_no_overflow_at_390px(page, site_url, path, names):
+    for name in names:
+        root = open_widget(page, site_url, path, name, width=390)
+        box = root.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 0.5, f"{name}: {box}"
+        assert not math.isnan(root.evaluate("r => r.oeWidget.lastUpdateMs"))
+    no_overflow(page)
