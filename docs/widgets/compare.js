@@ -19,7 +19,8 @@ export function mount(root) {
   const tol = w.select("tol", "tolerance (× the start gap)", TOLERANCES, "1e-6");
   const plot = w.plot({ aspect: 0.55, maxHeight: 320, minHeight: 220, label: "Score against learning rate, log scale: the five starts as dots, their median as a line, diverged learning rates as crosses, the winner ringed" });
   const out = w.readout({ label: "The protocol's choice" });
-  w.caption("What to try: switch the race and watch the winner move. On the banana, SGD's and momentum's winners "
+  w.caption("A score above the budget means the run did not get there; it is then budget + 1 + log₁₀(final gap / tol), "
+    + "so a run that ended closer ranks better. What to try: switch the race and watch the winner move. On the banana, SGD's and momentum's winners "
     + "sit right next to the first cross: the largest lr from which no start diverges. On the quadratic, loosen the "
     + "tolerance and the scores become step counts well inside the budget.");
 
@@ -49,7 +50,7 @@ export function mount(root) {
       y: { min: yMin, max: yMax, label: "score: steps to tolerance" },
       legend: [
         { label: "median of 5 starts", color },
-        { label: `budget ${steps}; above: not arrived, ${steps + 1} + log₁₀(final gap/tol)`, color: "#888888", width: 1, dash: [4, 4] },
+        { label: `budget ${steps} (above: did not arrive)`, color: "#888888", width: 1, dash: [4, 4] },
       ],
       draw(ctx, X, Y, th) {
         ctx.setLineDash([4, 4]);

@@ -53,9 +53,9 @@ export function mount(root) {
   const spectrum = w.plot({ aspect: 0.45, maxHeight: 260, minHeight: 190, label: "Singular values of the 12×8 matrix, largest first, before and after Newton–Schulz" });
   const map = w.plot({ aspect: 0.5, maxHeight: 280, minHeight: 200, label: "The map each singular value goes through, s to φ(s), on a log s axis" });
   const out = w.readout({ label: "Spectrum before and after Newton–Schulz" });
-  w.caption("What to try: step from 0 to 5 and watch every singular value, however small, climb to about 1 while the "
-    + "largest ones overshoot and come back; then choose the cubic coefficients: they land exactly on 1 but need "
-    + "far more steps for the small values. A larger spread leaves the smallest values behind.");
+  w.caption("What to try: step from 0 to 5 and watch the small singular values climb towards 1 while the largest "
+    + "overshoot and come back; raise the spread to 10⁴ and the smallest is left behind. Then choose the cubic "
+    + "coefficients: the large values land exactly on 1, but the small ones need far more steps.");
 
   w.onUpdate(() => {
     const k = steps.value;

@@ -36,7 +36,7 @@ export function mount(root) {
       legend: [
         { label: `coordinate 1 (|g| ≈ ${sig(SCALES[0] * scale.value, 2)})`, color: small },
         { label: `coordinate 2 (|g| ≈ ${sig(SCALES[1] * scale.value, 2)})`, color: large },
-        { label: "−sign(g): sign descent", color: "#888888", width: 1.5, dash: [2, 3] },
+        { label: "○ rings: −sign(g), sign descent's step", color: "rgba(0, 0, 0, 0)", width: 0 },
       ],
       draw(ctx, X, Y, th) {
         ctx.strokeStyle = th.muted;

@@ -168,6 +168,37 @@ def views_numbers(params):
     return _timed(views.numbers(), wall, cpu)
 
 
+QUANTILES = (10, 25, 50, 75, 90)
+
+
+def views_layer_numbers(params):
+    """Experiment 2, layer by layer and snapshot by snapshot, for the page's live figure (the widget
+    docs/widgets/network.js reads them from the table the page writes with ``!num``): ``lr``, ``eps``,
+    ``snapshots`` (how many), ``layers``; ``step<k>`` (the step of snapshot k, 1-based k); for snapshot
+    k and Linear layer i (1-based) ``s<k>_l<i>_q<Q>``: the Q-th percentile of log10(lr·P) over the
+    layer's weights, leaving out the entries at the ε ceiling (as ``net-views``' medians do),
+    ``s<k>_l<i>_median`` (torch's median of the same, exactly as ``net-views`` takes it) and
+    ``s<k>_l<i>_ceiling``: the percentage of entries at that ceiling."""
+    import math
+
+    import torch
+
+    views, _, _ = _experiment("views", params)
+    ceiling = math.log10(views.lr_adam / views.eps) - math.log10(2)  # the same cut as views.numbers()
+    out = {"lr": views.lr_adam, "eps": views.eps, "snapshots": len(views.steps), "layers": len(views.adam_log_step[0])}
+    for k, step in enumerate(views.steps, start=1):
+        out[f"step{k}"] = step
+        for i, values in enumerate(views.adam_log_step[k - 1], start=1):
+            flat = values.flatten().to(torch.float64)
+            below = flat[flat < ceiling]
+            qs = torch.quantile(below, torch.tensor([q / 100 for q in QUANTILES], dtype=torch.float64))
+            for q, v in zip(QUANTILES, qs.tolist(), strict=True):
+                out[f"s{k}_l{i}_q{q}"] = v
+            out[f"s{k}_l{i}_median"] = float(values[values < ceiling].median())  # torch's median, as net-views
+            out[f"s{k}_l{i}_ceiling"] = 100 * (1 - below.numel() / flat.numel())
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ 3
 
 _KINDS = ("original", "rescaled", "rotated", "rescaled+rotated")
@@ -284,6 +315,9 @@ FIGURES = [
     Numbers("net-views", "Experiment 2: Adam's lr·P per layer (medians, the eps ceiling), dead units, and the "
             "stable rank of one step of Adam, of Muon and of the gradient.", views_numbers, {"params": VIEWS},
             cost=2.0),
+    Numbers("net-layer-steps", "Experiment 2 per layer and snapshot: percentiles of log10 of Adam's lr·P (the ε "
+            "ceiling left out) and the percentage at the ceiling, for the page's live figure.", views_layer_numbers,
+            {"params": VIEWS}, cost=2.0),
     Figure("net-invariance-bars", "image",
            "Grouped bars, log scale: the final training loss of SGD, Nesterov momentum, Adam and AdamW on the "
            "digits data with inputs as they are, rescaled per feature, rotated, and rescaled then rotated, each "

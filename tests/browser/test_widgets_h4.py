@@ -350,3 +350,38 @@ def test_pitfall_readout_equals_the_package(page, site_url):
 def test_pitfall_phone_and_dark(page, site_url):
     root = open_widget(page, site_url, PITFALLS, "pitfall", width=390)
     no_overflow_and_dark(page, root)
+
+
+# --- Networks: Adam's lr·P per layer over training (numbers from the figure build) ----------------
+
+NETWORKS = "networks/"
+
+
+def test_network_controls_change_drawing_and_readout(page, site_url):
+    root = open_widget(page, site_url, NETWORKS, "network")
+    changes(root, lambda: press(root, "network", "snapshot", "ArrowRight"))
+    changes(root, lambda: type_value(root, "network", "snapshot", 4))
+    assert root.locator("details.oe-w-data table tbody tr").count() == 32  # 4 steps × 8 layers, kept readable
+
+
+def test_network_readout_equals_the_package(page, site_url):
+    from site_helpers import load_script
+
+    networks = load_script("catalog").PAGES["networks"]
+    views, _, _ = networks._experiment("views", networks.VIEWS)  # optimessay.networks.experiments (disk-cached)
+    numbers = views.numbers()
+    root = open_widget(page, site_url, NETWORKS, "network")
+    out = readout(root)
+    assert out["step"] == str(views.steps[0])
+    assert out["ratio"] == js_sig(numbers["median_step_ratio_first"])
+    assert out["medians"] == f"{js_sig(numbers['median_step_first_layer_first'])}, {js_sig(numbers['median_step_last_layer_first'])}"
+    root = open_widget(page, site_url, NETWORKS, "network", f"?w-network-snapshot={len(views.steps)}")
+    out = readout(root)
+    assert out["step"] == str(views.steps[-1])
+    assert out["ratio"] == js_sig(numbers["median_step_ratio"])
+    assert out["medians"] == f"{js_sig(numbers['median_step_first_layer'])}, {js_sig(numbers['median_step_last_layer'])}"
+
+
+def test_network_phone_and_dark(page, site_url):
+    root = open_widget(page, site_url, NETWORKS, "network", width=390)
+    no_overflow_and_dark(page, root)
