@@ -52,16 +52,43 @@ import torch
 from torch import Tensor
 
 
-def _check_matrix(param: Tensor, name: str) -> None:
-    """A clear error for a parameter that is not a real floating-point matrix."""
-    if param.dim() != 2:
-        raise ValueError(
-            f"{name} preconditions 2-D (matrix) parameters only; got a parameter of shape "
-            f"{tuple(param.shape)} ({param.dim()}-D): reshape it to a matrix or optimise it with Adam "
-            f"in another optimizer"
-        )
-    if not param.dtype.is_floating_point:
-        raise ValueError(f"{name} needs a real floating-point parameter, got dtype {param.dtype}")
+# --8<-- [start:update]
+def soap_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float = 0.95,
+    beta2: float = 0.95,
+    shampoo_beta: float = 0.95,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    precondition_frequency: int = 10,
+) -> None:
+    """One SOAP step for one matrix parameter, in place (`grad` is never modified).
+
+    One line per line of the maths: Adam in the eigenbasis (Q_L, Q_R) of Shampoo's L and R.
+    """
+    state["step"] += 1  # t ← t + 1
+    t = state["step"].item()  # t, a Python number: bias corrections in doubles, as torch's Adam
+    if weight_decay != 0:
+        param.mul_(1 - lr * weight_decay)  # W_{t-1} ← (1 - γλ) W_{t-1}   (decoupled)
+    L, R, Q_L, Q_R = state["L"], state["R"], state["Q_L"], state["Q_R"]  # L_{t-1}, R_{t-1}, basis
+    if t > 1 and (t - 1) % precondition_frequency == 0:  # every f steps (f+1, 2f+1, ...):
+        Q_L.copy_(torch.linalg.eigh(L).eigenvectors)  # Q_L ← eigenvectors of L_{t-1}
+        Q_R.copy_(torch.linalg.eigh(R).eigenvectors)  # Q_R ← eigenvectors of R_{t-1}
+    M, V = state["exp_avg"], state["exp_avg_sq"]  # M_{t-1}, V_{t-1}
+    M.lerp_(grad, 1 - beta1)  # M_t = β1 M_{t-1} + (1 - β1) G_t   (torch's lerp_, as in Adam)
+    G_rot = Q_L.T @ grad @ Q_R  # G'_t = Q_Lᵀ G_t Q_R
+    M_rot = Q_L.T @ M @ Q_R  # M'_t = Q_Lᵀ M_t Q_R
+    V.mul_(beta2).addcmul_(G_rot, G_rot, value=1 - beta2)  # V_t = β2 V_{t-1} + (1 - β2) G'_t ⊙ G'_t
+    denominator = (V.sqrt() / (1 - beta2**t) ** 0.5).add_(eps)  # √(V_t/(1 - β2^t)) + ε
+    N_rot = (M_rot * -(lr / (1 - beta1**t))) / denominator  # -γ N'_t = -γ M'_t/(1 - β1^t) / denom.
+    param.add_(Q_L @ N_rot @ Q_R.T)  # W_t = W_{t-1} - γ Q_L N'_t Q_Rᵀ
+    L.lerp_(grad @ grad.T, 1 - shampoo_beta)  # L_t = βs L_{t-1} + (1 - βs) G_t G_tᵀ
+    R.lerp_(grad.T @ grad, 1 - shampoo_beta)  # R_t = βs R_{t-1} + (1 - βs) G_tᵀ G_t
+# --8<-- [end:update]
 
 
 # --8<-- [start:state]
@@ -81,47 +108,6 @@ def soap_init_state(param: Tensor) -> dict[str, Any]:
         "Q_R": torch.eye(n, **like),  # eigenvectors of R in use
     }
 # --8<-- [end:state]
-
-
-# --8<-- [start:update]
-def soap_update(
-    param: Tensor,
-    grad: Tensor,
-    state: dict[str, Any],
-    *,
-    lr: float,
-    beta1: float = 0.95,
-    beta2: float = 0.95,
-    shampoo_beta: float = 0.95,
-    eps: float = 1e-8,
-    weight_decay: float = 0.0,
-    precondition_frequency: int = 10,
-) -> None:
-    """One SOAP step for one matrix parameter, in place (`grad` is never modified)."""
-    step = state["step"]
-    step += 1  # t ← t + 1
-    if weight_decay != 0:
-        param.mul_(1 - lr * weight_decay)  # decoupled weight decay (AdamW's): W ← W(1 - γλ)
-    L, R, Q_L, Q_R = state["L"], state["R"], state["Q_L"], state["Q_R"]
-    t = step.item()
-    if t > 1 and (t - 1) % precondition_frequency == 0:  # every f steps (steps f+1, 2f+1, ...): a new basis
-        Q_L.copy_(torch.linalg.eigh(L).eigenvectors)  # L = Q_L diag(λ) Q_Lᵀ (eigenvalues ascending)
-        Q_R.copy_(torch.linalg.eigh(R).eigenvectors)  # R = Q_R diag(μ) Q_Rᵀ, both from G_1..G_(t-1)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    m.lerp_(grad, 1 - beta1)  # M ← β1·M + (1-β1)·G (torch's lerp_, as in Adam)
-    g_rot = Q_L.T @ grad @ Q_R  # G' = Q_Lᵀ G Q_R: the gradient in the eigenbasis
-    m_rot = Q_L.T @ m @ Q_R  # M' = Q_Lᵀ M Q_R: the first moment in the eigenbasis
-    v.mul_(beta2).addcmul_(g_rot, g_rot, value=1 - beta2)  # V ← β2·V + (1-β2)·G'⊙G' (rotated coordinates)
-    bias_correction1 = 1 - beta1**t  # bias corrections in Python double arithmetic, like torch.optim.Adam
-    bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-    denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)  # √V̂ + ε, with V̂ = V/(1-β2ᵗ): 1/P' elementwise
-    # N' = -γ·M̂'/(√V̂ + ε) with M̂' = M'/(1-β1ᵗ), multiplied before dividing (Adam's addcdiv order)
-    step_rot = (m_rot * -(lr / bias_correction1)) / denom
-    param.add_(Q_L @ step_rot @ Q_R.T)  # W ← W + Q_L N' Q_Rᵀ: the step rotated back
-    # Shampoo's statistics, for the basis of the coming steps (this gradient never rotates itself):
-    L.lerp_(grad @ grad.T, 1 - shampoo_beta)  # L ← βs·L + (1-βs)·G Gᵀ (lerp_, see the module notes)
-    R.lerp_(grad.T @ grad, 1 - shampoo_beta)  # R ← βs·R + (1-βs)·Gᵀ G
-# --8<-- [end:update]
 
 
 # --8<-- [start:preconditioner]
@@ -264,4 +250,16 @@ class SOAP(torch.optim.Optimizer):
         group, state = self._group_and_state(p)
         return soap_apply_preconditioner(state, x, beta2=group["betas"][1], eps=group["eps"])
 # --8<-- [end:class]
+
+
+def _check_matrix(param: Tensor, name: str) -> None:
+    """A clear error for a parameter that is not a real floating-point matrix."""
+    if param.dim() != 2:
+        raise ValueError(
+            f"{name} preconditions 2-D (matrix) parameters only; got a parameter of shape "
+            f"{tuple(param.shape)} ({param.dim()}-D): reshape it to a matrix or optimise it with Adam "
+            f"in another optimizer"
+        )
+    if not param.dtype.is_floating_point:
+        raise ValueError(f"{name} needs a real floating-point parameter, got dtype {param.dtype}")
 # --8<-- [end:all]
