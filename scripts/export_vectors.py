@@ -341,6 +341,13 @@ def palette() -> dict:
         "background": style.BACKGROUND,
         "ink": style.INK,
         "minimum": style.MINIMUM_COLOR,
+        # the figures' dark variant (Material's slate palette): the playground draws with these there
+        "dark": {
+            "optimizers": {name: style.dark_color(style.color(name)) for name in PALETTE_NAMES},
+            "background": style.DARK_BACKGROUND,
+            "ink": style.DARK_INK,
+            "minimum": style.dark_color(style.MINIMUM_COLOR),
+        },
     }
 
 

@@ -23,6 +23,34 @@ export const BACKGROUND = "#f4f4f2";
 export const INK = "#222222";
 export const MINIMUM = "#111111";
 
+// The dark theme's card, ink and optimizer colours (optimessay.style's DARK_* and dark_color(): the
+// figures' dark variants), used when Material's palette is slate.
+export const DARK_COLORS = {
+  sgd: "#c0e6fc",
+  momentum: "#4caee5",
+  nesterov: "#77f8c4",
+  rmsprop: "#faeba3",
+  adam: "#f6974c",
+  adamw: "#d968b6",
+  adagrad: "#ececec",
+  nadam: "#ce97d8",
+  radam: "#9d81df",
+  adamax: "#fbb1cc",
+  adadelta: "#f76a69",
+  rprop: "#c7876b",
+  asgd: "#e2ab8d",
+  adafactor: "#0ce9cb",
+};
+export const DARK_BACKGROUND = "#262a35";
+export const DARK_INK = "#e4e4e6";
+export const DARK_MINIMUM = "#f2f2f2";
+
+/** What the canvas is drawn with, per theme: card, ink, the minimum's mark, a halo behind labels. */
+export const THEMES = {
+  light: { dark: false, card: BACKGROUND, ink: INK, minimum: MINIMUM, halo: "rgba(244, 244, 242, 0.92)", colors: COLORS },
+  dark: { dark: true, card: DARK_BACKGROUND, ink: DARK_INK, minimum: DARK_MINIMUM, halo: "rgba(38, 42, 53, 0.92)", colors: DARK_COLORS },
+};
+
 // Python's colorsys, line for line, so the shades come out the same.
 const ONE_THIRD = 1.0 / 3.0;
 const ONE_SIXTH = 1.0 / 6.0;
@@ -143,13 +171,14 @@ function lchHex(L, C, h) {
 }
 
 /**
- * `n` colours of one optimizer for a sweep, dark to light (first = smallest swept value): OKLab
- * lightness 0.36 → 0.78, hue turned from −35° to +35° around the optimizer's, chroma at least 0.11
- * (black and greys stay grey). n = 1: the optimizer's own colour.
+ * `n` colours of one optimizer for a sweep (first = smallest swept value): OKLab lightness
+ * 0.36 → 0.78 (dark theme: 0.93 → 0.58, from the card's far end), hue turned from −35° to +35°
+ * around the optimizer's, chroma at least 0.11 (black and greys stay grey). n = 1: the optimizer's
+ * own colour.
  */
-export function ramp(nameOrColor, n) {
+export function ramp(nameOrColor, n, { dark = false } = {}) {
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`n must be a whole number >= 1, got ${n}`);
-  const base = nameOrColor.startsWith("#") ? nameOrColor : COLORS[nameOrColor];
+  const base = nameOrColor.startsWith("#") ? nameOrColor : (dark ? DARK_COLORS : COLORS)[nameOrColor];
   if (!base) throw new RangeError(`no colour for ${JSON.stringify(nameOrColor)}`);
   if (n === 1) return [base];
   const [, a, b] = hexToOklab(base);
@@ -159,7 +188,7 @@ export function ramp(nameOrColor, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const u = i / (n - 1);
-    const L = 0.36 + 0.42 * u;
+    const L = dark ? 0.93 - 0.35 * u : 0.36 + 0.42 * u;
     out.push(grey ? lchHex(L, 0, 0) : lchHex(L, Math.max(chroma, 0.11), hue + HUE_TURN * (2 * u - 1)));
   }
   return out;

@@ -14,7 +14,7 @@
 
 import { announcement, checkbox, el, hpText, select, sig, slider } from "./dom.js";
 import { distanceToMinimum, getLandscape } from "./landscapes.js";
-import { COLORS } from "./palette.js";
+import { COLORS, DARK_COLORS } from "./palette.js";
 import { computeLayout, contourCanvas, draw, exitOf } from "./render.js";
 import {
   DEFAULT_PRESET, GLOBALS, KINDS, LANDSCAPE_NAMES, MAX_RUNS, PARAMS, PRESETS, SCHEDULERS,
@@ -34,6 +34,7 @@ const PRESET_TITLES = {
 };
 const SAME_LR = { min: 1e-6, max: 10, log: true, sliderMin: -5, sliderMax: 1, sliderStep: 0.01 };
 
+const darkTheme = () => document.body?.getAttribute("data-md-color-scheme") === "slate";
 const reducedMotion = () => typeof window.matchMedia === "function" && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 // --- the playground -----------------------------------------------------------------------------
@@ -60,6 +61,7 @@ export class Playground {
     this.autoplayPending = state.t === null && !reducedMotion();
     if (this.autoplayPending) this.state.t = 0;
     this.openedAtStep = this.state.t;
+    this.dark = darkTheme();
     this.build();
     if (root.dataset.preset && !Object.hasOwn(PRESETS, root.dataset.preset)) {
       notes.unshift(`Unknown preset "${root.dataset.preset}" on this page: using ${DEFAULT_PRESET}.`);
@@ -68,6 +70,7 @@ export class Playground {
     this.update({ writeUrl: false });
     root.oePlayground = this; // for tests and the benchmark
     this.watchVisibility();
+    this.watchTheme();
   }
 
   // --- DOM ----------------------------------------------------------------------------------------
@@ -122,6 +125,20 @@ export class Playground {
   measure() {
     this.stageWidth = this.stage.clientWidth;
     this.wide = this.side.offsetTop < this.stage.offsetTop + this.stage.offsetHeight / 2 && this.side.offsetLeft > this.stage.offsetLeft;
+  }
+
+  /** Redraw in the other theme's colours when the reader switches Material's palette. */
+  watchTheme() {
+    this.themeObserver = new MutationObserver(() => {
+      if (!this.root.isConnected) {
+        this.themeObserver.disconnect();
+        return;
+      }
+      if (darkTheme() === this.dark) return;
+      this.dark = darkTheme();
+      this.update({ writeUrl: false });
+    });
+    this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
   }
 
   /** Start the first visit's playback when the canvas comes on screen (not while it is scrolled away). */
@@ -405,7 +422,7 @@ export class Playground {
     const s = this.state;
     const land = this.landscape;
     this.land = land;
-    const { colours, sweeps } = colourRuns(s.runs);
+    const { colours, sweeps } = colourRuns(s.runs, { dark: this.dark });
     this.sweeps = sweeps;
     this.readoutRows = null; // rebuilt at the next render
     const counts = {};
@@ -432,7 +449,7 @@ export class Playground {
       if (on.length < 2) continue;
       on.forEach((i) => inBar.add(i));
       items.push({
-        type: "bar", label: `${KINDS[sweep.kind].name} ${PARAMS[sweep.key].short}`, colour: COLORS[sweep.kind],
+        type: "bar", label: `${KINDS[sweep.kind].name} ${PARAMS[sweep.key].short}`, colour: (this.dark ? DARK_COLORS : COLORS)[sweep.kind],
         colours: on.map((i) => this.results[i].colour), values: on.map((i) => hpText(this.results[i].sweep.value)), first: on[0],
       });
     }
@@ -478,15 +495,15 @@ export class Playground {
     this.layout = layout;
     this.view = layout.view;
     const { plot } = layout;
-    const key = JSON.stringify([s.landscape, landscapeParams(s), s.scale, plot.w, plot.h]);
+    const key = JSON.stringify([s.landscape, landscapeParams(s), s.scale, plot.w, plot.h, this.dark]);
     if (key !== this.backgroundKey) {
-      this.background = contourCanvas(land, s.scale, plot.w, plot.h);
+      this.background = contourCanvas(land, s.scale, plot.w, plot.h, this.dark);
       this.backgroundKey = key;
     }
     const t = this.currentStep();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const walks = this.results.filter((w) => w.result);
-    this.drawn = draw(ctx, { layout, background: this.background, landscape: land, walks, start: s.start, t, precond: s.precond });
+    this.drawn = draw(ctx, { layout, background: this.background, landscape: land, walks, start: s.start, t, precond: s.precond, dark: this.dark });
     if (Number.isNaN(this.firstFrameMs)) this.firstFrameMs = performance.now();
     this.timeSlider.max = s.steps;
     this.timeSlider.value = t;

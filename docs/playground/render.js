@@ -8,15 +8,17 @@
 // - a legend below the plot: each optimizer's name in its colour, and for a sweep of one
 //   hyperparameter (the nine RMSprop runs of "Seed: RMSprop alphas") a colour bar naming the values;
 // - optionally each walk's preconditioner lr·P at its current point, on one shared scale with a key.
-// The whole canvas is the figures' light card (optimessay.style.BACKGROUND) in both themes.
+// The whole canvas is the figures' card: light (optimessay.style.BACKGROUND), or its dark variant
+// (DARK_BACKGROUND, with the dark optimizer colours) when Material's palette is slate.
 
-import { BACKGROUND, INK, MINIMUM } from "./palette.js";
+import { THEMES } from "./palette.js";
 
 const LEVELS = 16;
 const FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const BOLD = "600 12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const SMALL = "11px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-const HALO = "rgba(244, 244, 242, 0.92)"; // BACKGROUND, nearly opaque: text stays readable on paths
+// the theme of the drawing in progress (draw() sets it): card, ink, minimum, halo behind labels
+let theme = THEMES.light;
 /** Space around the plot: tick labels left and below, the axis titles, a little air right and above. */
 export const MARGIN = { left: 48, right: 14, top: 12, bottom: 38 };
 const LEGEND_GAP = 6;
@@ -141,7 +143,7 @@ export function computeLayout(ctx, landscape, width, maxPlotHeight, items) {
  * (light = low), on log(f − min + δ) or on f, with a darker line where the band changes.
  * Returns a canvas to drawImage() from.
  */
-export function contourCanvas(landscape, scale, width, height) {
+export function contourCanvas(landscape, scale, width, height, dark = false) {
   const view = makeView(landscape, width, height);
   const z = new Float64Array(width * height);
   for (let j = 0; j < height; j++) {
@@ -175,12 +177,13 @@ export function contourCanvas(landscape, scale, width, height) {
     for (let i = 0; i < width; i++) {
       const k = j * width + i;
       const b = band[k];
-      let grey = 250 - b * 5; // near white (low f) to mid grey (high f)
       const edge = (i > 0 && band[k - 1] !== b) || (j > 0 && band[k - width] !== b);
-      if (edge) grey -= 40;
+      // light: near white (low f) to mid grey (high f); dark: the dark card (low f) to a lighter slate
+      let grey = dark ? 34 + b * 3.2 + (edge ? 34 : 0) : 250 - b * 5 - (edge ? 40 : 0);
+      grey = Math.round(grey);
       data[4 * k] = grey;
-      data[4 * k + 1] = grey;
-      data[4 * k + 2] = grey - 2;
+      data[4 * k + 1] = grey + (dark ? 3 : 0);
+      data[4 * k + 2] = grey + (dark ? 12 : -2);
       data[4 * k + 3] = 255;
     }
   }
@@ -224,14 +227,14 @@ function haloText(ctx, text, x, y) {
   ctx.textAlign = "left";
   ctx.lineWidth = 3.5;
   ctx.lineJoin = "round";
-  ctx.strokeStyle = HALO;
+  ctx.strokeStyle = theme.halo;
   ctx.strokeText(text, x, y);
   ctx.fillText(text, x, y);
 }
 
 function cross(ctx, x, y, r, colour, width) {
   ctx.lineCap = "round";
-  ctx.strokeStyle = HALO;
+  ctx.strokeStyle = theme.halo;
   ctx.lineWidth = width + 3;
   ctx.beginPath();
   ctx.moveTo(x - r, y - r);
@@ -250,8 +253,8 @@ const short = (v) => String(+v.toPrecision(3)).replace("-", "−");
 
 function drawAxes(ctx, view, landscape) {
   const { plot } = view;
-  ctx.strokeStyle = INK;
-  ctx.fillStyle = INK;
+  ctx.strokeStyle = theme.ink;
+  ctx.fillStyle = theme.ink;
   ctx.lineWidth = 1;
   ctx.strokeRect(plot.x - 0.5, plot.y - 0.5, plot.w + 1, plot.h + 1);
   ctx.font = FONT;
@@ -298,14 +301,14 @@ function drawLegend(ctx, legend, key) {
   for (const { item, x, y } of legend.entries) {
     if (item.type === "key") {
       ctx.font = SMALL;
-      ctx.fillStyle = INK;
+      ctx.fillStyle = theme.ink;
       KEY_LINES.forEach((l, i) => ctx.fillText(l, x, y + 7 + 13 * i));
       const yBar = y + 7 + 13 * KEY_LINES.length + 3;
       if (!key) {
         ctx.fillText("(no lr·P at this step)", x, yBar);
         continue;
       }
-      ctx.strokeStyle = INK;
+      ctx.strokeStyle = theme.ink;
       ctx.lineWidth = 2;
       ctx.beginPath();
       ctx.moveTo(x + 1, yBar);
@@ -320,18 +323,18 @@ function drawLegend(ctx, legend, key) {
       key.y = y;
     } else if (item.type === "bar") {
       ctx.font = BOLD;
-      ctx.fillStyle = item.colour || INK;
+      ctx.fillStyle = item.colour || theme.ink;
       ctx.fillText(item.label, x, y + 8);
       const bx = x + item.labelWidth + 8;
       item.colours.forEach((c, i) => {
         ctx.fillStyle = c;
         ctx.fillRect(bx + i * item.cellWidth, y + 2, Math.ceil(item.cellWidth), 12);
       });
-      ctx.strokeStyle = INK;
+      ctx.strokeStyle = theme.ink;
       ctx.lineWidth = 1;
       ctx.strokeRect(bx - 0.5, y + 1.5, item.cellWidth * item.colours.length + 1, 13);
       ctx.font = SMALL;
-      ctx.fillStyle = INK;
+      ctx.fillStyle = theme.ink;
       ctx.textAlign = "center";
       item.values.forEach((v, i) => {
         const last = i === item.values.length - 1;
@@ -377,11 +380,12 @@ function placeLabel(ctx, text, x, y, plot, placed) {
  * pixel. Returns what was drawn where (for tests and the readout): the ticks, the legend entries,
  * the markers of walks that left the window, the preconditioner key.
  */
-export function draw(ctx, { layout, background, landscape, walks, start, t, precond }) {
+export function draw(ctx, { layout, background, landscape, walks, start, t, precond, dark = false }) {
+  theme = dark ? THEMES.dark : THEMES.light;
   const { view } = layout;
   const { plot } = view;
   ctx.save();
-  ctx.fillStyle = BACKGROUND;
+  ctx.fillStyle = theme.card;
   ctx.fillRect(0, 0, layout.width, layout.height);
   if (background) ctx.drawImage(background, plot.x, plot.y, plot.w, plot.h);
   const ticks = drawAxes(ctx, view, landscape);
@@ -391,24 +395,6 @@ export function draw(ctx, { layout, background, landscape, walks, start, t, prec
   ctx.rect(plot.x, plot.y, plot.w, plot.h);
   ctx.clip();
   const placed = [];
-  // minima: a bold ✕ with a halo, labelled
-  ctx.font = BOLD;
-  ctx.fillStyle = MINIMUM;
-  const minima = [];
-  for (const [mx, my] of landscape.minima) {
-    const x = view.px(mx);
-    const y = view.py(my);
-    cross(ctx, x, y, 7, MINIMUM, 2.5);
-    minima.push({ x, y });
-  }
-  for (const [mx, my] of landscape.minima) {
-    const text = landscape.minima.length === 1 ? `minimum (${short(mx)}, ${short(my)})` : "minimum";
-    const [lx, ly] = placeLabel(ctx, text, view.px(mx), view.py(my) + 20, plot, placed);
-    ctx.fillStyle = MINIMUM;
-    ctx.textBaseline = "middle";
-    haloText(ctx, text, lx, ly);
-  }
-
   // the paths, up to step t, and each walk's current point
   const current = [];
   for (const walk of walks) {
@@ -439,10 +425,28 @@ export function draw(ctx, { layout, background, landscape, walks, start, t, prec
     const inside = cx >= plot.x && cx <= plot.x + plot.w && cy >= plot.y && cy <= plot.y + plot.h;
     current.push({ walk, last, cx, cy, inside });
   }
+  // minima, over the paths: a bold ✕ with a halo, labelled
+  ctx.font = BOLD;
+  ctx.fillStyle = theme.minimum;
+  const minima = [];
+  for (const [mx, my] of landscape.minima) {
+    const x = view.px(mx);
+    const y = view.py(my);
+    cross(ctx, x, y, 7, theme.minimum, 2.5);
+    minima.push({ x, y });
+  }
+  for (const [mx, my] of landscape.minima) {
+    const text = landscape.minima.length === 1 ? `minimum (${short(mx)}, ${short(my)})` : "minimum";
+    const [lx, ly] = placeLabel(ctx, text, view.px(mx), view.py(my) + 20, plot, placed);
+    ctx.fillStyle = theme.minimum;
+    ctx.textBaseline = "middle";
+    haloText(ctx, text, lx, ly);
+  }
+
   for (const { walk, cx, cy, inside } of current) {
     if (!inside) continue;
     ctx.fillStyle = walk.colour;
-    ctx.strokeStyle = BACKGROUND;
+    ctx.strokeStyle = theme.card;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     ctx.arc(cx, cy, 4.5, 0, 2 * Math.PI);
@@ -463,7 +467,7 @@ export function draw(ctx, { layout, background, landscape, walks, start, t, prec
     cross(ctx, x, y, 6, walk.colour, 3);
     const text = diverged ? `${walk.name} diverged at step ${walk.result.divergedAt}` : `${walk.name} left the view at step ${exit.step}`;
     const [lx, ly] = placeLabel(ctx, text, x, y, plot, placed);
-    ctx.fillStyle = INK;
+    ctx.fillStyle = theme.ink;
     ctx.textBaseline = "middle";
     haloText(ctx, text, lx, ly);
     markers.push({ run: walk.index, step: diverged ? walk.result.divergedAt : exit.step, diverged, text, x, y });
@@ -472,16 +476,16 @@ export function draw(ctx, { layout, background, landscape, walks, start, t, prec
   // the start: a ring the reader can drag, labelled
   const sx = view.px(start[0]);
   const sy = view.py(start[1]);
-  ctx.strokeStyle = HALO;
+  ctx.strokeStyle = theme.halo;
   ctx.lineWidth = 4.5;
   ctx.beginPath();
   ctx.arc(sx, sy, 7, 0, 2 * Math.PI);
   ctx.stroke();
-  ctx.strokeStyle = INK;
+  ctx.strokeStyle = theme.ink;
   ctx.lineWidth = 2;
   ctx.stroke();
   ctx.font = BOLD;
-  ctx.fillStyle = INK;
+  ctx.fillStyle = theme.ink;
   ctx.textBaseline = "middle";
   const [slx, sly] = placeLabel(ctx, "start", sx, sy - 6, plot, placed);
   haloText(ctx, "start", slx, sly);

@@ -12,7 +12,7 @@
 
 import { hpText } from "./dom.js";
 import { validate } from "./optimizers.js";
-import { COLORS, ramp } from "./palette.js";
+import { COLORS, DARK_COLORS, ramp } from "./palette.js";
 import { validateScheduler } from "./schedulers.js";
 import { REGISTRY, getLandscape } from "./landscapes.js";
 
@@ -395,7 +395,8 @@ export function toQuery(state, index = 0) {
  * legend; runs that differ otherwise get ramp colours in list order and a label naming what differs.
  * Returns {colours: per run index {colour, sweep, bits}, sweeps: [{kind, key, members (by value)}]}.
  */
-export function colourRuns(runs) {
+export function colourRuns(runs, { dark = false } = {}) {
+  const own = dark ? DARK_COLORS : COLORS;
   const byKind = new Map();
   runs.forEach((r, i) => {
     if (!byKind.has(r.kind)) byKind.set(r.kind, []);
@@ -405,13 +406,13 @@ export function colourRuns(runs) {
   const sweeps = [];
   for (const [kind, members] of byKind) {
     if (members.length === 1) {
-      out[members[0]].colour = COLORS[kind];
+      out[members[0]].colour = own[kind];
       continue;
     }
     const full = members.map((i) => validate(...optimizerOf(runs[i])));
     const keys = KINDS[kind].controls.filter((key) => new Set(full.map((h) => String(h[key]))).size > 1);
     const scheds = new Set(members.map((i) => JSON.stringify(runs[i].sched)));
-    const colours = ramp(kind, members.length);
+    const colours = ramp(kind, members.length, { dark });
     if (keys.length === 1 && scheds.size === 1 && !PARAMS[keys[0]].boolean) {
       const key = keys[0];
       const order = members.map((i, j) => ({ i, v: full[j][key] })).sort((a, b) => a.v - b.v);

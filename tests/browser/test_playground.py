@@ -633,9 +633,14 @@ def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow(page, site
 
 def test_dark_mode_and_the_preconditioner_view(page, site_url):
     root = open_playground(page, site_url, "?preset=seed-sgd&run=sgd:lr=0.001&run=adam:lr=0.05&t=40&precond=1")
-    page.evaluate("() => document.body.setAttribute('data-md-color-scheme', 'slate')")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.wait_for_timeout(100)
+    assert near(pixel(page, 2, 2), rgb("#f4f4f2"), 2)  # the light card
+    page.evaluate("() => document.body.setAttribute('data-md-color-scheme', 'slate')")  # Material's dark palette
+    page.wait_for_function(f"() => {PG}.dark === true")
+    # redrawn as the figures' dark variant: dark card, light ink, the dark optimizer colours
+    assert near(pixel(page, 2, 2), rgb("#262a35"), 2)
+    assert [e["colour"] for e in page.evaluate(f"() => {PG}.drawn.legend")] == ["#c0e6fc", "#f6974c"]
+    entry = page.evaluate(f"() => {PG}.drawn.legend[1]")
+    assert near(pixel(page, entry["x"] + 9, entry["y"] + 9), rgb("#f6974c"))
     key = page.evaluate(f"() => {PG}.drawn.precondKey")
     assert key["reference"] > 0 and 0 < key["pixels"] <= 26
     rows = root.locator("tbody tr")

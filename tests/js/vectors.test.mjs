@@ -17,7 +17,9 @@ import { fileURLToPath } from "node:url";
 
 import { getLandscape } from "../../docs/playground/landscapes.js";
 import { run } from "../../docs/playground/trajectory.js";
-import { COLORS, shades } from "../../docs/playground/palette.js";
+import {
+  BACKGROUND, COLORS, DARK_BACKGROUND, DARK_COLORS, DARK_INK, DARK_MINIMUM, INK, MINIMUM, shades,
+} from "../../docs/playground/palette.js";
 
 // OPTIMESSAY_VECTORS: another vectors file (tests/test_vectors.py passes the ones it computed in its run)
 const PATH = process.env.OPTIMESSAY_VECTORS || fileURLToPath(new URL("../vectors/playground.json", import.meta.url));
@@ -128,6 +130,12 @@ test("the playground's colours are optimessay.style's", () => {
   for (const [name, colour] of Object.entries(VECTORS.palette.optimizers)) {
     assert.equal(COLORS[name].toLowerCase(), colour.toLowerCase(), name);
   }
+  assert.deepEqual([BACKGROUND, INK, MINIMUM], [VECTORS.palette.background, VECTORS.palette.ink, VECTORS.palette.minimum]);
+  // the dark theme's: the figures' dark variants
+  const dark = VECTORS.palette.dark;
+  assert.deepEqual(Object.keys(DARK_COLORS).sort(), Object.keys(dark.optimizers).sort());
+  for (const [name, colour] of Object.entries(dark.optimizers)) assert.equal(DARK_COLORS[name].toLowerCase(), colour.toLowerCase(), `dark ${name}`);
+  assert.deepEqual([DARK_BACKGROUND, DARK_INK, DARK_MINIMUM], [dark.background, dark.ink, dark.minimum]);
   for (const [key, expected] of Object.entries(VECTORS.palette.shades)) {
     const [name, n] = key.split("-");
     assert.deepEqual(shades(name, Number(n)).map((c) => c.toLowerCase()), expected.map((c) => c.toLowerCase()), key);
