@@ -72,6 +72,20 @@ export function mount(root) {
         }
         paths.marker(ctx, START[0], START[1], X, Y, { color: th.fg, shape: "o", size: 4 });
         paths.marker(ctx, 0, 0, X, Y, { color: th.fg, shape: "x", size: 6 });
+        // a walk whose rate is above 1 leaves the picture: say so on the canvas
+        const gone = [[r.rates.hbRate, "heavy ball"], [r.rates.gdRate, "GD"]].filter(([rate]) => rate > 1);
+        ctx.font = "bold 12px system-ui, sans-serif";
+        ctx.textAlign = "left";
+        ctx.textBaseline = "top";
+        gone.forEach(([rate, name], i) => {
+          const text = `${name} diverges (rate ${sig(rate)} > 1)`;
+          const x0 = paths.area.left + 6;
+          const y0 = paths.area.top + 6 + 18 * i;
+          ctx.fillStyle = th.card;
+          ctx.fillRect(x0 - 3, y0 - 2, ctx.measureText(text).width + 6, 16);
+          ctx.fillStyle = th.fg;
+          ctx.fillText(text, x0, y0);
+        });
       },
     });
     const lo = 0.5;
