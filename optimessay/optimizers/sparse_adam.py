@@ -23,17 +23,6 @@ import torch
 from torch import Tensor
 
 
-# --8<-- [start:state]
-def sparse_adam_init_state(param: Tensor) -> dict[str, Any]:
-    """A parameter's state before its first step, laid out as torch's (same keys, dtypes, order)."""
-    return {
-        "step": 0,  # t: a Python int, not a tensor (unlike Adam)
-        "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # m (dense)
-        "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),  # v (dense)
-    }
-# --8<-- [end:state]
-
-
 # --8<-- [start:update]
 def sparse_adam_update(
     param: Tensor,
@@ -46,33 +35,40 @@ def sparse_adam_update(
     eps: float = 1e-8,
     maximize: bool = False,
 ) -> None:
-    """One SparseAdam step for one dense parameter with a sparse gradient, in place."""
-    state["step"] += 1  # t ← t + 1 (also when the gradient stores nothing)
-    g = (-grad if maximize else grad).coalesce()  # one value per touched entry (the update is nonlinear)
-    indices, values = g._indices(), g._values()  # which entries were touched, and their gradients g
+    """One SparseAdam step for one dense parameter with a sparse gradient, in place.
+
+    One line per line of the maths, on the entries the gradient touched; `_touched` (end of the
+    file) spreads values over those entries as a sparse tensor shaped like the parameter.
+    """
+    state["step"] += 1  # t ← t + 1   (also when the gradient stores nothing)
+    t = state["step"]  # t, a Python int (torch's SparseAdam), so the powers below are in doubles
+    g = (-grad if maximize else grad).coalesce()  # g_t, one value per touched entry (maximize: -∇f)
+    values = g._values()  # g_t on the touched entries
     if values.numel() == 0:
         return  # nothing touched: nothing moves
-
-    def touched(vals: Tensor) -> Tensor:
-        """`vals` on the touched entries, zero elsewhere (a sparse tensor shaped like the parameter)."""
-        if indices.dim() == 0 or vals.dim() == 0:
-            return g.new().resize_as_(g)
-        return g.new(indices, vals, g.size())
-
-    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    old_m = exp_avg.sparse_mask(g)._values()  # m on the touched entries
-    m_delta = values.sub(old_m).mul_(1 - beta1)  # (1-β1)(g - m)
-    exp_avg.add_(touched(m_delta))  # m ← m + (1-β1)(g - m) = β1 m + (1-β1) g, touched entries only
-    old_v = exp_avg_sq.sparse_mask(g)._values()  # v on the touched entries
-    v_delta = values.pow(2).sub_(old_v).mul_(1 - beta2)  # (1-β2)(g² - v)
-    exp_avg_sq.add_(touched(v_delta))  # v ← β2 v + (1-β2) g², touched entries only
-    m = m_delta.add_(old_m)  # the new m on the touched entries (recomputed: same numbers, no gather)
-    denom = v_delta.add_(old_v).sqrt_().add_(eps)  # √v + ε on the touched entries (ε before bias correction)
-    bias_correction1 = 1 - beta1 ** state["step"]  # Python int power: Python double arithmetic
-    bias_correction2 = 1 - beta2 ** state["step"]
-    step_size = lr * math.sqrt(bias_correction2) / bias_correction1  # γ √(1-β2ᵗ) / (1-β1ᵗ)
-    param.add_(touched(-step_size * m.div_(denom)))  # θ ← θ - γ √(1-β2ᵗ)/(1-β1ᵗ) · m/(√v + ε), touched only
+    m, v = state["exp_avg"], state["exp_avg_sq"]  # m_{t-1}, v_{t-1} (dense)
+    old_m = m.sparse_mask(g)._values()  # m_{t-1} on the touched entries
+    m_delta = values.sub(old_m).mul_(1 - beta1)  # (1 - β1)(g_t - m_{t-1})
+    m.add_(_touched(g, m_delta))  # m_t = m_{t-1} + (1 - β1)(g_t - m_{t-1})
+    old_v = v.sparse_mask(g)._values()  # v_{t-1} on the touched entries
+    v_delta = values.pow(2).sub_(old_v).mul_(1 - beta2)  # (1 - β2)(g_t² - v_{t-1})
+    v.add_(_touched(g, v_delta))  # v_t = β2 v_{t-1} + (1 - β2) g_t²
+    m_t = m_delta.add_(old_m)  # m_t on the touched entries (recomputed: same numbers, no gather)
+    denominator = v_delta.add_(old_v).sqrt_().add_(eps)  # √v_t + ε   (ε before the bias correction)
+    step_size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)  # γ √(1 - β2^t)/(1 - β1^t)
+    param.add_(_touched(g, -step_size * m_t.div_(denominator)))  # θ_t = θ_{t-1} - γ P_t m̂_t
 # --8<-- [end:update]
+
+
+# --8<-- [start:state]
+def sparse_adam_init_state(param: Tensor) -> dict[str, Any]:
+    """A parameter's state before its first step, laid out as torch's (same keys, dtypes, order)."""
+    return {
+        "step": 0,  # t: a Python int, not a tensor (unlike Adam)
+        "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # m (dense)
+        "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),  # v (dense)
+    }
+# --8<-- [end:state]
 
 
 # --8<-- [start:preconditioner]
@@ -200,4 +196,13 @@ class SparseAdam(torch.optim.Optimizer):
                 )
         raise ValueError(f"this {type(self).__name__} does not optimise the given tensor of shape {tuple(p.shape)}")
 # --8<-- [end:class]
+
+
+def _touched(g: Tensor, values: Tensor) -> Tensor:
+    """`values` on the entries the coalesced sparse `g` touched, zero elsewhere: a sparse tensor
+    shaped like the parameter (torch's construction, including its empty case)."""
+    indices = g._indices()
+    if indices.dim() == 0 or values.dim() == 0:
+        return g.new().resize_as_(g)
+    return g.new(indices, values, g.size())
 # --8<-- [end:all]
