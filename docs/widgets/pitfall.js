@@ -10,6 +10,24 @@ import { walk } from "./pitfall-math.js";
 const WITH = "sgd"; // blue
 const WITHOUT = "adam"; // vermillion
 
+/** The path up to its first point outside [−20, 20]², that point pulled back onto the box: a walk that
+ * diverges leaves the picture without asking the canvas to dash a line millions of pixels long. */
+export function inView(points, box = 20) {
+  const out = [];
+  for (const [x, y] of points) {
+    if (!(Math.abs(x) <= box && Math.abs(y) <= box)) {
+      const last = out[out.length - 1];
+      if (last && Number.isFinite(x) && Number.isFinite(y)) {
+        const t = Math.min(...[[last[0], x], [last[1], y]].map(([a, b]) => (Math.abs(b) > box ? (Math.sign(b) * box - a) / (b - a) : 1)));
+        out.push([last[0] + t * (x - last[0]), last[1] + t * (y - last[1])]);
+      }
+      break;
+    }
+    out.push([x, y]);
+  }
+  return out;
+}
+
 const fate = (w, steps) => (w.divergedAt !== null ? `diverged at step ${w.divergedAt} (loss ${sig(w.losses[w.losses.length - 2] ?? NaN)} the step before)`
   : `loss ${sig(w.losses[steps])} after ${steps} steps`);
 
@@ -44,8 +62,8 @@ export function mount(root) {
         const levels = [];
         for (let k = -1; k <= 3; k += 0.5) levels.push(10 ** k);
         plot.contours(ctx, (x, y) => Math.max(land.value(x, y), 1e-12), levels, X, Y, { n: 60, color: th.muted, width: 0.6 });
-        plot.path(ctx, good.points, X, Y, { color: cWith, width: 2 });
-        plot.path(ctx, bad.points, X, Y, { color: cWithout, width: 2, dash: [6, 4] });
+        plot.path(ctx, inView(good.points), X, Y, { color: cWith, width: 2 });
+        plot.path(ctx, inView(bad.points), X, Y, { color: cWithout, width: 2, dash: [6, 4] });
         plot.marker(ctx, land.start[0], land.start[1], X, Y, { color: th.fg, shape: "o", size: 4 });
         plot.marker(ctx, 1, 1, X, Y, { color: th.fg, shape: "x", size: 6 });
       },
