@@ -29,156 +29,6 @@ import torch
 from torch import Tensor
 
 
-# --8<-- [start:linesearch]
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
-    """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, kept in `bounds`
-    (default: between x1 and x2); the midpoint when the cubic has no minimiser."""
-    xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1**2 - g1 * g2
-    if d2_square >= 0:
-        d2 = d2_square.sqrt()
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, xmin_bound), xmax_bound)
-    return (xmin_bound + xmax_bound) / 2.0
-
-
-def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    """A step t along d with sufficient decrease, f(x + t d) <= f + c1 t gᵀd (Armijo), and small slope,
-    |g(x + t d)ᵀd| <= c2 |gᵀd| (strong Wolfe): bracket such a t, then zoom in by cubic interpolation.
-    Returns (f, g, t, evaluations) at the chosen t. Moré–Thuente style, as in torch (and minFunc)."""
-    d_norm = d.abs().max()
-    g = g.clone(memory_format=torch.contiguous_format)
-    f_new, g_new = obj_func(x, t, d)  # evaluate at the initial step
-    ls_func_evals = 1
-    gtd_new = g_new.dot(d)
-
-    # bracketing phase: grow t until an interval [t_prev, t] contains a point satisfying the conditions
-    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
-    done = False
-    ls_iter = 0
-    while ls_iter < max_ls:
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):  # no sufficient decrease
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g = [g_prev, g_new.clone(memory_format=torch.contiguous_format)]
-            bracket_gtd = [gtd_prev, gtd_new]
-            break
-        if abs(gtd_new) <= -c2 * gtd:  # both conditions hold at t: done
-            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
-            done = True
-            break
-        if gtd_new >= 0:  # the slope turned positive: a minimiser lies in [t_prev, t]
-            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
-            bracket_g = [g_prev, g_new.clone(memory_format=torch.contiguous_format)]
-            bracket_gtd = [gtd_prev, gtd_new]
-            break
-        # still descending: extrapolate, between 1.01 t and 10 t
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
-        t_prev, f_prev = tmp, f_new
-        g_prev = g_new.clone(memory_format=torch.contiguous_format)
-        gtd_prev = gtd_new
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = g_new.dot(d)
-        ls_iter += 1
-    if ls_iter == max_ls:  # out of evaluations: the bracket is [0, t]
-        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
-
-    # zoom phase: shrink the bracket around a point satisfying both conditions
-    insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)  # the lower end, and the other
-    while not done and ls_iter < max_ls:
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # the bracket is too small
-            break
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
-        # too close to an end (twice, or beyond it): move to 10% of the bracket's length from that end
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
-                insuf_progress = False
-            else:
-                insuf_progress = True
-        else:
-            insuf_progress = False
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = g_new.dot(d)
-        ls_iter += 1
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:  # not lower: t replaces the high end
-            bracket[high_pos], bracket_f[high_pos] = t, f_new
-            bracket_g[high_pos] = g_new.clone(memory_format=torch.contiguous_format)
-            bracket_gtd[high_pos] = gtd_new
-            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
-        else:
-            if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe conditions hold
-                done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:  # old low end becomes the high end
-                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
-                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
-            bracket[low_pos], bracket_f[low_pos] = t, f_new  # t becomes the low end
-            bracket_g[low_pos] = g_new.clone(memory_format=torch.contiguous_format)
-            bracket_gtd[low_pos] = gtd_new
-    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
-# --8<-- [end:linesearch]
-
-
-# --8<-- [start:state]
-def lbfgs_init_state() -> dict[str, Any]:
-    """The global state before the first step (torch keeps it under the first parameter); the
-    memory (`old_dirs` y, `old_stps` s, `ro` 1/yᵀs, `H_diag` γ, `d`, `t`, ...) is added by the step."""
-    return {"func_evals": 0, "n_iter": 0}
-# --8<-- [end:state]
-
-
-# --8<-- [start:twoloop]
-def lbfgs_two_loop(q: Tensor, old_dirs: list, old_stps: list, ro: list, H_diag, al: list) -> Tensor:
-    """H q by the two-loop recursion (q is overwritten; `al` receives the αᵢ): the L-BFGS inverse
-    Hessian estimate, from the pairs (sᵢ, yᵢ) and H0 = γ I, applied without ever forming H."""
-    for i in range(len(old_dirs) - 1, -1, -1):  # newest pair first
-        al[i] = old_stps[i].dot(q) * ro[i]  # αᵢ = ρᵢ sᵢᵀ q
-        q.add_(old_dirs[i], alpha=-al[i])  # q ← q - αᵢ yᵢ
-    r = torch.mul(q, H_diag)  # r ← H0 q = γ q
-    for i in range(len(old_dirs)):  # oldest pair first
-        be_i = old_dirs[i].dot(r) * ro[i]  # βᵢ = ρᵢ yᵢᵀ r
-        r.add_(old_stps[i], alpha=al[i] - be_i)  # r ← r + (αᵢ - βᵢ) sᵢ
-    return r
-# --8<-- [end:twoloop]
-
-
-def _flat_grad(params: list[Tensor]) -> Tensor:
-    """All gradients as one vector g (zeros for a parameter without one; complex as (real, imag))."""
-    views = []
-    for p in params:
-        if p.grad is None:
-            view = p.new(p.numel()).zero_()
-        elif p.grad.is_sparse:
-            view = p.grad.to_dense().view(-1)
-        else:
-            view = p.grad.view(-1)
-        if torch.is_complex(view):
-            view = torch.view_as_real(view).view(-1)
-        views.append(view)
-    return torch.cat(views, 0)
-
-
-def _add_to_params(params: list[Tensor], step_size, direction: Tensor) -> None:
-    """θ ← θ + t·d, with θ all parameters flattened into one vector (in place, one view each)."""
-    offset = 0
-    for p in params:
-        if torch.is_complex(p):
-            p = torch.view_as_real(p)
-        numel = p.numel()
-        p.add_(direction[offset:offset + numel].view_as(p), alpha=step_size)
-        offset += numel
-
-
 # --8<-- [start:update]
 def lbfgs_update(
     params: list[Tensor],
@@ -287,6 +137,29 @@ def lbfgs_update(
     state["prev_flat_grad"], state["prev_loss"] = prev_flat_grad, prev_loss
     return orig_loss
 # --8<-- [end:update]
+
+
+# --8<-- [start:twoloop]
+def lbfgs_two_loop(q: Tensor, old_dirs: list, old_stps: list, ro: list, H_diag, al: list) -> Tensor:
+    """H q by the two-loop recursion (q is overwritten; `al` receives the αᵢ): the L-BFGS inverse
+    Hessian estimate, from the pairs (sᵢ, yᵢ) and H0 = γ I, applied without ever forming H."""
+    for i in range(len(old_dirs) - 1, -1, -1):  # newest pair first
+        al[i] = old_stps[i].dot(q) * ro[i]  # αᵢ = ρᵢ sᵢᵀ q
+        q.add_(old_dirs[i], alpha=-al[i])  # q ← q - αᵢ yᵢ
+    r = torch.mul(q, H_diag)  # r ← H0 q = γ q
+    for i in range(len(old_dirs)):  # oldest pair first
+        be_i = old_dirs[i].dot(r) * ro[i]  # βᵢ = ρᵢ yᵢᵀ r
+        r.add_(old_stps[i], alpha=al[i] - be_i)  # r ← r + (αᵢ - βᵢ) sᵢ
+    return r
+# --8<-- [end:twoloop]
+
+
+# --8<-- [start:state]
+def lbfgs_init_state() -> dict[str, Any]:
+    """The global state before the first step (torch keeps it under the first parameter); the
+    memory (`old_dirs` y, `old_stps` s, `ro` 1/yᵀs, `H_diag` γ, `d`, `t`, ...) is added by the step."""
+    return {"func_evals": 0, "n_iter": 0}
+# --8<-- [end:state]
 
 
 # --8<-- [start:class]
@@ -408,4 +281,134 @@ class LBFGS(torch.optim.Optimizer):
         raise ValueError(f"this {type(self).__name__} does not optimise the given tensor of shape {tuple(p.shape)}")
     # --8<-- [end:preconditioner]
 # --8<-- [end:class]
+
+
+# ---- Machinery: the flat view of all parameters, and torch's strong-Wolfe line search ----
+
+
+def _flat_grad(params: list[Tensor]) -> Tensor:
+    """All gradients as one vector g (zeros for a parameter without one; complex as (real, imag))."""
+    views = []
+    for p in params:
+        if p.grad is None:
+            view = p.new(p.numel()).zero_()
+        elif p.grad.is_sparse:
+            view = p.grad.to_dense().view(-1)
+        else:
+            view = p.grad.view(-1)
+        if torch.is_complex(view):
+            view = torch.view_as_real(view).view(-1)
+        views.append(view)
+    return torch.cat(views, 0)
+
+
+def _add_to_params(params: list[Tensor], step_size, direction: Tensor) -> None:
+    """θ ← θ + t·d, with θ all parameters flattened into one vector (in place, one view each)."""
+    offset = 0
+    for p in params:
+        if torch.is_complex(p):
+            p = torch.view_as_real(p)
+        numel = p.numel()
+        p.add_(direction[offset:offset + numel].view_as(p), alpha=step_size)
+        offset += numel
+
+
+# --8<-- [start:linesearch]
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+    """The minimiser of the cubic through (x1, f1) and (x2, f2) with slopes g1, g2, kept in `bounds`
+    (default: between x1 and x2); the midpoint when the cubic has no minimiser."""
+    xmin_bound, xmax_bound = bounds if bounds is not None else ((x1, x2) if x1 <= x2 else (x2, x1))
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1**2 - g1 * g2
+    if d2_square >= 0:
+        d2 = d2_square.sqrt()
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, xmin_bound), xmax_bound)
+    return (xmin_bound + xmax_bound) / 2.0
+
+
+def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+    """A step t along d with sufficient decrease, f(x + t d) <= f + c1 t gᵀd (Armijo), and small slope,
+    |g(x + t d)ᵀd| <= c2 |gᵀd| (strong Wolfe): bracket such a t, then zoom in by cubic interpolation.
+    Returns (f, g, t, evaluations) at the chosen t. Moré–Thuente style, as in torch (and minFunc)."""
+    d_norm = d.abs().max()
+    g = g.clone(memory_format=torch.contiguous_format)
+    f_new, g_new = obj_func(x, t, d)  # evaluate at the initial step
+    ls_func_evals = 1
+    gtd_new = g_new.dot(d)
+
+    # bracketing phase: grow t until an interval [t_prev, t] contains a point satisfying the conditions
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+    done = False
+    ls_iter = 0
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):  # no sufficient decrease
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g = [g_prev, g_new.clone(memory_format=torch.contiguous_format)]
+            bracket_gtd = [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:  # both conditions hold at t: done
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:  # the slope turned positive: a minimiser lies in [t_prev, t]
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g = [g_prev, g_new.clone(memory_format=torch.contiguous_format)]
+            bracket_gtd = [gtd_prev, gtd_new]
+            break
+        # still descending: extrapolate, between 1.01 t and 10 t
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
+        t_prev, f_prev = tmp, f_new
+        g_prev = g_new.clone(memory_format=torch.contiguous_format)
+        gtd_prev = gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+    if ls_iter == max_ls:  # out of evaluations: the bracket is [0, t]
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+
+    # zoom phase: shrink the bracket around a point satisfying both conditions
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)  # the lower end, and the other
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # the bracket is too small
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
+        # too close to an end (twice, or beyond it): move to 10% of the bracket's length from that end
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = g_new.dot(d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:  # not lower: t replaces the high end
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos] = g_new.clone(memory_format=torch.contiguous_format)
+            bracket_gtd[high_pos] = gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe conditions hold
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:  # old low end becomes the high end
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new  # t becomes the low end
+            bracket_g[low_pos] = g_new.clone(memory_format=torch.contiguous_format)
+            bracket_gtd[low_pos] = gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+# --8<-- [end:linesearch]
 # --8<-- [end:all]
