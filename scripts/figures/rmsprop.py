@@ -165,6 +165,51 @@ def rmsprop_scale_numbers(scales, lr, alpha, steps, start):
     return out
 
 
+def rmsprop_preconditioner_numbers(lr, alpha, momentum, steps, first):
+    """What the rmsprop-preconditioner figure shows, measured on its walk: P's entries over the first
+    ``first`` steps (smallest, largest), its growth (median over the last half of the walk divided by
+    the median over the first ``first`` steps, per coordinate) and its value at the last step."""
+    from optimessay import landscapes
+
+    walk = _walk(landscapes.rosenbrock(), "RMSprop", {"lr": lr, "alpha": alpha, "momentum": momentum}, steps=steps)
+    P = walk.preconditioners
+    early, late = P[:first], P[steps // 2:]
+    growth = late.median(dim=0).values / early.median(dim=0).values
+    return {"first": first, "early_min": float(early.min()), "early_max": float(early.max()),
+            "growth_x": float(growth[0]), "growth_y": float(growth[1]), "end_x": float(P[-1, 0]),
+            "end_y": float(P[-1, 1]), "end_distance": float(walk.distances()[-1])}
+
+
+def rmsprop_sweep_numbers(fixed, x_range, y_range, n, steps, good, band_lr=None):
+    """What an RMSprop lr × alpha heatmap shows, measured on the same sweep (sweep_heatmap's grid): the
+    best cell, the lr and alpha extent of the cells that end below ``good`` (the dark basin), and with
+    ``band_lr`` the smallest and largest final loss of the cells left of that lr (``band_min``, ...)."""
+    import math
+
+    import torch
+
+    from optimessay import sweep
+
+    xs = torch.logspace(math.log10(x_range[0]), math.log10(x_range[1]), n, dtype=torch.float64)
+    ys = torch.linspace(y_range[0], y_range[1], n, dtype=torch.float64)
+    result = sweep.run("rosenbrock", "RMSprop", dict(fixed), grid={"lr": xs, "alpha": ys}, steps=steps,
+                       keep_trajectories=False)
+    loss = result.grid(result.final_loss)  # (lr, alpha)
+    finite = torch.where(torch.isfinite(loss), loss, torch.tensor(math.inf, dtype=loss.dtype))
+    best = int(torch.argmin(finite))
+    i, j = divmod(best, n)
+    cells = torch.nonzero(finite < good)
+    out = {"best_lr": float(xs[i]), "best_alpha": float(ys[j]), "best_loss": float(finite.flatten()[best]),
+           "good": good, "good_cells": int(cells.shape[0]), "cells": n * n}
+    if band_lr is not None:
+        band = finite[xs < band_lr]
+        out.update({"band_lr": band_lr, "band_min": float(band.min()), "band_max": float(band.max())})
+    if cells.shape[0]:
+        out.update({"good_lr_min": float(xs[cells[:, 0].min()]), "good_lr_max": float(xs[cells[:, 0].max()]),
+                    "good_alpha_min": float(ys[cells[:, 1].min()]), "good_alpha_max": float(ys[cells[:, 1].max()])})
+    return out
+
+
 FIGURES = [
     Figure("rmsprop-alpha-sweep", "image",
            "Ten trajectories on the banana from (-1.5, 2.5), 100 steps each: SGD with lr 1e-3 and momentum "
@@ -223,4 +268,15 @@ FIGURES = [
             "where the walks end and how far apart; SGD's first step on each.",
             rmsprop_scale_numbers, {"scales": (1.0, 1000.0, 1e-6), "lr": 0.01, "alpha": 0.9, "steps": 50,
                                     "start": SEED_START}),
+    Numbers("rmsprop-preconditioner-numbers", "The rmsprop-preconditioner figure's walk (lr 0.005, alpha 0.7, "
+            "momentum 0.9, 200 steps on the banana): P over the first 10 steps, its growth, its last value.",
+            rmsprop_preconditioner_numbers, {"lr": 0.005, "alpha": 0.7, "momentum": 0.9, "steps": 200, "first": 10}),
+    Numbers("rmsprop-sweep-momentum", "The RMSprop lr x alpha sweep with momentum 0.9 (the heatmap's grid): best cell "
+            "and the extent of the cells ending below a loss of 1e-3.",
+            rmsprop_sweep_numbers, {"fixed": {"momentum": 0.9}, "x_range": (1e-4, 1.0), "y_range": (0.05, 0.999),
+                                    "n": 100, "steps": 300, "good": 1e-3}, cost=2.0),
+    Numbers("rmsprop-sweep", "The RMSprop lr x alpha sweep without momentum (the heatmap's grid): best cell, the "
+            "cells ending below 1e-3, and the range of final losses left of lr 0.05.",
+            rmsprop_sweep_numbers, {"fixed": {}, "x_range": (1e-5, 1.0), "y_range": (0.05, 0.999), "n": 100,
+                                    "steps": 300, "good": 1e-3, "band_lr": 0.05}, cost=2.0),
 ]
