@@ -330,10 +330,18 @@ def inline_html(text: str) -> str:
     return "".join(out)
 
 
+OPENING = re.compile(r'(<span class="p">[(\[{]+</span>)')
+ATTRIBUTE_DOT = re.compile(r'(<span class="o">\.</span>)')
+
+
 def highlighted_lines(code: list[str]) -> list[str]:
-    """Each line as Pygments HTML (its spans closed within the line), lexed as one piece of Python."""
+    """Each line as Pygments HTML (its spans closed within the line), lexed as one piece of Python.
+
+    A long line may wrap after an opening bracket and before the dot of an attribute (`<wbr>`),
+    rather than inside a name or after its indentation."""
     lexer = PythonLexer(stripnl=False, stripall=False, ensurenl=True)
     html = highlight("\n".join(code) + "\n", lexer, HtmlFormatter(nowrap=True))
+    html = ATTRIBUTE_DOT.sub(r"<wbr>\1", OPENING.sub(r"\1<wbr>", html))
     out = html.split("\n")
     if out and out[-1] == "":
         out.pop()
