@@ -117,8 +117,9 @@ def test_preconditioners_under_compile(name):
     """`opt.preconditioner(p)` refuses to be traced (traced, its lookup of the state by `p` returned the
     first parameter's P for the second, measured on torch 2.13 even with backend="eager"), so
     torch.compile runs it eagerly; the functional `*_preconditioner(p, state, ...)` it calls compiles,
-    with the step count read as the step reads it (`_get_value`). Both within float32 rounding of
-    eager (Adam's bias correction in float32: measured 1e-5 relative; the bug was 0.7 relative).
+    with the step count read as the step reads it (`_value`, torch's `_get_value` pattern). Both
+    within float32 rounding of eager (Adam's bias correction in float32: measured 1e-5 relative; the
+    bug was 0.7 relative).
     Backend "aot_eager": the failure was in dynamo's tracing, and inductor would only add minutes of
     compiling tiny graphs."""
     module = importlib.import_module(f"optimessay.optimizers.{name.lower()}")

@@ -66,7 +66,8 @@ def adadelta_init_state(param: Tensor) -> dict[str, Any]:
     """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes)."""
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     return {
-        "step": torch.zeros((), dtype=step_dtype),  # counts steps (a 0-dim CPU tensor, like torch's)
+        # counts steps (a 0-dim CPU tensor, like torch's)
+        "step": torch.zeros((), dtype=step_dtype),
         "square_avg": torch.zeros_like(param, memory_format=torch.preserve_format),  # v
         "acc_delta": torch.zeros_like(param, memory_format=torch.preserve_format),  # a
     }

@@ -77,12 +77,16 @@ def adafactor_init_state(param: Tensor) -> dict[str, Any]:
     a matrix (or a batch of them) keeps a row factor `row_var` (shape [..., m, 1]) and a column
     factor `col_var` (shape [..., 1, n]); a vector or a scalar keeps a full `variance`."""
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    state: dict[str, Any] = {"step": torch.tensor(0.0, dtype=step_dtype)}  # t: a 0-dim CPU tensor, like torch's
+    # t: a 0-dim CPU tensor, like torch's
+    state: dict[str, Any] = {"step": torch.tensor(0.0, dtype=step_dtype)}
     if param.dim() > 1:
-        state["row_var"] = param.new_zeros((*param.shape[:-1], 1))  # R: running mean of g² over each row
-        state["col_var"] = param.new_zeros((*param.shape[:-2], 1, param.shape[-1]))  # C: over each column
+        # R: running mean of g² over each row
+        state["row_var"] = param.new_zeros((*param.shape[:-1], 1))
+        # C: over each column
+        state["col_var"] = param.new_zeros((*param.shape[:-2], 1, param.shape[-1]))
     else:
-        state["variance"] = torch.zeros_like(param, memory_format=torch.preserve_format)  # V: g², unfactored
+        # V: g², unfactored
+        state["variance"] = torch.zeros_like(param, memory_format=torch.preserve_format)
     return state
 # --8<-- [end:state]
 
@@ -202,7 +206,8 @@ class Adafactor(torch.optim.Optimizer):
             if isinstance(lr, Tensor) and lr.dim() != 0:
                 lr = lr.squeeze()  # a 1-element tensor lr acts as a number, as in torch
             eps1, eps2 = group["eps"]
-            if eps1 is None and params:  # like torch: the machine epsilon of the group's first parameter
+            # like torch: the machine epsilon of the group's first parameter
+            if eps1 is None and params:
                 eps1 = torch.finfo(params[0].dtype).eps
             for p in params:
                 adafactor_update(

@@ -77,9 +77,11 @@ def asgd_init_state(
     shape = torch.broadcast_shapes(*(x.shape for x in (lr, lambd, alpha, t0) if isinstance(x, Tensor)))
     return {
         "step": torch.zeros((), dtype=scalar_dtype),  # t: a 0-dim CPU tensor, like torch's
-        "eta": torch.as_tensor(lr, dtype=scalar_dtype).clone().detach().expand(shape).clone(),  # η_1 = γ
+        # η_1 = γ
+        "eta": torch.as_tensor(lr, dtype=scalar_dtype).clone().detach().expand(shape).clone(),
         "mu": torch.ones(shape, dtype=scalar_dtype),  # averaging weight μ_1 = 1
-        "ax": torch.zeros_like(param, memory_format=torch.preserve_format),  # the averaged iterate θ̄
+        # the averaged iterate θ̄
+        "ax": torch.zeros_like(param, memory_format=torch.preserve_format),
     }
 # --8<-- [end:state]
 

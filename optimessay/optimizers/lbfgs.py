@@ -54,7 +54,8 @@ def lbfgs_update(
     if opt_cond:
         return orig_loss
     d, t = state.get("d"), state.get("t")  # last direction and step length
-    old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")  # yᵢ, sᵢ, 1/yᵢᵀsᵢ
+    # yᵢ, sᵢ, 1/yᵢᵀsᵢ
+    old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
     H_diag = state.get("H_diag")  # γ: H0 = γ I
     prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
 
@@ -81,7 +82,8 @@ def lbfgs_update(
                 H_diag = ys / y.dot(y)  # γ = sᵀy / yᵀy: H0's scale from the newest pair
             if "al" not in state:
                 state["al"] = [None] * history_size
-            d = lbfgs_two_loop(flat_grad.neg(), old_dirs, old_stps, ro, H_diag, state["al"])  # d = -H g
+            # d = -H g
+            d = lbfgs_two_loop(flat_grad.neg(), old_dirs, old_stps, ro, H_diag, state["al"])
         if prev_flat_grad is None:
             prev_flat_grad = flat_grad.clone(memory_format=torch.contiguous_format)
         else:
@@ -345,7 +347,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
     done = False
     ls_iter = 0
     while ls_iter < max_ls:
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):  # no sufficient decrease
+        # no sufficient decrease
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
             bracket, bracket_f = [t_prev, t], [f_prev, f_new]
             bracket_g = [g_prev, g_new.clone(memory_format=torch.contiguous_format)]
             bracket_gtd = [gtd_prev, gtd_new]
@@ -376,7 +379,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
     # zoom phase: shrink the bracket around a point satisfying both conditions
     insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)  # the lower end, and the other
+    # the lower end, and the other
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
     while not done and ls_iter < max_ls:
         if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:  # the bracket is too small
             break
@@ -395,7 +399,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         ls_func_evals += 1
         gtd_new = g_new.dot(d)
         ls_iter += 1
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:  # not lower: t replaces the high end
+        # not lower: t replaces the high end
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
             bracket_g[high_pos] = g_new.clone(memory_format=torch.contiguous_format)
             bracket_gtd[high_pos] = gtd_new
@@ -403,7 +408,8 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         else:
             if abs(gtd_new) <= -c2 * gtd:  # strong Wolfe conditions hold
                 done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:  # old low end becomes the high end
+            # old low end becomes the high end
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
                 bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
                 bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
             bracket[low_pos], bracket_f[low_pos] = t, f_new  # t becomes the low end

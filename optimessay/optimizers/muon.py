@@ -77,7 +77,8 @@ def muon_orthogonalize(
     if len(ns_coefficients) != 3:
         raise ValueError("Coefficients must be a tuple of exactly 3 values")
     a, b, c = ns_coefficients
-    X = grad.bfloat16()  # the iteration runs in bfloat16 (a bfloat16 input is used in place, like torch)
+    # the iteration runs in bfloat16 (a bfloat16 input is used in place, like torch)
+    X = grad.bfloat16()
     tall = grad.size(0) > grad.size(1)
     if tall:
         X = X.T  # work with the wide orientation: X Xᵀ is the smaller Gram matrix
@@ -131,7 +132,8 @@ def muon_preconditioner(
     B = estimate.detach().to(torch.float64)
     U, sigma, _ = torch.linalg.svd(B, full_matrices=False)
     scale = B.norm().clamp(min=eps)  # NS divides by ‖B̃‖_F first
-    kept = sigma > sigma.max() * max(B.shape) * torch.finfo(torch.float64).eps  # numerically nonzero
+    # numerically nonzero
+    kept = sigma > sigma.max() * max(B.shape) * torch.finfo(torch.float64).eps
     factor = torch.where(kept, muon_spectral_map(sigma / scale, ns_coefficients, ns_steps) / sigma, 0.0)
     return (U * factor) @ U.T
 # --8<-- [end:preconditioner]
@@ -222,7 +224,8 @@ class Muon(torch.optim.Optimizer):
                 if p.grad.is_sparse:
                     raise RuntimeError("Muon does not support sparse gradients")
                 params.append(p)
-                if "momentum_buffer" not in self.state[p]:  # lazy state: the first step with a gradient
+                # lazy state: the first step with a gradient
+                if "momentum_buffer" not in self.state[p]:
                     self.state[p].update(muon_init_state(p.grad))
             lr = group["lr"]
             if isinstance(lr, Tensor) and lr.dim() != 0:

@@ -69,11 +69,13 @@ def rprop_init_state(param: Tensor, *, lr: float | Tensor = 1e-2) -> dict[str, A
     if torch.is_complex(param):
         s = torch.full_like(param, complex(lr, lr))  # s_0 = lr + lr·i
     elif isinstance(lr, Tensor) and lr.dim() != 0:
-        s = torch.empty_like(param).copy_(lr.to(param.dtype).expand(param.shape))  # s_0 = lr (walks)
+        # s_0 = lr (walks)
+        s = torch.empty_like(param).copy_(lr.to(param.dtype).expand(param.shape))
     else:
         s = torch.full_like(param, lr)  # s_0 = lr
     return {
-        "step": torch.zeros((), dtype=step_dtype),  # counts steps (a 0-dim CPU tensor, like torch's)
+        # counts steps (a 0-dim CPU tensor, like torch's)
+        "step": torch.zeros((), dtype=step_dtype),
         "prev": torch.zeros_like(param, memory_format=torch.preserve_format),  # g_{t-1}
         "step_size": s,
     }

@@ -97,7 +97,8 @@ def shampoo_update(
 def inverse_root(A: Tensor, eps: float, p: int = 4) -> Tensor:
     """(A + εI)^(-1/p) for a symmetric positive semi-definite matrix A, by its eigendecomposition."""
     lam, Q = torch.linalg.eigh(A)  # A = Q diag(λ) Qᵀ, λ ascending, Q orthogonal
-    lam = lam.clamp(min=0) + eps  # eigenvalues of A + εI (rounding can leave a zero eigenvalue at -1e-17)
+    # eigenvalues of A + εI (rounding can leave a zero eigenvalue at -1e-17)
+    lam = lam.clamp(min=0) + eps
     return (Q * lam.pow(-1.0 / p)) @ Q.T  # Q diag(λ^(-1/p)) Qᵀ: scaling Q's columns is Q·diag(...)
 
 
@@ -110,10 +111,12 @@ def shampoo_init_state(param: Tensor) -> dict[str, Any]:
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     like = dict(dtype=param.dtype, device=param.device)
     return {
-        "step": torch.tensor(0.0, dtype=step_dtype),  # t, a 0-dim tensor like torch.optim's counters
+        # t, a 0-dim tensor like torch.optim's counters
+        "step": torch.tensor(0.0, dtype=step_dtype),
         "L": torch.zeros(m, m, **like),  # left statistic L (m×m), from G Gᵀ
         "R": torch.zeros(n, n, **like),  # right statistic R (n×n), from Gᵀ G
-        "L_inv_root": torch.eye(m, **like),  # (L + εI)^(-1/4) in use (identity until the first step)
+        # (L + εI)^(-1/4) in use (identity until the first step)
+        "L_inv_root": torch.eye(m, **like),
         "R_inv_root": torch.eye(n, **like),  # (R + εI)^(-1/4) in use
     }
 # --8<-- [end:state]

@@ -99,12 +99,14 @@ def soap_init_state(param: Tensor) -> dict[str, Any]:
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     like = dict(dtype=param.dtype, device=param.device)
     return {
-        "step": torch.tensor(0.0, dtype=step_dtype),  # t, a 0-dim tensor like torch.optim's counters
+        # t, a 0-dim tensor like torch.optim's counters
+        "step": torch.tensor(0.0, dtype=step_dtype),
         "exp_avg": torch.zeros_like(param),  # M, first moment, in the parameter's coordinates
         "exp_avg_sq": torch.zeros_like(param),  # V, second moment, in the rotated coordinates
         "L": torch.zeros(m, m, **like),  # Shampoo's left statistic (m×m), from G Gᵀ
         "R": torch.zeros(n, n, **like),  # Shampoo's right statistic (n×n), from Gᵀ G
-        "Q_L": torch.eye(m, **like),  # eigenvectors of L in use (the identity until the first refresh)
+        # eigenvectors of L in use (the identity until the first refresh)
+        "Q_L": torch.eye(m, **like),
         "Q_R": torch.eye(n, **like),  # eigenvectors of R in use
     }
 # --8<-- [end:state]

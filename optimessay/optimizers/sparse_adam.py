@@ -84,7 +84,8 @@ def sparse_adam_preconditioner(
         raise ValueError("the SparseAdam preconditioner needs the last step's sparse gradient (which entries it "
                          "touched), but p.grad is None: call preconditioner(p) before zero_grad()")
     mask = torch.zeros_like(param, dtype=torch.bool)
-    mask[tuple(grad.coalesce()._indices())] = True  # a row index alone marks the whole row (hybrid layout)
+    # a row index alone marks the whole row (hybrid layout)
+    mask[tuple(grad.coalesce()._indices())] = True
     P = math.sqrt(1 - beta2 ** state["step"]) / state["exp_avg_sq"].sqrt().add_(eps)
     return torch.where(mask, P, 0.0)
 # --8<-- [end:preconditioner]
@@ -153,7 +154,8 @@ class SparseAdam(torch.optim.Optimizer):
             )
 
     def __setstate__(self, state):
-        super().__setstate__(state)  # like torch's: old state dicts need nothing added (`maximize` is read with a default)
+        # like torch's: old state dicts need nothing added (`maximize` is read with a default)
+        super().__setstate__(state)
 
     # --8<-- [start:step]
     @torch.compiler.disable(reason="sparse tensors cannot be traced; torch disables its SparseAdam.step too")
