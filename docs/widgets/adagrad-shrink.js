@@ -19,9 +19,10 @@ export function mount(root) {
   const walkPlot = w.plot({ aspect: 0.8, maxHeight: 360, label: "Adagrad's walk on the banana up to step t" });
   const pPlot = w.plot({ aspect: 0.55, maxHeight: 280, minHeight: 200, label: "P's two entries and the step length against the step, log scale" });
   const out = w.readout({ label: "P and the step at step t" });
-  w.caption(`Adagrad from (−1.5, 2.5), ${STEPS} steps. What to try: drag t from 1 upward: both entries of P fall fast while the walk `
-    + "crosses the steep walls in the first steps, then keep falling slowly on the flat floor, and never come back up; the step length "
-    + "falls with them. Raise the lr: the first steps land on steeper walls, G fills faster and the walk freezes sooner.");
+  w.caption(`Adagrad from (−1.5, 2.5), ${STEPS} steps. What to try: drag t from 1 upward: both entries of P drop in the first steps, `
+    + "while the walk crosses the steep walls, and never come back up (the sum keeps those gradients for good); the step length shrinks "
+    + "with them. Then lower the lr to 0.03 and raise it to 5: the larger the lr, the steeper the walls the first steps land on and the "
+    + "smaller P ends.");
 
   w.onUpdate(() => {
     const r = adagradShrink({ lr: lr.value });
