@@ -27,7 +27,7 @@ export function mount(root) {
   const out = w.readout({ label: "Where each ends and the decay per coordinate" });
   w.caption(`Both from the origin on f = (x − 3)² + 10(y − 2)², lr ${LR} cosine-annealed to 0 over ${STEPS} steps. `
     + "What to try: raise λ from 0: Adam + L2 always lands on the ✕ (the minimum of f + λ/2‖θ‖²), AdamW does not. "
-    + "On the right, Adam + L2's decay is λ times P: large in x, where the gradients are small (small √v), and small in y; AdamW's is λ in both.");
+    + "In the decay panel, Adam + L2's decay is λ times P: large in x, where the gradients are small (small √v), and small in y; AdamW's is λ in both.");
 
   w.onUpdate(() => {
     const lam = lambda.value;

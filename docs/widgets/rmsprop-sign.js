@@ -25,8 +25,8 @@ export function mount(root) {
   const pgPlot = w.plot({ aspect: 0.55, maxHeight: 280, minHeight: 200, label: "Size of P times g per coordinate against the step, log scale" });
   const out = w.readout({ label: "P, g and P·g at the chosen step" });
   w.caption(`The walk: RMSprop with lr ${LR}, momentum ${MU}, ${STEPS} steps from (−1.5, 2.5), the seed's alpha sweep. `
-    + "What to try: drag α from 0.9 down to 0 and watch the right panel: both curves flatten onto the line 1, and every arrow "
-    + "on the left turns diagonal, the same length whatever the gradient. Then step through t at α = 0.05: the sign of P·g flips "
+    + "What to try: drag α from 0.9 down to 0 and watch the |P·g| panel: both curves flatten onto the line 1, and every arrow "
+    + "on the walk turns diagonal, the same length whatever the gradient. Then step through t at α = 0.05: the sign of P·g flips "
     + "from step to step while its size stays 1.");
 
   w.onUpdate(() => {
