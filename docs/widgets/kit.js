@@ -239,7 +239,7 @@ export class Plot {
     let { x, y } = spec;
     // the left margin fits the widest y tick label (of the requested range: `equal` only widens it a little)
     const yWidth = Math.max(...niceTicks(y.min, y.max, 5, y.log).map((t) => ctx.measureText(tickText(t)).width), 0);
-    const area = { left: Math.ceil((y.label ? 22 : 6) + yWidth + 6), right: W - 12, top: top + 4, bottom: H - 38 };
+    const area = { left: Math.ceil((y.label ? 22 : 6) + yWidth + 6), right: W - 12, top: top + 9, bottom: H - 38 };
     if (spec.equal && !x.log && !y.log) ({ x, y } = equalRanges(x, y, area));
     const map = (ax, lo, hi) => (ax.log
       ? (v) => lo + (Math.log10(v) - Math.log10(ax.min)) / (Math.log10(ax.max) - Math.log10(ax.min)) * (hi - lo)
@@ -639,12 +639,16 @@ export function makeWidget(root, { id, title = "", summaryLabel = "Summary" } = 
     return plot;
   };
 
-  /** A readout table: set([[label, text], ...]) (texts made with sig(): 4 significant digits). */
-  api.readout = ({ label = "Readout" } = {}) => {
+  /**
+   * A readout table: set([[label, text, key?], ...]) (texts made with sig(): 4 significant digits; key:
+   * the row's data-key, for tests). place: "figure" (under the plots) or "controls" (under the controls:
+   * beside the figure on wide screens).
+   */
+  api.readout = ({ label = "Readout", place = "figure" } = {}) => {
     const table = el("table", { class: "oe-w-readout", "aria-label": label });
     const body = el("tbody");
     table.append(body);
-    figure.append(table);
+    (place === "controls" ? controls : figure).append(table);
     return {
       table,
       set(rows) {

@@ -53,7 +53,7 @@ export function mount(root) {
   };
   const paths = w.plot({ aspect: 0.8, maxHeight: 400, label: "Contours of the quadratic and the three paths from the same start" });
   const curves = w.plot({ aspect: 0.5, maxHeight: 260, minHeight: 180, label: "Loss relative to the start against steps, log scale, with the tolerance line" });
-  const out = w.readout({ label: "κ_diag and steps to tolerance" });
+  const out = w.readout({ label: "κ_diag and steps to tolerance", place: "controls" });
   const note = root.dataset.adamLrNote || "";
   w.caption(`GD runs at its best fixed lr 2/(1+κ), the Jacobi P at its best, lr 1; Adam at the lr you set${note ? ` (${note})` : ""}. `
     + "Steps: until the loss stays below 10⁻⁶ × its start value (budget 4000). What to try: set θ = 0, then turn the valley; "
@@ -75,7 +75,7 @@ export function mount(root) {
     root.oeWidget.result = r; // for the tests
     const shown = r.walks.filter((x) => show[x.key].value);
     const f0 = r.land.value(r.start[0], r.start[1]);
-    const legend = shown.map((x) => ({ label: x.name, color: themeColor(COLOR[x.key]), dash: DASH[x.key] }));
+    const legend = shown.map((x) => ({ label: `${x.name}, lr ${sig(x.lr)}`, color: themeColor(COLOR[x.key]), dash: DASH[x.key] }));
     paths.render({
       x: { min: -2, max: 2, label: "x" },
       y: { min: -2, max: 2, label: "y" },
@@ -121,11 +121,9 @@ export function mount(root) {
     root.oeWidget.parts = { compute: t1 - t0, paths: t2 - t1, curves: performance.now() - t2 }; // for the benchmark
     const rows = [
       ["κ_diag(κ, θ)", sig(r.kappaDiag), "kappa-diag"],
-      ["r", sig(r.r), "r"],
+      ["r", sig(Math.abs(r.r)), "r"],
     ];
-    for (const x of r.walks) {
-      rows.push([`${x.name} (lr ${sig(x.lr)}): steps`, show[x.key].value ? stepsText(x.steps) : "hidden", `steps-${x.key}`]);
-    }
+    for (const x of r.walks) rows.push([`${SHORT[x.key]} steps`, show[x.key].value ? stepsText(x.steps) : "hidden", `steps-${x.key}`]);
     out.set(rows);
     root.dataset.kappaDiag = String(r.kappaDiag);
     const said = shown.map((x) => `${SHORT[x.key]} ${stepsText(x.steps)}`).join(", ");
