@@ -91,12 +91,14 @@ export class Playground {
     this.runsBox = el("div", { class: "oe-pg-runs" });
     this.side = el("div", { class: "oe-pg-side" }, [this.controls, this.runsBox]);
     this.readout = el("table", { class: "oe-pg-readout" });
+    const readoutNote = el("p", { class: "oe-pg-note", text: "Each step is lr·P·ĝ: lr·P multiplies the gradient estimate ĝ (momentum's buffer, Adam's average, or the gradient itself), coordinate by coordinate; |Δx| is the length of the step into the current point." });
     this.root.append(
       el("p", { class: "oe-pg-title", text: "Playground" }),
-      el("p", { class: "oe-pg-help", id: id("help"), text: "Press Play to watch the optimizers race from the start ring to the minimum ✕. Drag on the landscape to move the start; change a learning rate beside it (or type an exact value). Every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
+      el("p", { class: "oe-pg-help", id: id("help"), text: "Each coloured path is one optimizer walking downhill from the start ring towards the minimum ✕; Play replays the race and the step slider scrubs through it. Drag on the landscape to move the start, change a learning rate (or type an exact value): every change reruns all optimizers in your browser, with the same float64 update rules as the Python package." }),
       this.messages,
       el("div", { class: "oe-pg-layout" }, [this.stage, this.side]),
       el("div", { class: "oe-pg-readout-box" }, [this.readout]),
+      readoutNote,
     );
     this.buildGlobals(id);
     this.buildRuns();
@@ -280,6 +282,8 @@ export class Playground {
       } else {
         const s = slider(id(key), spec.label, spec, full[key], (v) => { r.hp[key] = v; this.update(); });
         if (key === "lr") {
+          // on one line with its range: "lr" shown, "learning rate" read out
+          s.row.querySelector("label").replaceChildren(el("span", { "aria-hidden": "true", text: "lr" }), el("span", { class: "oe-pg-sr", text: spec.label }));
           body.append(s.row);
           this.lrSetters.set(i, s.set);
         } else {
@@ -563,7 +567,7 @@ export class Playground {
       cells.step.textContent = step === null ? "–" : sig(step);
       cells.lrp.textContent = p && !diverged ? `${sig(p[0])}, ${sig(p[1])}` : "–";
     }
-    this.caption.textContent = `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]}). The step is lr·P·ĝ: lr·P multiplies the gradient estimate ĝ; |Δx| is how far the step into this point went.`;
+    this.caption.textContent = `At step ${t} of ${this.state.steps}, from (${this.state.start[0]}, ${this.state.start[1]})`;
   }
 
   label(r) {
@@ -622,6 +626,7 @@ export class Playground {
     this.playButton.setAttribute("aria-pressed", "true");
     const from = this.currentStep();
     const steps = this.state.steps;
+    this.live.textContent = `Playing from step ${from} to ${steps}…`; // announced again when it stops
     let began = null;
     const frame = (now) => {
       if (!this.playing || !this.root.isConnected) return;

@@ -614,9 +614,13 @@ def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow(page, site
     s, c = stage.bounding_box(), side.bounding_box()
     assert c["x"] >= s["x"] + s["width"] - 1, "at 1280 px the controls are not beside the canvas"
     assert page.evaluate("() => getComputedStyle(document.querySelector('.oe-pg-stage')).position") == "sticky"
-    # scrolling down the controls keeps the canvas in view
-    page.evaluate("() => window.scrollTo(0, document.querySelector('.oe-pg-side').getBoundingClientRect().top + window.scrollY + 500)")
+    # scrolling down the controls (taller than the canvas) keeps the canvas in view
+    assert c["height"] > s["height"] + 100
+    page.evaluate("""() => { const side = document.querySelector('.oe-pg-side').getBoundingClientRect();
+        const stage = document.querySelector('.oe-pg-stage').getBoundingClientRect();
+        window.scrollTo(0, side.top + window.scrollY + (side.height - stage.height) / 2); }""")
     page.wait_for_timeout(100)
+    assert root.locator(".oe-pg-side").bounding_box()["y"] < -50, "the controls did not scroll"
     canvas = root.locator("canvas").bounding_box()
     assert canvas["y"] >= 0 and canvas["y"] + canvas["height"] <= 900, f"the canvas scrolled away: {canvas}"
     page.set_viewport_size({"width": 390, "height": 844})
