@@ -321,6 +321,16 @@ def test_highlighting_uses_pygments_classes_like_the_site():
     assert 'class="oe-annotated__rows language-python highlight" data-oe-rows' in html
 
 
+def test_code_and_notes_stay_out_of_the_search_index():
+    html = annotate.annotated_html(snippet_lines("optimessay/optimizers/adam.py", "update"),
+                                   "optimessay/optimizers/adam.py", "update")
+    for element in re.findall(r'<(?:pre|div) class="oe-annotated__(?:code|note)[^"]*"[^>]*>', html):
+        assert element.endswith(" data-search-exclude>"), element
+    # Material ends an exclusion at the first closing tag of the element's kind: none nested
+    for kind, body in re.findall(r'<(pre|div) class="oe-annotated__(?:code|note)[^>]*>(.*?)</\1>', html, re.DOTALL):
+        assert f"<{kind}" not in body
+
+
 def test_unknown_files_and_sections_name_what_is_wrong():
     with pytest.raises(annotate.AnnotatedError, match=r"no file 'optimessay/nope\.py'"):
         annotate.read_section([ROOT], "optimessay/nope.py", "update")

@@ -48,7 +48,11 @@ under its code (docs/stylesheets/annotate.css).
 The view is a `<div class="oe-annotated" data-oe-annotated="FILE:SECTION">`; each row is a
 `<div class="oe-annotated__row">` holding `<pre class="oe-annotated__code">` (one
 `<span class="oe-annotated__line">` per code line, its text the line exactly) and
-`<div class="oe-annotated__note">`. tests/test_annotate.py parses this markup (from
+`<div class="oe-annotated__note">`. Code and notes are left out of the search index (the index
+is every page's download, see docs/hooks/search.py; the prose around a view names what it shows):
+each carries `data-search-exclude` on an element that holds no element of its own kind, since
+Material's indexer ends an exclusion at the first closing tag of that kind.
+tests/test_annotate.py parses this markup (from
 `annotated_html` and from the built site) and checks it against the file.
 
 Order in mkdocs.yml: this hook must come before docs/hooks/katex.py, whose `on_page_content` renders
@@ -399,7 +403,7 @@ def annotated_html(lines: list[str], file: str, section: str) -> str:
         parts.append(f'<div class="oe-annotated__row{kind}">'
                      f'<pre class="oe-annotated__code" data-search-exclude>{code}</pre>')
         if row.notes:
-            parts.append('<div class="oe-annotated__note">'
+            parts.append('<div class="oe-annotated__note" data-search-exclude>'
                          + "".join(f"<p>{inline_html(note)}</p>" for note in row.notes) + "</div>")
         if row.more:
             more = "".join(line_html(line, next(highlighted)) for line in row.more)

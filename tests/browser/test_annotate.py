@@ -171,3 +171,17 @@ def test_math_in_views_is_rendered_by_katex(page, site_url):
     # no math left as TeX (an arithmatex element KaTeX did not fill)
     assert page.locator(".oe-annotated .arithmatex:not(:has(.katex))").count() == 0
     assert page.locator(".oe-annotated .katex-error").count() == 0
+
+
+def test_views_stay_out_of_the_search_index(site_root):
+    """The index is every page's download: a view's code and notes are not in it (the prose is)."""
+    import json
+
+    texts = [doc["text"] for doc in json.loads((site_root / "search" / "search_index.json").read_text())["docs"]]
+    leaked = []
+    for path in EXPECTED:
+        for view in views_of(path):
+            longest = max((line.strip() for row in view["rows"] for line in row["code"]), key=len)
+            if any(longest in text for text in texts):
+                leaked.append(f"{view['name']}: {longest!r}")
+    assert not leaked, f"code of annotated views in the search index: {leaked[:5]}"
