@@ -84,7 +84,19 @@ export function mount(root) {
       draw(ctx, X, Y, th) {
         const levels = [];
         for (let i = 0; i < 9; i++) levels.push(f0 * 0.35 ** i);
-        paths.contours(ctx, (x, y) => r.land.value(x, y), levels, X, Y, { n: 48, color: th.muted, width: 0.7 });
+        // the quadratic's level sets ½(u² + κw²) = L are ellipses: semi-axes √(2L) along the valley
+        // (angle θ) and √(2L/κ) across it; drawn exactly, no grid (the screen's y axis points down)
+        const scale = X(1) - X(0);
+        ctx.strokeStyle = th.muted;
+        ctx.lineWidth = 0.7;
+        ctx.beginPath();
+        for (const L of levels) {
+          const a = Math.sqrt(2 * L) * scale;
+          const b = Math.sqrt(2 * L / k) * scale;
+          ctx.moveTo(X(0) + a * Math.cos(radians(t)), Y(0) - a * Math.sin(radians(t)));
+          ctx.ellipse(X(0), Y(0), a, b, -radians(t), 0, 2 * Math.PI);
+        }
+        ctx.stroke();
         for (const x of shown) {
           const n = Math.min(x.walk.steps, Number.isFinite(x.steps) && x.steps <= BUDGET ? Math.max(x.steps, 1) : BUDGET);
           const pts = [];
