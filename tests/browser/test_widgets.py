@@ -4,7 +4,8 @@ The pages are discovered from the built site (every page whose HTML has an `oe-w
 new widget is covered as soon as its page has one. For each such page: every widget mounts (its root
 reaches data-widget-state="ready", exposes root.oeWidget with a timed update and draws on its canvas)
 without a console error, also after Material's instant navigation; the page has no horizontal
-overflow at 390 px; the widgets still mount and draw in dark mode; the keyboard's Tab reaches every
+overflow at 390 px; the widgets still mount and draw in dark mode; with prefers-reduced-motion no
+canvas keeps changing by itself after mounting; the keyboard's Tab reaches every
 control of every widget, and every control has a label. A widget that fails shows a role=alert
 message in its root and its error reaches the console (docs/widgets/index.js).
 
@@ -106,6 +107,20 @@ def test_widgets_render_in_dark_mode(page, site_url, path):
     light = page.evaluate("""() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => {
         const d = c.getContext('2d').getImageData(1, 1, 1, 1).data; return d[0] + d[1] + d[2] > 3 * 235; })""")
     assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
+
+
+CANVASES = "() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => c.toDataURL())"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_moves_by_itself_under_reduced_motion(page, site_url, path):
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(site_url + path)
+    check_widgets(settle(page), path)
+    page.wait_for_timeout(300)  # a widget may draw its end state once, right after mounting
+    first = page.evaluate(CANVASES)
+    page.wait_for_timeout(800)
+    assert page.evaluate(CANVASES) == first, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
 
 
 CONTROLS = """(root) => [...root.querySelectorAll('input, select, button, textarea, [tabindex]')]
