@@ -231,6 +231,43 @@ def test_fixing_phone_and_dark(page, site_url):
     no_overflow_and_dark(page, root)
 
 
+def radam_vs_adam(g: float, beta2: float, steps: int):
+    """optimessay.Adam's and RAdam's step lengths on a constant gradient g, and RAdam's first step
+    whose preconditioner is not 1 (its first adaptive step)."""
+    out = {}
+    for name, cls in (("adam", optimessay.Adam), ("radam", optimessay.RAdam)):
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        opt = cls([p], lr=1e-3, betas=(0.9, beta2))
+        lengths, first = [], None
+        for t in range(1, steps + 1):
+            p.grad = torch.tensor([g], dtype=torch.float64)
+            before = p.item()
+            opt.step()
+            lengths.append(abs(p.item() - before))
+            if name == "radam" and first is None and opt.preconditioner(p).item() != 1.0:
+                first = t
+        out[name] = lengths
+        if name == "radam":
+            out["switch"] = first
+    return out
+
+
+def test_fixing_radam_controls_change_drawing_and_readout(page, site_url):
+    root = open_widget(page, site_url, FIXING, "fixing-radam")
+    changes(root, lambda: press(root, "fixing-radam", "g", "ArrowRight"))
+    changes(root, lambda: type_value(root, "fixing-radam", "beta2", 0.99))
+
+
+def test_fixing_radam_readout_equals_the_package(page, site_url):
+    root = open_widget(page, site_url, FIXING, "fixing-radam", "?w-fixing-radam-g=100")
+    ref = radam_vs_adam(100.0, 0.999, 1000)
+    out = readout(root)
+    assert out["switch"] == str(ref["switch"]) == "6"  # the page's number: rho_t crosses 5 at step 6
+    assert out["rho-inf"] == js_sig(2 / (1 - 0.999) - 1)
+    assert out["ratio-1"] == js_sig(ref["radam"][0] / ref["adam"][0])
+    assert out["ratio-late"] == f"{js_sig(ref['radam'][99] / ref['adam'][99])}, {js_sig(ref['radam'][999] / ref['adam'][999])}"
+
+
 # --- Memory-light: Adafactor's factored second moment --------------------------------------------
 
 MEMORY = "memory-light/"

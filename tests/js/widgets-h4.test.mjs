@@ -326,3 +326,43 @@ test("Pitfalls: SGD with and without zero_grad() walks as optimessay.SGD with au
   // plain SGD without zero_grad is SGD with momentum 1 (no dampening), bit for bit (the caption's claim)
   assert.deepEqual(pitfall.walk(1e-4, 0, false, 300).points, pitfall.walk(1e-4, 1, true, 300).points);
 });
+
+const RADAM_PY = `
+import json, sys, torch
+import optimessay
+out = []
+for c in json.load(sys.stdin):
+    res = {}
+    for name, cls in (("adam", optimessay.Adam), ("radam", optimessay.RAdam)):
+        p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        opt = cls([p], lr=1e-3, betas=(0.9, float(c["beta2"])))
+        steps, first = [], None
+        for t in range(1, c["last"] + 1):
+            p.grad = torch.tensor([float(c["g"])], dtype=torch.float64)
+            before = p.item()
+            opt.step()
+            steps.append(abs(p.item() - before))
+            if name == "radam" and first is None and opt.preconditioner(p).item() != 1.0:
+                first = t
+        res[name] = steps
+        if name == "radam":
+            res["switch"] = first
+    out.append(res)
+print(json.dumps(out))
+`;
+
+test("Fixing Adam (RAdam): the widget's Adam and RAdam step lengths equal optimessay's to 1e-9; the switch is where P stops being 1", () => {
+  const cases = [{ g: 1, beta2: 0.999, last: 1500 }, { g: 100, beta2: 0.99, last: 400 }, { g: 0.001, beta2: 0.9999, last: 300 }];
+  const ref = python(RADAM_PY, cases);
+  cases.forEach((c, k) => {
+    const r = fixing.radamRun(c.g, c.beta2, c.last);
+    assert.equal(r.switchStep, ref[k].switch, `case ${k}: switch step`);
+    r.adamStep.forEach((s, t) => assert.ok(rel(s, ref[k].adam[t]) <= 1e-9, `case ${k} Adam step ${t + 1}: ${s} vs ${ref[k].adam[t]}`));
+    r.radamStep.forEach((s, t) => assert.ok(rel(s, ref[k].radam[t]) <= 1e-9, `case ${k} RAdam step ${t + 1}: ${s} vs ${ref[k].radam[t]}`));
+  });
+  const steps = fixing.radamSteps(10000);
+  assert.equal(steps[0], 1);
+  assert.equal(steps[steps.length - 1], 10000);
+  assert.ok(steps.every((t, i) => i === 0 || t > steps[i - 1]));
+  assert.throws(() => fixing.radamRun(0, 0.999), /g=0/);
+});
