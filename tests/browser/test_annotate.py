@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 import pytest
 from site_helpers import ROOT, page_html, site_pages
@@ -54,6 +55,17 @@ EXPECTED = {
                          f"{OPT}muon.py:orthogonalize", f"{OPT}muon.py:update"],
     "schedules/": [f"optimessay/schedulers.py:{name}" for name in SCHEDULERS],
 }
+
+
+def test_mkdocs_runs_the_hook_before_katex_and_links_the_stylesheet():
+    """The notes' math is arithmatex markup until docs/hooks/katex.py renders it: annotate first."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    hooks = [Path(name).name for name in config["hooks"]]
+    assert "annotate.py" in hooks, "mkdocs.yml does not list docs/hooks/annotate.py"
+    assert hooks.index("annotate.py") < hooks.index("katex.py")
+    assert "stylesheets/annotate.css" in [str(css) for css in config["extra_css"]]
 
 
 def views_of(path: str) -> list[dict]:
