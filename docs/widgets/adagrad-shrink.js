@@ -34,16 +34,18 @@ export function mount(root) {
     // the window: the whole walk (all lrs' walks stay within a few units of the start), at least 1 wide
     const xs = all.map((p) => p[0]);
     const ys = all.map((p) => p[1]);
-    const half = Math.max(0.5, (Math.max(...xs) - Math.min(...xs)) / 2 + 0.25, (Math.max(...ys) - Math.min(...ys)) / 2 + 0.25);
-    const cx = (Math.max(...xs) + Math.min(...xs)) / 2;
-    const cy = (Math.max(...ys) + Math.min(...ys)) / 2;
+    // rounded to quarter units, so that nearby lrs share a window and its cached contours
+    const quarter = (v) => Math.round(v * 4) / 4;
+    const half = Math.ceil(4 * Math.max(0.5, (Math.max(...xs) - Math.min(...xs)) / 2 + 0.25, (Math.max(...ys) - Math.min(...ys)) / 2 + 0.25)) / 4;
+    const cx = quarter((Math.max(...xs) + Math.min(...xs)) / 2);
+    const cy = quarter((Math.max(...ys) + Math.min(...ys)) / 2);
     walkPlot.render({
       x: { min: cx - half, max: cx + half, label: "x" },
       y: { min: cy - half, max: cy + half, label: "y" },
       equal: true,
       legend: [{ label: `Adagrad, steps 1 to ${t}`, color: ink }, { label: "later steps", color: ink, dash: [2, 3], width: 1 }],
       draw(ctx, X, Y, th) {
-        contoursOnce(walkPlot, ctx, `banana ${cx} ${cy} ${half}`, (x, y) => (1 - x) ** 2 + 100 * (y - x * x) ** 2, geometricLevels(0.5, 3000, 18), X, Y, { color: th.muted });
+        contoursOnce(walkPlot, ctx, `banana ${cx} ${cy} ${half}`, (x, y) => (1 - x) ** 2 + 100 * (y - x * x) ** 2, geometricLevels(0.5, 3000, 18), X, Y, { n: 80, color: th.muted });
         walkPlot.path(ctx, all.slice(t), X, Y, { color: ink, width: 1, dash: [2, 3], end: false });
         walkPlot.path(ctx, all.slice(0, t + 1), X, Y, { color: ink, width: 2 });
         walkPlot.marker(ctx, 1, 1, X, Y, { color: th.fg, shape: "x", size: 6 });

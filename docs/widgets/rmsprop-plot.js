@@ -1,9 +1,10 @@
 // Drawing helpers shared by the RMSprop, Adam and Adagrad live figures (docs/widgets/rmsprop-sign.js,
 // adam-bias.js, adam-decay.js, adagrad-shrink.js): a walk's interleaved points as [[x, y], ...], and
-// contour lines drawn once per (landscape, plot size, theme) and then copied (a drawImage instead of
+// contour lines drawn once per (landscape, window, plot size, theme) and then copied (a drawImage instead of
 // a marching-squares pass on every slider move).
 
-const cache = new WeakMap(); // plot -> {key, canvas}
+const cache = new WeakMap(); // plot -> Map(key -> canvas), the most recently used last
+const KEEP = 24; // pictures kept per plot (a widget whose window follows a slider revisits a few)
 
 /** [[x, y], ...] from interleaved points (x0, y0, x1, y1, ...), the first `count` points (default all). */
 export function pairs(points, count = points.length / 2) {
@@ -23,18 +24,22 @@ export function geometricLevels(lo, hi, n) {
 export function contoursOnce(plot, ctx, key, fn, levels, X, Y, { n = 110, color, width = 0.7 } = {}) {
   const dpr = window.devicePixelRatio || 1;
   const full = `${key}|${plot.width}x${plot.height}@${dpr}|${color}|${JSON.stringify(plot.area)}`;
-  let entry = cache.get(plot);
-  if (!entry || entry.key !== full) {
-    const canvas = document.createElement("canvas");
+  if (!cache.has(plot)) cache.set(plot, new Map());
+  const pictures = cache.get(plot);
+  let canvas = pictures.get(full);
+  if (canvas) {
+    pictures.delete(full); // re-inserted below: most recently used
+  } else {
+    canvas = document.createElement("canvas");
     canvas.width = Math.round(plot.width * dpr);
     canvas.height = Math.round(plot.height * dpr);
     const off = canvas.getContext("2d");
     off.setTransform(dpr, 0, 0, dpr, 0, 0);
     plot.contours(off, fn, levels, X, Y, { n, color, width });
-    entry = { key: full, canvas };
-    cache.set(plot, entry);
+    if (pictures.size >= KEEP) pictures.delete(pictures.keys().next().value);
   }
-  ctx.drawImage(entry.canvas, 0, 0, plot.width, plot.height);
+  pictures.set(full, canvas);
+  ctx.drawImage(canvas, 0, 0, plot.width, plot.height);
 }
 
 /** A vertical dashed line at data x (a "you are here" step marker), in the theme's ink. */
