@@ -534,13 +534,19 @@ def preconditioned_coordinates(fn: Callable, P_sqrt) -> Callable:
 NARROW_WIDTH = 3.8  # inches: 380 CSS px at save_png's 100 px per inch, ~1:1 on a 390 px phone
 
 
-def clone(fig):
+def clone(fig, *, keep_layout: bool = False):
     """An independent copy of a drawn figure (pickled and unpickled): the variants are made from the
-    figure the recipe returned, so no experiment runs twice. Raises what pickle raises for a figure
-    holding something unpicklable (a lambda formatter, say)."""
+    figure the recipe returned, so no experiment runs twice. ``keep_layout=True`` (for a copy of a
+    figure that has been drawn, e.g. saved): the copy keeps the positions the layout engine found and
+    runs no layout of its own; the dark variant only changes colours, and the layout pass (text
+    measuring) is most of a figure's drawing time. Raises what pickle raises for a figure holding
+    something unpicklable (a lambda formatter, say)."""
     import pickle
 
-    return pickle.loads(pickle.dumps(fig))
+    copy = pickle.loads(pickle.dumps(fig))
+    if keep_layout:
+        copy.set_layout_engine("none")
+    return copy
 
 
 def _rgba_map(value):
@@ -695,9 +701,10 @@ def narrow_layout(fig, *, width: float = NARROW_WIDTH):
 # saving
 
 
-def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
+def save_png(fig, path, *, dpi: int = style.IMAGE_DPI, close: bool = True) -> tuple[int, int]:
     """Save ``fig`` as a 256-colour PNG at ``path``, reproducibly (no metadata: no software version, no
-    date) and atomically (written to a temporary name in the same folder, then renamed). Closes the figure.
+    date) and atomically (written to a temporary name in the same folder, then renamed). Closes the
+    figure (unless ``close=False``: the build copies it afterwards, laid out, for its variants).
 
     Returns the size to show it at, ``(width, height)`` in CSS pixels: 100 per inch of figure, the
     scale its fonts are chosen for (7.5 in -> 750 px, the content width). The file has ``dpi / 100``
@@ -722,7 +729,8 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI) -> tuple[int, int]:
             size = tuple(round(n * 100 / dpi) for n in palette.size)
         write_atomic(path, png.getvalue())
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
     return size
 
 

@@ -89,7 +89,7 @@ PACKAGE = ROOT / "optimessay"
 DEFAULT_CATALOG = ROOT / "scripts" / "catalog.py"
 DEFAULT_OUT = ROOT / "docs" / "figures"
 LIBRARIES = ("torch", "numpy", "matplotlib", "pillow", "imageio-ffmpeg")
-BUILD_FORMAT = 3  # bump to rebuild everything after a change in how this script writes files
+BUILD_FORMAT = 2  # bump to rebuild everything after a change in how this script writes files
 FILES = {"image": ("png",), "video": ("mp4", "webm", "png"), "numbers": ("json",)}
 NUMBERS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # no dot: pages write !num[NAME.key]
 NUMBERS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -866,7 +866,7 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
     """Draw one figure into ``out`` (temporary names, checked, then renames, then its stamp).
 
     Returns ``{"name", "ok", "error", "seconds"}``; never raises for a failing recipe."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         if catalog_path not in _CATALOG:
             _CATALOG[catalog_path] = {e.name: e for e in load_catalog(Path(catalog_path))[1]}
@@ -876,7 +876,7 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         if torch is not None and torch.get_num_threads() != 1:
             torch.set_num_threads(1)
         result = entry.recipe(**entry.params)
-        variants_start = None
+        variants_start = variants_cpu = None
         narrow = entry.kind == "image" and _is_trajectory_figure(result)
         dark_poster = entry.kind == "video" and _makes_dark_poster(result)
         files = output_files(entry, narrow, dark_poster)
@@ -895,20 +895,15 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
 
                 if not hasattr(result, "savefig"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return a matplotlib Figure, got {type(result).__name__}")
-                variants_start = time.perf_counter()
-                # the variants are drawn from the figure the recipe returned (copies of it): the
-                # experiment behind it runs once
-                wide_dark = plots.clone(result)
+                # the variants are drawn from copies of the figure the recipe returned: the experiment
+                # behind it runs once; a dark copy keeps the layout of the picture it was copied from
+                width, height = plots.save_png(result, tmp["png"], close=False)
+                variants_start, variants_cpu = time.perf_counter(), time.process_time()  # the light one is no variant
                 small = plots.clone(result) if narrow else None
-                light_start = time.perf_counter()
-                width, height = plots.save_png(result, tmp["png"])
-                variants_start += time.perf_counter() - light_start  # the light picture is not a variant
-                plots.save_png(plots.to_dark(wide_dark), tmp["png_dark"])
+                plots.save_png(plots.to_dark(plots.clone(result, keep_layout=True)), tmp["png_dark"])
                 if small is not None:
-                    plots.narrow_layout(small)
-                    small_dark = plots.clone(small)
-                    narrow_size = plots.save_png(small, tmp["png_narrow"])
-                    plots.save_png(plots.to_dark(small_dark), tmp["png_narrow_dark"])
+                    narrow_size = plots.save_png(plots.narrow_layout(small), tmp["png_narrow"], close=False)
+                    plots.save_png(plots.to_dark(plots.clone(small, keep_layout=True)), tmp["png_narrow_dark"])
             else:
                 if not hasattr(result, "save"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return an animation with .save(), got {type(result).__name__}")
@@ -932,9 +927,10 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         if narrow:
             stamp.update(narrow_width=int(narrow_size[0]), narrow_height=int(narrow_size[1]))
         write_atomic(out_dir / ".stamps" / f"{name}.json", json.dumps(stamp, indent=1, sort_keys=True))
-        end = time.perf_counter()
-        return {"name": name, "ok": True, "error": None, "seconds": end - start,
-                "variant_seconds": (end - variants_start) if variants_start is not None else 0.0}
+        end, cpu_end = time.perf_counter(), time.process_time()
+        return {"name": name, "ok": True, "error": None, "seconds": end - start, "cpu_seconds": cpu_end - cpu_start,
+                "variant_seconds": (end - variants_start) if variants_start is not None else 0.0,
+                "variant_cpu_seconds": (cpu_end - variants_cpu) if variants_cpu is not None else 0.0}
     except (Exception, SystemExit) as exc:  # reported by name; the other figures go on
         tb = traceback.format_exc(limit=-4)
         return {"name": name, "ok": False, "error": f"{type(exc).__name__}: {exc}\n{tb}",
@@ -1178,11 +1174,17 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
     failed = [r for r in results if not r["ok"]]
     built = len(results) - len(failed)
     if args.timings:
+        # wall seconds, and the worker's CPU seconds (what a loaded machine does not inflate); "variants":
+        # the dark and narrow copies of an image, drawn after its light picture
         for r in sorted(results, key=lambda r: -r["seconds"]):
-            print(f"timing {r['name']} {r['seconds']:.2f} (variants {r.get('variant_seconds', 0.0):.2f})")
+            print(f"timing {r['name']} {r['seconds']:.2f} s (cpu {r.get('cpu_seconds', 0.0):.2f} s; variants "
+                  f"{r.get('variant_seconds', 0.0):.2f} s, cpu {r.get('variant_cpu_seconds', 0.0):.2f} s)")
         total = sum(r["seconds"] for r in results)
+        cpu = sum(r.get("cpu_seconds", 0.0) for r in results)
         variants = sum(r.get("variant_seconds", 0.0) for r in results)
-        print(f"timing total {total:.2f} s of drawing, of which the image variants (dark, narrow) {variants:.2f} s")
+        variants_cpu = sum(r.get("variant_cpu_seconds", 0.0) for r in results)
+        print(f"timing total {total:.2f} s of drawing (cpu {cpu:.2f} s), of which the image variants "
+              f"{variants:.2f} s (cpu {variants_cpu:.2f} s)")
     print(f"figures: {built} built, {len(selected) - len(todo)} up to date, {len(failed)} failed -> {out}")
     for r in failed:
         print(f"\nFAILED {r['name']}: {r['error']}", file=sys.stderr)

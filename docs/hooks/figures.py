@@ -146,14 +146,23 @@ def figure_html(name: str, entry: dict, caption_html: str, page_url: str) -> str
 
 
 NARROW_MEDIA = "(max-width: 600px)"  # phones: the narrow variant (380 CSS px wide, text at full size)
+# Hides the other theme's <picture> (the palette toggle sets body[data-md-color-scheme]): an image
+# inside a hidden <picture> is not rendered, so, being lazy, it is never fetched. On the <picture>, not
+# the <img>: the site's stylesheet sets `figure.optimessay-figure img {display: block}`, which outranks
+# Material's own `img[src$="#only-dark"]` rule. Every page gets it (instant navigation keeps the first
+# page's <head>).
+THEME_STYLE = ('<style id="optimessay-figure-themes">'
+               '[data-md-color-scheme="slate"] .optimessay-figure__light,'
+               'body:not([data-md-color-scheme="slate"]) .optimessay-figure__dark{display:none}'
+               '</style>')
 
 
 def image_html(files: dict, alt: str, entry: dict, url) -> str:
     """The `<img>` of an image figure, or, when the manifest lists its variants, one `<picture>` per
-    theme: Material's stylesheet hides an `<img>` whose src ends in `#only-light` on dark pages and
-    `#only-dark` on light ones (`body[data-md-color-scheme]`, which the palette toggle sets), and a
-    hidden lazy image is never fetched, so a page downloads only its theme's picture; inside each,
-    a `<source>` gives phones the narrow variant when there is one."""
+    theme, the other one hidden by `THEME_STYLE` (after `body[data-md-color-scheme]`, which the palette
+    toggle sets; the `#only-light` / `#only-dark` suffixes are Material's own convention, for readers of
+    the HTML); a hidden lazy image is never fetched, so a page downloads only its theme's picture. In
+    each, a `<source>` gives phones the narrow variant when there is one."""
     size = f'width="{int(entry["width"])}" height="{int(entry["height"])}"'
     if "png_dark" not in files:
         return f'<img src="{url(files["png"])}" alt="{alt}" {size} loading="lazy">'
@@ -334,3 +343,10 @@ def on_page_content(html: str, page, config, files) -> str:
     if page.title and "!num" in page.title:
         page.title = unescape(substitute_numbers(escape(page.title), docs_dir, page.file.src_path, skip_code=False))
     return html
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Put the theme rule for the figure variants (`THEME_STYLE`) in the page's <head>."""
+    if 'id="optimessay-figure-themes"' in output or "</head>" not in output:
+        return output
+    return output.replace("</head>", THEME_STYLE + "</head>", 1)
