@@ -12,10 +12,12 @@ the drawing inside the time): the reader's cost of one move. The widget's own `r
 (its update function alone) is recorded too. Each control gets WARMUP untimed moves first (JIT); the
 widget's first update at mount is reported separately (it includes compiling the code).
 
-The table (per widget: interactions, median, 95th percentile and worst of the interaction time, the
-median of the widget's own update time, and the 95th percentile against the 16 ms frame budget) is
-printed and written to docs/bench/widgets.md (temporary file, then rename). Timings on a shared
-machine are noisy: the load average at the start is in the table.
+A fixed pure-JS workload (the baseline) is timed after every move, so the load of a shared machine
+can be read off the table and each widget's cost is also given as a ratio to it (the project's rule:
+ratios against a baseline timed in the same run). The table (per widget: interactions, median, 95th
+percentile and worst of the interaction time, the median of the widget's own update time, the 95th
+percentile against the 16 ms frame budget, the baseline's median and the ratio) is printed and
+written to docs/bench/widgets.md (temporary file, then rename).
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ MEASURE = """async ([index, values, warmup]) => {
     const options = [...e.options].map((o) => o.value);
     return Array.from({ length: values }, (_, i) => () => { e.value = options[(i + 1) % options.length]; e.dispatchEvent(new Event('change', { bubbles: true })); });
   };
+  // the baseline, timed after every move: a fixed pure-JS workload, so the load of a shared machine,
+  // which inflates both alike, can be read off (ratio = move / baseline)
+  const baselineWork = () => { let acc = 0; for (let i = 1; i <= 200000; i++) acc += Math.sqrt(i) * 1e-9; return acc; };
+  const baseline = [];
   const interaction = [];
   const own = [];
   const perControl = [];
@@ -80,12 +86,15 @@ MEASURE = """async ([index, values, warmup]) => {
       mine.push(dt);
       interaction.push(dt);
       if (root.oeWidget) own.push(root.oeWidget.lastUpdateMs);
+      const b0 = performance.now();
+      if (baselineWork() < 0) throw new Error('unreachable');
+      baseline.push(performance.now() - b0);
       await new Promise((resolve) => setTimeout(resolve, 0));  // let the page breathe between moves
     }
     perControl.push({ id: e.id, type: e.type, samples: mine });
   }
   return { name: root.dataset.widget, state: root.dataset.widgetState, controls: controls.length,
-           firstUpdate, interaction, own, perControl };
+           firstUpdate, interaction, own, perControl, baseline };
 }"""
 
 
@@ -140,9 +149,7 @@ def table(r: dict, load: tuple[float, float, float]) -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    lines = [
-        "# Live figures: update time per interaction in Chromium",
-        "",
+    lines = [  # no heading: the verification page embeds the table under its own
         f"Measured {stamp} by `scripts/bench_widgets.py` on: {cpu}, {os.cpu_count()} logical cores, load average "
         f"{load[0]:.1f} at the start (a shared machine); Chromium {r['browser']} (headless, software rendering), "
         "1280 x 900.",
@@ -153,26 +160,38 @@ def table(r: dict, load: tuple[float, float, float]) -> str:
         "`root.oeWidget.lastUpdateMs` (its update function alone); *first update* is its update at mount "
         f"(compiling included). The frame budget is {BUDGET_MS:g} ms.",
         "",
+        "A fixed pure-JS workload (200,000 square roots) is timed after every move: on an idle machine it "
+        "takes about the same time in every run, so its median beside each widget shows how much the shared "
+        "machine's load inflated that widget's times, and *median / baseline* is the widget's cost in "
+        "units of it, which the load affects much less than the milliseconds.",
+        "",
         "| page | widget | controls | interactions | median (ms) | 95th percentile (ms) | worst (ms) | "
-        "own update, median (ms) | first update (ms) | p95 / 16 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "own update, median (ms) | first update (ms) | p95 / 16 ms | baseline, median (ms) | median / baseline |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     over = []
     for w in r["widgets"]:
         if w["state"] != "ready" or not w["interaction"]:
-            lines.append(f"| {w['page']} | {w['name']} | {w['controls']} | 0 | | | | | | not measured ({w['state']}) |")
+            lines.append(f"| {w['page']} | {w['name']} | {w['controls']} | 0 | | | | | | not measured ({w['state']}) | | |")
             over.append(w["name"])
             continue
         med, p95, worst = (quantile(w["interaction"], q) for q in (0.5, 0.95, 1.0))
         own = [v for v in w["own"] if v == v]  # NaN: the widget does not time itself
         own_med = f"{quantile(own, 0.5):.2f}" if own else "n/a"
         first = f"{w['firstUpdate']:.1f}" if w["firstUpdate"] == w["firstUpdate"] else "n/a"
+        base = quantile(w["baseline"], 0.5)
         lines.append(f"| {w['page']} | {w['name']} | {w['controls']} | {len(w['interaction'])} | {med:.2f} | "
-                     f"{p95:.2f} | {worst:.1f} | {own_med} | {first} | {p95 / BUDGET_MS:.2f} |")
+                     f"{p95:.2f} | {worst:.1f} | {own_med} | {first} | {p95 / BUDGET_MS:.2f} | {base:.2f} | "
+                     f"{med / base:.2f} |")
         if p95 > BUDGET_MS:
             over.append(w["name"])
     all_times = [t for w in r["widgets"] for t in w["interaction"]]
+    all_base = [t for w in r["widgets"] for t in w.get("baseline", [])]
     lines += [""]
+    if all_base:
+        lines.append(f"The baseline over the whole run: fastest {min(all_base):.2f} ms, median {quantile(all_base, 0.5):.2f} ms, "
+                     f"95th percentile {quantile(all_base, 0.95):.2f} ms (the spread is the machine's load).")
+        lines.append("")
     if all_times:
         lines.append(f"All {len(all_times)} interactions of {len(r['widgets'])} widgets: median "
                      f"{quantile(all_times, 0.5):.2f} ms, 95th percentile {quantile(all_times, 0.95):.2f} ms. "

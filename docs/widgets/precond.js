@@ -17,6 +17,9 @@ import { run } from "../playground/trajectory.js";
 export const BUDGET = 4000;
 export const TOL = 1e-6;
 export const START = [-1.5, 1.0]; // the landscape's default start, in the valley's own coordinates
+// paths are drawn up to their arrival, at most DRAWN steps: at κ = 1000 a zigzag of thousands of lines
+// across the valley costs the rasterizer tens of ms and shows nothing more (the legend says so)
+export const DRAWN = 600;
 
 /** Everything the widget shows for one setting: walks, lrs, κ_diag, steps (pure; used by the tests). */
 export function compute(kappa, theta, adamLr, steps = BUDGET) {
@@ -75,7 +78,8 @@ export function mount(root) {
     root.oeWidget.result = r; // for the tests
     const shown = r.walks.filter((x) => show[x.key].value);
     const f0 = r.land.value(r.start[0], r.start[1]);
-    const legend = shown.map((x) => ({ label: `${x.name}, lr ${sig(x.lr)}`, color: themeColor(COLOR[x.key]), dash: DASH[x.key] }));
+    const cut = (x) => Math.min(x.steps, BUDGET + 1) > DRAWN;
+    const legend = shown.map((x) => ({ label: `${x.name}, lr ${sig(x.lr)}${cut(x) ? ` (first ${DRAWN} steps)` : ""}`, color: themeColor(COLOR[x.key]), dash: DASH[x.key] }));
     paths.render({
       x: { min: -2, max: 2, label: "x" },
       y: { min: -2, max: 2, label: "y" },
@@ -98,7 +102,7 @@ export function mount(root) {
         }
         ctx.stroke();
         for (const x of shown) {
-          const n = Math.min(x.walk.steps, Number.isFinite(x.steps) && x.steps <= BUDGET ? Math.max(x.steps, 1) : BUDGET);
+          const n = Math.min(DRAWN, x.walk.steps, Number.isFinite(x.steps) && x.steps <= BUDGET ? Math.max(x.steps, 1) : BUDGET);
           const pts = [];
           for (let i = 0; i <= n; i++) pts.push([x.walk.points[2 * i], x.walk.points[2 * i + 1]]);
           paths.path(ctx, pts, X, Y, { color: themeColor(COLOR[x.key]), dash: DASH[x.key], width: x.key === "jacobi" ? 2.2 : 1.8 });
