@@ -1,6 +1,6 @@
 // Fixing Adam page, under the RAdam paragraph: Adam's and RAdam's step length, divided by lr, on a
-// constant gradient g, from step 1 to 10⁴ (docs/widgets/fixing-math.js radamRun, on the playground's
-// update rules, equal to optimessay.Adam/RAdam to 1e-9). Until ρ_t > 5 RAdam takes momentum-SGD
+// constant gradient g, from step 1 to 10⁴ (docs/widgets/fixing-math.js radamAt: radam.py's formulas on
+// the closed-form moments of a constant gradient, equal to optimessay.Adam/RAdam stepping to 1e-9). Until ρ_t > 5 RAdam takes momentum-SGD
 // steps (P = 1: the step is lr·g, as large as the gradient); from then on its rectification r_t scales
 // Adam's step down and lets it grow back to 1 over ~1/(1−β₂) steps: a built-in warmup.
 
@@ -8,7 +8,8 @@ import { makeWidget, sig, themeColor } from "./kit.js";
 import { radamRun, radamSteps } from "./fixing-math.js";
 
 const LAST = 10000;
-const SHOWN = radamSteps(LAST);
+// the drawn steps (about 40 per decade) and the ones the readout quotes
+const SHOWN = [...new Set([...radamSteps(LAST), 1, 100, 1000])].sort((a, b) => a - b);
 
 export function mount(root) {
   const w = makeWidget(root, { id: "fixing-radam", title: "Live: RAdam's warmup against Adam, on a constant gradient" });
@@ -21,7 +22,8 @@ export function mount(root) {
     + "step 6, but the warmup after it stretches: RAdam's step is about two thirds of Adam's at t = 1/(1−β₂).");
 
   w.onUpdate(() => {
-    const r = radamRun(g.value, beta2.value, LAST);
+    const r = radamRun(g.value, beta2.value, LAST, SHOWN);
+    const index = new Map(SHOWN.map((t, i) => [t, i]));
     root.oeWidget.result = r; // for the tests
     const adam = themeColor("adam");
     const radam = themeColor("radam");
@@ -45,11 +47,11 @@ export function mount(root) {
         ctx.lineTo(X(r.switchStep), Y(hi));
         ctx.stroke();
         ctx.setLineDash([]);
-        plot.path(ctx, SHOWN.map((t) => [t, r.adamStep[t - 1] / 1e-3]), X, Y, { color: adam, width: 2, end: false });
-        plot.path(ctx, SHOWN.map((t) => [t, r.radamStep[t - 1] / 1e-3]), X, Y, { color: radam, width: 2, dash: [7, 4], end: false });
+        plot.path(ctx, SHOWN.map((t, i) => [t, r.adamStep[i] / 1e-3]), X, Y, { color: adam, width: 2, end: false });
+        plot.path(ctx, SHOWN.map((t, i) => [t, r.radamStep[i] / 1e-3]), X, Y, { color: radam, width: 2, dash: [7, 4], end: false });
       },
     });
-    const ratio = (t) => r.radamStep[t - 1] / r.adamStep[t - 1];
+    const ratio = (t) => r.radamStep[index.get(t)] / r.adamStep[index.get(t)];
     out.set([
       ["ρ_∞ = 2/(1−β₂) − 1", sig(r.rhoInf), "rho-inf"],
       ["RAdam's first adaptive step (ρ_t > 5)", String(r.switchStep), "switch"],
