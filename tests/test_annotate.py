@@ -7,7 +7,7 @@ section with its trailing comment removed, in order, nothing more; the notes hol
 the section, in order, each beside the line it is written on (a trailing comment) or the next code
 line (full-line comments); the copy button copies the section exactly. A marker naming an unknown
 file or section fails the build naming the page, the file and the section.
-tests/browser/test_annotate.py runs the same check on every view of the built site.
+tests/browser/test_annotate_site.py runs the same check on every view of the built site.
 """
 
 from __future__ import annotations

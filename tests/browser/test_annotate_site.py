@@ -9,7 +9,8 @@
 - the copy button copies the section exactly, and the math in a view is rendered by KaTeX.
 
 These tests fail until the pages carry their `!annotated[...]` markers and mkdocs.yml lists the
-hook and the stylesheet (the lead's edits).
+hook and the stylesheet (the lead's edits). (Not named test_annotate.py: pytest refuses two test
+modules of one basename, and tests/test_annotate.py is the hook's own test.)
 """
 
 from __future__ import annotations
