@@ -79,6 +79,8 @@ def quantile(values: list[float], q: float) -> float:
 def measure() -> dict:
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()[0]
+
     if not (SITE / "index.html").is_file():
         raise SystemExit(f"{SITE} has no index.html: run `make site` first")
     with serve(SITE) as site_url, sync_playwright() as p:
@@ -104,6 +106,7 @@ def measure() -> dict:
             result["dom_ready"].append(ready)
             context.close()
         browser.close()
+    result["load"] = (load_before, os.getloadavg()[0])
     if errors:
         raise SystemExit(f"console errors in the page: {errors}")
     if result["walks"] != len(RUNS) or result["steps"] != STEPS:
@@ -131,7 +134,8 @@ def table(r: dict) -> str:
         "# Playground timings in Chromium",
         "",
         f"Measured {stamp} by `scripts/bench_playground.py` on: {cpu}, {os.cpu_count()} logical cores; "
-        f"Chromium {r['browser']} (headless, software rendering).",
+        f"Chromium {r['browser']} (headless, software rendering). The machine's 1-minute load average was "
+        f"{r['load'][0]:.1f} before and {r['load'][1]:.1f} after (other work shares the cores: times scale with it).",
         "",
         "## Update time per interaction",
         "",

@@ -513,11 +513,18 @@ export class Playground {
     this.timeSlider.value = t;
     this.timeOut.textContent = `${t} / ${s.steps}`;
     this.renderReadout(t);
+  }
+
+  /** The run cards' swatches and names, after a recompute (their colours and sweep labels may change). */
+  renderCards() {
     for (const w of this.results) {
       const sw = this.swatches.get(w.index);
-      if (sw) sw.style.background = w.colour;
+      if (sw && sw.dataset.colour !== w.colour) {
+        sw.dataset.colour = w.colour;
+        sw.style.background = w.colour;
+      }
       const name = this.nameNodes?.get(w.index);
-      if (name) name.textContent = ` ${w.name}`;
+      if (name && name.textContent !== ` ${w.name}`) name.textContent = ` ${w.name}`;
     }
   }
 
@@ -592,6 +599,7 @@ export class Playground {
     const t0 = performance.now();
     this.recompute();
     this.render();
+    this.renderCards();
     this.lastUpdateMs = performance.now() - t0;
     this.announce();
     if (writeUrl) this.scheduleUrl();
