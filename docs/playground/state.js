@@ -427,7 +427,8 @@ export function colourRuns(runs, { dark = false } = {}) {
         out[i].colour = colours[j];
         const bits = keys.map((key) => (PARAMS[key].boolean ? (full[j][key] ? PARAMS[key].label : "") : `${PARAMS[key].short} ${hpText(full[j][key])}`)).filter(Boolean);
         if (scheds.size > 1) bits.push(runs[i].sched.kind === "none" ? "constant lr" : SCHEDULERS[runs[i].sched.kind].name);
-        out[i].bits = bits.join(", ");
+        out[i].bits = bits.length ? bits.join(", ") : `#${j + 1}`; // identical twins: told apart by place
+
       });
     }
   }

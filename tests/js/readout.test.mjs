@@ -141,6 +141,10 @@ test("runs of one kind that differ in more than one way are labelled by what dif
   const race = colourRuns(presetState("banana-race").runs);
   assert.deepEqual(race.colours.map((c) => c.colour), ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "adagrad"].map((k) => COLORS[k]));
   assert.ok(race.colours.every((c) => c.bits === ""));
+  // two identical runs: told apart by their place in the list
+  const twins = colourRuns([race.colours.length, 0].map(() => ({ kind: "adam", on: true, hp: { lr: 0.1 }, sched: { kind: "none", params: {} } })));
+  assert.deepEqual(twins.colours.map((c) => c.bits), ["#1", "#2"]);
+  assert.notEqual(twins.colours[0].colour, twins.colours[1].colour);
 });
 
 test("ramp: n colours, the optimizer's own for n = 1, greys for black, bad n refused", () => {
