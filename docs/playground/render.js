@@ -54,9 +54,16 @@ export function niceTicks(lo, hi, target = 5) {
   if (!(span > 0) || !Number.isFinite(span)) return { step: 1, values: [lo] };
   const raw = span / Math.max(1, target);
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.999) ?? 10 * power;
-  const values = [];
-  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) values.push(Math.abs(k * step) < step * 1e-9 ? 0 : k * step);
+  // the candidate steps, largest first: the first at or below `raw`'s round-up that still gives 3 ticks
+  const candidates = [10, 5, 2, 1, 0.5, 0.2, 0.1].map((m) => m * power).filter((s) => s <= [1, 2, 5, 10].map((m) => m * power).find((c) => c >= raw * 0.999) * 1.0000001);
+  let step = candidates[0];
+  let values = [];
+  for (const c of candidates) {
+    step = c;
+    values = [];
+    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) values.push(Math.abs(k * step) < step * 1e-9 ? 0 : +(k * step).toPrecision(12));
+    if (values.length >= 3) break;
+  }
   return { step, values };
 }
 

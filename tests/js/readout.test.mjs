@@ -84,6 +84,9 @@ test("axis ticks are round numbers covering the window, labelled with the decima
   assert.deepEqual(niceTicks(-1, 3, 8).values, [-1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3]);
   assert.deepEqual(niceTicks(-5.12, 5.12, 5).values, [-5, 0, 5]);
   assert.deepEqual(niceTicks(-5.12, 5.12, 7).values, [-4, -2, 0, 2, 4]);
+  // a narrow canvas asks for few ticks: still at least 3 (the valley's x at 390 px showed only 0)
+  assert.deepEqual(niceTicks(-4, 4, 3).values, [-4, -2, 0, 2, 4]);
+  assert.deepEqual(niceTicks(-2, 2, 3).values, [-2, 0, 2]);
   assert.equal(tickText(-0.5, 0.5), "−0.5");
   assert.equal(tickText(2, 1), "2");
   assert.equal(tickText(0, 0.5), "0.0");
