@@ -163,3 +163,20 @@ test("numbers must be plain decimals", () => {
     assert.equal(notes.length, 1, `steps=${JSON.stringify(bad)}: ${notes}`);
   }
 });
+
+test("a link written before the redesign (issue 13) still loads as it was, with no message", () => {
+  // the format documented in state.js, as the previous playground wrote it (t given: that step)
+  const old = "?pg=0&preset=seed-sgd&land=rosenbrock&scale=log&start=-1.5,2.5&steps=100&t=40&precond=1"
+    + "&run=momentum:lr=0.001,momentum=0.98;step:step_size=4,gamma=0.99&run=adam:lr=0.05,on=0";
+  const { state, notes, mine } = parseQuery(old, "banana-race", 0);
+  assert.deepEqual(notes, []);
+  assert.equal(mine, true);
+  assert.deepEqual([state.preset, state.landscape, state.scale, state.start, state.steps, state.t, state.precond],
+    ["seed-sgd", "rosenbrock", "log", [-1.5, 2.5], 100, 40, true]);
+  assert.deepEqual(strip(state.runs), [
+    { kind: "momentum", on: true, hp: { lr: 0.001, momentum: 0.98 }, sched: { kind: "step", params: { step_size: 4, gamma: 0.99 } } },
+    { kind: "adam", on: false, hp: { lr: 0.05 }, sched: { kind: "none", params: {} } },
+  ]);
+  // and is written back the same way
+  assert.equal(toQuery(state), old.replace("pg=0&", ""));
+});
