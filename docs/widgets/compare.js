@@ -21,8 +21,8 @@ export function mount(root) {
   const out = w.readout({ label: "The protocol's choice" });
   w.caption("A score above the budget means the run did not get there; it is then budget + 1 + log₁₀(final gap / tol), "
     + "so a run that ended closer ranks better. What to try: switch the race and watch the winner move. On the banana, SGD's and momentum's winners "
-    + "sit right next to the first cross: the largest lr from which no start diverges. On the quadratic, loosen the "
-    + "tolerance and the scores become step counts well inside the budget.");
+    + "sit right next to the first cross: the largest lr from which no start diverges. On the quadratic the winners arrive "
+    + "within the budget; loosen the tolerance to 10⁻² and the counts drop, and most winners move to a smaller lr.");
 
   const cache = new Map(); // one protocol run per (optimizer, race, tolerance): ~100 ms the first time
   w.onUpdate(() => {

@@ -14,9 +14,10 @@ export function mount(root) {
   const beta2 = w.slider("beta2", "β₂", { min: 0.9, max: 0.9999, step: 0.0001, value: 0.999 });
   const plot = w.plot({ aspect: 0.55, maxHeight: 320, minHeight: 220, label: "P against the step for Adam and AMSGrad, log scale, with the spike marked" });
   const out = w.readout({ label: "P before and after the spike" });
-  w.caption("What to try: with β₂ = 0.99, Adam's P climbs back within a few hundred steps while AMSGrad's stays "
-    + "down; with torch's β₂ = 0.999 both stay down for the whole window, and AMSGrad's slow rise is the bias "
-    + "correction (compare the last two rows). A spike of 1 (no spike) makes the two identical.");
+  w.caption("What to try: with β₂ = 0.9, Adam's P is back to 1 within about a hundred steps, and with 0.99 it grows "
+    + "about fivefold by step 300, while AMSGrad's stays down; with torch's β₂ = 0.999 both stay down for the whole "
+    + "window, and AMSGrad's slow rise is the bias correction (compare the last two rows). A spike of 1 (no spike) "
+    + "makes the two identical.");
 
   w.onUpdate(() => {
     const b2 = beta2.value;

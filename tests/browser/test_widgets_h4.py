@@ -164,6 +164,7 @@ def test_sign_controls_change_drawing_and_readout(page, site_url):
     changes(root, lambda: root.locator("#oe-w-sign-optimizer").select_option("adam"))
     changes(root, lambda: press(root, "sign", "beta1", "Home"))  # β₁ 0.9 -> 0
     changes(root, lambda: type_value(root, "sign", "beta2", 0))
+    changes(root, lambda: root.locator("#oe-w-sign-eps").select_option("0.001"))  # (1e-8 -> 0 moves < 1 px)
     changes(root, lambda: root.locator("#oe-w-sign-eps").select_option("0"))
     assert readout(root)["gap"] == "0"  # betas (0, 0), eps 0: sign descent exactly
     root.locator("#oe-w-sign-eps").select_option("0.001")
