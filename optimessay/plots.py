@@ -228,15 +228,45 @@ def legend_below(fig, ax=None, *, ncols: int | None = None, **kwargs):
     return fig.legend(handles, labels, loc="outside lower center", ncols=ncols, **kwargs)
 
 
+def paths_overlap(runs: Sequence[dict], *, xlim, ylim, tolerance: float = 0.02) -> float:
+    """How much the walks of ``runs`` lie on top of each other: for each pair, the smaller of the two
+    fractions of one walk's points that lie within ``tolerance`` x the window's diagonal of a point of
+    the other; the mean over pairs (0: apart, 1: every walk on every other)."""
+    window = np.hypot(xlim[1] - xlim[0], ylim[1] - ylim[0])
+    paths = [finite_prefix(r["points"]) for r in runs]
+    shares = []
+    for a in range(len(paths)):
+        for b in range(a + 1, len(paths)):
+            if len(paths[a]) == 0 or len(paths[b]) == 0:
+                shares.append(0.0)
+                continue
+            d = np.linalg.norm(paths[a][:, None, :] - paths[b][None, :, :], axis=-1)
+            near = d < tolerance * window
+            shares.append(min(near.any(axis=1).mean(), near.any(axis=0).mean()))
+    return float(np.mean(shares)) if shares else 0.0
+
+
+SMALL_MULTIPLES_OVERLAP = 0.5  # walks that overlap more than this (paths_overlap) get a panel each
+
+
 def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = None, xlim=None, ylim=None,
                       log: bool | None = None, height: float = 4.8, legend_inside: bool = False,
                       legend_ncols: int | None = None, markers: bool = True):
     """Several walks over one landscape (the seed's ``plot_optimization`` family), legend naming
     each walk's optimizer and hyperparameters; the minima are marked. The legend goes below the plot
     in columns (default) or inside the axes (``legend_inside=True``, for one or two short entries);
-    ``markers=False`` leaves out the dots at each iterate (long walks)."""
+    ``markers=False`` leaves out the dots at each iterate (long walks).
+
+    Three or more walks that mostly lie on top of each other (:func:`paths_overlap` above
+    ``SMALL_MULTIPLES_OVERLAP``, e.g. one optimizer under gentle schedules) are drawn as small
+    multiples: a panel per walk, in its colour, over the others in faint grey, so each can be followed
+    to its end."""
     if not runs:
         raise ValueError("plot_trajectories needs at least one run")
+    window_x = xlim if xlim is not None else landscape.x_range
+    window_y = ylim if ylim is not None else landscape.y_range
+    if len(runs) >= 3 and paths_overlap(runs, xlim=window_x, ylim=window_y) > SMALL_MULTIPLES_OVERLAP:
+        return _small_multiples(landscape, runs, title=title, xlim=xlim, ylim=ylim, log=log, markers=markers)
     fig, ax = style.figure(height=height)
     draw_landscape(ax, landscape, xlim=xlim, ylim=ylim, log=log)
     for r in runs:
@@ -248,6 +278,41 @@ def plot_trajectories(landscape, runs: Sequence[dict], *, title: str | None = No
         legend(ax)
     else:
         legend_below(fig, ax, ncols=legend_ncols)
+    return fig
+
+
+def _small_multiples(landscape, runs, *, title, xlim, ylim, log, markers):
+    from matplotlib.lines import Line2D
+
+    ncols = 2 if len(runs) <= 4 else 3
+    nrows = -(-len(runs) // ncols)
+    fig, axes = style.figure(nrows, ncols, height=3.3 * nrows + 0.9, squeeze=False, sharex=True, sharey=True)
+    flat = list(axes.flat)
+    for k, (ax, r) in enumerate(zip(flat, runs, strict=False)):
+        draw_landscape(ax, landscape, xlim=xlim, ylim=ylim, log=log, n=161, minima=k == 0)
+        if k != 0:
+            draw_minima(ax, landscape.minima, label=None)
+        for other in runs:
+            if other is not r:
+                pts = finite_prefix(other["points"])
+                ax.plot(pts[:, 0], pts[:, 1], color=style.MUTED_INK, linewidth=0.8, alpha=0.45, zorder=3)
+        draw_path(ax, r["points"], color=r["color"], label=r["label"], linestyle=r.get("linestyle", "-"),
+                  markers=markers, linewidth=1.8)
+        ax.set_title(r["label"], fontsize=9, fontweight="normal")
+        ax.label_outer()
+    for ax in flat[len(runs):]:
+        ax.set_visible(False)
+    handles, labels = [], []
+    for ax in flat[: len(runs)]:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            if text not in labels:
+                handles.append(handle)
+                labels.append(text)
+    handles.append(Line2D([], [], color=style.MUTED_INK, linewidth=0.8, alpha=0.45))
+    labels.append("the other walks")
+    fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns(labels))
+    if title:
+        fig.suptitle(title, fontsize=11, fontweight="bold")
     return fig
 
 

@@ -381,3 +381,21 @@ def test_every_optimizer_has_a_distinct_colour_in_both_themes():
     assert len(set(light)) == len(names) and len(set(dark)) == len(names)
     for c in dark:
         assert style._contrast([int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)], style.DARK_BACKGROUND) >= 4.4
+
+
+def test_walks_on_top_of_each_other_get_small_multiples_and_apart_one_panel():
+    from optimessay import landscapes
+
+    land = landscapes.quadratic(kappa=4.0, theta=0.3)
+    line = np.stack([np.linspace(-1, 0, 30), np.linspace(1, 0, 30)], axis=1)
+    close = [{"label": f"run {k}", "color": style.color(name), "points": line + 0.001 * k}
+             for k, name in enumerate(("sgd", "adam", "rmsprop"))]
+    assert plots.paths_overlap(close, xlim=land.x_range, ylim=land.y_range) > plots.SMALL_MULTIPLES_OVERLAP
+    fig = plots.plot_trajectories(land, close)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 3 and [ax.get_title() for ax in panels] == ["run 0", "run 1", "run 2"]
+    apart = [dict(r) for r in close]
+    apart[1]["points"] = line * (1, -1)  # mirrored: crosses the first only at the ends
+    apart[2]["points"] = line * (-1, 1)
+    assert plots.paths_overlap(apart, xlim=land.x_range, ylim=land.y_range) < plots.SMALL_MULTIPLES_OVERLAP
+    assert len(plots.plot_trajectories(land, apart).axes) == 1
