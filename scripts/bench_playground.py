@@ -169,7 +169,9 @@ def table(r: dict) -> str:
         f"| DOMContentLoaded of the page (for comparison) | {quantile(dom, 0.5):.0f} | {max(dom):.0f} |",
         "",
         f"The playground's first frame is drawn **{quantile(ff, 0.5):.0f} ms** after navigation start (median of "
-        f"{len(ff)}), {quantile(ff, 0.5) - quantile(dom, 0.5):.0f} ms after DOMContentLoaded.",
+        f"{len(ff)}), {abs(quantile(ff, 0.5) - quantile(dom, 0.5)):.0f} ms "
+        f"{'before' if quantile(ff, 0.5) < quantile(dom, 0.5) else 'after'} the end of DOMContentLoaded "
+        "(the playground is a module script: it runs before that event's handlers finish).",
         "",
     ]
     return "\n".join(lines)
