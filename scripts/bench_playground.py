@@ -130,9 +130,7 @@ def table(r: dict) -> str:
         ("recompute only (6 x 500 optimizer steps, float64)", "recompute"),
         ("redraw only, nothing recomputed (baseline: one frame of playback, a scrubber move)", "redraw"),
     ]
-    lines = [
-        "# Playground timings in Chromium",
-        "",
+    lines = [  # no heading: docs/verification.md gives the table its heading
         f"Measured {stamp} by `scripts/bench_playground.py` on: {cpu}, {os.cpu_count()} logical cores; "
         f"Chromium {r['browser']} (headless, software rendering). The machine's 1-minute load average was "
         f"{r['load'][0]:.1f} before and {r['load'][1]:.1f} after (other work shares the cores: times scale with it).",
