@@ -131,7 +131,7 @@ NUM = re.compile(r"!num\[([\w-]+)\.(\w+)(?::[^\]]*)?\]")
 @pytest.mark.parametrize("page", PAGES + ("schedules",))
 def test_pages_embed_existing_sections_and_figures(page):
     text = (ROOT / "docs" / f"{page}.md").read_text()
-    for path, section in re.findall(r'--8<-- "([^":]+):(\w+)"', text):
+    for path, section in re.findall(r'(?:--8<-- "|!annotated\[)([^":\]]+):([\w-]+)["\]]', text):
         source = (ROOT / path).read_text()
         assert f"[start:{section}]" in source, (page, path, section)
     module = (ROOT / "scripts" / "figures" / f"{page.replace('-', '_')}.py").read_text()
@@ -146,5 +146,5 @@ def test_new_scheduler_sections_on_the_schedules_page():
     for cls in ("MultiplicativeLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR", "ChainedScheduler",
                 "ReduceLROnPlateau", "SWALR"):
         assert f"### {cls}" in text
-        assert f'--8<-- "optimessay/schedulers.py:{cls.lower()}"' in text
+        assert f"!annotated[optimessay/schedulers.py:{cls.lower()}]" in text
         assert f"!figure[{cls.lower()}-curve" in text or f"!figure[{cls.lower()}-curves" in text

@@ -25,6 +25,8 @@ from site_helpers import ROOT, SITE, page_html, site_pages
 
 CHECKER = ROOT / "tests" / "browser" / "copy_paste_check.py"
 CODE_BLOCK = re.compile(r'<div class="language-python highlight"[^>]*>.*?<code>(.*?)</code>', re.DOTALL)
+# an annotated view (docs/hooks/annotate.py): its copy button copies its section exactly
+ANNOTATED_COPY = re.compile(r'<div class="oe-annotated" [^>]*>.*?\bdata-clipboard-text="([^"]*)"', re.DOTALL)
 ANNOTATION_MARKER = re.compile(r"\s*# \(\d+\)!?\s*$")  # Material's code annotations: `# (1)!`
 SNIPPET_MARKER = re.compile(r"--8<--")
 OPTIMIZERS = {"SGD", "RMSprop", "Adam", "AdamW", "Adagrad"}
@@ -33,11 +35,12 @@ SCHEDULERS = {"LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "Ex
 
 
 def code_blocks(html: str) -> list[str]:
-    """The text of every Python code block of a page, as the copy button gives it."""
+    """The text of every Python code block and annotated view of a page, as its copy button gives it."""
     blocks = []
     for body in CODE_BLOCK.findall(html):
         text = unescape(re.sub(r"<[^>]+>", "", body))
         blocks.append("\n".join(ANNOTATION_MARKER.sub("", line).rstrip() for line in text.splitlines()))
+    blocks += [unescape(text) for text in ANNOTATED_COPY.findall(html)]
     return blocks
 
 
