@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ._results import shared
 from ._shared import Figure, Numbers, _quadratic, _run
 
 
@@ -137,7 +138,7 @@ def precond_theta_crossing(kappas, thetas_degrees, steps, tol):
     from optimessay import style
     from optimessay.experiments import invariance
 
-    data = invariance.theta_crossing(kappas, thetas_degrees, steps=steps, tol=tol)
+    data = shared(invariance.theta_crossing, kappas=kappas, thetas_degrees=thetas_degrees, steps=steps, tol=tol)
     fig, axes = style.figure(1, len(data["kappas"]), height=4.4, sharey=True)
     marks = {"GD": "o", "Nesterov": "s", "RMSprop": "v", "Adam": "D", "Adagrad": "^"}
     for ax, k in zip(axes, data["kappas"], strict=True):
@@ -170,7 +171,7 @@ def precond_theta_numbers(kappas, thetas_degrees, steps, tol):
     invariance table ``inv_<name>_rotation`` / ``inv_<name>_scale``."""
     from optimessay.experiments import invariance
 
-    data = invariance.theta_crossing(kappas, thetas_degrees, steps=steps, tol=tol)
+    data = shared(invariance.theta_crossing, kappas=kappas, thetas_degrees=thetas_degrees, steps=steps, tol=tol)
     out = {"budget": steps, "tol": tol}
     for name in data["steps"]:
         for key, values in data["steps"][name].items():
