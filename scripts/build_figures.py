@@ -58,6 +58,15 @@ The manifest (``OUT/manifest.json``, read by docs/hooks/figures.py)::
 
 ``files``: ``{"png": ...}`` for an image, ``{"mp4": ..., "webm": ..., "poster": ...}`` for a video;
 ``bytes``: the size of each of those files (the hook lists the smaller video source first).
+
+**Variants** (issue 16: figures for every screen). An image also gets ``"png_dark": NAME.dark.png``
+and, when it draws a landscape (a trajectory figure), ``"png_narrow": NAME.narrow.png`` and
+``"png_narrow_dark": NAME.narrow.dark.png`` with ``narrow_width``/``narrow_height`` in the entry; a
+video's poster gets ``"poster_dark": NAME.dark.png``. They are drawn from copies of the one figure the
+recipe returned (optimessay.plots.clone, to_dark, narrow_layout; a dark copy keeps the light picture's
+layout), so no experiment runs twice; they are written, checked, stamped and verified like the other
+files, and a figure whose variant is damaged or missing is rebuilt. ``--timings`` prints, per figure,
+the wall and CPU seconds and the share spent on the variants.
 """
 
 from __future__ import annotations
@@ -878,6 +887,18 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
         result = entry.recipe(**entry.params)
         variants_start = variants_cpu = None
         narrow = entry.kind == "image" and _is_trajectory_figure(result)
+        small, copy_seconds, copy_cpu = None, 0.0, 0.0
+        if narrow:
+            from optimessay import plots
+
+            try:  # the narrow variant is drawn from a copy (the original becomes the dark one)
+                copy_seconds, copy_cpu = time.perf_counter(), time.process_time()
+                small = plots.clone(result)
+                copy_seconds, copy_cpu = time.perf_counter() - copy_seconds, time.process_time() - copy_cpu
+            except Exception as exc:  # something unpicklable in the figure: no narrow variant, said
+                narrow, copy_seconds, copy_cpu = False, 0.0, 0.0
+                print(f"figure {name}: no narrow variant (the figure cannot be copied: {type(exc).__name__}: "
+                      f"{exc})", file=sys.stderr, flush=True)
         dark_poster = entry.kind == "video" and _makes_dark_poster(result)
         files = output_files(entry, narrow, dark_poster)
         if entry.kind == "numbers":
@@ -895,15 +916,18 @@ def render(catalog_path: str, name: str, out: str, key: str) -> dict:
 
                 if not hasattr(result, "savefig"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return a matplotlib Figure, got {type(result).__name__}")
-                # the variants are drawn from copies of the figure the recipe returned: the experiment
-                # behind it runs once; a dark copy keeps the layout of the picture it was copied from
+                # the variants are drawn from the figure the recipe returned (recoloured in place for
+                # the dark one, a copy for the narrow ones): the experiment behind it runs once
                 width, height = plots.save_png(result, tmp["png"], close=False)
-                variants_start, variants_cpu = time.perf_counter(), time.process_time()  # the light one is no variant
-                small = plots.clone(result) if narrow else None
-                plots.save_png(plots.to_dark(plots.clone(result, keep_layout=True)), tmp["png_dark"])
+                # the light picture is not a variant; the copy for the narrow one, made earlier, is
+                variants_start = time.perf_counter() - copy_seconds
+                variants_cpu = time.process_time() - copy_cpu
+                result.set_layout_engine("none")  # keeps the light picture's layout: only colours change
+                plots.save_png(plots.to_dark(result), tmp["png_dark"])
                 if small is not None:
                     narrow_size = plots.save_png(plots.narrow_layout(small), tmp["png_narrow"], close=False)
-                    plots.save_png(plots.to_dark(plots.clone(small, keep_layout=True)), tmp["png_narrow_dark"])
+                    small.set_layout_engine("none")
+                    plots.save_png(plots.to_dark(small), tmp["png_narrow_dark"])
             else:
                 if not hasattr(result, "save"):
                     raise TypeError(f"recipe {entry.recipe.__name__} must return an animation with .save(), got {type(result).__name__}")

@@ -70,6 +70,14 @@ The build keys each figure on its entry and on the source of its recipe and of e
 recipe calls, in whichever module: editing one recipe rebuilds one figure, editing a shared helper
 rebuilds the figures that use it.
 
+A recipe returns one figure, drawn in the light style; the build makes its dark variant and, for a
+figure with a landscape (``plots.draw_landscape``), its narrow variant for phones (panels stacked in
+one column, legends below, text at full size) from copies of it. So: draw with the style's colours
+(``style.color(...)``, the constants of ``optimessay.style``), which have dark counterparts; tag an
+artist whose colour must stay the same in both themes (a mark on a colour map) with
+``artist.set_gid(plots.KEEP_GID)``; keep formatters and scales picklable (module-level functions, no
+lambdas), or the figure gets no narrow variant.
+
 This file stays importable by path as before (tests/test_vectors.py reads ``CONTESTANTS`` and calls
 ``_tuned_lr``): every top-level name of ``_shared.py`` is also a name of this module.
 """
