@@ -2,7 +2,7 @@
 // on the banana with the playground's update rule (docs/playground/optimizers.js, op for op torch's),
 // its preconditioner P_t = 1/(√G_t + ε) per coordinate and its step length |θ_t − θ_{t−1}| at each
 // step. G_t = G_{t−1} + g_t² never decreases, so P never grows. Pure functions, tested in node
-// against optimessay (tests/js/widgets-h3.test.mjs).
+// against optimessay (tests/js/widgets-rmsprop-adam-adagrad.test.mjs).
 
 import { rosenbrock } from "../playground/landscapes.js";
 import { run } from "../playground/trajectory.js";

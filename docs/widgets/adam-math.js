@@ -3,7 +3,7 @@
 // (docs/playground/optimizers.js, read-only). What the playground lacks lives here: Adam WITHOUT
 // bias correction (θ ← θ − lr·m/(√v + ε) with the raw moments, each op as torch's Adam computes it)
 // and the separable quadratic of the page's AdamW table. Pure functions, tested in node against
-// optimessay and torch (tests/js/widgets-h3.test.mjs).
+// optimessay and torch (tests/js/widgets-rmsprop-adam-adagrad.test.mjs).
 
 import { fma, lerp } from "../playground/numerics.js";
 import { quadratic } from "../playground/landscapes.js";

@@ -7,7 +7,7 @@
 // steps_to_tolerance (the first step from which the loss gap stays ≤ tol × its start value; a run
 // that never gets there scores budget + 1 + log10(final gap / tol)); an lr scores the median of its 5
 // (inf if any diverged); the lowest median wins, ties to the smaller lr. Same rules, same order, as
-// protocol.tune / tune_landscape; tests/js/widgets-h4 checks the winner and every median against them.
+// protocol.tune / tune_landscape; tests/js/widgets-newer-pages.test.mjs checks the winner and every median against them.
 
 import { getLandscape, radians } from "../playground/landscapes.js";
 import { run } from "../playground/trajectory.js";

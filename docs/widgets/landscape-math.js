@@ -1,7 +1,7 @@
 // The arithmetic of the landscape widget (docs/landscapes.md): the Hessian of each of the
 // playground's landscapes (docs/playground/landscapes.js) in closed form, the eigen-decomposition of
 // a symmetric 2×2 matrix, and the condition number left after the Jacobi scaling. Pure functions, no
-// DOM; tests/js/widgets-h2.test.mjs checks them against optimessay.landscapes (autograd Hessians,
+// DOM; tests/js/widgets-momentum-landscapes-schedules.test.mjs checks them against optimessay.landscapes (autograd Hessians,
 // torch.linalg.eigh) at sample points of every landscape, to 1e-9 relative.
 
 function need(ok, message) {

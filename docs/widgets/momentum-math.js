@@ -1,6 +1,6 @@
 // The arithmetic of the momentum widget (docs/sgd-momentum.md): each eigen-direction of a quadratic
 // under gradient descent and under the heavy ball (torch's SGD with momentum), and Polyak's optimal
-// heavy ball. Pure functions, no DOM: tests/js/widgets-h2.test.mjs checks them against the Python
+// heavy ball. Pure functions, no DOM: tests/js/widgets-momentum-landscapes-schedules.test.mjs checks them against the Python
 // package (optimessay.experiments.momentum.polyak, and the package's SGD step as a linear map).
 //
 // On a direction with curvature λ, torch's heavy ball (b ← μb + g, θ ← θ − ηb) is the recurrence

@@ -4,7 +4,7 @@
 // routine): X ← G/max(‖G‖_F, ε) on the wide orientation, then `steps` times
 //   A = X Xᵀ;  B = b·A + c·A²;  X ← a·X + B·X
 // so every singular value s of X goes to a·s + b·s³ + c·s⁵ (`spectralMap`, the package's
-// `muon_spectral_map`). torch runs it in bfloat16; here it runs in float64, and tests/js/widgets-h4
+// `muon_spectral_map`). torch runs it in bfloat16; here it runs in float64, and tests/js/widgets-newer-pages.test.mjs
 // checks it against the package's float64 result `muon_preconditioner(G) @ G` to 1e-9.
 // Matrices are arrays of rows (plain arrays of numbers).
 

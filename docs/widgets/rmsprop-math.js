@@ -2,7 +2,7 @@
 // on the banana with the playground's update rule (docs/playground/optimizers.js, op for op torch's),
 // and, at every step t, the preconditioned gradient P_t·g_t per coordinate. As α → 0, v_t → g_t², so
 // P_t·g_t = g_t/(√v_t + ε) → g_t/|g_t| = sign(g_t): |P·g| = 1 in every coordinate, whatever |g|.
-// Pure functions (no DOM), tested in node against optimessay (tests/js/widgets-h3.test.mjs).
+// Pure functions (no DOM), tested in node against optimessay (tests/js/widgets-rmsprop-adam-adagrad.test.mjs).
 
 import { rosenbrock } from "../playground/landscapes.js";
 import { run } from "../playground/trajectory.js";

@@ -1,6 +1,6 @@
 // The arithmetic of the schedule widget (docs/schedules.md): the page's schedules as the playground's
 // schedulers (docs/playground/schedulers.js, torch's chainable formulas), the lr of every step, and
-// the walk each one drives. Pure functions, no DOM; tests/js/widgets-h2.test.mjs checks the lrs and
+// the walk each one drives. Pure functions, no DOM; tests/js/widgets-momentum-landscapes-schedules.test.mjs checks the lrs and
 // the walks against optimessay.schedulers and optimessay.trajectory.run.
 
 import { createScheduler } from "../playground/schedulers.js";

@@ -1,4 +1,4 @@
-"""H2's live figures in Chromium: SGD and momentum (momentum), Landscapes (landscape), Schedules
+"""The live figures in Chromium: SGD and momentum (momentum), Landscapes (landscape), Schedules
 (schedule).
 
 For each widget: moving each control (keyboard on a range input, a typed value, a select, a button, a

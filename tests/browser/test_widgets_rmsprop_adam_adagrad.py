@@ -1,4 +1,4 @@
-"""H3's live figures in Chromium: RMSprop (rmsprop-sign), Adam (adam-bias, adam-decay), Adagrad
+"""The live figures in Chromium: RMSprop (rmsprop-sign), Adam (adam-bias, adam-decay), Adagrad
 (adagrad-shrink).
 
 For each widget: moving each control (arrow keys on a range input, a typed value, a checkbox, a

@@ -1,4 +1,4 @@
-// H4's live figures (Beyond diagonal, Sign and max-norm, Fixing Adam, Memory-light, ...): their
+// The live figures of the newer pages (Beyond diagonal, Sign and max-norm, Fixing Adam, Memory-light, ...): their
 // numerics against the Python package. Each test builds its input in JS, hands it to
 // .venv/bin/python (the package computes its own numbers: nothing here is a committed copy), and
 // compares to 1e-9.

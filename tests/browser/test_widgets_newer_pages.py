@@ -1,4 +1,4 @@
-"""H4's live figures in Chromium: Beyond diagonal (muon), Sign and max-norm (sign), Fixing Adam
+"""The live figures in Chromium: Beyond diagonal (muon), Sign and max-norm (sign), Fixing Adam
 (fixing), Memory-light (memory).
 
 For each widget: moving each control (keyboard on the range input, a typed value, a select) changes
