@@ -12,62 +12,64 @@ check what a reader's browser does with that:
 - no page with figures scrolls sideways at 390 px;
 - a video shows the poster of the theme, and only that poster is requested.
 
-The figures and pages are found from docs/figures/manifest.json and the built site (not listed by
+The figures, their variants and the pages are read from the built site's markup (not listed by
 hand), so the tests follow the catalog.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "docs" / "figures" / "manifest.json"
 WIDTHS = (1280, 390)
 SCHEMES = ("default", "slate")
 
 
-def _manifest() -> dict:
-    if not MANIFEST.is_file():
-        pytest.fail(f"{MANIFEST} is missing: run `make figures`", pytrace=False)
-    return json.loads(MANIFEST.read_text(encoding="utf-8"))["figures"]
+def _file(url: str) -> str:
+    return url.split("/")[-1].split("#")[0]
 
 
-def _pages_with(site_root: Path, pattern: str) -> list[str]:
-    """Site-relative URLs of the built pages whose HTML matches ``pattern``."""
-    found = []
-    for html in sorted(site_root.rglob("index.html")):
-        if re.search(pattern, html.read_text(encoding="utf-8")):
-            rel = html.parent.relative_to(site_root).as_posix()
-            found.append("" if rel == "." else rel + "/")
+def _variants(html: str) -> dict:
+    """figure name -> its files by role, read from the built page's markup (the manifest the site was
+    built from is not in the site, and docs/figures/ may have moved on since): png, png_dark,
+    png_narrow, png_narrow_dark for an image with variants; poster, poster_dark for a video."""
+    found = {}
+    for name, body in re.findall(r'<figure class="optimessay-figure[^"]*" data-figure="([^"]+)">(.*?)</figure>',
+                                 html, re.DOTALL):
+        files = {}
+        for theme, picture in re.findall(r'<picture class="optimessay-figure__(light|dark)">(.*?)</picture>', body,
+                                         re.DOTALL):
+            suffix = "_dark" if theme == "dark" else ""
+            files["png" + suffix] = _file(re.search(r'<img src="([^"]+)"', picture).group(1))
+            narrow = re.search(r'<source media="[^"]*" srcset="([^"]+)"', picture)
+            if narrow:
+                files["png_narrow" + suffix] = _file(narrow.group(1))
+        posters = re.search(r'data-poster-light="([^"]+)" data-poster-dark="([^"]+)"', body)
+        if posters:
+            files.update(poster=_file(posters.group(1)), poster_dark=_file(posters.group(2)))
+        if files:
+            found[name] = files
     return found
 
 
 @pytest.fixture(scope="module")
 def variant_pages(site_root):
-    """(page URL, image figures with variants on it, video figures with a dark poster on it) for the
-    built pages that place such figures, the pages with a narrow variant first."""
-    figures = _manifest()
-    images = {n for n, e in figures.items() if e.get("kind") == "image" and "png_dark" in e.get("files", {})}
-    videos = {n for n, e in figures.items() if e.get("kind") == "video" and "poster_dark" in e.get("files", {})}
-    if not images:
-        pytest.fail("no figure in the manifest has a dark variant: run `make figures`", pytrace=False)
+    """(page URL, {figure: files by role}) for the built pages that place figures with variants, the
+    pages with a narrow variant first."""
     pages = []
-    for url in _pages_with(site_root, r'data-figure="'):
-        html = (site_root / url / "index.html").read_text(encoding="utf-8")
-        placed = set(re.findall(r'data-figure="([^"]+)"', html))
-        if placed & (images | videos):
-            # a page built before the figures had variants would show them as plain <img>: stale site
-            pages.append((url, sorted(placed & images), sorted(placed & videos)))
+    for html_file in sorted(site_root.rglob("index.html")):
+        variants = _variants(html_file.read_text(encoding="utf-8"))
+        if variants:
+            rel = html_file.parent.relative_to(site_root).as_posix()
+            pages.append(("" if rel == "." else rel + "/", variants))
     if not pages:
-        pytest.fail("no built page places a figure with variants: rebuild the site after `make figures`",
+        pytest.fail("no built page places a figure with variants: run `make figures`, then build the site",
                     pytrace=False)
-    pages.sort(key=lambda p: (not any("png_narrow" in figures[n]["files"] for n in p[1]), p[0]))
-    return figures, pages
+    pages.sort(key=lambda p: (not any("png_narrow" in files for files in p[1].values()), p[0]))
+    return pages
 
 
 def _open(page, site_url: str, url: str, width: int, scheme: str) -> list[str]:
@@ -109,51 +111,48 @@ def _shown_sources(page) -> dict:
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_each_theme_and_width_shows_and_fetches_only_its_own_variant(page, site_url, variant_pages, width, scheme):
-    figures, pages = variant_pages
-    url, images, videos = pages[0]
+    url, variants = variant_pages[0]
     requested = _open(page, site_url, url, width, scheme)
     _show_every_figure(page)
     shown = _shown_sources(page)
     fetched = {Path(path).name for path in requested}
-    for name in images:
-        files = figures[name]["files"]
-        narrow = width <= 600 and "png_narrow" in files
-        role = ("png_narrow" if narrow else "png") + ("_dark" if scheme == "slate" else "")
-        assert shown[name] == [files[role]], (name, shown[name])
-        others = {files[r] for r in files if r != role}
-        assert not (others & fetched), f"{url} at {width} px, {scheme}: requested {sorted(others & fetched)}"
-    for name in videos:
-        files = figures[name]["files"]
-        want, other = ("poster_dark", "poster") if scheme == "slate" else ("poster", "poster_dark")
-        poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
-        assert poster and poster.endswith(files[want]), (name, poster)
-        assert files[other] not in fetched
+    for name, files in variants.items():
+        if "png" in files:
+            narrow = width <= 600 and "png_narrow" in files
+            role = ("png_narrow" if narrow else "png") + ("_dark" if scheme == "slate" else "")
+            assert shown[name] == [files[role]], (name, shown[name])
+            others = {files[r] for r in files if r != role}
+            assert not (others & fetched), f"{url} at {width} px, {scheme}: requested {sorted(others & fetched)}"
+        if "poster" in files:
+            want, other = ("poster_dark", "poster") if scheme == "slate" else ("poster", "poster_dark")
+            poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
+            assert poster and poster.endswith(files[want]), (name, poster)
+            assert files[other] not in fetched
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{url} scrolls sideways by {overflow} px at {width} px"
 
 
 def test_the_palette_toggle_swaps_the_pictures_and_the_poster(page, site_url, variant_pages):
-    figures, pages = variant_pages
-    url, images, videos = next((p for p in pages if p[2]), pages[0])
+    url, variants = next((p for p in variant_pages if any("poster" in f for f in p[1].values())), variant_pages[0])
     requested = _open(page, site_url, url, 1280, "default")
     _show_every_figure(page)
     page.locator("form[data-md-component='palette'] label:visible").first.click()  # the reader's toggle
     page.wait_for_function("() => document.body.getAttribute('data-md-color-scheme') === 'slate'")
     _show_every_figure(page)
     shown = _shown_sources(page)
-    for name in images:
-        assert shown[name] == [figures[name]["files"]["png_dark"]], (name, shown[name])
-    for name in videos:
-        poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
-        assert poster.endswith(figures[name]["files"]["poster_dark"]), poster
+    for name, files in variants.items():
+        if "png_dark" in files:
+            assert shown[name] == [files["png_dark"]], (name, shown[name])
+        if "poster_dark" in files:
+            poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
+            assert poster.endswith(files["poster_dark"]), poster
     assert any(path.endswith(".dark.png") for path in requested)
 
 
 def test_no_page_with_figures_scrolls_sideways_on_a_phone(page, site_url, variant_pages):
-    _, pages = variant_pages
     page.set_viewport_size({"width": 390, "height": 900})
     wide = []
-    for url, _, _ in pages:
+    for url, _ in variant_pages:
         page.goto(site_url + url)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         if overflow > 0:
