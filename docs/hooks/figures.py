@@ -345,8 +345,22 @@ def on_page_content(html: str, page, config, files) -> str:
     return html
 
 
+# On a reader's first visit (no palette stored yet) Material leaves the body in the light scheme until
+# its script bundle, at the end of the page, reads the system's colour scheme: the light pictures in
+# view would be fetched first. This runs first thing in <body> and applies the system's scheme as the
+# bundle will (the site's palette: light = "default", dark = "slate"); a stored choice still wins
+# (Material's own palette script runs after it).
+EARLY_SCHEME = ('<script id="optimessay-early-scheme">'
+                'if(!(window.__md_get&&__md_get("__palette"))&&matchMedia("(prefers-color-scheme: dark)").matches)'
+                'document.body.setAttribute("data-md-color-scheme","slate")</script>')
+BODY = re.compile(r"<body\b[^>]*>")
+
+
 def on_post_page(output: str, page, config) -> str:
-    """Put the theme rule for the figure variants (`THEME_STYLE`) in the page's <head>."""
-    if 'id="optimessay-figure-themes"' in output or "</head>" not in output:
-        return output
-    return output.replace("</head>", THEME_STYLE + "</head>", 1)
+    """Put the theme rule for the figure variants (`THEME_STYLE`) in the page's <head> and
+    `EARLY_SCHEME` first in its <body>."""
+    if 'id="optimessay-figure-themes"' not in output and "</head>" in output:
+        output = output.replace("</head>", THEME_STYLE + "</head>", 1)
+    if 'id="optimessay-early-scheme"' not in output:
+        output = BODY.sub(lambda m: m.group(0) + EARLY_SCHEME, output, count=1)
+    return output

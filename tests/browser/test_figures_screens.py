@@ -149,6 +149,19 @@ def test_the_palette_toggle_swaps_the_pictures_and_the_poster(page, site_url, va
     assert any(path.endswith(".dark.png") for path in requested)
 
 
+def test_a_first_visit_in_dark_mode_fetches_no_light_picture(page, site_url, variant_pages):
+    # before Material's script bundle has read the system's scheme, the body is still light: the
+    # hook's early script must have set the dark scheme before any picture in view is requested
+    requested = _open(page, site_url, "", 1280, "slate")
+    for url, variants in variant_pages:
+        page.evaluate("() => localStorage.clear()")  # every page as a first visit
+        requested.clear()
+        page.goto(site_url + url)
+        page.wait_for_load_state("load")
+        light = {f for files in variants.values() for role, f in files.items() if not role.endswith("_dark")}
+        assert not ({Path(path).name for path in requested} & light), (url, sorted(requested))
+
+
 def test_no_page_with_figures_scrolls_sideways_on_a_phone(page, site_url, variant_pages):
     page.set_viewport_size({"width": 390, "height": 900})
     wide = []
