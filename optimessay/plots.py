@@ -286,7 +286,9 @@ def _small_multiples(landscape, runs, *, title, xlim, ylim, log, markers):
 
     ncols = 2 if len(runs) <= 4 else 3
     nrows = -(-len(runs) // ncols)
-    fig, axes = style.figure(nrows, ncols, height=3.3 * nrows + 0.9, squeeze=False, sharex=True, sharey=True)
+    # rows no taller than a column is wide (a 2D landscape): the picture stays light for the page
+    fig, axes = style.figure(nrows, ncols, height=(2.9 if ncols == 2 else 2.3) * nrows + 0.9, squeeze=False,
+                             sharex=True, sharey=True)
     flat = list(axes.flat)
     for k, (ax, r) in enumerate(zip(flat, runs, strict=False)):
         draw_landscape(ax, landscape, xlim=xlim, ylim=ylim, log=log, n=161, minima=k == 0)

@@ -58,7 +58,9 @@ COMPRESSED_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javas
 
 # make every image eager, wait until each is decoded (or failed) and every font is in
 LOAD_EVERYTHING = """async () => {
-  const images = [...document.images];
+  // every image a reader scrolling to the end would see: not those the page hides (the other
+  // theme's variant of a figure is display:none, so a browser never fetches it while it is lazy)
+  const images = [...document.images].filter((img) => img.getClientRects().length > 0);
   images.forEach((img) => { img.loading = "eager"; });
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
   await document.fonts.ready;

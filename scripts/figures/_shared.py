@@ -83,19 +83,24 @@ RACE_TOL = 1e-6  # the races' tolerance: the loss gap stays below a millionth of
 
 
 @cache
-def _tuned_lr(spec, contestant: str, steps: int) -> float:
-    """The contestant's lr on the landscape by the site's protocol (``optimessay.protocol``, stated on
-    the Comparing page): steps until the loss gap stays below ``RACE_TOL`` × its start value (a run
-    that never gets there within ``steps`` ranks after every arrival, by its final gap), median over
+def _tuning(spec, contestant: str, steps: int):
+    """The contestant's ``protocol.Tuning`` on the landscape by the site's protocol (``optimessay.protocol``,
+    stated on the Comparing page): steps until the loss gap stays below ``RACE_TOL`` × its start value (a
+    run that never gets there within ``steps`` ranks after every arrival, by its final gap), median over
     5 starts (the landscape's start and 4 at distance 0.1), any divergence disqualifies, 4 lrs per
     decade from 1e-5 to 10, extended by a decade while the winner is on an edge (AdamW: at most
-    0.1/weight_decay). Deterministic; cached per worker process (figures share contestants)."""
+    0.1/weight_decay; a winner at that cap is on its grid's edge: ``on_edge``). Deterministic; cached
+    per worker process (figures share contestants)."""
     from optimessay import optimizers, protocol
 
     _, _, cls, fixed = next(c for c in CONTESTANTS if c[0] == contestant)
-    tuned = protocol.tune_landscape(_landscape(spec), getattr(optimizers, cls), fixed, steps=steps, tol=RACE_TOL,
-                                    relative=True)
-    return float(tuned.lr)
+    return protocol.tune_landscape(_landscape(spec), getattr(optimizers, cls), fixed, steps=steps, tol=RACE_TOL,
+                                   relative=True)
+
+
+def _tuned_lr(spec, contestant: str, steps: int) -> float:
+    """The contestant's protocol-tuned lr on the landscape (:func:`_tuning`)."""
+    return float(_tuning(spec, contestant, steps).lr)
 
 
 def _contestant_runs(spec, steps: int):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from ._shared import CONTESTANTS, Figure, Numbers, _contestant_runs, _landscape, _tuned_lr, sweep_heatmap
+from ._shared import (
+    CONTESTANTS,
+    Figure,
+    Numbers,
+    _contestant_runs,
+    _landscape,
+    _tuned_lr,
+    _tuning,
+    sweep_heatmap,
+)
 
 
 def race(landscape, steps, title, max_frames=120):
@@ -42,7 +51,8 @@ def compare_loss_curves(landscape, steps):
 
 def race_numbers(races, other_starts, tol):
     """The races' numbers (optimessay.experiments.races): for each race ``(key, spec, steps)`` and
-    contestant, ``<key>_<name>_lr`` (the protocol's), ``_loss`` (median final loss gap over the 5
+    contestant, ``<key>_<name>_lr`` (the protocol's), ``_edge`` (1: that lr is on its grid's edge, e.g.
+    AdamW's cap 0.1/weight_decay, so it is not a tuned result), ``_loss`` (median final loss gap over the 5
     starts), ``_own`` (from the landscape's start: the run the race shows), ``_arrived`` (starts of 5
     staying below tol × the initial gap), ``_steps`` (median steps to it, -1: not within the budget).
     The banana's lrs from other starts: ``start<i>_first`` ... (names), ``start<i>_first_loss`` ...,
@@ -57,6 +67,7 @@ def race_numbers(races, other_starts, tol):
             stats = measured.race_stats(_landscape(spec), cls, fixed, lr, steps, tol=tol)
             short = name.lower()
             out[f"{key}_{short}_lr"] = lr
+            out[f"{key}_{short}_edge"] = int(_tuning(spec, name, steps).on_edge)  # 1: the winner is on the grid's edge
             out[f"{key}_{short}_loss"] = stats["final_loss"]
             out[f"{key}_{short}_own"] = stats["final_loss_own_start"]
             out[f"{key}_{short}_arrived"] = stats["arrived"]
