@@ -84,6 +84,31 @@ def race_numbers(races, other_starts, tol):
     return out
 
 
+def sgd_sweep_numbers(x_range, y_range, n, steps):
+    """What the SGD lr × momentum heatmap shows, measured on the same sweep: the lowest cell (and
+    whether it is on an edge of the grid), the diverged cells, and where divergence starts: for each
+    momentum the smallest lr that diverged, its median and spread over the momenta that diverge."""
+    import statistics
+
+    import torch
+
+    from optimessay import sweep
+
+    xs = torch.logspace(math.log10(x_range[0]), math.log10(x_range[1]), n, dtype=torch.float64)
+    ys = torch.linspace(y_range[0], y_range[1], n, dtype=torch.float64)
+    result = sweep.run("rosenbrock", "SGD", {}, grid={"lr": xs, "momentum": ys}, steps=steps, keep_trajectories=False)
+    loss = result.grid(result.final_loss)  # (lr, momentum)
+    diverged = result.grid(result.diverged)
+    finite = torch.where(torch.isfinite(loss) & ~diverged, loss, torch.tensor(math.inf, dtype=loss.dtype))
+    best = int(torch.argmin(finite))
+    i, j = divmod(best, n)
+    onset = [float(xs[int(torch.nonzero(diverged[:, k])[0])]) for k in range(n) if bool(diverged[:, k].any())]
+    return {"best_lr": float(xs[i]), "best_momentum": float(ys[j]), "best_loss": float(finite.flatten()[best]),
+            "best_on_edge": "yes" if i in (0, n - 1) or j in (0, n - 1) else "no",
+            "diverged": int(diverged.sum()), "cells": n * n,
+            "onset_median": statistics.median(onset), "onset_min": min(onset), "onset_max": max(onset)}
+
+
 FIGURES = [
     Figure("race-banana", "video",
            "Animation: SGD, momentum, Nesterov, RMSprop, Adam, AdamW and Adagrad, each at the learning rate the "
@@ -123,12 +148,16 @@ FIGURES = [
            compare_loss_curves, {"landscape": "rosenbrock", "steps": 300}, cost=2.0),
     Figure("sweep-sgd-lr-momentum", "image",
            "Heatmap of SGD's final loss on the banana after 300 steps from (-1.5, 2.5), over 100 learning "
-           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis); "
-           "dark is low loss, bright is high. A grey hatched region at large lr and large momentum marks "
-           "the walks that diverged; a ring marks the best cell and a diamond the seed's lr 1e-3, momentum 0.98.",
+           "rates from 1e-5 to 0.1 (log scale, x axis) and 100 momentum values from 0 to 0.99 (y axis, on a "
+           "log(1 - momentum) scale), on the site's one colour scale (viridis: dark is low loss); pale "
+           "red hatched cells at large lr diverged, grey cells ended above the start's loss; a ring marks the "
+           "lowest cell and a diamond the seed's lr 1e-3, momentum 0.98.",
            sweep_heatmap, {"optimizer": "SGD", "fixed": {}, "x_name": "lr", "x_range": (1e-5, 0.1),
                            "y_name": "momentum", "y_range": (0.0, 0.99), "n": 100, "steps": 300, "floor": 1e-8,
                            "marks": (((1e-3, 0.98), "seed"),)}, cost=3.0),
+    Numbers("sgd-sweep", "The SGD lr x momentum sweep on the banana (300 steps): lowest cell, edge, diverged "
+            "cells, the lr where divergence starts (per momentum: median, range).", sgd_sweep_numbers,
+            {"x_range": (1e-5, 0.1), "y_range": (0.0, 0.99), "n": 100, "steps": 300}, cost=3.0),
     Numbers("compare-races", "Each contestant at its protocol-tuned lr in the races (banana 300 steps, quadratic "
             "kappa 50 at 30 and 0 degrees, 200 steps): lr, median final loss over 5 starts, final loss from the "
             "race's own start, starts arriving within tol, steps; the banana's lrs from three other starts.",
