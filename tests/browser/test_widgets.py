@@ -65,12 +65,6 @@ def test_some_page_has_widgets():
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_widgets_mount_and_draw(page, site_url, path):
-    page.goto(site_url + path)
-    check_widgets(settle(page), path)
-
-
-@pytest.mark.parametrize("path", PAGES)
 def test_widgets_mount_after_instant_navigation(page, site_url, path):
     page.goto(site_url)
     page.evaluate("() => { window.sameDocument = true; }")
@@ -82,10 +76,19 @@ def test_widgets_mount_after_instant_navigation(page, site_url, path):
     assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
 
 
+CANVASES = "() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => c.toDataURL())"
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_no_horizontal_overflow_at_390px(page, site_url, path):
+def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
+    """One load as a phone reader who asked for dark mode and reduced motion (each check below
+    concerns one of the three settings, so one page load serves all): no horizontal overflow at
+    390 px, the widgets mount and draw with the theme's background, and no canvas keeps changing by
+    itself after mounting."""
     page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark", reduced_motion="reduce")
     page.goto(site_url + path)
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
     check_widgets(settle(page), path)
     overflow = page.evaluate("""() => ({
         page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -95,28 +98,10 @@ def test_no_horizontal_overflow_at_390px(page, site_url, path):
     assert overflow["page"] <= 0, f"{path}: the page scrolls sideways by {overflow['page']} px at 390 px"
     for w in overflow["widgets"]:
         assert w["over"] <= 0 and w["right"] <= 0.5, f"{path}: widget {w['name']!r} is wider than the page at 390 px: {w}"
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_widgets_render_in_dark_mode(page, site_url, path):
-    page.emulate_media(color_scheme="dark")
-    page.goto(site_url + path)
-    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
-    check_widgets(settle(page), path)
     # the canvas background follows the theme: not the light page's white
     light = page.evaluate("""() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => {
         const d = c.getContext('2d').getImageData(1, 1, 1, 1).data; return d[0] + d[1] + d[2] > 3 * 235; })""")
     assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
-
-
-CANVASES = "() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => c.toDataURL())"
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_nothing_moves_by_itself_under_reduced_motion(page, site_url, path):
-    page.emulate_media(reduced_motion="reduce")
-    page.goto(site_url + path)
-    check_widgets(settle(page), path)
     page.wait_for_timeout(300)  # a widget may draw its end state once, right after mounting
     first = page.evaluate(CANVASES)
     page.wait_for_timeout(800)
@@ -128,7 +113,8 @@ CONTROLS = """(root) => [...root.querySelectorAll('input, select, button, textar
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_tab_reaches_every_control(page, site_url, path):
+def test_widgets_mount_draw_and_tab_reaches_every_control(page, site_url, path):
+    """At 1280 px in the light theme: every widget mounts and draws, and Tab reaches every control."""
     page.goto(site_url + path)
     check_widgets(settle(page), path)
     count = page.locator(".oe-widget").count()
