@@ -10,12 +10,12 @@ overflow.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 
 import pytest
 import torch
+from widget_helpers import changes, open_widget, pixels, readout  # noqa: E402
 
 import optimessay
 from optimessay import landscapes, trajectory
@@ -23,49 +23,6 @@ from optimessay import landscapes, trajectory
 pytestmark = pytest.mark.browser
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
-
-
-def open_widget(page, site_url: str, path: str, name: str, query: str = "", width: int = 1280):
-    """Open `path` with `query`, wait until widget `name` is mounted; returns its root locator."""
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{site_url}{path}{query}")
-    root = page.locator(f'.oe-widget[data-widget="{name}"]')
-    page.wait_for_function(
-        f"""() => {{ const r = document.querySelector('.oe-widget[data-widget="{name}"]');
-                    return r && r.dataset.widgetState === 'ready'; }}""",
-        timeout=20000,
-    )
-    root.scroll_into_view_if_needed()
-    return root
-
-
-def pixels(root) -> str:
-    """A digest of every canvas of the widget (their pixels as PNG data)."""
-    urls = root.evaluate("r => [...r.querySelectorAll('canvas')].map(c => c.toDataURL())")
-    return hashlib.sha256("".join(urls).encode()).hexdigest()
-
-
-def readout(root) -> dict[str, str]:
-    """The readout table: {data-key: text}."""
-    return root.evaluate(
-        "r => Object.fromEntries([...r.querySelectorAll('.oe-w-readout tr[data-key]')]"
-        ".map(tr => [tr.dataset.key, tr.querySelector('td').textContent]))"
-    )
-
-
-def summary(root) -> str:
-    return root.locator(".oe-w-live").text_content()
-
-
-def changes(root, action) -> None:
-    """`action()` changes the widget's pixels, its readout and its aria-live summary."""
-    before = (pixels(root), readout(root), summary(root))
-    action()
-    root.page.wait_for_timeout(50)
-    after = (pixels(root), readout(root), summary(root))
-    assert after[0] != before[0], "the drawing did not change"
-    assert after[1] != before[1], f"the readout did not change: {after[1]}"
-    assert after[2] != before[2], f"the summary did not change: {after[2]}"
 
 
 def press(root, control_id: str, keys: str) -> None:
