@@ -70,8 +70,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+import pygments
 from mkdocs.exceptions import PluginError
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from pymdownx.snippets import SnippetPreprocessor
@@ -344,7 +344,8 @@ def highlighted_lines(code: list[str]) -> list[str]:
     A long line may wrap after an opening bracket and before the dot of an attribute (`<wbr>`),
     rather than inside a name or after its indentation."""
     lexer = PythonLexer(stripnl=False, stripall=False, ensurenl=True)
-    html = highlight("\n".join(code) + "\n", lexer, HtmlFormatter(nowrap=True))
+    # looked up at call time: docs/hooks/build_cache.py puts its memo there
+    html = pygments.highlight("\n".join(code) + "\n", lexer, HtmlFormatter(nowrap=True))
     html = ATTRIBUTE_DOT.sub(r"<wbr>\1", OPENING.sub(r"\1<wbr>", html))
     out = html.split("\n")
     if out and out[-1] == "":

@@ -10,11 +10,24 @@ stay searchable.
 Notebook pages: every code cell (`<div class="jp-Cell jp-CodeCell ...">`: its source and its output,
 printed numbers and plots) is left out whatever its length (see `set_cells_aside`); the notebooks'
 markdown cells stay searchable. Math is left out by docs/hooks/katex.py (KaTeX's markup or the raw TeX would be indexed).
+
+Indexing takes a second of every build (Material's parser walks each page's HTML, KaTeX's markup
+included), so a page's entries are cached (`.cache/build/search/`, see `cached_indexing`) under a
+hash of everything Material reads to make them: the page's HTML at that moment, its URL, title,
+table of contents and front matter, and Material's version. `OPTIMESSAY_BUILD_CACHE=0` turns the
+cache off (docs/hooks/build_cache.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+from importlib import metadata
+from pathlib import Path
+
+from optimessay.files import write_atomic
 
 MAX_INDEXED_LINES = 15
 # a highlighted block of a page (<div class="language-xxx highlight">) or of a notebook's input cell
@@ -76,3 +89,65 @@ def on_page_context(context, page, config, nav):
     if kept:
         page.content = CELL_PLACEHOLDER.sub(lambda m: kept[int(m.group(1))], page.content)
     return context
+
+
+# --- Cached indexing ----------------------------------------------------------------------------
+
+SEARCH_CACHE_FORMAT = 1  # bump when an entry's layout or key changes
+_used_entries: set[Path] = set()
+
+
+def toc_text(items) -> list:
+    return [[item.id, item.url, item.title, item.level, toc_text(item.children)] for item in items]
+
+
+def index_key(page) -> str:
+    """Everything `SearchIndex.add_entry_from_context` reads of the page, and Material's version."""
+    meta = page.meta or {}
+    about = {"format": SEARCH_CACHE_FORMAT, "material": metadata.version("mkdocs-material"),
+             "url": page.url, "title": str(page.title), "meta_title": str(meta.get("title")),
+             "tags": repr(meta.get("tags")), "search": repr(meta.get("search")), "toc": toc_text(page.toc)}
+    digest = hashlib.sha256(json.dumps(about, sort_keys=True).encode("utf-8"))
+    digest.update(b"\0" + page.content.encode("utf-8"))
+    return digest.hexdigest()[:40]
+
+
+def cached_indexing(index, folder: Path):
+    """`index.add_entry_from_context`, reading a page's entries from `folder` when they are there."""
+    original = index.add_entry_from_context
+
+    def add_entry_from_context(page):
+        entry = folder / f"{index_key(page)}.json"
+        _used_entries.add(entry)
+        try:
+            index.entries.extend(json.loads(entry.read_text(encoding="utf-8")))
+            return
+        except (OSError, ValueError):
+            pass
+        before = len(index.entries)
+        original(page)
+        write_atomic(entry, json.dumps(index.entries[before:]))
+
+    return add_entry_from_context
+
+
+def search_cache(config) -> Path:
+    return Path(config.config_file_path).resolve().parent / ".cache" / "build" / "search"
+
+
+def on_config(config):
+    _used_entries.clear()
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    index = getattr(plugin, "search_index", None)
+    if os.environ.get("OPTIMESSAY_BUILD_CACHE", "1") != "0" and index is not None:
+        index.add_entry_from_context = cached_indexing(index, search_cache(config))
+    return config
+
+
+def on_post_build(config):
+    """Entries no page of this build used are dropped."""
+    folder = search_cache(config)
+    if _used_entries and folder.is_dir():
+        for path in folder.glob("*.json"):
+            if path not in _used_entries:
+                path.unlink(missing_ok=True)
