@@ -29,8 +29,11 @@ from . import data as _data
 from . import models as _models
 from .train import Run, Tuning, lr_grid, protocol_tune, quiet_cpu, score, train
 
-# lr grids (2 per decade, geometric): wide enough that the tuned lr is inside; tune_lr extends them
-# if not. Plain SGD needs the largest lr (no normalization of the tiny gradients of a deep net).
+# lr grids (2 per decade, geometric): the protocol's starting grid, (lowest, highest); it grows by a
+# decade on a side while the winner is on that edge, so a grid changes the cost, not the winner's
+# place inside what was tried. Plain SGD needs the largest lr (no normalization of the tiny gradients
+# of a deep net). GRIDS: for any task; the experiments start from grids around the winners measured
+# on this machine (each (lr, seed) run costs CPU time: every lr is trained with every seed).
 GRIDS: dict[str, tuple[float, float]] = {
     "SGD": (1e-2, 1.0),
     "Momentum": (1e-3, 1e-1),
@@ -38,6 +41,21 @@ GRIDS: dict[str, tuple[float, float]] = {
     "AdamW": (1e-4, 1e-2),
     "Muon": (1e-3, 1e-1),
 }
+DEEP_GRIDS: dict[str, tuple[float, float]] = {
+    "SGD": (0.0316, 0.316), "Momentum": (0.00316, 0.0316), "Adam": (1e-3, 1e-2), "AdamW": (1e-3, 1e-2),
+    "Muon": (1e-3, 1e-2),
+}
+INVARIANCE_GRIDS: dict[str, tuple[float, float]] = {  # winners differ between the input transforms
+    "SGD": (0.0316, 3.16), "Momentum": (0.00316, 0.316), "Adam": (0.00316, 0.0316), "AdamW": (1e-3, 0.0316),
+}
+IMBALANCE_GRIDS: dict[str, tuple[float, float]] = {
+    "SGD": (0.1, 1.0), "Momentum": (0.01, 0.1), "Adam": (0.00316, 0.0316),
+}
+
+
+def _grids(given: dict | None, defaults: dict[str, tuple[float, float]]) -> dict[str, Sequence[float]]:
+    """``given`` (name -> lrs) over ``defaults`` (name -> (low, high), 2 lrs per decade)."""
+    return {**{name: lr_grid(*bounds) for name, bounds in defaults.items()}, **(given or {})}
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -46,8 +64,8 @@ def _mean(values: Sequence[float]) -> float:
 
 @dataclass
 class Comparison:
-    """Optimizers on one task: the lr tuning of each (``tunings[name]``) and one :class:`Run` per seed
-    at the tuned lr (``runs[name]``; the first seed's run is the tuning's own run at that lr)."""
+    """Optimizers on one task: the lr tuning of each (``tunings[name]``, over every seed) and one
+    :class:`Run` per seed at the tuned lr (``runs[name]``: the tuning's own runs at that lr)."""
 
     task: str
     model: str
@@ -106,29 +124,44 @@ class Comparison:
 
 def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, epochs: int, batch_size: int,
             seeds: Sequence[int], grids: dict[str, Sequence[float]] | None = None, per_class: bool = False,
-            tune: Callable[..., Tuning] = protocol_tune, progress: bool = False) -> Comparison:
-    """Tune each optimizer's lr on ``seeds[0]`` (by ``tune``), then train every seed at that lr."""
+            tune: Callable[..., Tuning] = protocol_tune, engine: str = "batched", progress: bool = False) -> Comparison:
+    """Tune each optimizer's lr by ``tune`` over every seed (the protocol: the median over the seeds
+    scores an lr), then report every seed's run at the tuned lr.
+
+    ``tune(run, grid, *, seeds, name, progress)`` gets ``run(lrs, seeds) -> {(lr, seed): Run}``, which
+    trains every (lr, seed) pair it has not trained yet. ``engine="batched"`` (default) trains those
+    pairs as one batched computation (:func:`optimessay.networks.batched.train_many`);
+    ``engine="single"`` one by one with :func:`optimessay.networks.train.train` (the loop the page
+    shows): the same runs to float rounding, several times slower."""
     from tqdm import tqdm
+
+    from .batched import train_many
 
     if not seeds:
         raise ValueError("seeds must not be empty")
+    if engine not in ("batched", "single"):
+        raise ValueError(f"engine must be 'batched' or 'single', got {engine!r}")
+    seeds = list(seeds)
     tunings, runs = {}, {}
     for name in tqdm(names, desc=task.name, leave=False, disable=not progress):
-        cache: dict[float, Run] = {}
+        done: dict[tuple[float, int], Run] = {}
 
-        def run_at(lr: float, seed: int = seeds[0], name: str = name, cache: dict = cache) -> Run:
-            if seed == seeds[0] and lr in cache:
-                return cache[lr]
-            model = _models.mlp(task.n_features, task.n_classes, width=width, depth=depth, seed=seed)
-            run = train(model, _models.optimizers(name, model, lr), task, epochs=epochs, batch_size=batch_size,
-                        seed=seed, name=name, lr=lr, per_class=per_class)
-            if seed == seeds[0]:
-                cache[lr] = run
-            return run
+        def run(lrs: Sequence[float], run_seeds: Sequence[int], name: str = name, done: dict = done) -> dict:
+            todo = [(float(lr), s) for lr in lrs for s in run_seeds if (float(lr), s) not in done]
+            if todo and engine == "batched":
+                trained = train_many(name, task, [lr for lr, _ in todo], [s for _, s in todo], width=width,
+                                     depth=depth, epochs=epochs, batch_size=batch_size, per_class=per_class)
+                done.update(zip(todo, trained, strict=True))
+            for lr, s in todo if engine == "single" else ():
+                model = _models.mlp(task.n_features, task.n_classes, width=width, depth=depth, seed=s)
+                done[lr, s] = train(model, _models.optimizers(name, model, lr), task, epochs=epochs,
+                                    batch_size=batch_size, seed=s, name=name, lr=lr, per_class=per_class)
+            return {(float(lr), s): done[float(lr), s] for lr in lrs for s in run_seeds}
 
         grid = (grids or {}).get(name) or lr_grid(*GRIDS[name])
-        tunings[name] = tune(run_at, grid, name=name, progress=progress)
-        runs[name] = [run_at(tunings[name].lr, seed) for seed in seeds]
+        tunings[name] = tune(run, grid, seeds=seeds, name=name, progress=progress)
+        chosen = run([tunings[name].lr], seeds)
+        runs[name] = [chosen[tunings[name].lr, s] for s in seeds]
     return Comparison(task.name, f"MLP depth {depth} width {width}", epochs, batch_size, tunings, runs)
 
 
@@ -139,15 +172,15 @@ def compare(task: _data.Task, names: Sequence[str], *, width: int, depth: int, e
 def deep_mlp(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW", "Muon"), depth: int = 8,
              width: int = 32, epochs: int = 20, batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2),
              grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = protocol_tune,
-             task: _data.Task | None = None, progress: bool = False) -> Comparison:
+             task: _data.Task | None = None, engine: str = "batched", progress: bool = False) -> Comparison:
     """Experiment 1: the optimizers on digits with an MLP of ``depth`` Linear layers, no normalization,
-    PyTorch's default initialization, every lr tuned on the first seed."""
+    PyTorch's default initialization, every lr tuned by the protocol over all the seeds."""
     if depth < 3:
         raise ValueError(f"depth must be at least 3 (Muon needs a hidden matrix), got {depth!r}")
     task = task if task is not None else _data.digits()
     with quiet_cpu():
         return compare(task, names, width=width, depth=depth, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                       grids=grids, tune=tune, progress=progress)
+                       grids=_grids(grids, DEEP_GRIDS), tune=tune, engine=engine, progress=progress)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -312,7 +345,7 @@ def invariance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW"), k
                decades: float = 3.0, depth: int = 3, width: int = 32, epochs: int = 15, batch_size: int = 64,
                seeds: Sequence[int] = (0, 1, 2), grids: dict[str, Sequence[float]] | None = None,
                tune: Callable[..., Tuning] = protocol_tune, task: _data.Task | None = None,
-               progress: bool = False) -> Invariance:
+               engine: str = "batched", progress: bool = False) -> Invariance:
     """Experiment 3: the same comparison on the inputs as they are, rescaled per coordinate (scales over
     ``decades`` powers of ten), rotated, and rescaled then rotated; every (optimizer, inputs) pair gets
     its own tuned lr."""
@@ -324,7 +357,8 @@ def invariance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam", "AdamW"), k
         for kind in kinds:
             transformed = _data.transform(base, kind, decades=decades, seed=0)
             results[kind] = compare(transformed, names, width=width, depth=depth, epochs=epochs,
-                                    batch_size=batch_size, seeds=seeds, grids=grids, tune=tune, progress=progress)
+                                    batch_size=batch_size, seeds=seeds, grids=_grids(grids, INVARIANCE_GRIDS),
+                                    tune=tune, engine=engine, progress=progress)
     return Invariance(decades, results)
 
 
@@ -346,14 +380,15 @@ def imbalance(*, names: Sequence[str] = ("SGD", "Momentum", "Adam"), n_classes: 
               n_train: int = 4000, exponent: float = 1.0, noise: float = 2.0, depth: int = 2, width: int = 64, epochs: int = 15,
               batch_size: int = 64, seeds: Sequence[int] = (0, 1, 2), n_groups: int = 4,
               grids: dict[str, Sequence[float]] | None = None, tune: Callable[..., Tuning] = protocol_tune,
-              progress: bool = False) -> Comparison:
+              engine: str = "batched", progress: bool = False) -> Comparison:
     """Experiment 4: the heavy-tailed task (:func:`optimessay.networks.data.heavy_tailed`), per-class
     training losses recorded every epoch and summarized by frequency group."""
     task = _data.heavy_tailed(n_classes=n_classes, n_features=n_features, n_train=n_train, exponent=exponent,
                               noise=noise, seed=0)
     with quiet_cpu():
         result = compare(task, names, width=width, depth=depth, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                         grids=grids, per_class=True, tune=tune, progress=progress)
+                         grids=_grids(grids, IMBALANCE_GRIDS), per_class=True, tune=tune, engine=engine,
+                         progress=progress)
     result.groups = frequency_groups(task.class_counts(), n_groups)
     return result
 

@@ -175,16 +175,23 @@ def tune_lr(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str 
     return Tuning(name, best, {lr: scores[lr] for lr in lrs}, best in (lrs[0], lrs[-1]))
 
 
-def protocol_tune(run_at: Callable[[float], Run], grid: Sequence[float], *, name: str = "",
-                  progress: bool = False) -> Tuning:
+def protocol_tune(run: Callable[[Sequence[float], Sequence[int]], dict], grid: Sequence[float], *,
+                  seeds: Sequence[int] = (0,), name: str = "", progress: bool = False) -> Tuning:
     """The lr by the site's published protocol (:func:`optimessay.protocol.tune`): its geometric grid
     (``grid``'s density), extended by a decade while the winner is on an edge, ties to the smaller lr,
-    with :func:`curve_score` as the objective (a network has no known minimum, so no tolerance), on
-    the one seed ``run_at`` trains (the protocol's median over seeds, at this CPU budget, over one)."""
+    every lr trained with every seed and scored by the median of :func:`curve_score` over the seeds
+    (an lr at which any seed diverges is out; a network has no known minimum, so no tolerance).
+
+    ``run(lrs, seeds) -> {(lr, seed): Run}`` trains the pairs (all at once if it can: the protocol asks
+    for a whole grid, or a decade's extension, at a time). ``Tuning.scores``: lr -> median score."""
     from optimessay import protocol
 
     per_decade = max(1, round(1 / math.log10(grid[1] / grid[0]))) if len(grid) > 1 else 2
     lrs = protocol.lr_grid(min(grid), max(grid), per_decade)
-    result = protocol.tune(lambda lr, seed: run_at(lr).losses, lrs=lrs, seeds=[0], objective=curve_score,
-                           per_decade=per_decade)
+
+    def batch(lrs: list[float], seeds: list[int]) -> dict:
+        return {key: r.losses for key, r in run(lrs, seeds).items()}
+
+    result = protocol.tune(None, lrs=lrs, seeds=list(seeds), objective=curve_score, per_decade=per_decade,
+                           batch_fn=batch)
     return Tuning(name, result.lr, result.table(), result.on_edge)
