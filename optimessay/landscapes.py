@@ -100,6 +100,25 @@ class Landscape:
             (g,) = torch.autograd.grad(f.sum(), p)
         return f.detach(), g
 
+    def batch_value_and_gradient(self, n: int, dtype: torch.dtype) -> Callable[..., tuple[Tensor, Tensor]]:
+        """``evaluate(XY, loss_out=None) -> (f, ∇f)`` for a batch of m points stored coordinate-major,
+        ``XY`` of shape ``(2, m)`` (row 0 the x's, row 1 the y's; made for ``m = n``, another m is
+        served too): what a sweep calls once per step. ``f`` is ``(m,)``, ``∇f`` is ``(2, m)``,
+        bitwise equal to :meth:`value_and_gradient` of the points ``XY.T``. When ``fn`` carries
+        closed-form derivatives (``fn.derivatives``: Rosenbrock's) they are computed op for op as
+        autograd computes them, into buffers allocated once: the returned tensors are overwritten
+        by the next call, and ``loss_out`` (an ``(m,)`` tensor) receives f directly. Otherwise
+        autograd (``loss_out`` is then filled by a copy)."""
+        derivatives = getattr(self.fn, "derivatives", None)
+        if derivatives is not None:
+            return derivatives.evaluator(n, dtype)
+
+        def evaluate(XY: Tensor, loss_out: Tensor | None = None) -> tuple[Tensor, Tensor]:
+            f, g = self.value_and_gradient(XY.t())
+            return (f if loss_out is None else loss_out.copy_(f)), g.t()
+
+        return evaluate
+
     def hessian(self, points: Tensor) -> Tensor:
         """∇²f at ``points`` ``(..., 2)`` by double autograd; returns ``(..., 2, 2)`` (detached)."""
         points = _as_points(points, differentiable=True)
@@ -168,10 +187,15 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Landscape:
     The seed notebook's landscape: range x in [-2, 2], y in [-1, 3], start (-1.5, 2.5).
     """
     a, b = _number("a", a), _positive("b", b)
+
+    def fn(x, y):
+        return (a - x) ** 2 + b * (y - x**2) ** 2
+
+    fn.derivatives = _RosenbrockDerivatives(a, b)  # closed form, bitwise autograd's (for sweeps)
     return Landscape(
         name="rosenbrock",
         title="Rosenbrock's banana",
-        fn=lambda x, y: (a - x) ** 2 + b * (y - x**2) ** 2,
+        fn=fn,
         # the seed's window, widened if (a, a²) falls outside it
         x_range=(min(-2.0, a - 1), max(2.0, a + 1)),
         y_range=(min(-1.0, a * a - 1), max(3.0, a * a + 1)),
@@ -182,6 +206,61 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Landscape:
         expression=f"({a!r} - x) ** 2 + {b!r} * (y - x * x) ** 2",
         params={"a": a, "b": b},
     )
+
+
+class _RosenbrockDerivatives:
+    """f = (a - x)² + b (y - x²)² and ∇f on a batch of points, op for op as autograd computes them
+    from ``fn`` (so bitwise equal, in float32 and float64; tests/test_trajectory.py checks it):
+
+    - forward: u = a - x, w = y - x·x, f = u·u + (w·w)·b (``t ** 2`` is ``t * t`` in torch's kernel;
+      u is computed as x - a, exactly -u: u·u and 2u only need it up to its sign);
+    - backward of the sum: ∂f/∂y = b ⊗ (2w) (the 1 of the sum times b, exact, then ``pow``'s
+      backward ``grad · (2 · w)``); ∂f/∂x = (-(2u)) + (-(∂f/∂y ⊗ 2x)), rounded once as the two
+      paths' gradients are accumulated (an IEEE sum: the order does not matter);
+    - autograd then scatters ∂f/∂x and ∂f/∂y into zeros (``select``'s backward) and adds the two:
+      ``+ 0``, which turns a -0 into +0. Kept: one add of 0.0.
+
+    Products by 2 and negations are exact, so -(2u) is (x - a)·2, the same number. The points come
+    coordinate-major (x's and y's each contiguous); the buffers are allocated once and reused."""
+
+    def __init__(self, a: float, b: float):
+        self.a, self.b = a, b
+
+    def evaluator(self, n: int, dtype: torch.dtype) -> Callable[..., tuple[Tensor, Tensor]]:
+        a, b = self.a, self.b
+        buffers: dict = {}
+
+        def evaluate(XY: Tensor, loss_out: Tensor | None = None) -> tuple[Tensor, Tensor]:
+            m = XY.shape[1]
+            if buffers.get("m") != m or buffers["dtype"] != XY.dtype:
+                work, g = torch.empty(3, m, dtype=XY.dtype), torch.empty(2, m, dtype=XY.dtype)
+                buffers.update(m=m, dtype=XY.dtype, f=torch.empty(m, dtype=XY.dtype), g=g,
+                               views=(work[0], work[1], work[2], g[0], g[1]),
+                               # the numbers as 0-dim tensors of the dtype: what torch rounds a Python
+                               # number to inside the op (same values, without a cast per op)
+                               numbers=tuple(torch.tensor(v, dtype=XY.dtype) for v in (a, b, 2.0, 0.0)))
+            u, w, s, gx, gy = buffers["views"]  # gx reuses s once f is done
+            g = buffers["g"]
+            f = buffers["f"] if loss_out is None else loss_out
+            x, y = XY[0], XY[1]
+            a_, b_, two, zero = buffers["numbers"]
+            torch.sub(x, a_, out=u)  # u = x - a: exactly -(a - x), which is all f and ∂f/∂x need
+            torch.mul(x, x, out=w)
+            torch.sub(y, w, out=w)  # w = y - x²
+            torch.mul(w, w, out=f)
+            torch.mul(f, b_, out=f)  # b (w²)
+            torch.mul(u, u, out=s)
+            torch.add(s, f, out=f)  # f = u² + b w²
+            torch.mul(w, two, out=gy)
+            torch.mul(gy, b_, out=gy)  # ∂f/∂y = b ⊗ (2w)
+            torch.mul(x, two, out=w)
+            torch.mul(gy, w, out=w)  # ∂f/∂y ⊗ 2x
+            torch.mul(u, two, out=gx)  # -(2 (a - x))
+            torch.sub(gx, w, out=gx)  # ∂f/∂x = -(2u) - (∂f/∂y ⊗ 2x)
+            g.add_(zero)  # autograd's + 0 (-0 -> +0)
+            return f, g
+
+        return evaluate
 
 
 def beale() -> Landscape:

@@ -7,8 +7,8 @@
     result.grid(result.final_loss)   # (200, 200): a heatmap over lr x beta1
     result.diverged            # (N,) bool
 
-How: the walks' points form one parameter of shape ``(N, 2)``; a hyperparameter that differs
-between walks is a tensor of shape ``(N, 1)``. Every step calls the optimizer's *functional core*
+How: the walks' points form one parameter of shape ``(2, N)`` (see Layout); a hyperparameter that differs
+between walks is a tensor of shape ``(1, N)``. Every step calls the optimizer's *functional core*
 (``adam_update`` in ``optimessay/optimizers/adam.py``, ...), the very function the optimizer class
 calls: there is no second copy of any update formula here. So each walk equals running its
 configuration alone with :func:`optimessay.trajectory.run`, bit for bit (tests: 500 steps, float32
@@ -38,9 +38,17 @@ group per distinct configuration; the batched walk then reads its per-step value
 ReduceLROnPlateau is refused: its lr follows each walk's own losses, so it cannot be known before
 the walk (run such a walk with ``trajectory.run``, which passes it the loss).
 
-Speed: a step is the landscape's gradient (autograd) and the core's update, plus two copies (the
-point and the loss into the time-major record) and one finiteness test: two sums, since a sum is
-finite only if every term is (when one is not, or a sum overflows, the exact per-walk test runs).
+Layout: the batch is stored coordinate-major, the points as one ``(2, N)`` parameter (walk i is
+column i; each coordinate's N values contiguous) and a per-walk hyperparameter as ``(1, N)``: an
+elementwise core gives every element the same numbers in any layout, and this one keeps every op
+contiguous (a per-walk value broadcast over a short last axis of 2 cost ~5x more per op).
+``SweepResult.trajectories`` is a view of that record, ``(N, steps + 1, 2)`` as before.
+
+Speed: a step is the landscape's loss and gradient (``Landscape.batch_value_and_gradient``:
+Rosenbrock's closed form, op for op as autograd computes it, bitwise equal, into buffers allocated
+once, the loss written straight into the record; other landscapes: autograd) and the core's update,
+plus one copy (the points into the time-major record) and one finiteness test: two sums, since a sum
+is finite only if every term is (when one is not, or a sum overflows, the exact per-walk test runs).
 Everything else is done once, after the walk (the final points and their distances to the
 minimum, the record of walks that stopped early) or when first asked for (``first_within``, from
 the recorded points); ``docs/bench/sweep.md`` measures the gain.
@@ -285,10 +293,10 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
             raise ValueError(f"{k} has {v.numel()} values: expected one per walk ({n}, grid shape {shape})")
     starts_t = starts_t.expand(n, 2).clone()
 
-    # 2. the core's arguments: the class's defaults and checks, then per-walk values as (N, 1) tensors
+    # 2. the core's arguments: the class's defaults and checks, then per-walk values as (1, N) tensors
     defaults = _validated_defaults(cls, shared, per_walk)
     core = (_WalkByWalk if family in _ONE_WALK_AT_A_TIME else _Batch)(*_CORES[family], _core_values(defaults))
-    hyper = {k: v.reshape(n, 1) for k, v in per_walk.items()}
+    hyper = {k: v.reshape(1, n) for k, v in per_walk.items()}  # one column per walk (the batch is (2, N))
     for k in hyper:
         if k not in core.takes:
             raise ValueError(f"{k!r} cannot vary across walks for {cls.__name__}")
@@ -300,7 +308,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     # 4. the batched walk
     rec = _BatchRecorder(n, steps, dtype, keep_trajectories, preconditioners, land, tol)
     alive = torch.arange(n)  # the walks still stepping (global indices)
-    P = starts_t.clone()
+    P = starts_t.t().contiguous()  # (2, N): row 0 the walks' x, row 1 their y (each contiguous)
     state = core.init_state(P, hyper)
     args = core.update_args(hyper)  # the update's keyword arguments; rebuilt only when walks stop
     step_iter = range(steps)
@@ -308,22 +316,23 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
         from tqdm.auto import tqdm
 
         step_iter = tqdm(step_iter, desc=f"sweep {cls.__name__} x{n}", unit="step")
+    evaluate = land.batch_value_and_gradient(n, dtype)  # closed form into reused buffers, or autograd
     for t in step_iter:
-        loss, grad = land.value_and_gradient(P)
+        loss, grad = evaluate(P, rec.loss_row(t, alive))  # f straight into the record while every walk steps
         if draws is not None:
-            grad = grad + noise * (draws[:, t] if per_walk_draws else draws[t])  # ĝ = ∇f + noise·ε (rows follow alive)
+            grad = grad + noise * draws[t]  # ĝ = ∇f + noise·ε: (2, N) per walk (columns follow alive) or (2, 1) shared
         rec.point(t, alive, P, loss)
         if not _surely_finite(loss, grad):  # the exact test, walk by walk; drop the walks that diverged
-            ok = torch.isfinite(loss) & torch.isfinite(grad).all(-1)
+            ok = torch.isfinite(loss) & torch.isfinite(grad).all(0)
             if not bool(ok.all()):  # with their state and hyperparameters
-                rec.stop(t, alive[~ok], P[~ok], loss[~ok])
+                rec.stop(t, alive[~ok], P[:, ~ok], loss[~ok])
                 keep = ok.nonzero().squeeze(1)
-                alive, P, grad = alive[keep], P[keep], grad[keep]
+                alive, P, grad = alive[keep], P[:, keep], grad[:, keep]
                 state = core.keep_rows(state, keep, len(ok))
-                hyper = {k: v[keep] for k, v in hyper.items()}
+                hyper = {k: v[:, keep] for k, v in hyper.items()}
                 args = core.update_args(hyper)
                 if per_walk_draws:
-                    draws = draws[keep]
+                    draws = draws[..., keep]
                 if len(alive) == 0:
                     break
         if table is not None:  # this step's lr (and momentum / betas) from the scheduler's table
@@ -334,7 +343,7 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
         if preconditioners:
             rec.precondition(t, alive, core.preconditioner(P, state, args))
     else:
-        loss = land.loss(P)
+        loss = land.loss(P.t())
         rec.point(steps, alive, P, loss)
         rec.stop(steps, alive, P, loss)  # where the walks still stepping ended
     rec.finish()
@@ -376,8 +385,10 @@ def _surely_finite(loss: Tensor, grad: Tensor) -> bool:
 
 
 class _Batch:
-    """An optimizer's functional core applied to all walks at once: the parameter is ``(N, 2)``,
-    a per-walk hyperparameter an ``(N, 1)`` tensor (every elementwise core supports this)."""
+    """An optimizer's functional core applied to all walks at once: the parameter is ``(2, N)``
+    (coordinate-major: walk i is column i, so each coordinate's N values are contiguous and a
+    per-walk value broadcasts along them), a per-walk hyperparameter a ``(1, N)`` tensor. Every
+    elementwise core gives each element the same numbers in any layout."""
 
     def __init__(self, init_state, update, precondition, values: dict):
         self._init, self._update, self._precondition = init_state, update, precondition
@@ -403,24 +414,29 @@ class _Batch:
 
     @staticmethod
     def keep_rows(state: dict, keep: Tensor, n: int) -> dict:
-        """The state of the kept walks (shared 0-dim entries such as ``step`` stay)."""
+        """The state of the kept walks (columns; shared 0-dim entries such as ``step`` stay)."""
         return {k: _rows(v, keep, n) for k, v in state.items()}
 
 
 class _WalkByWalk(_Batch):
-    """The core called once per walk, on that walk's point (a vector of 2, a view into the batch),
+    """The core called once per walk, on that walk's point (a vector of 2, a column of the batch),
     with that walk's hyperparameters as Python numbers: for cores whose step reads a norm of the
     whole parameter (Adafactor's ‖θ‖ and ‖P g‖), which one call on the batch would share."""
 
     def init_state(self, P: Tensor, hyper: dict) -> list[dict]:
-        return [self._init(P[i], **_walk(self._args(self._init, hyper), i)) for i in range(len(P))]
+        return [self._init(P[:, i].contiguous(), **_walk(self._args(self._init, hyper), i)) for i in range(P.shape[1])]
 
     def update(self, P: Tensor, grad: Tensor, state: list[dict], args: dict) -> None:
         for i, walk_state in enumerate(state):
-            self._update(P[i], grad[i], walk_state, **_walk(args, i))  # P[i]: updated in place, in the batch
+            # on contiguous copies of the walk's column, as trajectory.run's (2,) point (a strided view
+            # changes the rounding of its norms), then written back into the batch
+            p = P[:, i].contiguous()
+            self._update(p, grad[:, i].contiguous(), walk_state, **_walk(args, i))
+            P[:, i] = p
 
     def preconditioner(self, P: Tensor, state: list[dict], args: dict) -> Tensor:
-        return torch.stack([super(_WalkByWalk, self).preconditioner(P[i], s, _walk(args, i)) for i, s in enumerate(state)])
+        return torch.stack([super(_WalkByWalk, self).preconditioner(P[:, i].contiguous(), s, _walk(args, i))
+                            for i, s in enumerate(state)], 1)
 
     @staticmethod
     def keep_rows(state: list[dict], keep: Tensor, n: int) -> list[dict]:
@@ -428,9 +444,9 @@ class _WalkByWalk(_Batch):
 
 
 def _walk(args: dict, i: int) -> dict:
-    """Walk i's arguments: its row of each per-walk ``(N, 1)`` tensor as a Python number, as the
+    """Walk i's arguments: its column of each per-walk ``(1, N)`` tensor as a Python number, as the
     optimizer class passes a parameter group's values."""
-    return {k: float(v[i]) if isinstance(v, Tensor) else v for k, v in args.items()}
+    return {k: float(v[0, i]) if isinstance(v, Tensor) else v for k, v in args.items()}
 
 
 class _BatchRecorder:
@@ -441,8 +457,9 @@ class _BatchRecorder:
     def __init__(self, n, steps, dtype, keep, preconditioners, land, tol):
         nan = math.nan
         self.steps, self._land, self._tol = steps, land, tol
-        # time-major storage (one contiguous row per step), returned transposed: (N, steps + 1, ...)
-        self._points = torch.empty((steps + 1, n, 2), dtype=dtype) if keep else None
+        # time-major storage in the batch's layout (one contiguous (2, N) block per step), returned as
+        # a permuted view: (N, steps + 1, 2)
+        self._points = torch.empty((steps + 1, 2, n), dtype=dtype) if keep else None
         self._losses = torch.empty((steps + 1, n), dtype=dtype) if keep else None
         # nan where a walk had stopped (as in trajectory.run): pre-filled, but only when asked for
         self.preconditioners = torch.full((n, steps, 2), nan, dtype=dtype) if preconditioners else None
@@ -452,24 +469,32 @@ class _BatchRecorder:
         self.first_within = torch.full((n,), -1, dtype=torch.int64)
         self.diverged_at = torch.full((n,), -1, dtype=torch.int64)
         self._everyone = n
+        self._row = None  # the losses' row handed to the landscape for the current step
+
+    def loss_row(self, t, alive):
+        """Where step t's losses go while every walk steps (the landscape writes them there), else None."""
+        self._row = self._losses[t] if self._losses is not None and alive.shape[0] == self._everyone else None
+        return self._row
 
     def point(self, t, alive, P, loss):
         """The points before step t (and their losses) of the walks still stepping."""
         if self._points is not None:
-            if len(alive) == self._everyone:  # every walk still steps: one plain copy each
+            if alive.shape[0] == self._everyone:  # every walk still steps: one plain copy (the loss is in place)
                 self._points[t].copy_(P)
-                self._losses[t].copy_(loss)
+                if loss is not self._row:  # not written there by the landscape (the final point's)
+                    self._losses[t].copy_(loss)
+                self._row = None
             else:
-                self._points[t, alive] = P
+                self._points[t][:, alive] = P
                 self._losses[t, alive] = loss
         else:  # no trajectories to compute it from later: first_within step by step
-            arrived = (self._land.distance_to_minimum(P) <= self._tol) & (self.first_within[alive] < 0)
+            arrived = (self._land.distance_to_minimum(P.t()) <= self._tol) & (self.first_within[alive] < 0)
             if bool(arrived.any()):
                 self.first_within[alive[arrived]] = t
 
     def stop(self, t, rows, P, loss):
         """Walks ``rows`` end at step t (diverged there, or t = steps: the walk is over) at ``P``."""
-        self.final_point[rows] = P
+        self.final_point[rows] = P.t()
         self.final_loss[rows] = loss
         if t < self.steps:
             self.diverged_at[rows] = t
@@ -480,11 +505,11 @@ class _BatchRecorder:
         self.lrs[alive, t] = lr.reshape(-1) if isinstance(lr, Tensor) else lr
 
     def precondition(self, t, alive, P):
-        self.preconditioners[alive, t] = P
+        self.preconditioners[alive, t] = P.t()
 
     def finish(self):
         """A walk that stopped at step d stays there: its points and losses after d repeat d's."""
-        self.points = None if self._points is None else self._points.transpose(0, 1)
+        self.points = None if self._points is None else self._points.permute(2, 0, 1)
         self.losses = None if self._losses is None else self._losses.transpose(0, 1)
         if self.points is None:
             return
@@ -510,9 +535,10 @@ def _first_within(land: Landscape, points: Tensor, tol: float) -> Tensor:
 
 
 def _rows(value, keep: Tensor, n: int):
-    """A state entry restricted to the kept walks (shared 0-dim entries such as ``step`` stay)."""
-    if isinstance(value, Tensor) and value.dim() > 0 and value.shape[0] == n:
-        return value[keep]
+    """A state entry restricted to the kept walks, its columns (shared 0-dim entries such as
+    ``step`` stay)."""
+    if isinstance(value, Tensor) and value.dim() > 0 and value.shape[-1] == n:
+        return value[..., keep]
     return value
 
 
@@ -683,7 +709,7 @@ class _Table:
                 out[name] = float(row[0])  # one configuration: a Python float, as the class sees it
             else:
                 idx = self.inverse if everyone else self.inverse[alive]
-                out[name] = row[idx].reshape(-1, 1)
+                out[name] = row[idx].reshape(1, -1)
         return out
 
 
@@ -742,11 +768,12 @@ def _schedule(cls, shared, per_walk, defaults, scheduler_class, scheduler_kwargs
 
 
 def _noise(noise: float, seed, steps: int, n: int, dtype):
-    """The noise draws: (steps, 2) shared by all walks, or (N, steps, 2) for per-walk seeds."""
+    """The noise draws in the batch's layout: (steps, 2, 1) shared by all walks, or (steps, 2, N)
+    for per-walk seeds (walk i's draws in column i)."""
     if noise == 0:
         return None, False
     if isinstance(seed, int) and not isinstance(seed, bool):
-        return trajectory.noise_sequence(steps, seed, dtype), False
+        return trajectory.noise_sequence(steps, seed, dtype)[:, :, None], False
     try:
         seeds = torch.as_tensor(seed).reshape(-1)
     except (TypeError, ValueError, RuntimeError) as err:
@@ -754,8 +781,8 @@ def _noise(noise: float, seed, steps: int, n: int, dtype):
     if seeds.dtype.is_floating_point or seeds.dtype == torch.bool or len(seeds) != n:
         raise ValueError(f"seed: expected an int or {n} ints (one per walk), got {seed!r}")
     unique, inverse = torch.unique(seeds, return_inverse=True)
-    draws = torch.stack([trajectory.noise_sequence(steps, int(s), dtype) for s in unique])
-    return draws[inverse], True
+    draws = torch.stack([trajectory.noise_sequence(steps, int(s), dtype) for s in unique], 2)  # (steps, 2, U)
+    return draws[..., inverse].contiguous(), True
 
 
 def _nonnegative(what: str, value) -> float:

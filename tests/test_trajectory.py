@@ -474,3 +474,38 @@ def test_new_schedulers_drive_a_walk_like_torchs(name):
         sched.step(loss.item()) if name == "ReduceLROnPlateau" else sched.step()
     assert walk.diverged_at is None and walk.lrs.tolist() == lrs, name
     assert len(set(lrs)) > 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
+    """The sweeps' per-step loss and gradient (Rosenbrock's closed form, op for op as autograd; any
+    other landscape: autograd itself) equal value_and_gradient bit for bit, sign of zero included,
+    on ordinary, huge, tiny and special points, for the default banana and other (a, b); the
+    reused buffers follow a batch that shrinks; loss_out receives the loss."""
+    gen = torch.Generator().manual_seed(0)
+    special = [[1.0, 1.0], [0.0, 0.0], [-0.0, -0.0], [1.0, -0.0], [-0.0, 1.0], [1e200, 1.0], [1e30, 1e-30],
+               [math.inf, 0.0], [-math.inf, 2.0], [math.nan, 1.0], [2.0, math.inf]]
+    points = torch.cat([3 * torch.randn(3000, 2, generator=gen, dtype=dtype),
+                        1e18 * torch.randn(300, 2, generator=gen, dtype=dtype),
+                        1e-30 * torch.randn(300, 2, generator=gen, dtype=dtype),
+                        torch.tensor(special, dtype=dtype)])
+    bits = torch.int64 if dtype == torch.float64 else torch.int32
+
+    def same(x, y):  # bit for bit, any nan as nan
+        return bool(((x.view(bits) == y.view(bits)) | (x.isnan() & y.isnan())).all())
+
+    for land in (landscapes.rosenbrock(), landscapes.rosenbrock(0.3, 7.1), landscapes.rosenbrock(-2.5, 0.013),
+                 landscapes.himmelblau()):
+        assert (getattr(land.fn, "derivatives", None) is not None) == (land.name == "rosenbrock")
+        evaluate = land.batch_value_and_gradient(len(points), dtype)
+        for rows in (slice(None), slice(0, 1000)):  # the whole batch, then fewer walks (buffers follow)
+            p = points[rows]
+            f0, g0 = land.value_and_gradient(p)
+            out = torch.empty(len(p), dtype=dtype)
+            f1, g1 = evaluate(p.t().contiguous(), out)  # coordinate-major: (2, m)
+            assert f1.data_ptr() == out.data_ptr() and g1.shape == (2, len(p))
+            assert same(f0, f1) and same(g0, g1.t()), land
+            finite = ~g0.isnan()
+            assert torch.equal(torch.signbit(g0[finite]), torch.signbit(g1.t()[finite]))  # autograd's +0, not -0
+            f2, _ = evaluate(p.t().contiguous())
+            assert same(f0, f2)

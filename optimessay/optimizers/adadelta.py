@@ -14,8 +14,8 @@ $P$ only where $a$ did not change; a test checks the step against $a_{t-1}$ and 
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, rho, eps, weight_decay` are Python floats (one value for
-  all walks) or **float64** tensors of shape `(N, 1)` (one per walk): derived values (1 - ρ, -γ)
+- The parameter has shape `(2, N)`; `lr, rho, eps, weight_decay` are Python floats (one value for
+  all walks) or **float64** tensors of shape `(1, N)` (one per walk): derived values (1 - ρ, -γ)
   are computed in float64, as torch does in Python doubles, and rounded to the parameter's dtype
   once, at the op.
 - State: `state = adadelta_init_state(param)` gives `step` (0-dim, shared by all walks; Adadelta's

@@ -7,9 +7,9 @@ $P = 1/(\\sqrt{G}+\\epsilon)$); the step is $-\\gamma P g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, lr_decay, weight_decay, eps` are Python floats (one value
-  for all walks) or tensors of shape `(N, 1)` (one per walk);
-  `initial_accumulator_value` is a float or an `(N, 1)` tensor too. `maximize` is a per-sweep bool.
+- The parameter has shape `(2, N)`; `lr, lr_decay, weight_decay, eps` are Python floats (one value
+  for all walks) or tensors of shape `(1, N)` (one per walk);
+  `initial_accumulator_value` is a float or a `(1, N)` tensor too. `maximize` is a per-sweep bool.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (the decayed lr γ/(1 + (t-1)η), -γ, ...) in float64, as torch does in Python doubles, and rounds
   them to the parameter's dtype once, at the op. A float32 sweep is then bitwise equal to the

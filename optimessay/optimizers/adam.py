@@ -8,8 +8,8 @@ of $v$ with AMSGrad), so the step is $-\\gamma P \\hat g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
-  value for all walks) or tensors of shape `(N, 1)` (one per walk).
+- The parameter has shape `(2, N)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
+  value for all walks) or tensors of shape `(1, N)` (one per walk).
   `amsgrad`, `maximize` and `decoupled_weight_decay` are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - β, γ/(1-β₁ᵗ), ...) in float64, as torch does in Python doubles, and rounds

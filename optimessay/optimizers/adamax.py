@@ -8,8 +8,8 @@ towards its zero start the way an average is. The step is $-\\gamma P \\hat g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
-  value for all walks) or **float64** tensors of shape `(N, 1)` (one per walk): derived values
+- The parameter has shape `(2, N)`; `lr, beta1, beta2, eps, weight_decay` are Python floats (one
+  value for all walks) or **float64** tensors of shape `(1, N)` (one per walk): derived values
   (1 - β1, γ/(1-β1ᵗ)) are computed in float64, as torch does in Python doubles, and rounded to the
   parameter's dtype once, at the op.
 - State: `state = adamax_init_state(param)` gives `step` (0-dim, shared by all walks), `exp_avg`,

@@ -10,12 +10,12 @@ step never uses: it is the answer ASGD proposes, read from the state.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, lambd, alpha, t0, weight_decay` are Python floats (one value
-  for all walks) or **float64** tensors of shape `(N, 1)` (one per walk): derived values are computed
+- The parameter has shape `(2, N)`; `lr, lambd, alpha, t0, weight_decay` are Python floats (one value
+  for all walks) or **float64** tensors of shape `(1, N)` (one per walk): derived values are computed
   in float64, as torch does in Python doubles, and rounded once, at the op or in the state.
 - State: `state = asgd_init_state(param, lr=..., lambd=..., alpha=..., t0=...)` gives `step` (0-dim,
   shared by all walks), `eta` (starts at lr), `mu` (starts at 1) and `ax`. torch's `eta` and `mu` are
-  0-dim float32 tensors; with a per-walk hyperparameter they have shape `(N, 1)`. Then once per step
+  0-dim float32 tensors; with a per-walk hyperparameter they have shape `(1, N)`. Then once per step
   `asgd_update(param, grad, state, lr=..., ...)`.
 - `asgd_preconditioner(param, state, lr=..., lambd=..., alpha=...)` returns P of the last step.
 """

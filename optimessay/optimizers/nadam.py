@@ -8,12 +8,12 @@ $\\Pi_t = \\prod_{s\\le t}\\mu_s$ (kept in `state["mu_product"]`). The step is $
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, beta1, beta2, eps, weight_decay, momentum_decay` are Python
-  floats (one value for all walks) or **float64** tensors of shape `(N, 1)` (one per walk): derived
+- The parameter has shape `(2, N)`; `lr, beta1, beta2, eps, weight_decay, momentum_decay` are Python
+  floats (one value for all walks) or **float64** tensors of shape `(1, N)` (one per walk): derived
   values (1 - β, the momentum schedule, ...) are computed in float64, as torch does in Python
   doubles, and rounded to the parameter's dtype once, at the op.
 - State: `state = nadam_init_state(param, beta1=..., momentum_decay=...)`: `step` (0-dim, shared by
-  all walks), `mu_product` (float32 like torch's; shape `(N, 1)` when `beta1` or `momentum_decay` is a
+  all walks), `mu_product` (float32 like torch's; shape `(1, N)` when `beta1` or `momentum_decay` is a
   per-walk tensor, since each walk has its own product; the update widens a shared one when β1
   becomes per-walk mid-run, e.g. scheduled), `exp_avg`, `exp_avg_sq`. Then once per step
   `nadam_update(param, grad, state, lr=..., ...)`.

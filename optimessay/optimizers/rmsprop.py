@@ -7,8 +7,8 @@ gradients, $b \\leftarrow \\mu b + P g$, and the step is $-\\gamma b$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `lr, alpha, eps, weight_decay, momentum` are Python floats (one
-  value for all walks) or tensors of shape `(N, 1)` (one per walk).
+- The parameter has shape `(2, N)`; `lr, alpha, eps, weight_decay, momentum` are Python floats (one
+  value for all walks) or tensors of shape `(1, N)` (one per walk).
   `centered` and `maximize` are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - α, -γ, ...) in float64, as torch does in Python doubles, and rounds

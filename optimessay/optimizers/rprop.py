@@ -11,8 +11,8 @@ torch as here); the step is $-P g$.
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; `etaminus, etaplus, step_size_min, step_size_max` (and `lr`, for
-  `rprop_init_state`) are Python floats (one value for all walks) or tensors of shape `(N, 1)` (one
+- The parameter has shape `(2, N)`; `etaminus, etaplus, step_size_min, step_size_max` (and `lr`, for
+  `rprop_init_state`) are Python floats (one value for all walks) or tensors of shape `(1, N)` (one
   per walk); they are rounded to the parameter's dtype, as torch rounds its numbers.
 - State: `state = rprop_init_state(param, lr=...)` gives `step` (0-dim, shared by all walks; the
   math never reads it), `prev` (the last step's gradient, zeroed where the step was skipped) and
@@ -64,7 +64,7 @@ def rprop_init_state(param: Tensor, *, lr: float | Tensor = 1e-2) -> dict[str, A
     """A parameter's state before its first step, laid out as torch's (same keys, shapes, dtypes).
 
     Every step size starts at lr (complex parameters: lr + lr·i, the real and imaginary parts step
-    independently); a sweep's per-walk lr of shape `(N, 1)` gives each walk its own."""
+    independently); a sweep's per-walk lr of shape `(1, N)` gives each walk its own."""
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     if torch.is_complex(param):
         s = torch.full_like(param, complex(lr, lr))  # s_0 = lr + lr·i

@@ -5,8 +5,8 @@ itself, or the momentum buffer (heavy ball), or $g + \\mu b$ (Nesterov).
 
 How `optimessay.sweep` calls the functional core (N walks as one batch)
 -----------------------------------------------------------------------
-- The parameter has shape `(N, 2)`; hyperparameters are Python floats (one value for all walks) or
-  tensors of shape `(N, 1)` (one value per walk). `nesterov` and `maximize`
+- The parameter has shape `(2, N)`; hyperparameters are Python floats (one value for all walks) or
+  tensors of shape `(1, N)` (one value per walk). `nesterov` and `maximize`
   are per-sweep Python bools.
 - Give tensor hyperparameters in **float64** whatever the parameter's dtype: the core computes
   derived values (1 - τ, -γ, ...) in float64, as torch does in Python doubles, and rounds
