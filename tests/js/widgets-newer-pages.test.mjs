@@ -1,11 +1,13 @@
 // The live figures of the newer pages (Beyond diagonal, Sign and max-norm, Fixing Adam, Memory-light, ...): their
-// numerics against the Python package. Each test builds its input in JS, hands it to
-// .venv/bin/python (the package computes its own numbers: nothing here is a committed copy), and
-// compares to 1e-9.
+// numerics against the Python package. Each test's input is built in JS and handed to
+// .venv/bin/python (the package computes its own numbers: nothing here is a committed copy), and the
+// test compares to 1e-9. The Python programs of all the tests (one per section below, each run as its
+// own script on its own stdin) run in two child Pythons started when this file loads, at the same time
+// (two cores), instead of one Python per test: torch is imported twice instead of five times.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -14,12 +16,49 @@ import * as muon from "../../docs/widgets/muon-math.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PYTHON = `${ROOT}.venv/bin/python`;
 
-/** Run `code` in the project's Python with `input` (JSON) on stdin; returns its JSON stdout. */
-function python(code, input) {
+// Runs each job {name: {code, input}} as its own script (fresh globals, `input` as JSON on its stdin,
+// its JSON stdout captured) in one child Python; returns {name: parsed output}.
+const RUNNER = `
+import contextlib, io, json, sys
+jobs = json.load(sys.stdin)
+out = {}
+for name, job in jobs.items():
+    sys.stdin = io.StringIO(json.dumps(job["input"]))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(job["code"], "<" + name + ">", "exec"), {"__name__": "__main__"})
+    out[name] = json.loads(printed.getvalue())
+sys.stdout.write(json.dumps(out))
+`;
+
+/** Run the jobs in one child of the project's Python; resolves to {name: its JSON stdout}. */
+function python(jobs) {
   assert.ok(existsSync(PYTHON), `${PYTHON} is missing: the JS-vs-package tests need the project's venv (make venv)`);
-  const out = execFileSync(PYTHON, ["-c", code], { cwd: ROOT, input: JSON.stringify(input), encoding: "utf8", maxBuffer: 1 << 26 });
-  return JSON.parse(out);
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ["-c", RUNNER], { cwd: ROOT });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (status) => {
+      if (status !== 0) reject(new Error(`${PYTHON} failed (status ${status}): ${Buffer.concat(err).toString().slice(-3000)}`));
+      else resolve(JSON.parse(Buffer.concat(out).toString("utf8")));
+    });
+    child.stdin.end(JSON.stringify(jobs));
+  });
 }
+
+// Started at the end of this file (every section's code and cases are defined by then); each test awaits it.
+let startReferences;
+const REFERENCES = new Promise((resolve) => { startReferences = resolve; }).then(() => {
+  const job = (name) => ({ [name]: { code: JOBS[name][0], input: JOBS[name][1]() } });
+  // two children, about equal in work (measured CPU, torch's import included: protocol + radam 3.9 s,
+  // muon + optim + pitfall 3.4 s)
+  return Promise.all([python({ ...job("protocol"), ...job("radam") }), python({ ...job("muon"), ...job("optim"), ...job("pitfall") })])
+    .then((parts) => Object.assign({}, ...parts));
+});
+const reference = async (name) => (await REFERENCES)[name];
 
 function close(actual, expected, tol, what) {
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (|diff| ${Math.abs(actual - expected)} > ${tol})`);
@@ -54,18 +93,16 @@ function muonCases() {
   }
   return cases;
 }
-let muonRef = null;
-const muonReference = () => (muonRef ??= python(MUON_PY, muonCases()));
 
-test("Muon: the widget's coefficients and step count are muon.py's defaults", () => {
-  const ref = muonReference();
+test("Muon: the widget's coefficients and step count are muon.py's defaults", async () => {
+  const ref = await reference("muon");
   assert.deepEqual([...muon.MUON_COEFFICIENTS], ref.defaults);
   assert.equal(muon.MUON_STEPS, ref.steps_default);
 });
 
-test("Muon: JS Newton–Schulz (float64) equals the package's P·G to 1e-9, wide and tall, 0-10 steps", () => {
+test("Muon: JS Newton–Schulz (float64) equals the package's P·G to 1e-9, wide and tall, 0-10 steps", async () => {
   const cases = muonCases();
-  const ref = muonReference();
+  const ref = await reference("muon");
   let worst = 0;
   cases.forEach((c, k) => {
     const r = ref.cases[k];
@@ -152,20 +189,18 @@ const signCases = [
 ];
 const fixingCases = [{ spike: 100, beta2: 0.999 }, { spike: 1000, beta2: 0.99 }, { spike: 3, beta2: 0.9 }];
 const memoryCases = [{ steps: 1, noise: 0 }, { steps: 1, noise: 1 }, { steps: 40, noise: 0.6 }];
-let optimRef = null;
-function optimReference() {
-  optimRef ??= python(OPTIM_PY, {
+function optimCases() {
+  return {
     sign: signCases.map((c) => ({ ...c, lr: 2 ** -7, grads: Array.from({ length: sign.STEPS }, (_, k) => [...sign.gradient(k + 1, c.c)]) })),
     fixing: fixingCases.map((c) => ({ beta1: 0.9, beta2: c.beta2, grads: Array.from({ length: fixing.STEPS }, (_, k) => fixing.gradient(k + 1, c.spike)) })),
     memory: memoryCases.map((c) => ({ grads: memory.gradients(c.steps, c.noise) })),
-  });
-  return optimRef;
+  };
 }
 
 const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
-test("Sign: the widget's steps/lr and P equal optimessay.Adam's and Adamax's (1e-9); betas (0, 0), eps 0 is sign descent exactly", () => {
-  const ref = optimReference().sign;
+test("Sign: the widget's steps/lr and P equal optimessay.Adam's and Adamax's (1e-9); betas (0, 0), eps 0 is sign descent exactly", async () => {
+  const ref = (await reference("optim")).sign;
   signCases.forEach((c, k) => {
     const r = sign.run(c.kind, { beta1: c.beta1, beta2: c.beta2, eps: c.eps }, c.c);
     r.moves.forEach((mv, t) => mv.forEach((x, i) => close(x, ref[k].moves[t][i], 1e-9, `case ${k} step ${t + 1} move[${i}]`)));
@@ -177,8 +212,8 @@ test("Sign: the widget's steps/lr and P equal optimessay.Adam's and Adamax's (1e
   assert.throws(() => sign.run("adam", {}, 0), /loss scale c=0/);
 });
 
-test("Fixing Adam: the widget's P per step for Adam and AMSGrad equals optimessay.Adam's (amsgrad False/True) to 1e-9", () => {
-  const ref = optimReference().fixing;
+test("Fixing Adam: the widget's P per step for Adam and AMSGrad equals optimessay.Adam's (amsgrad False/True) to 1e-9", async () => {
+  const ref = (await reference("optim")).fixing;
   fixingCases.forEach((c, k) => {
     const r = fixing.run(c.spike, c.beta2);
     for (const key of ["adam", "amsgrad"]) {
@@ -188,8 +223,8 @@ test("Fixing Adam: the widget's P per step for Adam and AMSGrad equals optimessa
   assert.throws(() => fixing.run(-1, 0.99), /spike=-1/);
 });
 
-test("Memory-light: the widget's R, C, full V and P equal optimessay.Adafactor's state and preconditioner to 1e-9", () => {
-  const ref = optimReference().memory;
+test("Memory-light: the widget's R, C, full V and P equal optimessay.Adafactor's state and preconditioner to 1e-9", async () => {
+  const ref = (await reference("optim")).memory;
   memoryCases.forEach((c, k) => {
     const f = memory.factor(memory.gradients(c.steps, c.noise));
     f.R.forEach((x, i) => assert.ok(rel(x, ref[k].R[i]) <= 1e-9, `case ${k} R[${i}]`));
@@ -226,15 +261,17 @@ for c in cases:
 print(json.dumps(out))
 `;
 
-test("Comparing: the JS protocol picks protocol.tune_landscape's lr, with every lr's median score to 1e-9", () => {
-  const cases = [
-    { key: "adam", race: "banana", tol: 1e-6 },
-    { key: "sgd", race: "himmelblau", tol: 1e-6 },
-    { key: "adamw", race: "quadratic", tol: 1e-6 },
-    { key: "rmsprop", race: "banana", tol: 1e-3 },
-    { key: "nesterov", race: "quadratic", tol: 1e-2 },
-  ];
-  const ref = python(PROTOCOL_PY, cases.map((c) => ({ ...c, steps: compare.RACES[c.race].steps })));
+const protocolCases = [
+  { key: "adam", race: "banana", tol: 1e-6 },
+  { key: "sgd", race: "himmelblau", tol: 1e-6 },
+  { key: "adamw", race: "quadratic", tol: 1e-6 },
+  { key: "rmsprop", race: "banana", tol: 1e-3 },
+  { key: "nesterov", race: "quadratic", tol: 1e-2 },
+];
+
+test("Comparing: the JS protocol picks protocol.tune_landscape's lr, with every lr's median score to 1e-9", async () => {
+  const cases = protocolCases;
+  const ref = await reference("protocol");
   let worst = 0;
   cases.forEach((c, k) => {
     const t = compare.tune(c.key, c.race, c.tol);
@@ -304,13 +341,15 @@ for c in json.load(sys.stdin):
 print(json.dumps(out))
 `;
 
-test("Pitfalls: SGD with and without zero_grad() walks as optimessay.SGD with autograd's accumulation (1e-9)", () => {
-  const cases = [
-    { lr: 1e-3, momentum: 0.98, zero_grad: false, steps: 100 },
-    { lr: 1e-3, momentum: 0.98, zero_grad: true, steps: 100 },
-    { lr: 1e-4, momentum: 0, zero_grad: false, steps: 60 },
-  ];
-  const ref = python(PITFALL_PY, cases);
+const pitfallCases = [
+  { lr: 1e-3, momentum: 0.98, zero_grad: false, steps: 100 },
+  { lr: 1e-3, momentum: 0.98, zero_grad: true, steps: 100 },
+  { lr: 1e-4, momentum: 0, zero_grad: false, steps: 60 },
+];
+
+test("Pitfalls: SGD with and without zero_grad() walks as optimessay.SGD with autograd's accumulation (1e-9)", async () => {
+  const cases = pitfallCases;
+  const ref = await reference("pitfall");
   cases.forEach((c, k) => {
     const w = pitfall.walk(c.lr, c.momentum, c.zero_grad, c.steps);
     assert.equal(w.divergedAt, ref[k].diverged, `case ${k}: diverged at`);
@@ -351,9 +390,11 @@ for c in json.load(sys.stdin):
 print(json.dumps(out))
 `;
 
-test("Fixing Adam (RAdam): the widget's Adam and RAdam step lengths equal optimessay's to 1e-9; the switch is where P stops being 1", () => {
-  const cases = [{ g: 1, beta2: 0.999, last: 1500 }, { g: 100, beta2: 0.99, last: 400 }, { g: 0.001, beta2: 0.9999, last: 300 }];
-  const ref = python(RADAM_PY, cases);
+const radamCases = [{ g: 1, beta2: 0.999, last: 1500 }, { g: 100, beta2: 0.99, last: 400 }, { g: 0.001, beta2: 0.9999, last: 300 }];
+
+test("Fixing Adam (RAdam): the widget's Adam and RAdam step lengths equal optimessay's to 1e-9; the switch is where P stops being 1", async () => {
+  const cases = radamCases;
+  const ref = await reference("radam");
   cases.forEach((c, k) => {
     const r = fixing.radamRun(c.g, c.beta2, c.last);
     assert.equal(r.switchStep, ref[k].switch, `case ${k}: switch step`);
@@ -366,3 +407,13 @@ test("Fixing Adam (RAdam): the widget's Adam and RAdam step lengths equal optime
   assert.ok(steps.every((t, i) => i === 0 || t > steps[i - 1]));
   assert.throws(() => fixing.radamRun(0, 0.999), /g=0/);
 });
+
+// every section's Python program and the input it gets (built in JS, as each test builds it)
+const JOBS = {
+  muon: [MUON_PY, muonCases],
+  optim: [OPTIM_PY, optimCases],
+  protocol: [PROTOCOL_PY, () => protocolCases.map((c) => ({ ...c, steps: compare.RACES[c.race].steps }))],
+  pitfall: [PITFALL_PY, () => pitfallCases],
+  radam: [RADAM_PY, () => radamCases],
+};
+startReferences();
