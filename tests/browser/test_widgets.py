@@ -1,13 +1,21 @@
 """Every live figure of the built site (issue 13), whichever page holds it, in Chromium.
 
 The pages are discovered from the built site (every page whose HTML has an `oe-widget` element), so a
-new widget is covered as soon as its page has one. For each such page: every widget mounts (its root
-reaches data-widget-state="ready", exposes root.oeWidget with a timed update and draws on its canvas)
-without a console error, also after Material's instant navigation; the page has no horizontal
-overflow at 390 px; the widgets still mount and draw in dark mode; with prefers-reduced-motion no
-canvas keeps changing by itself after mounting; the keyboard's Tab reaches every
-control of every widget, and every control has a label. A widget that fails shows a role=alert
-message in its root and its error reaches the console (docs/widgets/index.js).
+new widget is covered as soon as its page has one. Two page loads per such page:
+
+- reached by Material's instant navigation at 1280 px in the light theme: every widget mounts (its
+  root reaches data-widget-state="ready", exposes root.oeWidget with a timed update and draws on its
+  canvas) without a console error; the keyboard's Tab reaches every control of every widget, and
+  every control has a label; switching the page to dark mode (data-md-color-scheme="slate") redraws
+  every widget that draws on a canvas;
+- a full load as a phone reader (390 px) who asked for dark mode and reduced motion: the widgets
+  mount and draw with the theme's background, neither the page nor any widget overflows (each
+  widget's box lies within the page, no wider than the window), and no canvas keeps changing by
+  itself after mounting.
+
+A widget that fails shows a role=alert message in its root and its error reaches the console
+(docs/widgets/index.js). The per-widget tests (test_widgets_*.py) check each widget's controls and
+numbers; the checks above are made here once for every widget.
 
 The `page` fixture (conftest.py) fails every test on a console error, an uncaught page error or a
 request outside 127.0.0.1.
@@ -18,6 +26,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from site_helpers import page_html, site_pages
 
 pytestmark = pytest.mark.browser
@@ -64,59 +73,16 @@ def test_some_page_has_widgets():
     assert widget_pages(), "no page of the built site has a live figure (.oe-widget)"
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_widgets_mount_after_instant_navigation(page, site_url, path):
-    page.goto(site_url)
-    page.evaluate("() => { window.sameDocument = true; }")
-    link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
-    link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
-    page.wait_for_function("() => document.querySelector('.oe-widget') !== null")
-    check_widgets(settle(page), path)
-    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
-
-
 CANVASES = "() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => c.toDataURL())"
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
-    """One load as a phone reader who asked for dark mode and reduced motion (each check below
-    concerns one of the three settings, so one page load serves all): no horizontal overflow at
-    390 px, the widgets mount and draw with the theme's background, and no canvas keeps changing by
-    itself after mounting."""
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.emulate_media(color_scheme="dark", reduced_motion="reduce")
-    page.goto(site_url + path)
-    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
-    check_widgets(settle(page), path)
-    overflow = page.evaluate("""() => ({
-        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        widgets: [...document.querySelectorAll('.oe-widget')].map((r) => ({
-            name: r.dataset.widget, over: r.scrollWidth - r.clientWidth,
-            right: r.getBoundingClientRect().right - document.documentElement.clientWidth })) })""")
-    assert overflow["page"] <= 0, f"{path}: the page scrolls sideways by {overflow['page']} px at 390 px"
-    for w in overflow["widgets"]:
-        assert w["over"] <= 0 and w["right"] <= 0.5, f"{path}: widget {w['name']!r} is wider than the page at 390 px: {w}"
-    # the canvas background follows the theme: not the light page's white
-    light = page.evaluate("""() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => {
-        const d = c.getContext('2d').getImageData(1, 1, 1, 1).data; return d[0] + d[1] + d[2] > 3 * 235; })""")
-    assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
-    page.wait_for_timeout(300)  # a widget may draw its end state once, right after mounting
-    first = page.evaluate(CANVASES)
-    page.wait_for_timeout(800)
-    assert page.evaluate(CANVASES) == first, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
-
-
+# per widget: the digest (its canvases' PNG data joined) or null for a widget without a canvas
+WIDGET_DRAWINGS = """() => [...document.querySelectorAll('.oe-widget')].map((r) => {
+    const c = [...r.querySelectorAll('canvas')]; return c.length ? c.map((x) => x.toDataURL()).join('') : null; })"""
 CONTROLS = """(root) => [...root.querySelectorAll('input, select, button, textarea, [tabindex]')]
     .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0)"""
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_widgets_mount_draw_and_tab_reaches_every_control(page, site_url, path):
-    """At 1280 px in the light theme: every widget mounts and draws, and Tab reaches every control."""
-    page.goto(site_url + path)
-    check_widgets(settle(page), path)
+def tab_reaches_every_control(page, path: str) -> None:
+    """Every widget has keyboard controls, each labelled, and Tab from just before it reaches them all."""
     count = page.locator(".oe-widget").count()
     for i in range(count):
         root = page.locator(".oe-widget").nth(i)
@@ -143,9 +109,76 @@ def test_widgets_mount_draw_and_tab_reaches_every_control(page, site_url, path):
                 reached.add(int(probe))
             if len(reached) == info["n"]:
                 break
-        page.evaluate("() => document.getElementById('oe-tab-anchor').remove()")
+        page.evaluate("""() => { document.getElementById('oe-tab-anchor').remove();
+            document.querySelectorAll('[data-oe-tab-probe]').forEach((e) => { delete e.dataset.oeTabProbe; }); }""")
         missing = sorted(set(range(info["n"])) - reached)
         assert not missing, f"{path}: widget {i}: Tab never reached controls {missing} of {info['n']}"
+
+
+def dark_switch_redraws_every_widget(page, path: str) -> None:
+    """Switching the page to Material's dark scheme redraws every widget that draws on a canvas."""
+    names = page.evaluate("() => [...document.querySelectorAll('.oe-widget')].map((r) => r.dataset.widget)")
+    before = page.evaluate(WIDGET_DRAWINGS)
+    page.evaluate("() => document.body.setAttribute('data-md-color-scheme', 'slate')")
+    try:  # wait for the redraw (the condition), not a fixed time; the assertion below names a laggard
+        page.wait_for_function("(before) => (" + WIDGET_DRAWINGS + ")().every((d, i) => d === null || d !== before[i])",
+                               arg=before, timeout=5000)
+    except PlaywrightTimeout:
+        pass
+    after = page.evaluate(WIDGET_DRAWINGS)
+    for name, b, a in zip(names, before, after, strict=True):
+        assert b is None or a != b, f"{path}: widget {name!r} did not redraw when the page switched to dark mode"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_widgets_after_instant_navigation_tab_and_dark_switch(page, site_url, path):
+    """At 1280 px in the light theme, reached by instant navigation: every widget mounts and draws,
+    Tab reaches every (labelled) control, and a switch to dark mode redraws every canvas widget."""
+    page.goto(site_url)
+    page.evaluate("() => { window.sameDocument = true; }")
+    link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
+    link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.wait_for_function("() => document.querySelector('.oe-widget') !== null")
+    check_widgets(settle(page), path)
+    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") != "slate"
+    tab_reaches_every_control(page, path)
+    dark_switch_redraws_every_widget(page, path)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
+    """One load as a phone reader who asked for dark mode and reduced motion (each check below
+    concerns one of the three settings, so one page load serves all): no horizontal overflow at
+    390 px (the page, and each widget: its box starts at x >= 0, ends within the page and is no
+    wider than the window), the widgets mount and draw with the theme's background, and no canvas
+    keeps changing by itself after mounting."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark", reduced_motion="reduce")
+    page.goto(site_url + path)
+    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
+    check_widgets(settle(page), path)
+    overflow = page.evaluate("""() => ({
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        inner: document.documentElement.scrollWidth - window.innerWidth, window: window.innerWidth,
+        widgets: [...document.querySelectorAll('.oe-widget')].map((r) => {
+            const box = r.getBoundingClientRect();
+            return { name: r.dataset.widget, over: r.scrollWidth - r.clientWidth, left: box.left + window.scrollX,
+                     width: box.width, right: box.right - document.documentElement.clientWidth }; }) })""")
+    assert overflow["page"] <= 0, f"{path}: the page scrolls sideways by {overflow['page']} px at 390 px"
+    assert overflow["inner"] <= 0, f"{path}: the page is wider than the window by {overflow['inner']} px at 390 px"
+    for w in overflow["widgets"]:
+        assert w["over"] <= 0 and w["right"] <= 0.5, f"{path}: widget {w['name']!r} is wider than the page at 390 px: {w}"
+        assert w["left"] >= 0 and w["width"] <= overflow["window"], f"{path}: widget {w['name']!r} leaves the window at 390 px: {w}"
+    # the canvas background follows the theme: not the light page's white
+    light = page.evaluate("""() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => {
+        const d = c.getContext('2d').getImageData(1, 1, 1, 1).data; return d[0] + d[1] + d[2] > 3 * 235; })""")
+    assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
+    page.wait_for_timeout(300)  # a widget may draw its end state once, right after mounting
+    first = page.evaluate(CANVASES)
+    page.wait_for_timeout(800)  # the property itself: nothing changes over this time
+    assert page.evaluate(CANVASES) == first, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
 
 
 def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):

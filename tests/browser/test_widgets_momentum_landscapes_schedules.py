@@ -4,8 +4,10 @@
 For each widget: moving each control (keyboard on a range input, a typed value, a select, a button, a
 click on the figure) changes the canvas pixels, the readout and the aria-live summary; for one fixed
 setting (given in the URL) the readout equals the Python package's numbers, computed here from
-optimessay and formatted as the widget formats them (dom.js's sig: 4 significant digits); at 390 px
-the page does not overflow and in dark mode the widget redraws.
+optimessay and formatted as the widget formats them (dom.js's sig: 4 significant digits). Each
+widget's controls run on the page load of one of its readout checks, after it, from the state it set:
+one load per distinct URL. The 390 px and dark mode checks of every widget are made once for all
+widgets in test_widgets.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import torch
 from widget_helpers import (  # noqa: E402
     changes,
     js_sig,
-    no_overflow_and_dark,
     open_widget,
     press,
     readout,
@@ -52,15 +53,9 @@ def mode_rate(lr: float, mu: float, lam: float) -> float:
     return torch.linalg.eigvals(torch.tensor(columns, dtype=torch.float64).T).abs().max().item()
 
 
-def test_momentum_controls_change_drawing_and_readout(page, site_url):
-    root = open_widget(page, site_url, MOMENTUM, "momentum")
-    changes(root, lambda: press(root, "momentum", "mu", "ArrowRight"))
-    changes(root, lambda: press(root, "momentum", "lr", "ArrowLeft"))
-    changes(root, lambda: type_value(root, "momentum", "kappa", 30))
-    changes(root, lambda: root.get_by_role("button", name="Set Polyak's lr and μ for this κ").click())
-
-
-def test_momentum_readout_equals_the_package(page, site_url):
+def test_momentum_readout_equals_the_package_then_controls(page, site_url):
+    """At κ 50, lr 0.03, μ 0.6 (from the URL) the readout is the package's, and Polyak's button sets
+    the optimal rates; then each control changes the drawing, the readout and the summary."""
     kappa, lr, mu = 50.0, 0.03, 0.6
     root = open_widget(page, site_url, MOMENTUM, "momentum", f"?w-momentum-kappa={kappa:g}&w-momentum-lr={lr:g}&w-momentum-mu={mu:g}")
     out = readout(root)
@@ -83,11 +78,11 @@ def test_momentum_readout_equals_the_package(page, site_url):
     assert out["hb-flat"].split(" ")[0] == js_sig(best["rate_hb"])
     assert out["hb-steep"].split(" ")[0] == js_sig(best["rate_hb"])
     assert js_sig(best["alpha"]) in summary(root)
-
-
-def test_momentum_phone_and_dark(page, site_url):
-    root = open_widget(page, site_url, MOMENTUM, "momentum", width=390)
-    no_overflow_and_dark(page, root)
+    # the controls, from this state
+    changes(root, lambda: press(root, "momentum", "mu", "ArrowRight"))
+    changes(root, lambda: press(root, "momentum", "lr", "ArrowLeft"))
+    changes(root, lambda: type_value(root, "momentum", "kappa", 30))
+    changes(root, lambda: root.get_by_role("button", name="Set Polyak's lr and μ for this κ").click())
 
 
 # --- Landscapes: the curvature at a point --------------------------------------------------------
@@ -95,20 +90,11 @@ def test_momentum_phone_and_dark(page, site_url):
 LANDSCAPES = "landscapes/"
 
 
-def test_landscape_controls_change_drawing_and_readout(page, site_url):
-    root = open_widget(page, site_url, LANDSCAPES, "landscape")
-    changes(root, lambda: press(root, "landscape", "x", "ArrowRight"))
-    changes(root, lambda: type_value(root, "landscape", "y", 0.5))
-    changes(root, lambda: press(root, "landscape", "lr", "ArrowRight"))
-    changes(root, lambda: press(root, "landscape", "steps", "ArrowLeft"))
-    changes(root, lambda: root.locator("#oe-w-landscape-land").select_option("beale"))
-    assert readout(root)["f"] == js_sig(landscapes.beale().loss(torch.tensor(landscapes.beale().start)).item())
-    box = root.locator("canvas").first.bounding_box()
-    changes(root, lambda: page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6))
-
-
-@pytest.mark.parametrize(("name", "point"), [("rosenbrock", (1.0, 1.0)), ("valley", (-1.0, -0.42)), ("valley", (-2.0, 0.5))])
-def test_landscape_readout_equals_the_package(page, site_url, name, point):
+@pytest.mark.parametrize(("name", "point", "then_controls"),
+                         [("rosenbrock", (1.0, 1.0), True), ("valley", (-1.0, -0.42), False), ("valley", (-2.0, 0.5), False)])
+def test_landscape_readout_equals_the_package(page, site_url, name, point, then_controls):
+    """At a point (from the URL) the readout is the package's curvature and walk; in the first case
+    each control then changes the drawing, the readout and the summary, from that state."""
     lr, steps = 0.001, 40
     query = f"?w-landscape-land={name}&w-landscape-x={point[0]:g}&w-landscape-y={point[1]:g}&w-landscape-lr={lr:g}&w-landscape-steps={steps}"
     root = open_widget(page, site_url, LANDSCAPES, "landscape", query)
@@ -133,11 +119,21 @@ def test_landscape_readout_equals_the_package(page, site_url, name, point):
     walk = trajectory.run(land, optimessay.SGD, {"lr": lr}, start=point, steps=steps)
     x, y = walk.points[-1].tolist()
     assert out["walk"] == f"({js_sig(x)}, {js_sig(y)}), f = {js_sig(walk.losses[-1].item())}"
+    if then_controls:
+        landscape_controls(page, root)
 
 
-def test_landscape_phone_and_dark(page, site_url):
-    root = open_widget(page, site_url, LANDSCAPES, "landscape", width=390)
-    no_overflow_and_dark(page, root)
+def landscape_controls(page, root) -> None:
+    """Each control (keyboard, a typed value, the landscape select, a click on the figure) changes the
+    drawing, the readout and the summary; the select starts the new landscape at its own start."""
+    changes(root, lambda: press(root, "landscape", "x", "ArrowRight"))
+    changes(root, lambda: type_value(root, "landscape", "y", 0.5))
+    changes(root, lambda: press(root, "landscape", "lr", "ArrowRight"))
+    changes(root, lambda: press(root, "landscape", "steps", "ArrowLeft"))
+    changes(root, lambda: root.locator("#oe-w-landscape-land").select_option("beale"))
+    assert readout(root)["f"] == js_sig(landscapes.beale().loss(torch.tensor(landscapes.beale().start)).item())
+    box = root.locator("canvas").first.bounding_box()
+    changes(root, lambda: page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6))
 
 
 # --- Schedules: lr(t) and the walk ---------------------------------------------------------------
@@ -145,15 +141,10 @@ def test_landscape_phone_and_dark(page, site_url):
 SCHEDULES = "schedules/"
 
 
-def test_schedule_controls_change_drawing_and_readout(page, site_url):
-    root = open_widget(page, site_url, SCHEDULES, "schedule")
-    changes(root, lambda: press(root, "schedule", "t", "ArrowLeft"))
-    changes(root, lambda: type_value(root, "schedule", "lr", 0.0005))
-    changes(root, lambda: root.locator("#oe-w-schedule-schedule").select_option("warmup-cosine"))
-
-
 @pytest.mark.parametrize(("key", "t"), [("cosine", 37), ("multistep", 100)])
 def test_schedule_readout_equals_the_package(page, site_url, key, t):
+    """At a schedule and step t (from the URL) the readout is the package's; in the cosine case each
+    control then changes the drawing, the readout and the summary, from that state."""
     lr, steps = 1e-3, 100
     root = open_widget(page, site_url, SCHEDULES, "schedule", f"?w-schedule-schedule={key}&w-schedule-t={t}")
     scheduler, kwargs = {"cosine": (optimessay.CosineAnnealingLR, {"T_max": steps}),
@@ -174,8 +165,7 @@ def test_schedule_readout_equals_the_package(page, site_url, key, t):
     assert out["point"] == f"({js_sig(x)}, {js_sig(y)})"
     assert out["loss"] == js_sig(walk.losses[t].item())
     assert out["distance"] == js_sig(math.hypot(x - 1, y - 1))
-
-
-def test_schedule_phone_and_dark(page, site_url):
-    root = open_widget(page, site_url, SCHEDULES, "schedule", width=390)
-    no_overflow_and_dark(page, root)
+    if key == "cosine":
+        changes(root, lambda: press(root, "schedule", "t", "ArrowLeft"))
+        changes(root, lambda: type_value(root, "schedule", "lr", 0.0005))
+        changes(root, lambda: root.locator("#oe-w-schedule-schedule").select_option("warmup-cosine"))

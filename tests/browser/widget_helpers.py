@@ -1,10 +1,25 @@
 """What the live-figure tests share (tests/browser/test_widgets_*.py): open a widget, read its
 drawing (a digest of its canvases), its readout table and its aria-live sentence, drive its controls
-as a reader would (keyboard, typed values), and format numbers as the page does."""
+as a reader would (keyboard, typed values), and format numbers as the page does; compute a Python
+reference in a background thread while the browser loads the page (`in_background`)."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+# one worker thread: a test's package reference (a Python loop over torch ops) runs while Chromium,
+# in its own processes, loads and draws the page; the test then waits for both
+_REFERENCES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="widget-reference")
+atexit.register(_REFERENCES.shutdown, wait=False, cancel_futures=True)
+
+
+def in_background(fn, *args, **kwargs) -> Future:
+    """Start `fn(*args, **kwargs)` in a background thread; `.result()` returns (or raises) its outcome."""
+    return _REFERENCES.submit(fn, *args, **kwargs)
 
 
 def js_sig(v: float, digits: int = 4) -> str:
@@ -18,10 +33,12 @@ def js_sig(v: float, digits: int = 4) -> str:
     return f"{mantissa}e{'+' if int(exponent) >= 0 else '-'}{abs(int(exponent))}"
 
 
-def open_widget(page, site_url: str, path: str, name: str, query: str = "", width: int = 1280):
-    """Open `path` with `query`, wait until widget `name` is mounted; returns its root locator."""
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{site_url}{path}{query}")
+def open_widget(page, site_url: str, path: str, name: str, query: str = "", width: int = 1280, reload: bool = True):
+    """Open `path` with `query`, wait until widget `name` is mounted; returns its root locator.
+    reload=False: `path` is already open (another widget of the same page): no new page load."""
+    if reload:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{site_url}{path}{query}")
     root = page.locator(f'.oe-widget[data-widget="{name}"]')
     root.wait_for(state="attached")
     page.wait_for_function(
@@ -51,11 +68,23 @@ def summary(root) -> str:
     return root.locator(".oe-w-live").text_content()
 
 
+# the widget's state as one comparable value, in the page: canvases' PNG data, readout rows, summary
+_STATE = """(r) => JSON.stringify([[...r.querySelectorAll('canvas')].map((c) => c.toDataURL()),
+    [...r.querySelectorAll('.oe-w-readout tr[data-key]')].map((tr) => [tr.dataset.key, tr.querySelector('td').textContent]),
+    (r.querySelector('.oe-w-live') || {}).textContent])"""
+_ALL_CHANGED = "([r, before]) => { const a = JSON.parse((" + _STATE + """)(r)), b = JSON.parse(before);
+    return JSON.stringify(a[0]) !== JSON.stringify(b[0]) && JSON.stringify(a[1]) !== JSON.stringify(b[1]) && a[2] !== b[2]; }"""
+
+
 def changes(root, action) -> None:
     """`action()` changes the widget's pixels, its readout and its aria-live summary."""
     before = (pixels(root), readout(root), summary(root))
+    state = root.evaluate(_STATE)
     action()
-    root.page.wait_for_timeout(50)
+    try:  # wait until all three changed (the condition, not a fixed time); the asserts below say which did not
+        root.page.wait_for_function(_ALL_CHANGED, arg=[root.element_handle(), state], timeout=2000)
+    except PlaywrightTimeout:
+        pass
     after = (pixels(root), readout(root), summary(root))
     assert after[0] != before[0], "the drawing did not change"
     assert after[1] != before[1], f"the readout did not change: {after[1]}"
@@ -73,14 +102,3 @@ def type_value(root, widget_id: str, key: str, value) -> None:
     field = root.locator(f"#oe-w-{widget_id}-{key}-n")
     field.fill(str(value))
     field.press("Enter")
-
-
-def no_overflow_and_dark(page, root) -> None:
-    """At the current width nothing overflows the page; switching to dark mode redraws the canvas."""
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page overflows horizontally"
-    box = root.bounding_box()
-    assert box["width"] <= page.viewport_size["width"]
-    before = pixels(root)
-    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-    page.wait_for_timeout(50)
-    assert pixels(root) != before, "dark mode did not redraw the widget"
