@@ -1,7 +1,8 @@
 """Run copied code against torch: `python -I copy_paste_check.py < block.py` (a fresh interpreter), or
 `python -I copy_paste_check.py --json < programs.json` for several programs in one interpreter
 (a JSON list of {"id": ..., "code": ...}; each runs in a namespace of its own, so no class or name
-of one program is seen by another; torch is imported once).
+of one program is seen by another; torch is imported once). The tests run `check_programs` in a child
+of program_server.py (one per page, forked from an interpreter that has imported torch and nothing else).
 
 The code read from stdin is what a reader copies from the site. It is executed with torch as the
 only third-party import (importing optimessay raises). Then every class it defines that is named
@@ -150,24 +151,32 @@ def check_program(source: str) -> bool:
     return ok
 
 
-def main() -> int:
-    if sys.argv[1:] != ["--json"]:
-        return 0 if check_program(sys.stdin.read()) else 1
+def check_programs(programs: list[dict]) -> dict:
+    """{id: {"ok": bool, "output": text}} for a list of {"id": ..., "code": ...}: each program runs in a
+    namespace of its own, and one that raises fails alone (the others still run)."""
     import contextlib
     import io
-    import json
     import traceback
 
     results = {}
-    for program in json.load(sys.stdin):
+    for program in programs:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             try:
                 ok = check_program(program["code"])
-            except Exception:  # a program that raises fails alone; the others still run
+            except Exception:
                 traceback.print_exc(file=output)
                 ok = False
         results[program["id"]] = {"ok": ok, "output": output.getvalue()}
+    return results
+
+
+def main() -> int:
+    if sys.argv[1:] != ["--json"]:
+        return 0 if check_program(sys.stdin.read()) else 1
+    import json
+
+    results = check_programs(json.load(sys.stdin))
     print(json.dumps(results))
     return 0 if all(r["ok"] for r in results.values()) else 1
 

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import json
 import re
-import subprocess
-import sys
 from html import unescape
 
 import pytest
@@ -137,18 +134,16 @@ PAGES = programs_by_page()
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page_id", sorted(PAGES) or ["(no site/: run `make site` first)"])
-def test_embedded_code_runs_alone_and_equals_torch(page_id):
+def test_embedded_code_runs_alone_and_equals_torch(page_id, program_server):
     if page_id not in PAGES:  # fail, never skip, when there is nothing to check
         pytest.fail(f"no embedded optimizer or scheduler code found in {SITE}: run `make site` first")
     programs = [{"id": program_id, "code": program} for program_id, program in PAGES[page_id]]
-    result = subprocess.run([sys.executable, "-I", str(CHECKER), "--json"], input=json.dumps(programs),
-                            capture_output=True, text=True, timeout=600, cwd="/")
-    lines = result.stdout.strip().splitlines()
-    assert lines, f"the checker printed nothing:\n{result.stderr[-3000:]}"
-    results = json.loads(lines[-1])
-    assert sorted(results) == sorted(p["id"] for p in programs), result.stderr[-3000:]
+    answer = program_server.run({"kind": "copy", "checker": str(CHECKER), "programs": programs}, timeout=600)
+    results = answer["result"]
+    assert results is not None, f"the checker returned nothing:\n{answer['error']}{program_server.stderr_tail()}"
+    assert sorted(results) == sorted(p["id"] for p in programs), answer["error"]
     failed = {program["id"]: (f"{results[program['id']]['output'][-3000:]}\n--- code ---\n{program['code'][:1500]}")
               for program in programs if not results[program["id"]]["ok"]}
     assert failed == {}, "the copied code does not match torch.optim:\n" + "\n\n".join(
         f"=== {program_id}\n{text}" for program_id, text in failed.items())
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert answer["status"] == 0 and not answer["error"], answer["error"] + program_server.stderr_tail()

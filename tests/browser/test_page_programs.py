@@ -2,38 +2,26 @@
 
 A Python block of a page that starts with an `import` is a program a reader copies and runs as it
 is (blocks embedded from the package are checked by test_copy_paste.py; fragments such as the
-pitfalls' wrong-and-right loops are not programs). Each runs with a fresh namespace, all in one
-child interpreter (torch is imported once), with this checkout first on the path. A `print(...)`
-line whose comment ends in `: N` (N a whole number, e.g. `# P = I: 346`) must print exactly N; a
-program whose last line is a comment `# SomeError: message` must raise that error with that message.
+pitfalls' wrong-and-right loops are not programs). Each runs with a fresh namespace; the programs of
+one page run in one child process of program_server.py (forked from an interpreter that has imported
+torch, so torch is imported once per worker, not once per page), with this checkout first on the
+path. One test per page, so xdist spreads them over its workers (the networks page's program trains
+its full experiments and takes most of the time). A `print(...)` line whose comment ends in `: N`
+(N a whole number, e.g. `# P = I: 346`) must print exactly N; a program whose last line is a comment
+`# SomeError: message` must raise that error with that message.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 
+import pytest
 from site_helpers import ROOT
 
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^( *)```python\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 CLAIM = re.compile(r"^print\(.*#.*:\s*(-?\d+)\s*$")
 RAISES = re.compile(r"^# (\w+Error: .+)$")
-CHILD = """
-import contextlib, io, json, sys, traceback
-out = []
-for source in json.load(sys.stdin):
-    buffer = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buffer):
-            exec(compile(source, "<page block>", "exec"), {"__name__": "__main__"})
-        out.append({"ok": True, "stdout": buffer.getvalue()})
-    except BaseException:
-        out.append({"ok": False, "stdout": buffer.getvalue() + traceback.format_exc()})
-print(json.dumps(out))
-"""
 
 
 def programs() -> list[tuple[str, str]]:
@@ -48,14 +36,32 @@ def programs() -> list[tuple[str, str]]:
     return found
 
 
-def test_every_program_on_the_pages_runs_and_prints_what_it_claims():
-    found = programs()
-    assert len(found) >= 5, f"expected the pages' programs, found {[where for where, _ in found]}"
-    child = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([code for _, code in found]),
-                           capture_output=True, text=True, cwd=ROOT, timeout=300,
-                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
-    assert child.returncode == 0, child.stderr
-    results = json.loads(child.stdout.splitlines()[-1])
+PROGRAMS = programs()
+
+
+def programs_by_page() -> dict[str, list[tuple[str, str]]]:
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for where, code in PROGRAMS:
+        pages.setdefault(where.split(":")[0], []).append((where, code))
+    return pages
+
+
+PAGES = programs_by_page()
+
+
+def test_the_pages_have_programs():
+    assert len(PROGRAMS) >= 5, f"expected the pages' programs, found {[where for where, _ in PROGRAMS]}"
+
+
+@pytest.mark.parametrize("page_file", sorted(PAGES) or ["(no program found in docs/*.md)"])
+def test_every_program_on_the_page_runs_and_prints_what_it_claims(page_file, program_server):
+    if page_file not in PAGES:  # fail, never skip, when there is nothing to check
+        pytest.fail(f"no complete program found in {DOCS}/*.md")
+    found = PAGES[page_file]
+    answer = program_server.run({"kind": "page", "root": str(ROOT), "programs": [code for _, code in found]},
+                                timeout=300)
+    assert answer["status"] == 0 and not answer["error"], answer["error"] + program_server.stderr_tail()
+    results = answer["result"]
     failed = {}
     for (where, code), r in zip(found, results, strict=True):
         raises = RAISES.match(code.strip().splitlines()[-1])
