@@ -10,6 +10,9 @@ the working tree:
   the figure build with nothing to do (run in the working tree, where `make site` runs it, and only
   when `build_figures.py --list` reports every figure up to date);
 - **one page edited**: a sentence appended to a markdown page, then a build (3 edits, median);
+- **the caches change nothing**: the last edited build against a build of the same sources with
+  the rebuild caches off (`OPTIMESSAY_BUILD_CACHE=0`, docs/hooks/build_cache.py), every file byte
+  for byte; that build's time is the nothing-changed build without those caches;
 - **serve**: `mkdocs serve` on a free port; a sentence appended to a page; the time until the
   served page shows it (3 edits, median). (`mkdocs serve --dirty` is not an option: it warns that
   a dirty build is inaccurate, and the site's `strict: true` turns that warning into an error.)
@@ -54,11 +57,11 @@ def copy_sources(into: Path) -> None:
     (into / "node_modules").symlink_to(ROOT / "node_modules")
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
+def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the children, stderr) of a command that must succeed."""
     before = os.times()
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, env={**ENV, **(env or {})}, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = os.times()
     if result.returncode != 0:
@@ -67,8 +70,19 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     return wall, cpu, result.stderr
 
 
-def build(project: Path) -> tuple[float, float, str]:
-    return timed([sys.executable, "-m", "mkdocs", "build", "--strict"], project)
+def build(project: Path, *options: str, env: dict | None = None) -> tuple[float, float, str]:
+    return timed([sys.executable, "-m", "mkdocs", "build", "--strict", *options], project, env)
+
+
+def differing_files(one: Path, other: Path) -> tuple[int, list[str]]:
+    """(number of files in `one`, names of the files that differ or exist on one side only)."""
+    def files(site: Path) -> dict[str, Path]:
+        return {str(p.relative_to(site)): p for p in site.rglob("*") if p.is_file()}
+
+    ours, theirs = files(one), files(other)
+    differ = sorted(set(ours) ^ set(theirs))
+    differ += sorted(name for name in set(ours) & set(theirs) if ours[name].read_bytes() != theirs[name].read_bytes())
+    return len(ours), differ
 
 
 def append_sentence(page: Path, marker: str) -> None:
@@ -90,8 +104,18 @@ def fetch(url: str) -> str:
         return ""
 
 
-def serve_reload_times(project: Path, *options: str) -> list[float]:
-    """Seconds from an edit of a page to `mkdocs serve OPTIONS` serving the edited page, per edit."""
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a running process has used (Linux's /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_reload_times(project: Path, *options: str) -> list[tuple[float, float | None]]:
+    """(seconds from an edit of a page to `mkdocs serve OPTIONS` serving the edited page, CPU
+    seconds the server used meanwhile: its rebuild), per edit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/{EDITED_PAGE.removesuffix('.md')}/"
     log = tempfile.TemporaryFile()
@@ -108,13 +132,16 @@ def serve_reload_times(project: Path, *options: str) -> list[float]:
         for number in range(REPEATS):
             marker = f"serve-{number}-{time.time_ns()}"
             time.sleep(1.0)  # mkdocs serve waits for quiet before it rebuilds; start from quiet
+            cpu = cpu_seconds(server.pid)
             start = time.perf_counter()
             append_sentence(project / "docs" / EDITED_PAGE, marker)
             while marker not in fetch(url):
                 if time.perf_counter() - start > 300:
                     raise RuntimeError("mkdocs serve did not show the edit within 300 s")
                 time.sleep(0.05)
-            times.append(time.perf_counter() - start)
+            wall = time.perf_counter() - start
+            after = cpu_seconds(server.pid)
+            times.append((wall, after - cpu if cpu is not None and after is not None else None))
         return times
     finally:
         server.terminate()
@@ -146,12 +173,16 @@ def main() -> int:
         for number in range(REPEATS):
             append_sentence(project / "docs" / EDITED_PAGE, f"build-{number}")
             edits.append(build(project)[:2])
+        uncached = build(project, "-d", str(project / "site-uncached"), env={"OPTIMESSAY_BUILD_CACHE": "0"})[:2]
+        compared, differ = differing_files(project / "site", project / "site-uncached")
         serve = serve_reload_times(project)
 
     def median(pairs, index):
         return statistics.median(p[index] for p in pairs)
 
     noop_wall, noop_cpu = median(noop, 0), median(noop, 1)
+    serve_wall = statistics.median(wall for wall, _ in serve)
+    serve_cpu = [cpu for _, cpu in serve if cpu is not None]
     make_site = noop_wall + (figures[0] if figures else 0.0)
     rows = [
         ("cold build (no .cache/: notebooks run, math rendered)", f"{cold_wall:.1f} s", f"{cold_cpu:.1f} s", "",
@@ -159,15 +190,20 @@ def main() -> int:
         ("  of which: the notebooks, run in parallel" if executed else "  notebooks",
          f"{float(executed.group(2)):.1f} s ({executed.group(1)} notebooks)" if executed else "-", "", "", ""),
         ("`mkdocs build --strict`, nothing changed (median of 3)", f"{noop_wall:.1f} s", f"{noop_cpu:.1f} s", "", ""),
+        ("  the same, rebuild caches off (`OPTIMESSAY_BUILD_CACHE=0`, one run)", f"{uncached[0]:.1f} s",
+         f"{uncached[1]:.1f} s", "", ""),
         ("figure build, nothing changed", f"{figures[0]:.1f} s" if figures else
          "not measured (figures stale in the working tree)", f"{figures[1]:.1f} s" if figures else "", "", ""),
-        ("**`make site`, nothing changed** (the two above)", f"{make_site:.1f} s",
+        ("**`make site`, nothing changed** (the build and the figure build)", f"{make_site:.1f} s",
          f"{noop_cpu + (figures[1] if figures else 0.0):.1f} s", f"<= {TARGET_NOOP:.0f} s",
          verdict(make_site, TARGET_NOOP)),
         (f"**one page edited** (`{EDITED_PAGE}`), build (median of 3)", f"{median(edits, 0):.1f} s",
          f"{median(edits, 1):.1f} s", f"<= {TARGET_EDIT:.0f} s", verdict(median(edits, 0), TARGET_EDIT)),
-        ("**`mkdocs serve`: edit to page served** (median of 3)", f"{statistics.median(serve):.1f} s", "",
-         f"<= {TARGET_SERVE:.0f} s", verdict(statistics.median(serve), TARGET_SERVE)),
+        ("the edited build against one without the caches", f"{compared} files", "", "byte-identical",
+         "identical" if not differ else f"**{len(differ)} differ**: {', '.join(differ[:5])}"),
+        ("**`mkdocs serve`: edit to page served** (median of 3; CPU: the server's rebuild)",
+         f"{serve_wall:.1f} s", f"{statistics.median(serve_cpu):.1f} s" if serve_cpu else "",
+         f"<= {TARGET_SERVE:.0f} s", verdict(serve_wall, TARGET_SERVE)),
     ]
     text = "\n".join([
         f"Site build times measured by `scripts/bench_rebuild.py` on a copy of the sources, "
@@ -180,7 +216,7 @@ def main() -> int:
         *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
         "",
         f"Single runs: no change {', '.join(f'{w:.1f}' for w, _ in noop)} s; one page edited "
-        f"{', '.join(f'{w:.1f}' for w, _ in edits)} s; serve {', '.join(f'{t:.1f}' for t in serve)} s.",
+        f"{', '.join(f'{w:.1f}' for w, _ in edits)} s; serve {', '.join(f'{t:.1f}' for t, _ in serve)} s.",
         "",
     ])
     print(text)
