@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from site_helpers import ROOT, site_pages
 
@@ -94,6 +95,7 @@ def build_notebook_site(project: Path) -> str:
     return result.stderr
 
 
+@pytest.mark.slow  # three builds, two of them run a kernel (~13 s): started first under xdist
 def test_notebook_output_is_never_stale(tmp_path):
     """Build a notebook that prints a module's value, change the module, build again: the page
     must show the new value (mkdocs-jupyter's own cache ignores everything but the notebook file).

@@ -132,7 +132,6 @@ def programs_by_page() -> dict[str, list[tuple[str, str]]]:
 PAGES = programs_by_page()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("page_id", sorted(PAGES) or ["(no site/: run `make site` first)"])
 def test_embedded_code_runs_alone_and_equals_torch(page_id, program_server):
     if page_id not in PAGES:  # fail, never skip, when there is nothing to check

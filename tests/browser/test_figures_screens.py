@@ -9,7 +9,8 @@ check what a reader's browser does with that:
 - the page shows the variant of its theme, and never requests the other theme's files (a hidden lazy
   image is not fetched), also after the reader flips the palette toggle;
 - a narrow viewport (390 px) shows the narrow variant where there is one, a wide one (1280 px) never;
-- no page with figures scrolls sideways at 390 px;
+- a first visit in dark mode fetches no light picture, and no page with figures scrolls sideways at
+  390 px (one test per page with figures checks both);
 - a video shows the poster of the theme, and only that poster is requested.
 
 The figures, their variants and the pages are read from the built site's markup (not listed by
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from site_helpers import SITE
 
 WIDTHS = (1280, 390)
 SCHEMES = ("default", "slate")
@@ -55,8 +57,7 @@ def _variants(html: str) -> dict:
     return found
 
 
-@pytest.fixture(scope="module")
-def variant_pages(site_root):
+def pages_with_variants(site_root: Path) -> list[tuple[str, dict]]:
     """(page URL, {figure: files by role}) for the built pages that place figures with variants, the
     pages with a narrow variant first."""
     pages = []
@@ -65,10 +66,20 @@ def variant_pages(site_root):
         if variants:
             rel = html_file.parent.relative_to(site_root).as_posix()
             pages.append(("" if rel == "." else rel + "/", variants))
+    pages.sort(key=lambda p: (not any("png_narrow" in files for files in p[1].values()), p[0]))
+    return pages
+
+
+# read when the tests are collected, for one test per page (xdist spreads them); [] without a build
+VARIANT_PAGES = dict(pages_with_variants(SITE)) if SITE.is_dir() else {}
+
+
+@pytest.fixture(scope="module")
+def variant_pages(site_root):
+    pages = pages_with_variants(site_root)
     if not pages:
         pytest.fail("no built page places a figure with variants: run `make figures`, then build the site",
                     pytrace=False)
-    pages.sort(key=lambda p: (not any("png_narrow" in files for files in p[1].values()), p[0]))
     return pages
 
 
@@ -149,25 +160,21 @@ def test_the_palette_toggle_swaps_the_pictures_and_the_poster(page, site_url, va
     assert any(path.endswith(".dark.png") for path in requested)
 
 
-def test_a_first_visit_in_dark_mode_fetches_no_light_picture(page, site_url, variant_pages):
-    # before Material's script bundle has read the system's scheme, the body is still light: the
-    # hook's early script must have set the dark scheme before any picture in view is requested
-    requested = _open(page, site_url, "", 1280, "slate")
-    for url, variants in variant_pages:
-        page.evaluate("() => localStorage.clear()")  # every page as a first visit
-        requested.clear()
-        page.goto(site_url + url)
-        page.wait_for_load_state("load")
-        light = {f for files in variants.values() for role, f in files.items() if not role.endswith("_dark")}
-        assert not ({Path(path).name for path in requested} & light), (url, sorted(requested))
+@pytest.mark.parametrize("url", list(VARIANT_PAGES) or ["(no page with figure variants: build the site)"],
+                         ids=lambda url: url.strip("/") or "home")
+def test_a_first_visit_in_dark_mode_fetches_no_light_picture_and_a_phone_never_scrolls_sideways(page, site_url, url):
+    """Two loads of each page with figures. A first visit (a fresh context: nothing stored) at 1280 px
+    in dark mode: before Material's script bundle has read the system's scheme, the body is still
+    light: the hook's early script must have set the dark scheme before any picture in view is
+    requested. Then the page on a phone (390 px, light) must not scroll sideways."""
+    if url not in VARIANT_PAGES:  # fail, never skip, when there is nothing to check
+        pytest.fail("no built page places a figure with variants: run `make figures`, then build the site")
+    requested = _open(page, site_url, url, 1280, "slate")
+    light = {f for files in VARIANT_PAGES[url].values() for role, f in files.items() if not role.endswith("_dark")}
+    assert not ({Path(path).name for path in requested} & light), (url, sorted(requested))
 
-
-def test_no_page_with_figures_scrolls_sideways_on_a_phone(page, site_url, variant_pages):
     page.set_viewport_size({"width": 390, "height": 900})
-    wide = []
-    for url, _ in variant_pages:
-        page.goto(site_url + url)
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        if overflow > 0:
-            wide.append((url, overflow))
-    assert wide == []
+    page.emulate_media(color_scheme="light")
+    page.goto(site_url + url)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{url} scrolls sideways by {overflow} px at 390 px"

@@ -53,7 +53,13 @@ def test_the_pages_have_programs():
     assert len(PROGRAMS) >= 5, f"expected the pages' programs, found {[where for where, _ in PROGRAMS]}"
 
 
-@pytest.mark.parametrize("page_file", sorted(PAGES) or ["(no program found in docs/*.md)"])
+def page_param(page_file: str):
+    """A page whose programs train networks (optimessay.networks: tens of seconds) is `slow`: started first."""
+    trains = any("optimessay.networks" in code for _, code in PAGES[page_file])
+    return pytest.param(page_file, marks=[pytest.mark.slow] if trains else [])
+
+
+@pytest.mark.parametrize("page_file", [page_param(p) for p in sorted(PAGES)] or ["(no program found in docs/*.md)"])
 def test_every_program_on_the_page_runs_and_prints_what_it_claims(page_file, program_server):
     if page_file not in PAGES:  # fail, never skip, when there is nothing to check
         pytest.fail(f"no complete program found in {DOCS}/*.md")
