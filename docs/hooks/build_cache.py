@@ -11,8 +11,9 @@ build without these caches (tests/test_rebuild_cache.py builds both and compares
   makes the call uncached: a miss, never a wrong hit.
 - **Compiled templates** (`.cache/build/jinja/`): Jinja compiles every template (Material's and
   mkdocstrings') on each build; its bytecode cache keeps the compiled code under the template's
-  name and a checksum of its source (Jinja's own `FileSystemBytecodeCache`, which also checks its
-  bytecode format).
+  name and file and a checksum of its source (Jinja's own `FileSystemBytecodeCache`, which also
+  checks its bytecode format and Python's version), one folder per environment and per versions of
+  the libraries that set the environment up (see `template_cache`).
 - The search index's entries are cached by docs/hooks/search.py, the notebooks by notebooks.py,
   the math by katex.py.
 
@@ -119,18 +120,29 @@ def on_config(config):
     _memo = highlight_memo()
     _memo.on = enabled()
     _memo.entries = read_json(cache_folder(config) / "highlight.json") if _memo.on else {}
+    _template_folders.clear()
     return config
 
 
-def template_cache(config) -> FileSystemBytecodeCache:
-    folder = cache_folder(config) / "jinja"
+_template_folders: set[Path] = set()  # used by this build
+TEMPLATE_LIBRARIES = ("jinja2", "mkdocs", "mkdocs-material", "mkdocstrings", "mkdocstrings-python")
+
+
+def template_cache(config, role: str) -> FileSystemBytecodeCache:
+    """Jinja's cache keeps a template's code under its name and file and checks its source's
+    checksum; the code also depends on the environment's settings (autoescape, extensions), so each
+    environment (`role`) and each set of versions of the libraries that make it has its own folder."""
+    versions = " ".join(f"{name}=={metadata.version(name)}" for name in TEMPLATE_LIBRARIES)
+    tag = hashlib.sha256(f"{CACHE_FORMAT} {role} {versions}".encode()).hexdigest()[:16]
+    folder = cache_folder(config) / "jinja" / f"{role}-{tag}"
     folder.mkdir(parents=True, exist_ok=True)
+    _template_folders.add(folder)
     return FileSystemBytecodeCache(str(folder))
 
 
 def on_env(env, config, files):
     if enabled():
-        env.bytecode_cache = template_cache(config)
+        env.bytecode_cache = template_cache(config, "theme")
     return env
 
 
@@ -144,7 +156,7 @@ def on_page_markdown(markdown: str, page, config, files):
     if enabled() and plugin is not None and AUTODOC.search(markdown):
         handler = plugin.handlers.get_handler(plugin.handlers.get_handler_name({}))
         if handler.env.bytecode_cache is None:
-            handler.env.bytecode_cache = template_cache(config)
+            handler.env.bytecode_cache = template_cache(config, "mkdocstrings")
     return markdown
 
 
@@ -152,3 +164,16 @@ def on_post_build(config):
     memo = _memo
     if memo is not None and memo.on and memo.used != memo.entries:
         write_atomic(cache_folder(config) / "highlight.json", json.dumps(memo.used, sort_keys=True))
+    templates = cache_folder(config) / "jinja"
+    if _template_folders and templates.is_dir():  # older libraries' (or layouts') compiled templates go
+        for path in templates.iterdir():
+            if path not in _template_folders:
+                try:
+                    if path.is_dir():
+                        for file in path.iterdir():
+                            file.unlink(missing_ok=True)
+                        path.rmdir()
+                    else:
+                        path.unlink(missing_ok=True)
+                except OSError:  # another build is writing there: the next build removes it
+                    pass
