@@ -29,8 +29,14 @@ How it works:
   the build wrote; otherwise the build says which figure and why (a stamp of the wrong shape, a
   truncated or empty file) and rebuilds it. A file that does not parse is never put in place or
   stamped in the first place.
-- **Parallel.** Stale figures are drawn in worker processes (one per core; animations first, since
-  they take longest), with a tqdm progress bar. A worker that dies hard (a crash in native code,
+- **Parallel.** Stale figures are drawn in worker processes (one per core), with a tqdm progress bar.
+  Entries that ask for one shared experiment (``scripts/figures/_results.shared(fn, ...)``, or a
+  catalog helper behind a file lock such as the networks page's ``_experiment("deep", ...)``; found
+  in the recipes' source, ``KeyMaker.shared_runs``) are one group, drawn by one worker one after the
+  other, so no worker sits waiting for another's experiment. Groups go longest first, measured by
+  each figure's CPU seconds at its last build (``.cache/figure-timings.txt``) or, for one never
+  built, its catalog ``cost`` (rough seconds), so both workers stay busy to the
+  end. A worker that dies hard (a crash in native code,
   ``os._exit``, the out-of-memory killer) fails the one figure it was drawing, named with its exit
   status or signal; a fresh worker takes its place and the other figures are built. Workers die with
   the build, even after ``kill -9`` (Linux: PR_SET_PDEATHSIG; everywhere: a watchdog thread on the
@@ -363,6 +369,39 @@ class KeyMaker:
                 if found and found not in seen:
                     todo.append(found)
         return sorted(seen, key=lambda item: (item[1], str(item[0])))
+
+    def _is_shared_run(self, file: Path, name: str) -> bool:
+        """Whether the catalog definition ``name`` of ``file`` runs an experiment once for several
+        entries: ``_results.shared`` itself, or a helper that keeps its result behind a file lock
+        (``fcntl.flock`` in its source, like the networks page's ``_experiment``)."""
+        if file.name == "_results.py":
+            return name == "shared"  # not memo(): small runs many entries share, never grouped
+        return "flock(" in self.source(file).defs[name][0]
+
+    def shared_runs(self, entry) -> set:
+        """The shared experiments ``entry``'s recipe asks for, as ``(function, first argument)`` pairs:
+        every call, anywhere in its closure, of a shared-run helper (see ``_is_shared_run``), with its
+        first argument as written (``shared(invariance.theta_crossing, ...)`` ->
+        ``("shared", "invariance.theta_crossing")``; ``_experiment("deep", params)`` ->
+        ``("_experiment", "'deep'")``). Two entries naming the same pair wait for one run."""
+        function = inspect.unwrap(entry.recipe)
+        path = Path(getattr(getattr(function, "__code__", None), "co_filename", "") or self.catalog_path)
+        runs = set()
+        for file, defined in self.recipe_closure(path, function.__name__):
+            src = self.source(file)
+            for sub in ast.walk(src.defs[defined][1]):
+                if not (isinstance(sub, ast.Call) and sub.args):
+                    continue
+                target = None
+                if isinstance(sub.func, ast.Name) and (sub.func.id in src.defs or sub.func.id in src.links):
+                    target = self._resolve(file, sub.func.id)
+                elif isinstance(sub.func, ast.Attribute) and isinstance(sub.func.value, ast.Name):
+                    module, attribute = src.links.get(sub.func.value.id, (None, ""))
+                    if module is not None and attribute is None:
+                        target = self._resolve(module, sub.func.attr)
+                if target is not None and self._is_shared_run(*target):
+                    runs.add((f"{target[0].stem}.{target[1]}", ast.unparse(sub.args[0])))
+        return runs
 
     def _module_deps(self, module: str) -> tuple:
         """(file hash, imported optimessay modules) of one module; cached."""
@@ -731,6 +770,72 @@ def clean_stray_files(out: Path, entries) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
+# the order of work: shared experiments together, longest first
+
+# each figure's CPU seconds at its last build, "NAME SECONDS" per line: kept outside the output folder (two
+# clean builds stay byte-identical) and shared by every output folder of this checkout (a figure takes
+# about as long wherever it is built); `make clean` removes .cache/
+TIMINGS = ROOT / ".cache" / "figure-timings.txt"
+
+
+def read_timings() -> dict:
+    """name -> CPU seconds of each figure's last build (empty when unknown or unreadable)."""
+    try:
+        lines = TIMINGS.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    timings = {}
+    for line in lines:
+        parts = line.split()
+        try:
+            if len(parts) == 2 and math.isfinite(float(parts[1])) and float(parts[1]) >= 0:
+                timings[parts[0]] = float(parts[1])
+        except ValueError:
+            continue
+    return timings
+
+
+def write_timings(results) -> None:
+    """Record the CPU time of every figure built now, beside those of earlier builds."""
+    timings = read_timings()
+    timings.update({r["name"]: r["cpu_seconds"] for r in results if r["ok"] and "cpu_seconds" in r})
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(TIMINGS, "".join(f"{name} {seconds:.3f}\n" for name, seconds in sorted(timings.items())))
+
+
+def plan(todo, shared_runs: dict, timings: dict) -> list:
+    """The figures to draw as groups, longest first. Entries that ask for one shared experiment
+    (``shared_runs``: name -> set of runs, KeyMaker.shared_runs) form one group, drawn one after the
+    other by one worker: the first runs the experiment, the others read it, and no worker waits on
+    another's lock. A group's length is the sum of its entries' CPU seconds at their last build
+    (``timings``) or, for one never built here, their catalog ``cost`` (rough seconds)."""
+    parent = {e.name: e.name for e in todo}
+
+    def root(name):
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    first = {}
+    for e in todo:
+        for run in sorted(shared_runs.get(e.name, ())):
+            if run in first:
+                parent[root(e.name)] = root(first[run])
+            else:
+                first[run] = e.name
+    groups: dict = {}
+    for e in todo:
+        groups.setdefault(root(e.name), []).append(e)
+
+    def length(e):
+        return timings.get(e.name, float(getattr(e, "cost", 1.0)))
+
+    ordered = [sorted(g, key=lambda e: (-length(e), e.name)) for g in groups.values()]
+    return sorted(ordered, key=lambda g: (-sum(length(e) for e in g), g[0].name))
+
+
+# ------------------------------------------------------------------------------------------------
 # one build at a time per output folder
 
 LOCK = "build.lock"  # in OUT/.stamps; holds the pid of the build that has it
@@ -1002,6 +1107,7 @@ class _Worker:
         child.close()  # only the worker holds its end: a dead worker reads as end of file
         self.ready = False
         self.task = None
+        self.pending = []  # the rest of the group it is drawing (names), given to it one by one
         self.given = 0.0
 
     def give(self, name: str, task: tuple) -> bool:
@@ -1049,7 +1155,9 @@ class _Worker:
 
 
 def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
-    """Draw ``todo`` in worker processes (spawned: each imports torch and matplotlib cleanly).
+    """Draw ``todo`` (groups of entries, see ``plan``; a lone entry is a group of one) in worker
+    processes (spawned: each imports torch and matplotlib cleanly). A worker draws a group's entries
+    one after the other, then takes the next group.
 
     A worker that dies (a crash in native code, os._exit, the out-of-memory killer, kill -9) fails
     exactly the figure it was drawing, named with the exit status or signal; a fresh worker takes its
@@ -1060,9 +1168,10 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
     from tqdm import tqdm
 
     ctx = multiprocessing.get_context("spawn")
-    queue = [e.name for e in todo]
+    queue = [[e.name for e in group] if isinstance(group, (list, tuple)) else [group.name] for group in todo]
+    total = sum(len(group) for group in queue)
     results, workers, fatal = [], [], None
-    bar = tqdm(total=len(todo), unit="fig", desc="figures", disable=args.no_progress, dynamic_ncols=True)
+    bar = tqdm(total=total, unit="fig", desc="figures", disable=args.no_progress, dynamic_ncols=True)
 
     def finish(r):
         results.append(r)
@@ -1071,12 +1180,14 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
 
     try:
         workers = [_Worker(ctx) for _ in range(min(args.jobs, len(queue)))]
-        while workers and (queue or any(w.task for w in workers)):
+        while workers and (queue or any(w.task or w.pending for w in workers)):
             for w in workers:
-                if w.ready and w.task is None and queue:
-                    name = queue.pop(0)
+                if w.ready and w.task is None and (w.pending or queue):
+                    group = w.pending or queue.pop(0)
+                    name, w.pending = group[0], group[1:]
                     if not w.give(name, (catalog_path, name, str(out), keys[name])):
-                        queue.insert(0, name)
+                        queue.insert(0, group)
+                        w.pending = []
             handles = {}
             for w in workers:
                 handles[w.conn] = handles[w.process.sentinel] = w
@@ -1099,13 +1210,16 @@ def _run_pool(catalog_path: str, todo, out: Path, keys: dict, args) -> list:
                                      "affected"})
                 elif not w.ready:
                     fatal = f"a worker process died while starting ({how})"
+                if w.pending:  # the rest of its group goes to the next free worker
+                    queue.insert(0, w.pending)
                 workers.remove(w)
                 w.close()
                 if fatal is None and queue:
                     workers.append(_Worker(ctx))
             if fatal:
                 break
-        for name in queue + [w.task for w in workers if w.task]:
+        left = [n for group in queue for n in group] + [n for w in workers for n in [w.task, *w.pending] if n]
+        for name in left:
             finish({"name": name, "ok": False, "seconds": 0.0, "error": f"not drawn: {fatal}"})
     finally:
         bar.close()
@@ -1159,10 +1273,11 @@ def main(argv=None) -> int:
 
     (out / ".stamps").mkdir(parents=True, exist_ok=True)
     with build_lock(out):
-        return _build(args, catalog_path, entries, by_name, only, out, keys)
+        return _build(args, catalog_path, entries, by_name, only, out, keys, keymaker)
 
 
-def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Path, keys: dict) -> int:
+def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Path, keys: dict,
+           keymaker: KeyMaker | None = None) -> int:
     clean_stray_files(out, entries)
     selected = [by_name[n] for n in only] if only else entries
     todo = []
@@ -1172,13 +1287,15 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
             print(f"figure {e.name}: {status.reason}; rebuilding it", file=sys.stderr, flush=True)
         if args.force or not status.current:
             todo.append(e)
-    # longest first (animations), so the last worker to finish is not stuck with a long one
-    todo.sort(key=lambda e: (-getattr(e, "cost", 1.0), e.name))
+    # entries sharing an experiment grouped, longest first (by the last build's CPU seconds), so no
+    # worker waits for another's experiment and the last to finish is not stuck with a long one
+    keymaker = keymaker or KeyMaker(catalog_path)
+    groups = plan(todo, {e.name: keymaker.shared_runs(e) for e in todo}, read_timings())
 
     results = []
     if todo:
         try:
-            results = _run_pool(str(catalog_path), todo, out, keys, args)
+            results = _run_pool(str(catalog_path), groups, out, keys, args)
         except KeyboardInterrupt:
             # finished figures have their files and stamps; the rest have neither (their temporary
             # files are removed by the workers, or at the start of the next run)
@@ -1188,6 +1305,8 @@ def _build(args, catalog_path: Path, entries, by_name: dict, only: list, out: Pa
 
     for folder in (out, out / ".stamps"):
         remove_stale_temporaries(folder)  # those of a worker that died
+    if results:
+        write_timings(results)
     manifest = out / "manifest.json"
     text = manifest_text(out, entries, keys)
     if only:

@@ -875,3 +875,54 @@ def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_chang
     catalog = write_catalog(tmp_path / "catalog.py", LINE_A, extra=VARIANT_RECIPES)
     assert build(catalog, out).returncode == 0
     assert sorted(p.name for p in out.glob("*.png")) == ["line-a.dark.png", "line-a.png"]
+
+
+# --- the order of work ------------------------------------------------------------------------------------
+
+
+def test_entries_sharing_an_experiment_are_one_group_and_groups_go_longest_first():
+    spec = importlib.util.spec_from_file_location("build_figures_plan_test", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    _, entries = module.load_catalog(ROOT / "scripts" / "catalog.py")
+    keymaker = module.KeyMaker(ROOT / "scripts" / "catalog.py")
+    runs = {e.name: keymaker.shared_runs(e) for e in entries}
+    # _results.shared(fn, ...) and a helper behind a file lock (networks' _experiment("deep", ...)) are
+    # shared runs; _results.memo (a tuning many entries ask for) and plain helpers are not
+    assert runs["precond-theta"] == runs["precond-theta-crossing"] == {("_results.shared", "invariance.theta_crossing")}
+    assert runs["beyond-diagonal-race"] == runs["beyond-diagonal-numbers"]
+    assert runs["net-deep"] == runs["net-deep-curves"] == {("networks._experiment", "'deep'")}
+    assert runs["net-deep"] != runs["net-invariance"]
+    assert runs["compare-races"] == runs["race-banana"] == runs["banana-log-contour"] == set()
+
+    plan = module.plan(entries, runs, {"compare-races": 500.0, "precond-theta": 1.0, "precond-theta-crossing": 2.0})
+    groups = {e.name: [x.name for x in g] for g in plan for e in g}
+    assert sorted(groups["precond-theta"]) == ["precond-theta", "precond-theta-crossing"]
+    assert groups["precond-theta"] == groups["precond-theta-crossing"]
+    assert groups["net-deep"] == groups["net-deep-curves"] and len(groups["net-deep"]) == 2
+    assert sorted(n for g in plan for n in [e.name for e in g]) == sorted(e.name for e in entries)  # each once
+    # longest first: a known timing beats every catalog cost; unknown ones go by their cost (rough seconds)
+    assert [e.name for e in plan[0]] == ["compare-races"]
+    lengths = [sum({"compare-races": 500.0, "precond-theta": 1.0, "precond-theta-crossing": 2.0}.get(e.name, e.cost)
+                   for e in g) for g in plan]
+    assert lengths == sorted(lengths, reverse=True)
+    assert [e.name for e in groups_of(plan, "precond-theta")] == ["precond-theta-crossing", "precond-theta"]
+
+
+def groups_of(plan, name):
+    return next(g for g in plan if name in [e.name for e in g])
+
+
+def test_each_built_figures_cpu_seconds_are_kept_for_the_next_build(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("build_figures_timings_test", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "TIMINGS", tmp_path / "cache" / "figure-timings.txt")
+    assert module.read_timings() == {}
+    module.write_timings([{"name": "a", "ok": True, "cpu_seconds": 1.5}, {"name": "b", "ok": False, "seconds": 9.0}])
+    module.write_timings([{"name": "c", "ok": True, "cpu_seconds": 0.25}])
+    assert module.read_timings() == {"a": 1.5, "c": 0.25}
+    (tmp_path / "cache" / "figure-timings.txt").write_text("a 2\nbroken line here\nb nan\nc -1\nd x\n")
+    assert module.read_timings() == {"a": 2.0}  # what cannot be read is unknown, never an error

@@ -139,3 +139,23 @@ def test_race_stats_and_other_starts():
     rows = races.other_starts(land, [("GD", "SGD", {}), ("big", "SGD", {})], {"GD": 0.178, "big": 0.5},
                               [(1.0, 1.0)], 400)
     assert rows[0]["ranking"][0] == "GD" and rows[0]["diverged"] == ["big"]
+
+
+def test_batched_walks_of_the_races_and_of_momentum_equal_the_lone_walks():
+    from optimessay import optimizers, trajectory
+    from optimessay.experiments import races
+
+    land = landscapes.rosenbrock()
+    starts = protocol.starts_around(land.start)[:2]
+    losses, diverged = races._walks(land, "Adam", {"lr": 0.05}, starts, 80)
+    for i, start in enumerate(starts):
+        lone = trajectory.run(land, optimizers.Adam, {"lr": 0.05}, start=start, steps=80)
+        assert torch.equal(losses[i], lone.losses) and not bool(diverged[i])
+    pair = momentum._pair(100.0, 30.0, 120, (1.0, 1.0))
+    p = momentum.polyak(100.0)
+    quad = landscapes.quadratic(100.0, math.radians(30.0))
+    for name, kwargs in (("gd", {"lr": p["lr_gd"]}), ("hb", {"lr": p["alpha"], "momentum": p["beta"]})):
+        lone = trajectory.run(quad, optimizers.SGD, kwargs, start=(1.0, 1.0), steps=120)
+        assert torch.equal(pair[name][1], lone.losses) and torch.equal(pair[name][0], lone.points.norm(dim=-1))
+        shorter = momentum._pair(100.0, 30.0, 50, (1.0, 1.0))[name]  # a prefix of the walk already run
+        assert torch.equal(shorter[1], lone.losses[:51])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._shared import Figure, Numbers, _walk, sweep_heatmap
+from ._shared import Figure, Numbers, _sweep_walk, _walk, sweep_heatmap
 
 
 def adam_bias_correction(lr, betas_list, steps, gradient):
@@ -60,8 +60,8 @@ def adamw_vs_adam_l2(curvatures, center, weight_decay, lr, steps, xlim, ylim):
                                 y_range=tuple(ylim), minima=(tuple(center),), log_scale=False, start=(0.0, 0.0))
     l2_min = 2 * c * star / (2 * c + weight_decay)  # the minimum of f + λ/2 |θ|²
     schedule = {"scheduler": "CosineAnnealingLR", "scheduler_kwargs": {"T_max": steps}}
-    adam = _walk(land, "Adam", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
-    adamw = _walk(land, "AdamW", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
+    adam = _sweep_walk(land, "Adam", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
+    adamw = _sweep_walk(land, "AdamW", {"lr": lr, "weight_decay": weight_decay}, steps=steps, **schedule)
     fig, ax = style.figure(height=4.9)
     plots.draw_landscape(ax, land, levels=14, log=True, minima=False)
     plots.draw_minima(ax, [center], label=f"minimum of f, ({star[0]:g}, {star[1]:g})")
@@ -174,7 +174,8 @@ def adam_bias_numbers(lr, betas, gradient, steps, ts):
 def adamw_table_numbers(curvatures, center, weight_decays, lr, steps):
     """Adam + L2 against AdamW on f = Σ c_i(θ_i − θ*_i)² from the origin, lr cosine-annealed to 0 over
     ``steps``: where each ends and the L2 minimizer 2c_iθ*_i/(2c_i + λ), per λ (``l<i>_adam_x``,
-    ``l<i>_l2_x``, ``l<i>_adamw_x``, ... for weight_decays[i]), and the box 1/λ."""
+    ``l<i>_l2_x``, ``l<i>_adamw_x``, ... for weight_decays[i]), and the box 1/λ. Each walk runs as a
+    ``sweep.run`` of one walk (:func:`_sweep_walk`: bit for bit the lone walk, a few times faster)."""
     from optimessay import landscapes
 
     c, star = curvatures, center
@@ -190,7 +191,7 @@ def adamw_table_numbers(curvatures, center, weight_decays, lr, steps):
         out[f"l{i}_lambda"] = lam
         out[f"l{i}_box"] = 1 / lam
         for name, cls in (("adam", "Adam"), ("adamw", "AdamW")):
-            end = _walk(land, cls, {"lr": lr, "weight_decay": lam}, steps=steps, **schedule).points[-1]
+            end = _sweep_walk(land, cls, {"lr": lr, "weight_decay": lam}, steps=steps, **schedule).points[-1]
             out[f"l{i}_{name}_x"], out[f"l{i}_{name}_y"] = (float(v) for v in end)
         for j, axis in enumerate("xy"):
             out[f"l{i}_l2_{axis}"] = 2 * c[j] * star[j] / (2 * c[j] + lam)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-from ._shared import Figure, Numbers, _walk
+from ._results import shared
+from ._shared import Figure, Numbers, _sweep_walk
 
 COLORS = {"Adam": "#D55E00", "NAdam": "#117733", "RAdam": "#332288", "AMSGrad": "#882255", "Adadelta": "#999933"}
 STYLES = {"Adam": "-", "NAdam": "--", "RAdam": "-.", "AMSGrad": ":", "Adadelta": "--"}
 RACE = {"landscape": "rosenbrock", "steps": 2000, "tol": 1e-6}
 
 
-@cache
 def _race(params):
+    """The race's tunings, run once per build for the figure and the numbers (``shared``)."""
     from optimessay.experiments import fixing_adam
 
-    return fixing_adam.race(**dict(params))
+    return shared(fixing_adam.race, **dict(params))
 
 
 def fixing_race(race):
@@ -30,7 +29,7 @@ def fixing_race(race):
     plots.draw_landscape(left, land)
     for name, res in result.items():
         cls, fixed = CONTESTANTS[name]
-        walk = _walk(land, cls, {**fixed, "lr": res["lr"]}, steps=race["steps"])
+        walk = _sweep_walk(land, cls, {**fixed, "lr": res["lr"]}, steps=race["steps"])
         plots.draw_path(left, plots.as_numpy(walk.points), color=COLORS[name], linestyle=STYLES[name],
                         label=f"{name}, lr {res['lr']:.3g}", markers=False)
         gap = np.maximum(plots.as_numpy(walk.losses) - (land.min_value or 0.0), 1e-30)

@@ -225,19 +225,23 @@ def new_scheduler_numbers(steps, lr, noise, patience, factor, seed):
 def noise_floor_numbers(kappa, lr, noise, steps, last, seeds, schedules):
     """SGD with noisy gradients (σ = ``noise``) on quadratic(κ): the predicted noise floor
     Σᵢ ησ²/(2(2 − ηλᵢ)) and, per schedule, the mean loss over the last ``last`` of ``steps`` steps,
-    averaged over ``seeds`` seeds (and for seed 0 alone). ``schedules``: ((key, class name or None, kwargs), ...)."""
+    averaged over ``seeds`` seeds (and for seed 0 alone). ``schedules``: ((key, class name or None, kwargs), ...).
+    The seeds of a schedule run as one batched ``sweep.run`` (walk i is bit for bit
+    ``trajectory.run(..., seed=i)``)."""
+    import torch
+
     import optimessay
-    from optimessay import landscapes, trajectory
+    from optimessay import landscapes, sweep
 
     land = landscapes.quadratic(kappa)
     out = {"predicted": sum(lr * noise**2 / (2 * (2 - lr * lam)) for lam in (1.0, kappa))}
+    starts = torch.tensor([land.start] * seeds, dtype=torch.float64)
     for key, cls_name, kwargs in schedules:
-        floors = []
-        for seed in range(seeds):
-            walk = trajectory.run(land, optimessay.SGD, {"lr": lr}, steps=steps, noise=noise, seed=seed,
-                                  scheduler_class=None if cls_name is None else getattr(optimessay, cls_name),
-                                  scheduler_kwargs=dict(kwargs))
-            floors.append(float(walk.losses[-last:].mean()))
+        walks = sweep.run(land, optimessay.SGD, {"lr": lr}, starts=starts, steps=steps, noise=noise,
+                          seed=list(range(seeds)),
+                          scheduler_class=None if cls_name is None else getattr(optimessay, cls_name),
+                          scheduler_kwargs=dict(kwargs))
+        floors = [float(walks.losses[i, -last:].contiguous().mean()) for i in range(seeds)]
         out[f"{key}_floor"] = sum(floors) / len(floors)
         out[f"{key}_floor_seed0"] = floors[0]
     return out

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import math
-from functools import cache
 
-from ._shared import Figure, Numbers, _walk
+from ._results import shared
+from ._shared import Figure, Numbers, _sweep_walk
 
 COLORS = {"sign descent": "#332288", "Rprop": "#117733", "Adamax": "#AA4499", "Adam": "#D55E00"}
 STYLES = {"sign descent": ":", "Rprop": "-", "Adamax": "--", "Adam": "-"}
 RACE = {"landscape": "rosenbrock", "steps": 2000, "tol": 1e-6}
 
 
-@cache
 def _race(params):
+    """The race's tunings, run once per build for the figure and the numbers (``shared``)."""
     from optimessay.experiments import sign
 
-    return sign.race(**dict(params))
+    return shared(sign.race, **dict(params))
 
 
 def sign_race(race):
@@ -31,7 +31,7 @@ def sign_race(race):
     plots.draw_landscape(left, land)
     for name, res in result.items():
         cls, fixed = CONTESTANTS[name]
-        walk = _walk(land, cls, {**fixed, "lr": res["lr"]}, steps=race["steps"])
+        walk = _sweep_walk(land, cls, {**fixed, "lr": res["lr"]}, steps=race["steps"])
         points = plots.as_numpy(walk.points)
         plots.draw_path(left, points, color=COLORS[name], linestyle=STYLES[name], label=f"{name}, lr {res['lr']:.3g}",
                         markers=False)
