@@ -35,6 +35,7 @@ import importlib.util
 import json
 import math
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -86,11 +87,32 @@ def committed():
     return json.loads(VECTORS.read_text(encoding="utf-8"))
 
 
+def once_per_run(request, tmp_path_factory, name, compute):
+    """`compute()`, once per pytest run: under xdist the first worker to ask computes it and pickles it
+    in the run's shared temporary folder (a lock per name), the other reads it; alone, computes it."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None:
+        return compute()
+    from filelock import FileLock  # a requirement of torch
+
+    path = tmp_path_factory.getbasetemp().parent / f"{name}-{workerinput['testrunuid']}.pickle"
+    with FileLock(f"{path}.lock"):
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = compute()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="module")
-def fresh(export, other_cpu):
-    """The vectors recomputed now (on the simulated other CPU under --other-cpu-sqrt)."""
-    with other_cpu():
-        return export.build()
+def fresh(request, tmp_path_factory, export, other_cpu, simulating_other_cpu):
+    """The vectors recomputed now (on the simulated other CPU under --other-cpu-sqrt), once per run
+    (8 s: both xdist workers run tests of this file)."""
+    def build():
+        with other_cpu():
+            return export.build()
+
+    return once_per_run(request, tmp_path_factory, f"vectors-fresh-{simulating_other_cpu}", build)
 
 
 @pytest.fixture(scope="module")
