@@ -10,10 +10,13 @@
    frequency groups).
 
 Each runs inside :func:`~optimessay.networks.train.quiet_cpu` (one thread, denormals flushed, both
-restored afterwards) and within a minute of one core with its defaults; tests call them with tiny
-sizes. The lr of every optimizer is chosen by one function, ``tune`` (default
-:func:`optimessay.networks.train.protocol_tune`, the site's protocol; ``train.tune_lr`` is the
-stand-alone version), passed in so it can be swapped.
+restored afterwards) and within a minute of one core with its defaults (1, 3 and 4 in about ten
+seconds each); tests call them with tiny sizes. The lr of every optimizer is chosen by one function,
+``tune`` (default :func:`optimessay.networks.train.protocol_tune`, the site's protocol: every lr
+with every seed, the median score counts), passed in so it can be swapped; ``train.tune_lr`` is a
+one-seed stand-alone version. The runs are trained by ``engine``: "batched" (default: every (lr,
+seed) pair the tuning asks for at once, :mod:`optimessay.networks.batched`) or "single" (one by one,
+:func:`optimessay.networks.train.train`, the loop the page shows).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class Comparison:
 
     def table(self) -> list[dict]:
         """One row per optimizer: tuned lr, test accuracy (mean, min, max over seeds), final training
-        loss (mean), CPU seconds per run (mean)."""
+        loss (mean), CPU seconds per run (mean; a batched run's share: its batch's time / its size)."""
         rows = []
         for name, runs in self.runs.items():
             accuracies = [r.test_accuracy for r in runs]
