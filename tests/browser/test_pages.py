@@ -96,14 +96,15 @@ BEFORE = browser_fixture()
 # fetched: tests/browser/test_figures_screens.py checks them in their own theme)
 BROKEN_IMAGES = """() => [...document.images].filter((img) => img.getClientRects().length > 0)
     .filter((img) => !(img.complete && img.naturalWidth > 0)).map((img) => img.currentSrc || img.src)"""
-# play one source of a video in a fresh, visible <video>; resolve with the time reached, or the error
-PLAYS = """async ([src, poster]) => {
+# play each source of the page's videos, each in a fresh, visible <video> of its own, all at once (the
+# waits overlap: ~0.3 s of playback each); resolve with the time each reached, or its error
+PLAYS = """async (sources) => Promise.all(sources.map(async ([src, poster]) => {
   const video = document.createElement('video');
   Object.assign(video, { muted: true, playsInline: true, src, poster });
   video.style.width = '300px';
   document.querySelector('article').prepend(video);
   video.scrollIntoView();
-  try { await video.play(); } catch (error) { return 'play() failed: ' + error; }
+  try { await video.play(); } catch (error) { video.remove(); return 'play() failed: ' + error; }
   const start = performance.now();
   while (video.currentTime < 0.3 && performance.now() - start < 5000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -112,7 +113,7 @@ PLAYS = """async ([src, poster]) => {
   video.pause();
   video.remove();
   return reached;
-}"""
+}))"""
 
 
 def page_id(path: str) -> str:
@@ -140,13 +141,15 @@ def test_page(page, site_url, path):
     assert page.evaluate(BROKEN_IMAGES) == []
 
     # videos: poster present, and each source plays in this browser
+    sources = []
     for video in page.locator("article video").all():
         poster = video.get_attribute("poster")
         assert poster, f"a video on /{path} has no poster"
         assert video.get_attribute("preload") == "none"
         for source in video.locator("source").all():
-            src = page.evaluate("(el) => el.src", source.element_handle())
-            reached = page.evaluate(PLAYS, [src, poster])
+            sources.append([page.evaluate("(el) => el.src", source.element_handle()), poster])
+    if sources:
+        for (src, _), reached in zip(sources, page.evaluate(PLAYS, sources), strict=True):
             assert not isinstance(reached, str) and reached >= 0.3, f"{src} did not play: {reached}"
 
     # notebook pages: executed outputs with their plots, and the notebook to download

@@ -215,7 +215,10 @@ def wait_for_url(page, pattern: str):
 # --- the tests ----------------------------------------------------------------------------------------
 
 
-def test_home_page_playground_draws_the_race(page, site_url):
+def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_request_and_mounts_again(page, site_url):
+    """One load of the home page (reduced motion), four checks in turn: the race and its labelled
+    controls; the axes, legend and minimum drawn; under reduced motion the end shown, playing only on
+    request; the comparing page's playground mounted after instant navigation."""
     root = open_playground(page, site_url)
     state = page.evaluate(STATE)
     assert state["preset"] == "banana-race"
@@ -227,6 +230,49 @@ def test_home_page_playground_draws_the_race(page, site_url):
         .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.id || el.outerHTML.slice(0, 60))""")
     assert unlabelled == []
     assert root.locator("[aria-live=polite]").inner_text().startswith("Step 300 of 300")
+
+    # the axes, the legend and the minimum are drawn
+    drawn = page.evaluate(f"() => {PG}.drawn")
+    assert [t["value"] for t in drawn["ticks"]["x"]] == [-2, -1, 0, 1, 2]
+    assert [t["value"] for t in drawn["ticks"]["y"]][0] == -1 and [t["value"] for t in drawn["ticks"]["y"]][-1] == 3
+    plot = page.evaluate(f"() => {PG}.layout.plot")
+    # every tick has its mark and its label in ink below / left of the frame
+    for tick in drawn["ticks"]["x"]:
+        assert near(pixel(page, tick["px"], plot["y"] + plot["h"] + 3), [34, 34, 34], 80), f"x tick {tick}"
+        label = [pixel(page, tick["px"] + dx, plot["y"] + plot["h"] + 13) for dx in range(-6, 7)]
+        assert any(sum(p[:3]) < 400 for p in label), f"no label under x tick {tick['value']}"
+    for tick in drawn["ticks"]["y"]:
+        label = [pixel(page, plot["x"] - 12 + dx, tick["py"]) for dx in range(-8, 6)]
+        assert any(sum(p[:3]) < 400 for p in label), f"no label left of y tick {tick['value']}"
+    # the legend names the seven optimizers, each drawn in its colour
+    state = page.evaluate(STATE)
+    assert [e["label"] for e in drawn["legend"]] == ["SGD", "Momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "Adagrad"]
+    colours = page.evaluate(f"() => {PG}.results.map((w) => w.colour)")
+    for entry, colour in zip(drawn["legend"], colours, strict=True):
+        assert entry["colour"] == colour
+        assert near(pixel(page, entry["x"] + 9, entry["y"] + 9), rgb(colour)), entry
+    assert len(state["runs"]) == 7
+    # the minimum: a dark cross at (1, 1), labelled
+    (minimum,) = drawn["minima"]
+    assert near(pixel(page, minimum["x"], minimum["y"]), [17, 17, 17], 60)
+
+    # reduced motion: the end, without animating
+    assert page.evaluate(f"() => {PG}.openedAtStep") is None  # the end
+    root.locator("canvas").scroll_into_view_if_needed()
+    page.wait_for_timeout(400)
+    assert page.evaluate(f"() => [{PG}.playing, {PG}.currentStep()]") == [False, 300]
+    play = root.locator("button.oe-pg-play")
+    assert play.is_visible() and play.inner_text() == "Play"
+    play.click()  # the reader asks for the animation: it plays from step 0
+    page.wait_for_function(f"() => {PG}.playing && {PG}.state.t < 300", timeout=3000)
+    play.click()
+    assert page.evaluate(f"() => {PG}.playing") is False
+
+    # the comparing page mounts after instant navigation
+    page.locator("a.md-nav__link[href$='comparing/']").first.click()
+    page.wait_for_url("**/comparing/")
+    page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.state?.preset === 'rotated-quadratic'")
+    assert page.locator(".oe-playground canvas").count() == 1
 
 
 @pytest.mark.parametrize("preset", list(SEED_PRESETS))
@@ -384,13 +430,6 @@ def test_preconditioner_view_draws_and_reads_out(page, site_url):
     assert a != b
 
 
-def test_comparing_page_mounts_after_instant_navigation(page, site_url):
-    open_playground(page, site_url)
-    page.locator("a.md-nav__link[href$='comparing/']").first.click()
-    page.wait_for_url("**/comparing/")
-    page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.state?.preset === 'rotated-quadratic'")
-    assert page.locator(".oe-playground canvas").count() == 1
-
 
 def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url, other_cpu, simulated_sqrt):
     root = open_playground(page, site_url, "?preset=seed-sgd")
@@ -421,14 +460,6 @@ def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url, other
     assert_walks_equal_python(page, python, "theta 15")
     assert assert_finals_equal_python(page, python, "theta 15") >= len(state["runs"]) - 1
 
-
-def test_narrow_and_wide_windows(page, site_url):
-    root = open_playground(page, site_url)
-    for width in (380, 800, 1280):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(100)
-        box = root.locator("canvas").bounding_box()
-        assert box["width"] <= root.bounding_box()["width"], f"the canvas overflows at {width} px"
 
 
 def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url, other_cpu, simulated_sqrt):
@@ -492,45 +523,6 @@ def test_a_first_visit_starts_at_step_0_and_plays_to_the_end(page, site_url):
     assert urlsplit(page.url).query == ""
 
 
-def test_reduced_motion_shows_the_end_without_animating(page, site_url):
-    root = open_playground(page, site_url)  # reduced motion
-    assert page.evaluate(f"() => {PG}.openedAtStep") is None  # the end
-    root.locator("canvas").scroll_into_view_if_needed()
-    page.wait_for_timeout(400)
-    assert page.evaluate(f"() => [{PG}.playing, {PG}.currentStep()]") == [False, 300]
-    play = root.locator("button.oe-pg-play")
-    assert play.is_visible() and play.inner_text() == "Play"
-    play.click()  # the reader asks for the animation: it plays from step 0
-    page.wait_for_function(f"() => {PG}.playing && {PG}.state.t < 300", timeout=3000)
-    play.click()
-    assert page.evaluate(f"() => {PG}.playing") is False
-
-
-def test_axes_legend_and_minimum_are_drawn(page, site_url):
-    open_playground(page, site_url)
-    drawn = page.evaluate(f"() => {PG}.drawn")
-    assert [t["value"] for t in drawn["ticks"]["x"]] == [-2, -1, 0, 1, 2]
-    assert [t["value"] for t in drawn["ticks"]["y"]][0] == -1 and [t["value"] for t in drawn["ticks"]["y"]][-1] == 3
-    plot = page.evaluate(f"() => {PG}.layout.plot")
-    # every tick has its mark and its label in ink below / left of the frame
-    for tick in drawn["ticks"]["x"]:
-        assert near(pixel(page, tick["px"], plot["y"] + plot["h"] + 3), [34, 34, 34], 80), f"x tick {tick}"
-        label = [pixel(page, tick["px"] + dx, plot["y"] + plot["h"] + 13) for dx in range(-6, 7)]
-        assert any(sum(p[:3]) < 400 for p in label), f"no label under x tick {tick['value']}"
-    for tick in drawn["ticks"]["y"]:
-        label = [pixel(page, plot["x"] - 12 + dx, tick["py"]) for dx in range(-8, 6)]
-        assert any(sum(p[:3]) < 400 for p in label), f"no label left of y tick {tick['value']}"
-    # the legend names the seven optimizers, each drawn in its colour
-    state = page.evaluate(STATE)
-    assert [e["label"] for e in drawn["legend"]] == ["SGD", "Momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "Adagrad"]
-    colours = page.evaluate(f"() => {PG}.results.map((w) => w.colour)")
-    for entry, colour in zip(drawn["legend"], colours, strict=True):
-        assert entry["colour"] == colour
-        assert near(pixel(page, entry["x"] + 9, entry["y"] + 9), rgb(colour)), entry
-    assert len(state["runs"]) == 7
-    # the minimum: a dark cross at (1, 1), labelled
-    (minimum,) = drawn["minima"]
-    assert near(pixel(page, minimum["x"], minimum["y"]), [17, 17, 17], 60)
 
 
 def test_a_sweep_gets_a_ramp_and_a_colour_bar(page, site_url):
@@ -608,7 +600,9 @@ def test_a_typed_value_sets_the_slider_exactly(page, site_url, other_cpu, simula
     assert mu.input_value() == "0.999"
 
 
-def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow(page, site_url):
+def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow_and_the_canvas_fits_every_width(page, site_url):
+    """One load: the layout at 1280 px, then at 390 px, then the canvas within the playground at 380,
+    800 and 1280 px."""
     root = open_playground(page, site_url)
     stage, side = root.locator(".oe-pg-stage"), root.locator(".oe-pg-side")
     s, c = stage.bounding_box(), side.bounding_box()
@@ -633,6 +627,13 @@ def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow(page, site
     assert root.locator("canvas").bounding_box()["width"] <= box["width"]
     # the settings beyond each lr are folded away: a compact list
     assert root.locator(".oe-pg-more:visible").count() == 0
+
+    # narrow and wide windows: the canvas never overflows the playground
+    for width in (380, 800, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)
+        box = root.locator("canvas").bounding_box()
+        assert box["width"] <= root.bounding_box()["width"], f"the canvas overflows at {width} px"
 
 
 def test_dark_mode_and_the_preconditioner_view(page, site_url):
