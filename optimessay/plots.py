@@ -768,6 +768,25 @@ def narrow_layout(fig, *, width: float = NARROW_WIDTH):
 # saving
 
 
+def _rgba_image(fig, dpi):
+    """``fig`` rendered at ``dpi`` as a PIL RGBA image (Agg's pixels, as its PNG writer would store them)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="rgba", dpi=dpi, facecolor=fig.get_facecolor())
+    data = buffer.getvalue()
+    width, height = fig.get_size_inches() * dpi  # Agg's canvas: int() of these (round: float noise)
+    for w, h in ((int(width), int(height)), (round(width), round(height))):
+        if w * h * 4 == len(data):
+            return Image.frombuffer("RGBA", (w, h), data, "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()  # a size we cannot tell from the bytes: through a PNG, as before
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor=fig.get_facecolor())
+    buffer.seek(0)
+    return Image.open(buffer)
+
+
 def save_png(fig, path, *, dpi: int = style.IMAGE_DPI, close: bool = True) -> tuple[int, int]:
     """Save ``fig`` as a 256-colour PNG at ``path``, reproducibly (no metadata: no software version, no
     date) and atomically (written to a temporary name in the same folder, then renamed). Closes the
@@ -782,11 +801,10 @@ def save_png(fig, path, *, dpi: int = style.IMAGE_DPI, close: bool = True) -> tu
     from PIL import Image
 
     try:
-        buffer = io.BytesIO()
-        # the figure's own background (the dark variant's is dark; rcParams name the light one)
-        fig.savefig(buffer, format="png", dpi=dpi, facecolor=fig.get_facecolor())
-        buffer.seek(0)
-        with Image.open(buffer) as im:
+        # the figure's own background (the dark variant's is dark; rcParams name the light one); the
+        # raw RGBA pixels, not a PNG: matplotlib's PNG would be encoded only to be decoded again here
+        # (measured: 0.25 -> 0.10 s CPU per picture; the very same pixels, so the same file)
+        with _rgba_image(fig, dpi) as im:
             # 256 colours (no dithering) are plenty for flat plots and make the file 2-5x smaller;
             # PIL writes no text chunks or timestamps, so the bytes depend on the pixels only.
             palette = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
