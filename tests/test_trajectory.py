@@ -509,3 +509,19 @@ def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
             assert torch.equal(torch.signbit(g0[finite]), torch.signbit(g1.t()[finite]))  # autograd's +0, not -0
             f2, _ = evaluate(p.t().contiguous())
             assert same(f0, f2)
+
+
+def test_a_walk_without_reading_preconditioners_is_the_same_walk():
+    """preconditioners=False skips reading P from the optimizer each step: the same points, losses,
+    lrs, gradients and divergence; P is nan. Also for a walk that diverges."""
+    cases = ((torch.optim.Adam, {"lr": 0.01, "amsgrad": True}, 200), (torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}, 100))
+    for cls, kwargs, steps in cases:  # the SGD walk blows up on the banana
+        full = trajectory.run("rosenbrock", cls, kwargs, steps=steps, noise=0.5, seed=3)
+        lean = trajectory.run("rosenbrock", cls, kwargs, steps=steps, noise=0.5, seed=3, preconditioners=False)
+        for name in ("points", "losses", "lrs", "gradients"):
+            assert torch.equal(getattr(full, name).nan_to_num(), getattr(lean, name).nan_to_num()), name
+        assert full.diverged_at == lean.diverged_at and lean.preconditioners.isnan().all()
+        assert not full.preconditioners[:5].isnan().any()
+        assert (full.diverged_at is not None) == (cls is torch.optim.SGD)
+    with pytest.raises(ValueError, match="preconditioners='no': expected True or False"):
+        trajectory.run("rosenbrock", torch.optim.Adam, steps=2, preconditioners="no")
