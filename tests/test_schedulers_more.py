@@ -56,12 +56,26 @@ theirs_module = TorchSide()
 # ---------------------------------------------------------------------------------------------------
 # helpers
 
+class IdleSGD(torch.optim.SGD):
+    """torch.optim.SGD (momentum in its groups, for the schedulers that cycle it) whose step() does
+    nothing. The parameters here never get a gradient, so SGD's own step() changes nothing either (no
+    parameter, no state), at twice the cost (measured 33 vs 15 µs a call, most of a lockstep iteration).
+    It is still a torch Optimizer: torch's step wrapper runs and the schedulers' check that the optimizer
+    stepped first sees each call. test_works_with_other_optimizers runs every scheduler on a real
+    torch.optim.SGD ("torch-sgd"), torch.optim.Adam and optimessay's optimizers."""
+
+    def step(self, closure=None):
+        return None
+
+
 def make_optimizer(lrs=LRS, kind="sgd"):
-    """An optimizer over two small float64 tensors, one param group each, with lrs[0] and lrs[1]."""
+    """An optimizer over two small float64 tensors, one param group each, with lrs[0] and lrs[1]
+    (`kind` "sgd": IdleSGD, as every comparison of this file but test_works_with_other_optimizers uses)."""
     params = [torch.zeros(3, dtype=torch.float64, requires_grad=True) for _ in lrs]
     groups = [{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)]
     return {
-        "sgd": lambda: torch.optim.SGD(groups, momentum=0.9),
+        "sgd": lambda: IdleSGD(groups, momentum=0.9),
+        "torch-sgd": lambda: torch.optim.SGD(groups, momentum=0.9),
         "adam": lambda: torch.optim.Adam(groups),
         "optimessay-sgd": lambda: optimessay.SGD(groups, momentum=0.9),
         "optimessay-adam": lambda: optimessay.Adam(groups),
@@ -522,10 +536,10 @@ def stepper(name):
     return lambda sched, t: sched.step()
 
 
-@pytest.mark.parametrize("kind", ["adam", "optimessay-sgd", "optimessay-adam", "optimessay-rmsprop"])
+@pytest.mark.parametrize("kind", ["torch-sgd", "adam", "optimessay-sgd", "optimessay-adam", "optimessay-rmsprop"])
 @pytest.mark.parametrize("name", NAMES)
 def test_works_with_other_optimizers(name, kind):
-    """torch's Adam and optimessay's optimizers (CyclicLR's momentum or beta1 included)."""
+    """torch's SGD and Adam and optimessay's optimizers (CyclicLR's momentum or beta1 included)."""
     lockstep(CONFIGS[name], kind=kind, steps=50, metrics=METRICS if name == "ReduceLROnPlateau" else None)
 
 
