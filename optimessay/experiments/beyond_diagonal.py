@@ -178,15 +178,17 @@ def compare(names=("GD", "Jacobi", "Adam", "Shampoo", "SOAP", "LBFGS", "Newton")
         out[geometry] = {}
         for name in names:
             if name == "Newton":
-                lr, scores, on_edge = 1.0, [objective(run(problem, name, 1.0, steps, s)) for s in seeds], False
+                curves = [run(problem, name, 1.0, steps, s) for s in seeds]
+                lr, scores, on_edge = 1.0, [objective(c) for c in curves], False
                 score = sorted(scores)[len(scores) // 2]
             else:
                 tuning = protocol.tune(lambda lr, s, name=name, problem=problem: run(problem, name, lr, steps, s),
                                        lrs=protocol.lr_grid(lr_min, lr_max, per_decade), seeds=seeds,
                                        objective=objective, per_decade=per_decade)
                 lr, score, on_edge = tuning.lr, tuning.score, tuning.on_edge
+                curves = tuning.curves[lr]  # the tuning's own runs at its lr, in the order of seeds
             out[geometry][name] = {"lr": lr, "steps": score, "on_edge": on_edge, "arrived": score <= steps,
-                                   "curve": run(problem, name, lr, steps, seeds[0])}
+                                   "curve": list(curves[0])}  # the first seed's run (walks are deterministic)
     return out
 
 

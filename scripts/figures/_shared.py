@@ -27,7 +27,8 @@ class Figure:
     alt: str  # for numbers: what they are (listed in the manifest)
     recipe: Callable
     params: dict = field(default_factory=dict)
-    cost: float = 1.0  # rough relative build time: the build starts expensive figures first
+    cost: float = 1.0  # rough CPU seconds to build: a cold build starts expensive groups first (later builds
+    # go by the measured seconds of the last build, .cache/figure-timings.txt)
 
 
 def Numbers(name: str, about: str, recipe: Callable, params: dict | None = None, cost: float = 1.0) -> Figure:

@@ -307,10 +307,10 @@ FIGURES = [
            "Nesterov, RMSprop, Adam and Adagrad, each tuned at every point. GD and Nesterov are flat lines; "
            "Adagrad starts at a few steps at theta 0 and climbs with theta; RMSprop and Adam are described "
            "in the caption; crosses above the dotted budget line mark runs that did not arrive.",
-           precond_theta_crossing, THETA_CROSSING, cost=8.0),
+           precond_theta_crossing, THETA_CROSSING, cost=1.0),
     Numbers("precond-theta", "The theta-crossing data (steps to a millionfold loss reduction, tuned lrs, "
             "crossing angles) and the invariance table (rotation / rescaling deviations per method).",
-            precond_theta_numbers, THETA_CROSSING, cost=8.0),
+            precond_theta_numbers, THETA_CROSSING, cost=18.0),
     Numbers("precond-curvature", "Slopes of log E[g^2] against log diag(H) on noisy least squares (at the "
             "optimum with mini-batches, far from it with the full batch) and Adam as sign descent.",
             precond_curvature_numbers, {"d": 20, "n": 4000, "batch": 8, "draws": 400}),
