@@ -210,13 +210,14 @@ def settling(optimizer: str = "RMSprop", kwargs=None, kappa: float = 100.0, thet
     (-1: never), ``exits``: how many times the loss goes back above it afterwards, ``worst_after``: the
     largest loss after the first arrival, relative to f(start), ``final``: the final loss, relative."""
     land = landscapes.quadratic(kappa, math.radians(theta_degrees))
-    walk = trajectory.run(land, getattr(optimizers, optimizer), dict(kwargs or {"lr": 0.0316}), start=start,
-                          steps=steps)
-    f0 = float(walk.losses[0])
-    below = walk.losses <= tol * f0
+    # one walk as a batch of one sweep: bit for bit trajectory.run's losses, a few times faster
+    losses = sweep.run(land, getattr(optimizers, optimizer), dict(kwargs or {"lr": 0.0316}),
+                       starts=torch.tensor([start], dtype=torch.float64), steps=steps).losses[0].contiguous()
+    f0 = float(losses[0])
+    below = losses <= tol * f0
     idx = below.nonzero().reshape(-1)
     if len(idx) == 0:
-        return {"first": -1, "exits": 0, "worst_after": float("nan"), "final": float(walk.losses[-1]) / f0}
+        return {"first": -1, "exits": 0, "worst_after": float("nan"), "final": float(losses[-1]) / f0}
     first = int(idx[0])
     return {"first": first, "exits": int((below[:-1] & ~below[1:]).sum()),
-            "worst_after": float(walk.losses[first:].max()) / f0, "final": float(walk.losses[-1]) / f0}
+            "worst_after": float(losses[first:].max()) / f0, "final": float(losses[-1]) / f0}
