@@ -11,6 +11,13 @@ from optimessay import landscapes, sweep, trajectory
 BANANA = landscapes.rosenbrock()
 
 
+def lone(*args, **kwargs):
+    """The reference: the walk run alone by trajectory.run with torch.optim. Without reading P from
+    the optimizer's state each step (~15% of the walk's time): these tests compare points, losses,
+    lrs and divergence; the tests of recorded preconditioners call trajectory.run itself."""
+    return trajectory.run(*args, preconditioners=False, **kwargs)
+
+
 def uniform(gen, n, lo, hi, log=False):
     u = torch.rand(n, generator=gen, dtype=torch.float64)
     if log:
@@ -51,7 +58,7 @@ def test_each_walk_equals_torch_optim_run_alone(name, dtype):
     assert result.trajectories.dtype == dtype
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     for i in torch.randperm(n, generator=torch.Generator().manual_seed(1))[:3].tolist():
-        alone = trajectory.run(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
+        alone = lone(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
         torch.testing.assert_close(result.trajectories[i], alone.points, rtol=tol, atol=tol)
         torch.testing.assert_close(result.losses[i], alone.losses, rtol=tol, atol=tol)
         assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
@@ -77,7 +84,7 @@ def test_divergence_stays_in_its_walk():
     assert torch.equal(mixed.trajectories[[0, 2, 4]], calm.trajectories)  # untouched by the others
     assert torch.isfinite(mixed.final_loss[[0, 2, 4]]).all()
     for i in (1, 3):
-        alone = trajectory.run(BANANA, torch.optim.SGD, mixed.kwargs(i), steps=200)
+        alone = lone(BANANA, torch.optim.SGD, mixed.kwargs(i), steps=200)
         assert int(mixed.diverged_at[i]) == alone.diverged_at
         assert torch.equal(mixed.trajectories[i], alone.points)  # frozen where it stopped, like run
         assert not torch.isfinite(mixed.final_loss[i])
@@ -91,7 +98,7 @@ def test_grid_layout_axes_and_summaries():
     for i, (r, c) in enumerate([(r, c) for r in range(3) for c in range(4)]):  # the first axis varies slowest
         assert result.kwargs(i) == {"lr": float(grid["lr"][r]), "momentum": float(grid["momentum"][c])}
     for i in range(result.n):
-        alone = trajectory.run(BANANA, torch.optim.SGD, result.kwargs(i), steps=300)
+        alone = lone(BANANA, torch.optim.SGD, result.kwargs(i), steps=300)
         assert int(result.first_within[i]) == (alone.first_within(0.05) if alone.first_within(0.05) is not None else -1)
         torch.testing.assert_close(result.distance[i], alone.distances()[-1], rtol=1e-12, atol=0)
         assert bool(result.diverged[i]) == alone.diverged
@@ -124,7 +131,7 @@ def test_schedulers_inside_a_sweep():
     for cls, kwargs, sched, skw in cases:
         result = sweep.run(BANANA, cls, kwargs, steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
         for i in range(result.n):
-            alone = trajectory.run(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
+            alone = lone(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
             torch.testing.assert_close(result.trajectories[i], alone.points, rtol=1e-12, atol=1e-12)
             torch.testing.assert_close(result.lrs[i], alone.lrs, rtol=0, atol=0, equal_nan=True)
 
@@ -133,7 +140,7 @@ def test_noise_with_per_walk_seeds_matches_run():
     seeds = [0, 1, 1, 7]
     result = sweep.run(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, starts=torch.zeros(4, 2), steps=50, noise=3.0, seed=seeds)
     for i, s in enumerate(seeds):
-        alone = trajectory.run(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, start=(0, 0), steps=50, noise=3.0, seed=s)
+        alone = lone(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, start=(0, 0), steps=50, noise=3.0, seed=s)
         assert torch.equal(result.trajectories[i], alone.points)
     assert torch.equal(result.trajectories[1], result.trajectories[2])
     assert not torch.equal(result.trajectories[0], result.trajectories[3])
@@ -142,7 +149,7 @@ def test_noise_with_per_walk_seeds_matches_run():
     result = sweep.run(BANANA, torch.optim.SGD, {"lr": lrs, "momentum": 0.9}, steps=120, noise=1.0, seed=seeds)
     assert result.diverged.tolist() == [False, True, False, True, False]
     for i, s in enumerate(seeds):
-        alone = trajectory.run(BANANA, torch.optim.SGD, result.kwargs(i), steps=120, noise=1.0, seed=s)
+        alone = lone(BANANA, torch.optim.SGD, result.kwargs(i), steps=120, noise=1.0, seed=s)
         assert torch.equal(result.trajectories[i], alone.points)
 
 
@@ -172,7 +179,7 @@ def test_tune_finds_gradient_descents_optimal_lr_on_a_quadratic():
     assert not best.on_edge and best.objective == "tail(last=6)"
     # the score is the documented objective: mean log10 loss gap over the last 6 points
     i = int(torch.argmin(best.scores))
-    alone = trajectory.run(best.sweep.landscape, torch.optim.SGD, best.kwargs, steps=60)
+    alone = lone(best.sweep.landscape, torch.optim.SGD, best.kwargs, steps=60)
     assert best.score == pytest.approx(float(alone.losses[-6:].log10().mean()), rel=1e-12)
     assert best.scores[-1] == best.scores.max()  # lr = 1 > 2/κ blows up: the worst score
     assert best.sweep.kwargs(i) == best.kwargs
@@ -224,7 +231,7 @@ def test_rmsprop_without_momentum_inside_a_momentum_sweep():
     within 1e-12 of RMSprop without momentum, over 500 steps."""
     result = sweep.run(BANANA, torch.optim.RMSprop, grid={"lr": [1e-3, 1e-2], "momentum": [0.0, 0.5]}, steps=500)
     for i in (0, 2):  # momentum 0
-        alone = trajectory.run(BANANA, torch.optim.RMSprop, result.kwargs(i), steps=500)
+        alone = lone(BANANA, torch.optim.RMSprop, result.kwargs(i), steps=500)
         torch.testing.assert_close(result.trajectories[i], alone.points, rtol=1e-12, atol=1e-12)
 
 
@@ -236,7 +243,7 @@ def test_adagrad_initial_accumulator_shared_or_per_walk():
                          steps=60)
     for result in (shared, per_walk):
         for i in range(result.n):
-            alone = trajectory.run(BANANA, torch.optim.Adagrad, result.kwargs(i), steps=60)
+            alone = lone(BANANA, torch.optim.Adagrad, result.kwargs(i), steps=60)
             assert torch.equal(result.trajectories[i], alone.points), result.kwargs(i)
     assert not torch.equal(per_walk.trajectories[0], per_walk.trajectories[2])  # the value matters
 
@@ -341,7 +348,7 @@ def test_each_walk_of_the_new_optimizers_equals_torch_optim_run_alone_bitwise(na
     assert set(result.hyperparameters) == set(NEW_CONFIGS[name][2])
     bitwise = dtype == torch.float32 or name not in POWERS_PER_WALK
     for i in torch.randperm(n, generator=torch.Generator().manual_seed(2))[:4].tolist():
-        alone = trajectory.run(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
+        alone = lone(BANANA, cls, result.kwargs(i), start=result.starts[i].tolist(), steps=steps, dtype=dtype)
         if bitwise:
             assert torch.equal(result.trajectories[i], alone.points), (name, i, result.kwargs(i))
             assert torch.equal(result.losses[i], alone.losses)
@@ -396,7 +403,7 @@ def test_new_optimizers_with_schedulers_and_noise():
                            noise=0.5, seed=[3, 4] if isinstance(kwargs["lr"], list) else 3)
         for i in range(result.n):
             seed = [3, 4][i] if isinstance(kwargs["lr"], list) else 3
-            alone = trajectory.run(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched,
+            alone = lone(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched,
                                    scheduler_kwargs=skw, noise=0.5, seed=seed)
             assert torch.equal(result.trajectories[i], alone.points), cls.__name__
             torch.testing.assert_close(result.lrs[i], alone.lrs, rtol=0, atol=0, equal_nan=True)
@@ -406,7 +413,7 @@ def test_new_optimizers_diverge_alone():
     lrs = torch.tensor([1e-3, 0.5, 1e-2, 3.0])  # Adadelta-like lrs that blow up the banana: RAdam's SGD phase
     result = sweep.run(BANANA, torch.optim.RAdam, {"lr": lrs, "beta2": 0.6}, steps=100)
     for i in range(4):
-        alone = trajectory.run(BANANA, torch.optim.RAdam, result.kwargs(i), steps=100)
+        alone = lone(BANANA, torch.optim.RAdam, result.kwargs(i), steps=100)
         assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
         assert torch.equal(result.trajectories[i], alone.points)
     assert result.diverged.any() and not result.diverged.all()
