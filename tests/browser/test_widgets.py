@@ -140,7 +140,9 @@ def dark_switch_redraws_every_widget(page, path: str) -> None:
 def test_widgets_after_instant_navigation_tab_and_dark_switch(page, site_url, path):
     """At 1280 px in the light theme, reached by instant navigation: every widget mounts and draws,
     Tab reaches every (labelled) control, and a switch to dark mode redraws every canvas widget."""
-    page.goto(site_url)
+    # from the site's lightest page that has the whole nav (the 404 page: no figures, no video, unlike
+    # the home page, whose autoplaying video a full load would fetch and decode first)
+    page.goto(site_url + "404.html")
     page.evaluate("() => { window.sameDocument = true; }")
     link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
     link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would

@@ -4,7 +4,7 @@ Moving each control (the κ, θ and Adam-lr sliders by keyboard, a typed value, 
 changes the drawing (canvas pixels) and the readout; at a fixed setting read from the URL, the
 readout's κ_diag is optimessay.experiments.invariance.kappa_diag and its steps are
 optimessay.protocol.steps_to_tolerance of the package's own walks (SGD at 2/(1+κ),
-trajectory.preconditioned_gd(kind="diag", lr=1), Adam), computed here; the walks themselves equal the
+trajectory.preconditioned_gd(kind="diag", lr=1), Adam), computed here (see package_walks); the walks themselves equal the
 package's to 1e-9. The URL keeps the widget's state under w-precond-* and never touches other keys;
 a bad URL value or typed value is refused with a visible message; switching to dark mode redraws.
 
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from widget_helpers import in_background
 
-from optimessay import landscapes, optimizers, protocol, trajectory
+from optimessay import landscapes, optimizers, protocol, sweep, trajectory
 from optimessay.experiments import invariance
 
 pytestmark = pytest.mark.browser
@@ -115,19 +115,23 @@ def python_steps(losses) -> float:
 
 
 def package_walks(kappa: float, theta: float, adam_lr: float) -> dict:
-    """The package's three walks from the start turned with the valley. On a quadratic the Hessian is
-    the same at every point, so Jacobi's P = diag(H)⁻¹ taken at the start (fixed=True) is the walk
-    with P recomputed every step, bit for bit (measured on these three settings: points and losses
-    torch.equal), at a third of the cost."""
+    """The package's three walks from the start turned with the valley, each by its cheapest call
+    that gives the same walk: SGD and Adam as one-walk optimessay.sweep runs (a sweep's walk is
+    trajectory.run's bit for bit: sweep's contract, tested in tests/test_sweep.py; measured here on
+    these three settings, points and losses torch.equal: 3.0 -> 1.3 s and 2.2 -> 1.7 s of CPU);
+    Jacobi with P = diag(H)⁻¹ taken at the start (fixed=True): on a quadratic the Hessian is the same
+    at every point, so it is the walk with P recomputed every step, bit for bit (measured likewise,
+    5.4 -> 1.8 s). Each as (points (steps + 1, 2), losses (steps + 1,))."""
     t = math.radians(theta)
     start = (math.cos(t) * -1.5 - math.sin(t) * 1.0, math.sin(t) * -1.5 + math.cos(t) * 1.0)
     land = landscapes.quadratic(kappa, t)
-    return {
-        "start": start,
-        "gd": trajectory.run(land, optimizers.SGD, {"lr": 2 / (1 + kappa)}, start=start, steps=BUDGET),
-        "jacobi": trajectory.preconditioned_gd(land, kind="diag", lr=1.0, start=start, steps=BUDGET, fixed=True),
-        "adam": trajectory.run(land, optimizers.Adam, {"lr": adam_lr}, start=start, steps=BUDGET),
-    }
+    walks = {"start": start}
+    for key, cls, kwargs in (("gd", optimizers.SGD, {"lr": 2 / (1 + kappa)}), ("adam", optimizers.Adam, {"lr": adam_lr})):
+        one = sweep.run(land, cls, kwargs, starts=start, steps=BUDGET)
+        walks[key] = (one.trajectories[0], one.losses[0])
+    jacobi = trajectory.preconditioned_gd(land, kind="diag", lr=1.0, start=start, steps=BUDGET, fixed=True)
+    walks["jacobi"] = (jacobi.points, jacobi.losses)
+    return walks
 
 
 @pytest.mark.parametrize("kappa, theta, adam_lr", [(100.0, 30.0, 0.0316), (10.0, 0.0, 0.1), (1000.0, 45.0, 0.01)])
@@ -145,14 +149,14 @@ def test_readout_equals_the_package(page, site_url, kappa, theta, adam_lr):
     walks = reference.result()
     assert js["start"] == pytest.approx(walks["start"], abs=1e-15)
     for w in js["walks"]:
-        walk = walks[w["key"]]
-        points = walk.points.reshape(-1).tolist()
+        walk_points, walk_losses = walks[w["key"]]
+        points = walk_points.reshape(-1).tolist()
         assert w["length"] == len(points)
         # JS = Python to 1e-9 (of the window's size 4) on the first 300 steps; all three walks contract
         # (GD and Jacobi at stable lrs; Adam measured here), so a last-bit difference does not grow
         for a, b in zip(w["points"], points[:COMPARED], strict=True):
             assert abs(a - b) <= 4e-9, f"{w['key']}: JS {a} != Python {b}"
-        steps = python_steps(walk.losses)
+        steps = python_steps(walk_losses)
         js_steps = w["steps"] if w["steps"] is not None else math.inf
         if steps <= BUDGET:
             assert js_steps == steps, f"{w['key']}: JS {js_steps} steps, Python {steps}"
