@@ -239,10 +239,10 @@ def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_r
     # every tick has its mark and its label in ink below / left of the frame
     for tick in drawn["ticks"]["x"]:
         assert near(pixel(page, tick["px"], plot["y"] + plot["h"] + 3), [34, 34, 34], 80), f"x tick {tick}"
-        label = [pixel(page, tick["px"] + dx, plot["y"] + plot["h"] + 13) for dx in range(-6, 7)]
+        label = pixels(page, [(tick["px"] + dx, plot["y"] + plot["h"] + 13) for dx in range(-6, 7)])
         assert any(sum(p[:3]) < 400 for p in label), f"no label under x tick {tick['value']}"
     for tick in drawn["ticks"]["y"]:
-        label = [pixel(page, plot["x"] - 12 + dx, tick["py"]) for dx in range(-8, 6)]
+        label = pixels(page, [(plot["x"] - 12 + dx, tick["py"]) for dx in range(-8, 6)])
         assert any(sum(p[:3]) < 400 for p in label), f"no label left of y tick {tick['value']}"
     # the legend names the seven optimizers, each drawn in its colour
     state = page.evaluate(STATE)
@@ -491,10 +491,17 @@ def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url, o
 PG = "document.querySelectorAll('.oe-playground')[0].oePlayground"
 
 
+def pixels(page, points: list[tuple[float, float]]) -> list[list[int]]:
+    """The canvas's RGBA at each CSS pixel (x, y) of `points`, read in one round trip to the browser."""
+    return page.evaluate(f"""(points) => {{ const pg = {PG}; const dpr = pg.canvas.width / pg.canvas.clientWidth;
+        const context = pg.canvas.getContext('2d');
+        return points.map(([x, y]) => Array.from(context.getImageData(Math.floor(x * dpr), Math.floor(y * dpr), 1, 1).data)); }}""",
+        [[x, y] for x, y in points])
+
+
 def pixel(page, x: float, y: float) -> list[int]:
     """The canvas's RGBA at CSS pixel (x, y)."""
-    return page.evaluate(f"""() => {{ const pg = {PG}; const dpr = pg.canvas.width / pg.canvas.clientWidth;
-        return Array.from(pg.canvas.getContext('2d').getImageData(Math.floor({x} * dpr), Math.floor({y} * dpr), 1, 1).data); }}""")
+    return pixels(page, [(x, y)])[0]
 
 
 def rgb(hex_colour: str) -> list[int]:
