@@ -338,7 +338,9 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
         if table is not None:  # this step's lr (and momentum / betas) from the scheduler's table
             scheduled = table.at(t, alive, len(alive) == n)
             rec.lr(t, alive, scheduled["lr"])
-            args.update(core.update_args(scheduled))  # what the update takes (Rprop's lr only starts it)
+            # what the update takes (Rprop's lr only starts it); the per-walk values the scheduler does
+            # not touch (e.g. weight_decay) stay each walk's own
+            args.update(core.update_args({**hyper, **scheduled}))
         core.update(P, grad, state, args)
         if preconditioners:
             rec.precondition(t, alive, core.preconditioner(P, state, args))

@@ -136,6 +136,25 @@ def test_schedulers_inside_a_sweep():
             torch.testing.assert_close(result.lrs[i], alone.lrs, rtol=0, atol=0, equal_nan=True)
 
 
+def test_a_per_walk_hyperparameter_the_scheduler_does_not_touch_stays_each_walks_own():
+    # found by the figure build: with a scheduler and one shared lr, every walk got the first
+    # walk's weight_decay (and eps, ...) once the scheduled lr was applied
+    steps = 60
+    cases = [
+        (torch.optim.Adam, {"lr": 0.05, "weight_decay": torch.tensor([0.1, 0.5, 0.0])},
+         torch.optim.lr_scheduler.CosineAnnealingLR, {"T_max": steps}),
+        (torch.optim.AdamW, {"lr": torch.tensor([0.01, 0.02, 0.02]), "weight_decay": torch.tensor([0.1, 0.5, 2.0])},
+         torch.optim.lr_scheduler.StepLR, {"step_size": 7, "gamma": 0.5}),
+        (torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9, "dampening": torch.tensor([0.0, 0.5, 0.9])},
+         torch.optim.lr_scheduler.ExponentialLR, {"gamma": 0.97}),
+    ]
+    for cls, kwargs, sched, skw in cases:
+        result = sweep.run(BANANA, cls, kwargs, steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
+        for i in range(result.n):
+            alone = lone(BANANA, cls, result.kwargs(i), steps=steps, scheduler_class=sched, scheduler_kwargs=skw)
+            assert torch.equal(result.trajectories[i], alone.points), (cls.__name__, i)
+
+
 def test_noise_with_per_walk_seeds_matches_run():
     seeds = [0, 1, 1, 7]
     result = sweep.run(BANANA, torch.optim.RMSprop, {"lr": 1e-3}, starts=torch.zeros(4, 2), steps=50, noise=3.0, seed=seeds)
