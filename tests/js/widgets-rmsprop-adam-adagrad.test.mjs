@@ -9,14 +9,11 @@
 // torch ops of optimessay's adam_update minus the two corrections, the second is optimessay.Adam's
 // `weight_decay` (torch's coupled L2).
 //
-// The walks are computed by two child Pythons at the same time (two cores): the Adam + L2 / AdamW walks
-// (4,000 steps each, most of the work) for the first decay strength, and everything else.
-//
 // OPTIMESSAY_PYTHON: the Python with optimessay installed (default: the repository's .venv).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 import { rmspropSign } from "../../docs/widgets/rmsprop-math.js";
@@ -96,30 +93,14 @@ for lam in cfg["lambdas"]:
 print(json.dumps(out))
 `;
 
-/** EXPORT in a child Python for the configuration `cfg`; resolves to its JSON output. */
-function exportFromPython(cfg) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ["-c", EXPORT, JSON.stringify(cfg)], { cwd: ROOT });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new Error(`${PYTHON} failed (set OPTIMESSAY_PYTHON to a Python with optimessay): ${e}`)));
-    child.on("close", (status) => {
-      if (status !== 0) {
-        reject(new Error(`${PYTHON} failed (set OPTIMESSAY_PYTHON to a Python with optimessay): ${Buffer.concat(err)}`));
-      } else resolve(JSON.parse(Buffer.concat(out).toString("utf8")));
-    });
-  });
+function exportFromPython() {
+  const cfg = { alphas: RMSPROP_ALPHAS, adagrad_lrs: ADAGRAD_LRS, beta2s: BIAS_BETA2S, lambdas: DECAY_LAMBDAS };
+  const r = spawnSync(PYTHON, ["-c", EXPORT, JSON.stringify(cfg)], { cwd: ROOT, encoding: "utf8", maxBuffer: 256 << 20 });
+  assert.equal(r.status, 0, `${PYTHON} failed (set OPTIMESSAY_PYTHON to a Python with optimessay): ${r.error ?? ""}${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
-// the first decay strength in one child, the rest in another, at once; then one result as one run gives
-const [first, rest] = await Promise.all([
-  exportFromPython({ alphas: [], adagrad_lrs: [], beta2s: [], lambdas: DECAY_LAMBDAS.slice(0, 1) }),
-  exportFromPython({ alphas: RMSPROP_ALPHAS, adagrad_lrs: ADAGRAD_LRS, beta2s: BIAS_BETA2S, lambdas: DECAY_LAMBDAS.slice(1) }),
-]);
-const PY = { ...rest, decay: { ...first.decay, ...rest.decay } };
-assert.deepEqual(Object.keys(PY.decay).sort(), DECAY_LAMBDAS.map(String).sort());
+const PY = exportFromPython();
 
 /** Largest relative difference between two series (near 0: against 1 % of the series' largest value). */
 function assertClose(actual, expected, what) {
