@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n 2
 # pip install, without this machine's warnings about its offline wheel folders (pip's status is kept)
 pip_install = .venv/bin/pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither' || true; }; test $${PIPESTATUS[0]} -eq 0
 export NO_MKDOCS_2_WARNING := 1
-export PYTHONDONTWRITEBYTECODE := 1
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.cache/pycache
 
 .PHONY: setup browser figures site serve test test-portable lint pytest jstest bench vectors dist clean
 

@@ -25,6 +25,7 @@ Markers, given here so new test files are picked up by `make test-portable` with
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
 import math
 import os
@@ -86,6 +87,7 @@ def pytest_collection_modifyitems(config, items):
 _MODULUS = 2**31 - 1  # a prime; the hash below stays inside int64 (each product < 2**62)
 
 
+@functools.cache
 def _hash_constants(seed: int) -> tuple[int, int, int]:
     rng = random.Random(seed)
     return rng.randrange(1, 2**30), rng.randrange(1, 2**30), rng.randrange(0, _MODULUS)
