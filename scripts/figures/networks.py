@@ -4,8 +4,9 @@ Every number comes from optimessay.networks.experiments; each experiment runs on
 (``_experiment``: cached in memory and on disk, with a lock across workers) and feeds both its
 picture and its numbers entry. The lr tuning trains every lr with every seed, all the runs of one
 optimizer as one batched computation (``optimessay.networks.batched``); experiments 1, 3 and 4 took
-9, 9 and 7 s of one core's CPU time together with their tuning (measured CPU time in the numbers:
-``cpu_seconds``; 40, 33 and 14 s with one run at a time and one tuning seed).
+10.5, 9.8 and 5.6 s of one core's CPU time together with their tuning in a clean build (the figure
+benchmark, docs/bench/figures.md; 40, 33 and 14 s with one run at a time and one tuning seed). The
+numbers files hold results only, no timings: two clean builds give byte-identical files.
 """
 
 from __future__ import annotations
@@ -78,10 +79,11 @@ def _run_experiment(kind, params):
 
 
 def _timed(values, wall, cpu):
-    values = dict(values)
-    values["seconds"] = wall
-    values["cpu_seconds"] = cpu
-    return values
+    """The numbers a page may quote: the experiment's results without its CPU or wall times (``*_cpu``:
+    they differ from run to run, and two clean builds must give byte-identical files; the build's
+    own per-entry CPU seconds are in the figure benchmark, docs/bench/figures.md)."""
+    del wall, cpu  # measured, not reproducible: never written into a numbers file
+    return {k: v for k, v in dict(values).items() if not k.endswith("_cpu")}
 
 
 # ------------------------------------------------------------------------------------------------ 1
@@ -111,8 +113,8 @@ def deep_curves(params):
 
 def deep_numbers(params):
     """Experiment 1's table: per optimizer ``<name>_lr``, ``<name>_acc`` (percent, mean over seeds),
-    ``_acc_min``, ``_acc_max``, ``_loss`` (final training loss, mean), ``_cpu`` (CPU s per run);
-    ``epochs``, ``batch_size``, ``seeds``, ``seconds``/``cpu_seconds`` (the whole experiment)."""
+    ``_acc_min``, ``_acc_max``, ``_loss`` (final training loss, mean);
+    ``epochs``, ``batch_size``, ``seeds``."""
     result, wall, cpu = _experiment("deep", params)
     return _timed(result.numbers(), wall, cpu)
 
