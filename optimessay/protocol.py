@@ -119,6 +119,37 @@ def steps_to_tolerance(tol: float, f_star: float = 0.0, *, relative: bool = Fals
     return objective
 
 
+def steps_to_tolerance_many(curves: torch.Tensor, tol: float, f_star: float = 0.0, *,
+                            relative: bool = False) -> list[float]:
+    """``steps_to_tolerance(tol, f_star, relative=relative)`` of every row of ``curves`` (``(N, T)``
+    float64), the same floats as calling the objective row by row, in a few whole-batch operations
+    (a sweep of thousands of walks scored one curve at a time spent seconds in Python)."""
+    curves = torch.as_tensor(curves, dtype=torch.float64)
+    if curves.dim() != 2 or curves.shape[1] == 0:
+        raise ValueError(f"curves: expected an (N, T) tensor with T >= 1, got shape {tuple(curves.shape)}")
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol={tol!r}: expected a positive finite number")
+    n, length = curves.shape
+    finite = torch.isfinite(curves).all(1)
+    gap = curves - f_star
+    bound = tol * gap[:, :1] if relative else torch.full((n, 1), float(tol), dtype=torch.float64)
+    above = gap > bound
+    any_above = above.any(1)
+    last_above = (length - 1) - above.flip(1).to(torch.uint8).argmax(1)  # the last index above the bound
+    out = []
+    for i, (ok, hit, last) in enumerate(zip(finite.tolist(), any_above.tolist(), last_above.tolist(), strict=True)):
+        if not ok:
+            out.append(math.inf)
+        elif not hit:
+            out.append(0.0)
+        elif last < length - 1:
+            out.append(float(last + 1))
+        else:  # never got there: as the objective, from Python floats
+            b = tol * float(gap[i, 0]) if relative else tol
+            out.append(length + math.log10(float(gap[i, -1]) / b))
+    return out
+
+
 def final_log_gap(f_star: float = 0.0, *, floor: float = 1e-300) -> Callable:
     """The objective ``log10(final loss - f_star)`` (gaps below ``floor`` count as ``floor``); a curve
     with a non-finite value scores ``inf``."""

@@ -113,7 +113,9 @@ def main() -> int:
         sizes = {p.name: p.stat().st_size for p in videos}
         posters = {p.stem: (one / f"{p.stem}.png").stat().st_size for p in one.glob("*.mp4")}
         total = sum(p.stat().st_size for p in one.iterdir() if p.is_file())
-        images = [p for p in one.glob("*.png") if p.stem not in posters]
+        # NAME.png of each image (its variants NAME.dark.png, NAME.narrow.png, ... are counted apart)
+        images = [p for p in one.glob("*.png") if "." not in p.stem and p.stem not in posters]
+        variants = [p for p in one.glob("*.png") if "." in p.stem]
         # "timing NAME WALL s (cpu CPU s; ...)" per entry, then "timing total ..."
         timings = sorted(((line.split()[1], float(line.split()[2]), float(line.split()[5]))
                           for line in log1.splitlines()
@@ -136,7 +138,8 @@ def main() -> int:
     lines = [
         # no heading: docs/verification.md gives each table its heading
         f"`make figures` builds {n_figures + n_numbers} catalog entries: {n_figures} figures ({len(images)} images,"
-        f" {len(posters)} animations as MP4 + WebM + poster) and {n_numbers} sets of numbers, {total / 1024 / 1024:.1f}"
+        f" {len(posters)} animations as MP4 + WebM + poster; {len(variants)} dark and phone variants of them) and"
+        f" {n_numbers} sets of numbers, {total / 1024 / 1024:.1f}"
         f" MB in all. Measured {datetime.date.today().isoformat()} on"
         f" {cores} cores ({platform.python_version()}, {args.jobs} worker processes), load average"
         f" {load:.1f} at the start (the machine is shared: wall times include the other processes' work).",

@@ -139,3 +139,35 @@ def test_lr_limit_stops_the_grid_and_adamw_stays_at_most_a_tenth_over_its_weight
     tuned = protocol.tune_landscape(land, optimizers.AdamW, {"weight_decay": 0.01}, steps=40, tol=1e-6,
                                     relative=True, lrs=protocol.lr_grid(1.0, 10.0, 2), starts=[land.start])
     assert max(tuned.scores) == 10.0  # 0.1 / weight_decay: lr 100 would set θ to 0 in one step
+
+
+def test_steps_to_tolerance_many_gives_the_objectives_floats_row_by_row():
+    # arrivals at 0, in the middle and at the last step; never (the log-gap score); dips below the
+    # tolerance that bounce out again; non-finite values; negative gaps; relative and absolute
+    gen = torch.Generator().manual_seed(0)
+    length = 60
+    rows = [torch.logspace(0, -9, length, dtype=torch.float64)]  # crosses 1e-6 x start mid-way
+    rows.append(torch.full((length,), 1e-9, dtype=torch.float64))  # below from the start (relative: never)
+    rows.append(torch.linspace(1, 0.5, length, dtype=torch.float64))  # never arrives
+    bounce = torch.logspace(0, -9, length, dtype=torch.float64)
+    bounce[-1] = 1.0
+    rows.append(bounce)  # above again at the very end
+    for bad in (math.nan, math.inf, -math.inf):
+        r = torch.logspace(0, -9, length, dtype=torch.float64)
+        r[length // 2] = bad
+        rows.append(r)
+    rows.append(-torch.rand(length, generator=gen, dtype=torch.float64))
+    for _ in range(40):
+        rows.append(torch.rand(length, generator=gen, dtype=torch.float64) ** 12)
+    curves = torch.stack(rows)
+    for tol, f_star, relative in ((1e-6, 0.0, True), (1e-3, 0.0, False), (0.01, -0.5, True), (0.2, 0.1, False)):
+        objective = protocol.steps_to_tolerance(tol, f_star, relative=relative)
+        expected = [objective(c) for c in curves]
+        got = protocol.steps_to_tolerance_many(curves, tol, f_star, relative=relative)
+        assert len(got) == len(expected)
+        for i, (a, b) in enumerate(zip(got, expected, strict=True)):
+            assert a == b or (math.isnan(a) and math.isnan(b)), (tol, f_star, relative, i, a, b)
+    with pytest.raises(ValueError, match="expected an"):
+        protocol.steps_to_tolerance_many(torch.zeros(3), 1e-6)
+    with pytest.raises(ValueError, match="tol="):
+        protocol.steps_to_tolerance_many(curves, 0.0)

@@ -158,7 +158,6 @@ def theta_crossing(
     pts = torch.tensor([base[si] for _, _, si in rows], dtype=torch.float64)
     pts = torch.stack([_rotate(p, t) for p, t in zip(pts, th, strict=True)])  # the start turns with the valley
     land = batched_quadratic(kap, th)
-    objective = protocol.steps_to_tolerance(tol, 0.0, relative=True)
 
     out = {"kappas": kappas, "thetas": thetas, "budget": steps, "tol": tol, "lrs": grid,
            "steps": {}, "lr": {}, "on_edge": {}, "kappa_diag": {}, "crossings": {}}
@@ -169,18 +168,17 @@ def theta_crossing(
         result = sweep.run(land, getattr(optimizers, cls_name), {**fixed, "lr": lr_col}, starts=pts, steps=steps)
         if bool(result.diverged.any()):  # cannot happen with the capped quadratic; say so if it does
             raise RuntimeError(f"{name}: {int(result.diverged.sum())} walks left the batch")
-        losses = result.losses
-        capped = (losses > 1e12).any(1)
-        curves = {}
-        for i, key in enumerate(rows):
-            curves[key] = torch.full_like(losses[i], math.inf) if bool(capped[i]) else losses[i]
+        losses = result.losses.clone()
+        losses[(losses > 1e12).any(1)] = math.inf  # a capped run counts as diverged
+        # every walk's score at once (the objective's own floats), then the protocol on the scores
+        scores = dict(zip(rows, protocol.steps_to_tolerance_many(losses, tol, 0.0, relative=True), strict=True))
 
-        def lookup(new, seeds, pi, curves=curves):
-            return {(lr, s): curves[(pi, lr, s)] for lr in new for s in seeds}
+        def lookup(new, seeds, pi, scores=scores):
+            return {(lr, s): scores[(pi, lr, s)] for lr in new for s in seeds}
 
         per_k_steps, per_k_lr, per_k_edge = {}, {}, {}
         for pi, (k, _theta) in enumerate(problems):
-            tuned = protocol.tune(None, grid, range(n_s), objective, max_extensions=0,
+            tuned = protocol.tune(None, grid, range(n_s), float, max_extensions=0,
                                   batch_fn=lambda new, seeds, pi=pi: lookup(new, seeds, pi))
             arrived = tuned.score <= steps
             per_k_steps.setdefault(f"{k:g}", []).append(int(tuned.score) if arrived else None)
