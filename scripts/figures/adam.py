@@ -174,9 +174,13 @@ def adam_bias_numbers(lr, betas, gradient, steps, ts):
 def adamw_table_numbers(curvatures, center, weight_decays, lr, steps):
     """Adam + L2 against AdamW on f = Σ c_i(θ_i − θ*_i)² from the origin, lr cosine-annealed to 0 over
     ``steps``: where each ends and the L2 minimizer 2c_iθ*_i/(2c_i + λ), per λ (``l<i>_adam_x``,
-    ``l<i>_l2_x``, ``l<i>_adamw_x``, ... for weight_decays[i]), and the box 1/λ. Each walk runs as a
-    ``sweep.run`` of one walk (:func:`_sweep_walk`: bit for bit the lone walk, a few times faster)."""
-    from optimessay import landscapes
+    ``l<i>_l2_x``, ``l<i>_adamw_x``, ... for weight_decays[i]), and the box 1/λ. The weight decays of
+    one optimizer run as one ``sweep.run`` (a per-walk weight_decay: each walk bit for bit the lone
+    walk, tests/test_sweep.py)."""
+    import torch
+
+    import optimessay
+    from optimessay import landscapes, sweep
 
     c, star = curvatures, center
 
@@ -185,14 +189,19 @@ def adamw_table_numbers(curvatures, center, weight_decays, lr, steps):
 
     land = landscapes.Landscape(name="separable-quadratic", title="f", fn=fn, x_range=(-0.5, 3.5),
                                 y_range=(-0.5, 2.5), minima=(tuple(center),), log_scale=False, start=(0.0, 0.0))
-    schedule = {"scheduler": "CosineAnnealingLR", "scheduler_kwargs": {"T_max": steps}}
     out = {"lr": lr, "steps": steps}
+    lams = torch.tensor([float(lam) for lam in weight_decays], dtype=torch.float64)
+    starts = torch.zeros(len(weight_decays), 2, dtype=torch.float64)
+    ends = {}
+    for name, cls in (("adam", optimessay.Adam), ("adamw", optimessay.AdamW)):
+        result = sweep.run(land, cls, {"lr": lr, "weight_decay": lams}, starts=starts, steps=steps,
+                           scheduler_class=optimessay.CosineAnnealingLR, scheduler_kwargs={"T_max": steps})
+        ends[name] = result.trajectories[:, -1]
     for i, lam in enumerate(weight_decays):
         out[f"l{i}_lambda"] = lam
         out[f"l{i}_box"] = 1 / lam
-        for name, cls in (("adam", "Adam"), ("adamw", "AdamW")):
-            end = _sweep_walk(land, cls, {"lr": lr, "weight_decay": lam}, steps=steps, **schedule).points[-1]
-            out[f"l{i}_{name}_x"], out[f"l{i}_{name}_y"] = (float(v) for v in end)
+        for name in ("adam", "adamw"):
+            out[f"l{i}_{name}_x"], out[f"l{i}_{name}_y"] = (float(v) for v in ends[name][i])
         for j, axis in enumerate("xy"):
             out[f"l{i}_l2_{axis}"] = 2 * c[j] * star[j] / (2 * c[j] + lam)
     return out
