@@ -76,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
         if "other_cpu" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cross_machine)
     # the `slow` tests first (a stable sort: otherwise in collection order): under xdist
-    # (`make test`: -n 2, load scheduling) a long test collected late starts late and the run waits
+    # (`make test`: -n 4, load scheduling) a long test collected late starts late and the run waits
     # for it on one worker while the other has nothing left; started first, it runs beside the rest.
     # Every worker sorts the same collection the same way, as xdist requires.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
