@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from equality import IdleSGD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,18 +41,6 @@ random_configs = settings(
 
 # ---------------------------------------------------------------------------------------------------
 # helpers
-
-class IdleSGD(torch.optim.SGD):
-    """torch.optim.SGD (momentum in its groups, for the schedulers that cycle it) whose step() does
-    nothing. The parameters here never get a gradient, so SGD's own step() changes nothing either (no
-    parameter, no state), at twice the cost (measured 33 vs 15 µs a call, most of a lockstep iteration).
-    It is still a torch Optimizer: torch's step wrapper runs and the schedulers' check that the optimizer
-    stepped first sees each call. test_works_with_other_optimizers runs every scheduler on a real
-    torch.optim.SGD ("torch-sgd"), torch.optim.Adam and optimessay's optimizers."""
-
-    def step(self, closure=None):
-        return None
-
 
 def make_optimizer(lrs, kind="sgd"):
     """An optimizer over two small float64 tensors, one param group each, with lrs[0] and lrs[1]
