@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -170,9 +171,7 @@ def on_post_build(config):
             if path not in _template_folders:
                 try:
                     if path.is_dir():
-                        for file in path.iterdir():
-                            file.unlink(missing_ok=True)
-                        path.rmdir()
+                        shutil.rmtree(path)
                     else:
                         path.unlink(missing_ok=True)
                 except OSError:  # another build is writing there: the next build removes it

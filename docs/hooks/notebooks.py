@@ -41,6 +41,7 @@ import logging
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -511,9 +512,7 @@ def on_post_build(config):
     for path in cache.iterdir():
         if path not in keep and (path.name.startswith("trimmed-") or (path / "depends.json").exists()):
             if path.is_dir():
-                for file in path.iterdir():
-                    file.unlink(missing_ok=True)
-                path.rmdir()
+                shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
 
