@@ -39,3 +39,11 @@ def load_script(name: str):
         sys.modules[name] = module  # before exec: dataclasses look their module up
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def by_page(programs: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """``[("PAGE:NAME", code), ...]`` grouped by PAGE, in order (one test per page, one interpreter each)."""
+    pages: dict[str, list[tuple[str, str]]] = {}
+    for program_id, code in programs:
+        pages.setdefault(program_id.split(":")[0], []).append((program_id, code))
+    return pages

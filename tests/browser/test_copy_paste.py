@@ -18,7 +18,7 @@ import re
 from html import unescape
 
 import pytest
-from site_helpers import ROOT, SITE, page_html, site_pages
+from site_helpers import ROOT, SITE, by_page, page_html, site_pages
 
 CHECKER = ROOT / "tests" / "browser" / "copy_paste_check.py"
 CODE_BLOCK = re.compile(r'<div class="language-python highlight"[^>]*>.*?<code>(.*?)</code>', re.DOTALL)
@@ -122,14 +122,7 @@ def test_the_site_embeds_every_optimizer_and_scheduler():
     assert SCHEDULERS - names == set(), f"schedulers no page shows as embedded code: {sorted(SCHEDULERS - names)}"
 
 
-def programs_by_page() -> dict[str, list[tuple[str, str]]]:
-    pages: dict[str, list[tuple[str, str]]] = {}
-    for program_id, program in PROGRAMS:
-        pages.setdefault(program_id.split(":")[0], []).append((program_id, program))
-    return pages
-
-
-PAGES = programs_by_page()
+PAGES = by_page(PROGRAMS)
 
 
 @pytest.mark.parametrize("page_id", sorted(PAGES) or ["(no site/: run `make site` first)"])

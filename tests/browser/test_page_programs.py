@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from site_helpers import ROOT
+from site_helpers import ROOT, by_page
 
 DOCS = ROOT / "docs"
 FENCE = re.compile(r"^( *)```python\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
@@ -39,14 +39,7 @@ def programs() -> list[tuple[str, str]]:
 PROGRAMS = programs()
 
 
-def programs_by_page() -> dict[str, list[tuple[str, str]]]:
-    pages: dict[str, list[tuple[str, str]]] = {}
-    for where, code in PROGRAMS:
-        pages.setdefault(where.split(":")[0], []).append((where, code))
-    return pages
-
-
-PAGES = programs_by_page()
+PAGES = by_page(PROGRAMS)
 
 
 def test_the_pages_have_programs():
