@@ -144,6 +144,9 @@ def test_widgets_after_instant_navigation_tab_and_dark_switch(page, site_url, pa
     # from the site's lightest page that has the whole nav (the 404 page: no figures, no video, unlike
     # the home page, whose autoplaying video a full load would fetch and decode first)
     page.goto(site_url + "404.html")
+    # Material intercepts only links listed in sitemap.xml, which it fetches after the load event: a
+    # click before that arrives is a full page load (seen under load in a fresh clone's make test)
+    page.wait_for_load_state("networkidle")
     page.evaluate("() => { window.sameDocument = true; }")
     link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
     link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would
