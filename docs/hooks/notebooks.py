@@ -402,26 +402,43 @@ def execute_one(notebook: str, executed: str, kernel_name: str, allow_errors: bo
     write_atomic(executed + ".modules", "\n".join(modules))
 
 
+PORT_RACE = "zmq.error.ZMQError: Address already in use"  # a kernel that could not bind its ports
+
+
 def execute_all(jobs: list[tuple[Path, Path]], options: dict, root: Path) -> None:
     """Execute each (notebook, entry folder) at the same time, one child process and kernel each."""
     started = time.perf_counter()
-    running = []
-    for notebook, entry in jobs:
-        entry.mkdir(parents=True, exist_ok=True)
-        for old in ("page.json", "depends.json", "executed.ipynb"):
-            (entry / old).unlink(missing_ok=True)
+
+    def start(notebook: Path, entry: Path):
         log_file = tempfile.TemporaryFile()
         child = subprocess.Popen(
             [sys.executable, __file__, "--execute", str(notebook), str(entry / "executed.ipynb"),
              options.get("kernel_name") or "python3", "1" if options.get("allow_errors") else "0"],
             stdout=log_file, stderr=subprocess.STDOUT)
-        running.append((notebook, entry, child, log_file))
-    failed = []
-    for notebook, entry, child, log_file in running:
+        return child, log_file
+
+    def finish(child, log_file) -> str:
         child.wait()
         log_file.seek(0)
         output = log_file.read().decode("utf-8", "replace")
         log_file.close()
+        return output
+
+    running = []
+    for notebook, entry in jobs:
+        entry.mkdir(parents=True, exist_ok=True)
+        for old in ("page.json", "depends.json", "executed.ipynb"):
+            (entry / old).unlink(missing_ok=True)
+        running.append((notebook, entry, *start(notebook, entry)))
+    failed = []
+    for notebook, entry, child, log_file in running:
+        output = finish(child, log_file)
+        if child.returncode != 0 and PORT_RACE in output:
+            # two kernels started at once picked the same free port (jupyter_client chooses the ports,
+            # the kernel binds them later): the notebook never ran; run it again, now alone
+            log.info("%s: its kernel lost a port race with another kernel; running it again", notebook.name)
+            child, log_file = start(notebook, entry)
+            output = finish(child, log_file)
         if child.returncode != 0:
             failed.append(f"{notebook.name} failed to run:\n{output[-3000:]}")
             continue
