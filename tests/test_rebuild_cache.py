@@ -15,12 +15,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pygments.lexers
 import yaml
+from mkdocs_builds import run_mkdocs
 from pygments.formatters import HtmlFormatter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,8 +99,7 @@ def make_site(root: Path) -> Path:
 def build(project: Path, out: Path, cache: bool) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "OPTIMESSAY_BUILD_CACHE": "1" if cache else "0",
            "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=project,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = run_mkdocs(["build", "--strict", "-d", str(out)], cwd=project, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
 
 

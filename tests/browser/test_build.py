@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from mkdocs_builds import run_mkdocs
 from site_helpers import ROOT, site_pages
 
 # what the site is built from: a change to any of these after the build makes site/ stale
@@ -89,8 +88,7 @@ def notebook_site(tmp_path: Path) -> Path:
 def build_notebook_site(project: Path) -> str:
     """Build it (strict); the build's log."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(project)}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=project,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = run_mkdocs(["build", "--strict"], cwd=project, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stderr
 
