@@ -391,21 +391,39 @@ def test_batched_per_class_losses_match_the_single_run(small):
         assert a == pytest.approx(b, rel=1e-7)
 
 
-def test_batched_newton_schulz_is_muon_orthogonalize_matrix_by_matrix():
-    from optimessay.optimizers.muon import muon_orthogonalize
+def test_muon_core_on_a_stack_is_torchs_muon_matrix_by_matrix():
+    """train_many's Muon is the package's core on a stack of matrices: ``muon_orthogonalize`` of a stack
+    (exact: torch's bfloat16 batched products, bit for bit matrix by matrix; the default of train_many,
+    exact=False: float32 sums rounded once per product, a few entries off), and ``muon_update`` on a
+    (K, L, A, B) stack with one lr per member, exact, bit for bit torch.optim.Muon on each matrix."""
+    from optimessay.optimizers.muon import muon_init_state, muon_orthogonalize, muon_update
 
     g = torch.Generator().manual_seed(0)
-    for shape in ((6, 16, 16), (4, 24, 8)):  # square, and tall (worked on the transpose)
+    for shape in ((6, 16, 16), (4, 24, 8), (2, 3, 8, 8)):  # square, tall (worked on the transpose), 2 batch dims
         grads = torch.randn(*shape, generator=g)
-        each = torch.stack([muon_orthogonalize(m) for m in grads])
-        exact = batched.orthogonalize(grads, exact=True)
-        fast = batched.orthogonalize(grads)
+        each = torch.stack([muon_orthogonalize(m) for m in grads.reshape(-1, *shape[-2:])]).view(shape)
+        exact = muon_orthogonalize(grads)
+        fast = muon_orthogonalize(grads, exact=False)
         assert exact.dtype == fast.dtype == torch.bfloat16 and exact.shape == grads.shape
         assert torch.equal(exact, each)  # torch's bfloat16 products, batched: bit for bit
         # float32 sums rounded to bfloat16 once per product: a few entries one or two bfloat16 units off
         # (measured on 32x32: 96% of the final entries equal, largest difference 2^-7 at entries near 1)
         assert (fast.float() - each.float()).abs().max() <= 2**-6
         assert (fast == each).float().mean() > 0.9
+    lrs, K, L = [0.02, 0.005, 0.1], 3, 2
+    stack = torch.randn(K, L, 6, 4, generator=g)
+    singles = [[stack[k, i].clone().requires_grad_() for i in range(L)] for k in range(K)]
+    opts = [torch.optim.Muon(singles[k], lr=lrs[k], adjust_lr_fn="match_rms_adamw") for k in range(K)]
+    state = muon_init_state(stack)
+    for _ in range(3):
+        grad = torch.randn(K, L, 6, 4, generator=g)
+        muon_update(stack, grad, state, lr=torch.tensor(lrs, dtype=torch.float64).view(K, 1, 1, 1),
+                    adjust_lr_fn="match_rms_adamw")
+        for k in range(K):
+            for i in range(L):
+                singles[k][i].grad = grad[k, i].clone()
+            opts[k].step()
+    assert torch.equal(stack, torch.stack([torch.stack([p.detach() for p in ps]) for ps in singles]))
 
 
 def test_train_many_and_compare_reject_bad_input(small):

@@ -7,9 +7,14 @@ is a tiny matrix product), so :func:`train_many` trains K of them at once. Membe
 visiting the training set in the order :func:`optimessay.networks.train.train` draws from
 ``seeds[k]``; its weights are the k-th slice of stacked tensors ``(K, out, in)``, a Linear layer is
 ``torch.baddbmm``, and the optimizers are the package's own functional cores (``sgd_update``,
-``adam_update``) called once per stacked parameter with the lr as a ``(K, 1, 1)`` tensor (the form
-``optimessay.sweep`` uses), and Muon's Newton–Schulz on a batch of matrices. Members never mix: the
-batched loss is the sum of the members' own minibatch losses, so member k gets its own gradient.
+``adam_update``, ``muon_update``) called once per stacked parameter with one lr per member as a
+tensor (the form ``optimessay.sweep`` uses): ``(K, 1)`` for the flat buffer, ``(K, 1, 1, 1)`` for
+Muon's stack of hidden matrices ``(K, layers, width, width)``, each of which ``muon_update``
+orthogonalizes on its own. Muon's Newton–Schulz products run with ``exact=False``: float32 sums of
+the bfloat16 values, rounded to bfloat16 once per product (~10× faster on this CPU; not torch's bits:
+a few entries one or two bfloat16 units off; ``exact=True`` gives torch's bfloat16 products, see
+``optimessay.optimizers.muon.muon_orthogonalize``). Members never mix: the batched loss is the sum
+of the members' own minibatch losses, so member k gets its own gradient.
 
 ``tests/test_networks.py`` checks that a member's losses equal the same model trained alone with
 :func:`~optimessay.networks.train.train` (the reader's loop) to a measured tolerance.
@@ -17,7 +22,6 @@ batched loss is the sum of the members' own minibatch losses, so member k gets i
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 import warnings
@@ -83,67 +87,15 @@ def forward(params: Sequence[tuple[Tensor, Tensor]], x: Tensor) -> Tensor:
     return h
 
 
-def orthogonalize(grad: Tensor, ns_coefficients: tuple[float, float, float] = (3.4445, -4.775, 2.0315),
-                  ns_steps: int = 5, eps: float = 1e-7, *, exact: bool = False) -> Tensor:
-    """Newton–Schulz on a batch of matrices (K, A, B): ``optimessay.optimizers.muon.muon_orthogonalize``
-    matrix by matrix (bfloat16 values, the wide orientation, the same addmm order), as batched products.
-
-    ``exact=True``: torch's bfloat16 batched products (measured: bitwise ``muon_orthogonalize`` per
-    matrix). Default: each product computed in float32 from the bfloat16 values and rounded to
-    bfloat16 once, which is what a bfloat16 kernel does up to the order of its float32 sums; measured
-    on 32×32 matrices: 99.99% of the entries of each product equal torch's, the rest one bfloat16
-    unit apart, and ~10× faster on this CPU (torch's bfloat16 matrix product is ~18× slower than its
-    float32 one here, and it was 70% of the figure build's Muon training)."""
-    a, b, c = ns_coefficients
-    X = grad.bfloat16()
-    tall = grad.size(-2) > grad.size(-1)
-    if tall:
-        X = X.transpose(-2, -1)
-    X = X / X.norm(dim=(-2, -1), keepdim=True).clamp(min=eps)  # each matrix divided by its own ‖G‖_F
-    for _ in range(ns_steps):
-        if exact:
-            A = X @ X.transpose(-2, -1)  # A = X Xᵀ
-            B = torch.baddbmm(A, A, A, beta=b, alpha=c)  # B = b A + c A²
-            X = torch.baddbmm(X, B, X, beta=a)  # X ← a X + B X
-        else:  # the same three products, float32 sums of bfloat16 values, each rounded to bfloat16
-            Xf = X.float()
-            Af = torch.bmm(Xf, Xf.transpose(-2, -1)).bfloat16().float()
-            Bf = torch.baddbmm(Af, Af, Af, beta=b, alpha=c).bfloat16().float()
-            X = torch.baddbmm(Xf, Bf, Xf, beta=a).bfloat16()
-    return X.transpose(-2, -1) if tall else X
-
-
-_MUON_DEFAULTS = {k: p.default for k, p in inspect.signature(__import__(
-    "optimessay.optimizers.muon", fromlist=["muon_update"]).muon_update).parameters.items()
-    if p.default is not inspect.Parameter.empty and k != "lr"}
-
-
-def muon_update(param: Tensor, grad: Tensor, state: dict, *, lr: Tensor, **options) -> None:
-    """``optimessay.optimizers.muon.muon_update`` on a stack of matrices (..., A, B), each on its own,
-    with one lr per member (``lr`` float64, broadcasting against ``param``, e.g. (K, 1, 1, 1) for
-    ``param`` (K, L, A, B)); options and their defaults are that function's."""
-    from optimessay.optimizers.muon import muon_adjusted_lr
-
-    o = {**_MUON_DEFAULTS, **options}
-    if "momentum_buffer" not in state:
-        state["momentum_buffer"] = torch.zeros_like(param)
-    B = state["momentum_buffer"]
-    B.lerp_(grad, 1 - o["momentum"])
-    estimate = grad.lerp(B, o["momentum"]) if o["nesterov"] else B
-    O = orthogonalize(estimate.reshape(-1, *param.shape[-2:]), o["ns_coefficients"], o["ns_steps"],
-                      o["eps"]).view(param.shape)
-    adjusted_lr = muon_adjusted_lr(lr, o["adjust_lr_fn"], param.shape[-2:])
-    param.mul_((1 - lr * o["weight_decay"]).to(param.dtype))
-    param.addcmul_(O, (-adjusted_lr).to(param.dtype))
-
-
 class _Stepper:
     """The optimizer set-up of contestant ``name`` (``models.CONTESTANTS``) on a :class:`Stack`: the
     package's functional core once on the whole buffer (every update is elementwise), or for "Muon"
-    :func:`muon_update` on the block of hidden matrices and AdamW on the rest."""
+    ``muon_update`` on the stack of hidden matrices (K, layers, width, width), each matrix on its own,
+    with Newton–Schulz's fast products (``exact=False``), and AdamW on the rest."""
 
     def __init__(self, name: str, net: Stack, lrs: Tensor):
         from optimessay.optimizers.adam import adam_init_state, adam_update
+        from optimessay.optimizers.muon import muon_init_state, muon_update
         from optimessay.optimizers.sgd import sgd_update
 
         if name not in _models.CONTESTANTS:
@@ -158,7 +110,8 @@ class _Stepper:
             matrices = net.flat[:, :net.hidden].view(shape), net.grad[:, :net.hidden].view(shape)
             rest = net.flat[:, net.hidden:], net.grad[:, net.hidden:]
             self.entries = [
-                (*matrices, muon_update, {}, {"lr": lrs.view(-1, 1, 1, 1), **kwargs}),
+                (*matrices, muon_update, muon_init_state(matrices[0]),
+                 {"lr": lrs.view(-1, 1, 1, 1), **kwargs, "exact": False}),
                 (*rest, adam_update, adam_init_state(rest[0]),
                  {"lr": lr, "weight_decay": MUON_ADAMW_WEIGHT_DECAY, "decoupled_weight_decay": True}),
             ]
@@ -243,4 +196,4 @@ def train_many(name: str, task: Task, lrs: Sequence[float], seeds: Sequence[int]
     return runs
 
 
-__all__ = ["Stack", "forward", "muon_update", "orthogonalize", "stack", "train_many"]
+__all__ = ["Stack", "forward", "stack", "train_many"]
