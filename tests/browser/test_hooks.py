@@ -15,10 +15,10 @@ import importlib.util
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from mkdocs_builds import run_mkdocs
 from site_helpers import ROOT
 
 HOOKS = ROOT / "docs" / "hooks"
@@ -61,9 +61,10 @@ def make_site(tmp_path: Path, pages: dict[str, str], manifest: dict | None, numb
 
 
 def build(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=project,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    """`mkdocs build --strict -q` in `project`: a process of its own, forked from a server that imported
+    MkDocs once (tests/mkdocs_builds.py), not a new interpreter per build."""
+    return run_mkdocs(["build", "--strict", "-q"], cwd=project, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                      timeout=120)
 
 
 MANIFEST = {"figures": {
