@@ -4,9 +4,11 @@ entries; and under faults: two builds into one folder, stamps of the wrong shape
 under a valid stamp, a worker that dies, a build killed with -9.
 
 Every test builds a tiny catalog written here (its videos and numbers are fakes that need neither
-torch nor matplotlib; only the image tests draw, with matplotlib) except where the real catalog is
-the point: two builds of two real figures (one worker each: the cost is importing torch and
-matplotlib), and the listing of the real catalog's names and page modules (no drawing)."""
+torch nor matplotlib; only the image tests draw, with matplotlib alone: a line, and a 20 x 20 contour
+with a 3-step walk for the variants) except where the real catalog is the point: two builds of the two
+cheapest real entries that cover an image with every variant and numbers (one worker each: the cost
+is importing torch and matplotlib), and the listing of the real catalog's names and page modules (no
+drawing)."""
 
 import ast
 import contextlib
@@ -29,6 +31,22 @@ from optimessay.files import process_running
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "scripts" / "build_figures.py"
+
+
+def _child_env(**extra: str) -> dict:
+    """The environment of the builds (and other processes) these tests start. Under
+    PYTHONDONTWRITEBYTECODE a PYTHONPYCACHEPREFIX folder is never filled, yet Python looks for bytecode
+    only there: every child would compile torch, matplotlib and the standard library from source
+    (measured: `import torch` 4.7 s of CPU, `import matplotlib.pyplot` 2.3 s, against 1.7 s and 0.6 s
+    with the installed libraries' own __pycache__). So a child that may not write bytecode reads the
+    bytecode the libraries were installed with; nothing is written either way."""
+    env = {**os.environ, **extra}
+    if env.get("PYTHONDONTWRITEBYTECODE"):
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    return env
+
+
+ENV = _child_env()
 
 # The names the pages and the team use (the figures list): each must stay declared.
 CONTRACT_NAMES = """
@@ -165,7 +183,7 @@ def write_catalog(path: Path, *entries: str, extra: str = "") -> Path:
 
 def build(catalog: Path, out: Path, *args: str, env: dict | None = None, **kwargs):
     cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, **kwargs)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=_child_env(**(env or {})), **kwargs)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -245,7 +263,7 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
         print("HEAVY", sorted(m for m in ("torch", "matplotlib", "numpy") if m in sys.modules))
         sys.exit(rc)
     """)
-    second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=ENV)
     assert second.returncode == 0, second.stderr
     assert "0 built, 2 up to date, 0 failed" in second.stdout
     assert "HEAVY []" in second.stdout
@@ -494,7 +512,7 @@ def test_an_interrupted_build_leaves_no_half_written_figure_and_the_next_run_fin
     stall = f'Figure("stall", "video", "A video whose writing gets interrupted.", stalls, {{"marker": {str(marker)!r}}})'
     catalog = write_catalog(tmp_path / "catalog.py", CLIP_A, stall)  # clip-a: built first, no matplotlib
     cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FIGURES_TEST_STALL": "1"}, start_new_session=True,
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_child_env(FIGURES_TEST_STALL="1"), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -536,7 +554,7 @@ def test_a_second_build_into_the_same_folder_waits_and_deletes_nothing_of_the_fi
     slow = f'Figure("slow", "video", "A video still being written.", clip, {{"marker": {str(marker)!r}, "gate": {str(gate)!r}}})'
     catalog = write_catalog(tmp_path / "catalog.py", CLIP_A, slow)
     cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "1"]
-    first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     second = None
     try:
         _wait_for(marker.exists, "the first build to start writing its video",
@@ -545,7 +563,7 @@ def test_a_second_build_into_the_same_folder_waits_and_deletes_nothing_of_the_fi
         assert len(partial) == 3, partial
         log = tmp_path / "second.err"
         with open(log, "w") as err:
-            second = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+            second = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=err, text=True)
         waiting = f"another figure build (pid {first.pid}) is running; waiting (it builds into {out})"
 
         def nothing_deleted():
@@ -572,8 +590,8 @@ def test_stale_temporaries_are_removed_only_when_their_writer_is_gone(tmp_path, 
     module, _, _ = _keymaker(tmp_path, CLIP_A)
     out = tmp_path / "out"
     (out / ".stamps").mkdir(parents=True)
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    live = subprocess.Popen(["sleep", "60"])  # any live and any exited process (no interpreter to start)
+    dead = subprocess.Popen(["true"])
     dead.wait()
     try:
         mine = out / f".clip-a.mp4.{os.getpid()}-figure.tmp"
@@ -689,7 +707,7 @@ def test_workers_die_with_a_killed_build(tmp_path, guard):
         tmp_path / "catalog.py",
         f'Figure("hangs", "video", "Sleeps for minutes.", pid_then, {{"marker": {str(busy)!r}, "seconds": 600}})',
         f'Figure("quick", "video", "Fails at once.", pid_then, {{"marker": {str(idle)!r}, "seconds": 0}})')
-    env = {**os.environ, "OPTIMESSAY_FIGURES_NO_PDEATHSIG": "1" if guard == "watchdog" else ""}
+    env = _child_env(OPTIMESSAY_FIGURES_NO_PDEATHSIG="1" if guard == "watchdog" else "")
     cmd = [sys.executable, str(BUILD), "--catalog", str(catalog), "--out", str(out), "--no-progress", "--jobs", "2"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -711,7 +729,14 @@ def test_workers_die_with_a_killed_build(tmp_path, guard):
 
 
 def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catalog(tmp_path):
-    names = ["banana-log-contour", "precond-gd-vs-newton"]
+    """Two real entries, the cheapest that cover every kind of file this compares: banana-log-contour,
+    an image with a landscape, so with its dark, narrow and narrow dark variants (1.2 s of drawing, and
+    no torch.optim to import); landscapes-curvature, numbers (0.01 s). No video: its bytes come from
+    ffmpeg, which the build runs bitexact on one thread, and tests/test_plots.py checks that a Race
+    encodes byte for byte the same twice; a real race would add seconds of tuning and encoding to each
+    build. (The plain image with a dark variant only is built in the tiny catalogs above.)"""
+    names = ["banana-log-contour", "landscapes-curvature"]
+    images = names[:1]
     outs = [tmp_path / "one", tmp_path / "two"]
 
     def keys(out):
@@ -721,7 +746,7 @@ def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catal
         # the two builds at once (separate folders, one worker each): the test waits for one build's time
         builds = [subprocess.Popen([sys.executable, str(BUILD), "--out", str(out), "--no-progress", "--force",
                                     "--jobs", "1", "--only", ",".join(names)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, cwd=ROOT) for out in outs]
+                                   stderr=subprocess.PIPE, text=True, cwd=ROOT, env=ENV) for out in outs]
         for proc in builds:
             _, stderr = proc.communicate()
             assert proc.returncode == 0, stderr
@@ -729,7 +754,7 @@ def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catal
             break
     one, two = ({k: v[1] for k, v in snapshot(out).items()} for out in outs)
     assert one == two
-    assert {f"{n}.png" for n in names} <= set(one)
+    assert {f"{n}.png" for n in images} <= set(one)
     spec = importlib.util.spec_from_file_location("catalog_under_test", ROOT / "scripts" / "catalog.py")
     catalog = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = catalog
@@ -739,13 +764,17 @@ def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catal
     assert set(manifest) == set(names)
     for name in names:
         assert manifest[name]["alt"] == by_name[name].alt and manifest[name]["kind"] == by_name[name].kind
+    for name in images:
         assert (manifest[name]["width"], manifest[name]["height"]) == css_size(outs[0] / f"{name}.png")
         assert manifest[name]["width"] == 750  # the content width the figures are drawn for
+    # the kinds of files this compared: a landscape's four pictures and a numbers file
+    assert set(manifest["banana-log-contour"]["files"]) == {"png", "png_dark", "png_narrow", "png_narrow_dark"}
+    assert manifest["landscapes-curvature"]["files"] == {"json": "landscapes-curvature.json"}
 
 
 def test_the_catalog_declares_every_name_in_use_each_with_alt_text():
     listing = subprocess.run([sys.executable, str(BUILD), "--list", "--out", "/nonexistent-figures-dir/x"],
-                             capture_output=True, text=True, cwd=ROOT)
+                             capture_output=True, text=True, cwd=ROOT, env=ENV)
     assert listing.returncode == 0, listing.stderr
     listed = {line.split()[0]: line.split()[1] for line in listing.stdout.splitlines()}
     assert set(CONTRACT_NAMES) <= set(listed)
@@ -798,7 +827,7 @@ def test_an_unknown_only_name_is_an_error_naming_it(tmp_path):
 @pytest.mark.parametrize("bad", ["--jobs=0"])
 def test_bad_arguments_are_rejected(tmp_path, bad):
     result = subprocess.run([sys.executable, str(BUILD), bad, "--out", str(tmp_path)], capture_output=True, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, env=ENV)
     assert result.returncode != 0 and "--jobs must be >= 1, got 0" in result.stderr
 
 
@@ -807,10 +836,19 @@ def test_bad_arguments_are_rejected(tmp_path, bad):
 VARIANT_RECIPES = '''
 
 def walk_on_a_bowl(n):
-    from optimessay import landscapes, plots, style
+    """A landscape figure without torch: a bowl's contours on an n x n grid (numpy), tagged the way
+    plots.draw_landscape tags its axes (tests/test_plots.py checks that it does), and a 3-step walk."""
+    import numpy as np
+
+    from optimessay import plots, style
 
     fig, ax = style.figure(height=3.0)
-    plots.draw_landscape(ax, landscapes.quadratic(kappa=4.0, theta=0.3), n=n)
+    xs = ys = np.linspace(-1.5, 1.5, n)
+    x, y = np.meshgrid(xs, ys)
+    plots.draw_contours(ax, xs, ys, 2.0 * x**2 + x * y + 0.5 * y**2, levels=8)
+    ax.set_gid(plots.LANDSCAPE_GID)
+    plots.draw_minima(ax, [[0.0, 0.0]])
+    ax.set_aspect("equal", adjustable="box")
     plots.draw_path(ax, [[-1.0, 1.0], [-0.5, 0.2], [0.0, 0.0]], color=style.color("adagrad"), label="Adagrad")
     plots.legend_below(fig, ax)
     return fig
@@ -825,7 +863,7 @@ def clip_with_dark_poster():
 
     return Video()
 '''
-BOWL = 'Figure("bowl", "image", "A walk on a bowl.", walk_on_a_bowl, {"n": 41})'
+BOWL = 'Figure("bowl", "image", "A walk on a bowl.", walk_on_a_bowl, {"n": 20})'
 DARK_CLIP = 'Figure("dark-clip", "video", "A clip with a dark poster.", clip_with_dark_poster)'
 
 
@@ -868,7 +906,7 @@ def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_chang
     # a variant damaged or gone: the figure is rebuilt, named, with the reason
     (out / "bowl.narrow.dark.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (out / "dark-clip.dark.png").unlink()
-    third = build(catalog, out)
+    third = build(catalog, out, "--jobs", "1")  # one worker draws both (a second would start only for a clip)
     assert third.returncode == 0, third.stderr
     assert "figure bowl: bowl.narrow.dark.png has 8 bytes, its stamp says" in third.stderr
     assert "figure dark-clip: dark-clip.dark.png is missing; rebuilding it" in third.stderr
