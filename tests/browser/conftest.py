@@ -13,6 +13,10 @@
   After the test body, the test fails if any of the three is non-empty. A test that provokes an
   error on purpose clears the list itself once it has checked it. sitemap.xml is served with this
   server's origin, so Material's instant navigation works as it does at site_url.
+- `open_page(width=, height=, color_scheme=, reduced_motion=, clipboard=)`: a factory of fresh
+  pages (a context each: a first visit), watched and checked like `page`. `watch(page, site_url)`
+  does the recording, for a fixture that shares one context over several tests (it clears the
+  lists before each test; any funcarg with `external_requests` is checked after the test).
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import selectors
 import subprocess
 import sys
@@ -28,10 +31,9 @@ import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from site_helpers import LOCAL_HOST, ROOT, SITE, load_script
+from site_helpers import LOCAL_HOST, ROOT, SITE, close_context, load_script, watch
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,8 +45,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# URL schemes that never reach the network (inline data, in-page objects, the blank page)
-LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
 @pytest.fixture(scope="session")
@@ -144,57 +144,49 @@ def program_server():
         server.stderr.close()
 
 
-def is_local(url: str) -> bool:
-    """True for a URL served by our own server (or one that never touches the network)."""
-    parts = urlsplit(url)
-    return parts.scheme in LOCAL_SCHEMES or parts.hostname == LOCAL_HOST
+class FreshPages:
+    """`open_page(...)`: a page in a context of its own (empty cache and storage: a first visit),
+    watched like `page`; every page opened in a test is checked after it and closed."""
+
+    def __init__(self, browser, site_url: str):
+        self.browser, self.site_url = browser, site_url
+        self.watched_pages = []
+
+    def __call__(self, *, width: int = 1280, height: int = 900, color_scheme: str = "light",
+                 reduced_motion: str = "no-preference", clipboard: bool = False):
+        context = self.browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme,
+                                           reduced_motion=reduced_motion)
+        if clipboard:
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.site_url.rstrip("/"))
+        page = watch(context.new_page(), self.site_url)
+        self.watched_pages.append(page)
+        return page
+
+    def close(self) -> None:
+        for page in self.watched_pages:
+            close_context(page.context)
+
+
+@pytest.fixture
+def open_page(browser, site_url):
+    """A factory of fresh watched pages (see FreshPages), for a test that needs a given viewport,
+    colour scheme, motion setting or clipboard, or several first visits."""
+    pages = FreshPages(browser, site_url)
+    try:
+        yield pages
+    finally:
+        pages.close()
 
 
 @pytest.fixture
 def page(browser, site_url):
     """A new context and page that records console errors, page errors and external requests."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.console_errors = []
-    page.page_errors = []
-    page.external_requests = []
-
-    def on_console(message):
-        if message.type == "error":
-            location = message.location or {}
-            page.console_errors.append(f"{message.text} ({location.get('url', '?')}:{location.get('lineNumber', '?')})")
-
-    def on_request(request):
-        if not is_local(request.url):
-            page.external_requests.append(request.url)
-
-    def on_route(route):
-        url = route.request.url
-        if not is_local(url):
-            route.abort()  # recorded by on_request; nothing leaves the machine
-        elif urlsplit(url).path.endswith("/sitemap.xml"):
-            # Material's instant navigation only intercepts links listed in sitemap.xml, and keeps
-            # the port of site_url (8000, `make serve`) in those URLs; this server runs elsewhere.
-            # Giving the sitemap this server's origin lets tests see what a reader at site_url sees.
-            # Read from disk, not fetched through the route: a fetch still pending when the test
-            # closes its page fails with "Response has been disposed".
-            sitemap = (SITE / "sitemap.xml").read_text(encoding="utf-8")
-            sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", sitemap)
-            route.fulfill(status=200, content_type="application/xml", body=sitemap)
-        else:
-            route.continue_()
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    page.on("request", on_request)
-    context.route("**/*", on_route)
+    page = watch(context.new_page(), site_url)
     try:
         yield page
     finally:
-        # requests still in flight (Material fetches sitemap.xml in the background) must not reach
-        # the route handler of a closing context: that raises TargetClosedError, a flake
-        context.unroute_all(behavior="ignoreErrors")
-        context.close()
+        close_context(context)
 
 
 def page_problems(page) -> list[str]:
@@ -207,10 +199,15 @@ def page_problems(page) -> list[str]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """After a test that used `page` passed its own checks, fail it on any recorded problem."""
+    """After a test that used `page` or `open_page` (or a fixture's watched page) passed its own
+    checks, fail it on any problem recorded on those pages."""
     result = yield
-    page = item.funcargs.get("page")
-    if page is not None and hasattr(page, "external_requests"):
+    pages = []  # `page`, a shared page a fixture hands out, and every page `open_page` opened
+    for value in item.funcargs.values():
+        if hasattr(value, "external_requests"):
+            pages.append(value)
+        pages += getattr(value, "watched_pages", [])
+    for page in {id(page): page for page in pages}.values():  # a shared page may come from two fixtures
         page.wait_for_timeout(50)  # let late console messages of the last action arrive
         problems = page_problems(page)
         if problems:

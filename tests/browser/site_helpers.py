@@ -1,4 +1,5 @@
-"""What the site tests share besides fixtures: where the built site is, and its list of pages."""
+"""What the site tests share besides fixtures: where the built site is, its list of pages, and how a
+browser page is watched (`watch`: console errors, page errors, requests outside 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 # OPTIMESSAY_SITE_DIR points the tests at another build (e.g. one in a temporary folder)
 SITE = Path(os.environ.get("OPTIMESSAY_SITE_DIR", ROOT / "site")).resolve()
 LOCAL_HOST = "127.0.0.1"
+# URL schemes that never reach the network (inline data, in-page objects, the blank page)
+LOCAL_SCHEMES = {"data", "blob", "about"}
 
 
 def site_pages() -> list[str]:
@@ -47,3 +51,56 @@ def by_page(programs: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]
     for program_id, code in programs:
         pages.setdefault(program_id.split(":")[0], []).append((program_id, code))
     return pages
+
+
+def is_local(url: str) -> bool:
+    """True for a URL served by our own server (or one that never touches the network)."""
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname == LOCAL_HOST
+
+
+def watch(page, site_url: str):
+    """Record on `page` its console errors, uncaught page errors and requests outside 127.0.0.1
+    (aborted: nothing leaves the machine), and serve sitemap.xml to its context with this server's
+    origin. Returns the page, with the lists `console_errors`, `page_errors`, `external_requests`."""
+    page.console_errors = []
+    page.page_errors = []
+    page.external_requests = []
+
+    def on_console(message):
+        if message.type == "error":
+            location = message.location or {}
+            page.console_errors.append(f"{message.text} ({location.get('url', '?')}:{location.get('lineNumber', '?')})")
+
+    def on_request(request):
+        if not is_local(request.url):
+            page.external_requests.append(request.url)
+
+    def on_route(route):
+        url = route.request.url
+        if not is_local(url):
+            route.abort()  # recorded by on_request; nothing leaves the machine
+        elif urlsplit(url).path.endswith("/sitemap.xml"):
+            # Material's instant navigation only intercepts links listed in sitemap.xml, and keeps
+            # the port of site_url (8000, `make serve`) in those URLs; this server runs elsewhere.
+            # Giving the sitemap this server's origin lets tests see what a reader at site_url sees.
+            # Read from disk, not fetched through the route: a fetch still pending when the test
+            # closes its page fails with "Response has been disposed".
+            sitemap = (SITE / "sitemap.xml").read_text(encoding="utf-8")
+            sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", sitemap)
+            route.fulfill(status=200, content_type="application/xml", body=sitemap)
+        else:
+            route.continue_()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    page.on("request", on_request)
+    page.context.route("**/*", on_route)
+    return page
+
+
+def close_context(context) -> None:
+    # requests still in flight (Material fetches sitemap.xml in the background) must not reach
+    # the route handler of a closing context: that raises TargetClosedError, a flake
+    context.unroute_all(behavior="ignoreErrors")
+    context.close()

@@ -10,8 +10,15 @@ check what a reader's browser does with that:
   image is not fetched), also after the reader flips the palette toggle;
 - a narrow viewport (390 px) shows the narrow variant where there is one, a wide one (1280 px) never;
 - a first visit in dark mode fetches no light picture, and no page with figures scrolls sideways at
-  390 px (one test per page with figures checks both);
+  390 px (one test per page with figures checks each);
 - a video shows the poster of the theme, and only that poster is requested.
+
+A page load is most of a browser test's CPU, so each load checks everything that needs it
+(tests/browser/page_checks.py holds the checks): the widths and themes are checked on one page
+(page_checks.VARIANTS_PAGE): at 1280 px in light mode on test_pages.py's first load of it (with the
+palette toggle, on page_checks.TOGGLE_PAGE), at 1280 px in dark mode on its dark first visit here, at
+390 px in both themes by test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant. The dark
+first visit of a page with annotated views also checks them in dark mode (test_annotate_site.py).
 
 The figures, their variants and the pages are read from the built site's markup (not listed by
 hand), so the tests follow the catalog.
@@ -19,59 +26,23 @@ hand), so the tests follow the catalog.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from site_helpers import SITE
+from page_checks import (
+    PAGE_OVERFLOW,
+    SCHEME,
+    VARIANT_PAGES,
+    VARIANTS_PAGE,
+    VIEWS,
+    check_notes_beside_their_code_at_1280_under_it_at_390,
+    check_shows_and_fetches_only_its_own_variant,
+    pages_with_variants,
+    record_figure_requests,
+)
+from site_helpers import close_context, watch
 
-WIDTHS = (1280, 390)
-SCHEMES = ("default", "slate")
-
-
-def _file(url: str) -> str:
-    return url.split("/")[-1].split("#")[0]
-
-
-def _variants(html: str) -> dict:
-    """figure name -> its files by role, read from the built page's markup (the manifest the site was
-    built from is not in the site, and docs/figures/ may have moved on since): png, png_dark,
-    png_narrow, png_narrow_dark for an image with variants; poster, poster_dark for a video."""
-    found = {}
-    for name, body in re.findall(r'<figure class="optimessay-figure[^"]*" data-figure="([^"]+)">(.*?)</figure>',
-                                 html, re.DOTALL):
-        files = {}
-        for theme, picture in re.findall(r'<picture class="optimessay-figure__(light|dark)">(.*?)</picture>', body,
-                                         re.DOTALL):
-            suffix = "_dark" if theme == "dark" else ""
-            files["png" + suffix] = _file(re.search(r'<img src="([^"]+)"', picture).group(1))
-            narrow = re.search(r'<source media="[^"]*" srcset="([^"]+)"', picture)
-            if narrow:
-                files["png_narrow" + suffix] = _file(narrow.group(1))
-        posters = re.search(r'data-poster-light="([^"]+)" data-poster-dark="([^"]+)"', body)
-        if posters:
-            files.update(poster=_file(posters.group(1)), poster_dark=_file(posters.group(2)))
-        if files:
-            found[name] = files
-    return found
-
-
-def pages_with_variants(site_root: Path) -> list[tuple[str, dict]]:
-    """(page URL, {figure: files by role}) for the built pages that place figures with variants, the
-    pages with a narrow variant first."""
-    pages = []
-    for html_file in sorted(site_root.rglob("index.html")):
-        variants = _variants(html_file.read_text(encoding="utf-8"))
-        if variants:
-            rel = html_file.parent.relative_to(site_root).as_posix()
-            pages.append(("" if rel == "." else rel + "/", variants))
-    pages.sort(key=lambda p: (not any("png_narrow" in files for files in p[1].values()), p[0]))
-    return pages
-
-
-# read when the tests are collected, for one test per page (xdist spreads them); [] without a build
-VARIANT_PAGES = dict(pages_with_variants(SITE)) if SITE.is_dir() else {}
+NO_BUILD = "(no page with figure variants: build the site)"
 
 
 @pytest.fixture(scope="module")
@@ -83,98 +54,94 @@ def variant_pages(site_root):
     return pages
 
 
-def _open(page, site_url: str, url: str, width: int, scheme: str) -> list[str]:
-    """Load ``url`` at ``width`` px in ``scheme`` (as Material's palette picks it from the reader's
-    system setting); returns the list the figure requests are appended to."""
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(urlsplit(request.url).path)
-            if "/figures/" in request.url else None)
-    page.set_viewport_size({"width": width, "height": 900})
-    page.emulate_media(color_scheme="dark" if scheme == "slate" else "light")
-    page.goto(site_url + url)
-    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == scheme
-    return requested
+def page_id(url: str) -> str:
+    return url.strip("/") or "home"
 
 
-def _show_every_figure(page) -> None:
-    """Scroll each figure into view and wait until its shown image has loaded (lazy images load then)."""
-    count = page.locator("figure.optimessay-figure").count()
-    for k in range(count):
-        figure = page.locator("figure.optimessay-figure").nth(k)
-        figure.scroll_into_view_if_needed()
-        page.wait_for_function(
-            """(k) => {
-                const fig = document.querySelectorAll('figure.optimessay-figure')[k];
-                const shown = [...fig.querySelectorAll('img')].filter((img) => img.offsetParent !== null);
-                return shown.every((img) => img.complete && img.naturalWidth > 0);
-            }""", arg=k, timeout=20000)
+# the pages visited in dark mode: those with figure variants, and those with annotated views to check
+DARK_PAGES = list(dict.fromkeys([*VARIANT_PAGES, *(path for path, _ in VIEWS)])) if VARIANT_PAGES else []
 
 
-def _shown_sources(page) -> dict:
-    """figure name -> the file name of each image it shows (currentSrc), hidden ones left out."""
-    return page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('figure.optimessay-figure')].map((fig) => [
-            fig.dataset.figure,
-            [...fig.querySelectorAll('img')].filter((img) => img.offsetParent !== null)
-                .map((img) => img.currentSrc.split('/').pop().split('#')[0])]))""")
-
-
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("scheme", SCHEMES)
-def test_each_theme_and_width_shows_and_fetches_only_its_own_variant(page, site_url, variant_pages, width, scheme):
-    url, variants = variant_pages[0]
-    requested = _open(page, site_url, url, width, scheme)
-    _show_every_figure(page)
-    shown = _shown_sources(page)
-    fetched = {Path(path).name for path in requested}
-    for name, files in variants.items():
-        if "png" in files:
-            narrow = width <= 600 and "png_narrow" in files
-            role = ("png_narrow" if narrow else "png") + ("_dark" if scheme == "slate" else "")
-            assert shown[name] == [files[role]], (name, shown[name])
-            others = {files[r] for r in files if r != role}
-            assert not (others & fetched), f"{url} at {width} px, {scheme}: requested {sorted(others & fetched)}"
-        if "poster" in files:
-            want, other = ("poster_dark", "poster") if scheme == "slate" else ("poster", "poster_dark")
-            poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
-            assert poster and poster.endswith(files[want]), (name, poster)
-            assert files[other] not in fetched
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{url} scrolls sideways by {overflow} px at {width} px"
-
-
-def test_the_palette_toggle_swaps_the_pictures_and_the_poster(page, site_url, variant_pages):
-    url, variants = next((p for p in variant_pages if any("poster" in f for f in p[1].values())), variant_pages[0])
-    requested = _open(page, site_url, url, 1280, "default")
-    _show_every_figure(page)
-    page.locator("form[data-md-component='palette'] label:visible").first.click()  # the reader's toggle
-    page.wait_for_function("() => document.body.getAttribute('data-md-color-scheme') === 'slate'")
-    _show_every_figure(page)
-    shown = _shown_sources(page)
-    for name, files in variants.items():
-        if "png_dark" in files:
-            assert shown[name] == [files["png_dark"]], (name, shown[name])
-        if "poster_dark" in files:
-            poster = page.locator(f'figure[data-figure="{name}"] video').get_attribute("poster")
-            assert poster.endswith(files["poster_dark"]), poster
-    assert any(path.endswith(".dark.png") for path in requested)
-
-
-@pytest.mark.parametrize("url", list(VARIANT_PAGES) or ["(no page with figure variants: build the site)"],
-                         ids=lambda url: url.strip("/") or "home")
-def test_a_first_visit_in_dark_mode_fetches_no_light_picture_and_a_phone_never_scrolls_sideways(page, site_url, url):
-    """Two loads of each page with figures. A first visit (a fresh context: nothing stored) at 1280 px
-    in dark mode: before Material's script bundle has read the system's scheme, the body is still
-    light: the hook's early script must have set the dark scheme before any picture in view is
-    requested. Then the page on a phone (390 px, light) must not scroll sideways."""
-    if url not in VARIANT_PAGES:  # fail, never skip, when there is nothing to check
+@pytest.mark.parametrize("url", DARK_PAGES or [NO_BUILD], ids=page_id)
+def test_a_first_visit_in_dark_mode_fetches_no_light_picture(open_page, site_url, variant_pages, url):
+    """A first visit (a fresh context: nothing stored) at 1280 px in dark mode: before Material's
+    script bundle has read the system's scheme, the body is still light: the hook's early script must
+    have set the dark scheme before any picture in view is requested. On the same load: on
+    VARIANTS_PAGE every figure shows its dark wide variant and nothing else of it was requested; the
+    annotated views of VIEWS on this page, in dark mode."""
+    if url not in DARK_PAGES:  # fail, never skip, when there is nothing to check
         pytest.fail("no built page places a figure with variants: run `make figures`, then build the site")
-    requested = _open(page, site_url, url, 1280, "slate")
-    light = {f for files in VARIANT_PAGES[url].values() for role, f in files.items() if not role.endswith("_dark")}
+    page = open_page(width=1280, color_scheme="dark")
+    requested = record_figure_requests(page)
+    page.goto(site_url + url)
+    assert page.evaluate(SCHEME) == "slate"
+    light = {f for files in VARIANT_PAGES.get(url, {}).values() for role, f in files.items()
+             if not role.endswith("_dark")}
     assert not ({Path(path).name for path in requested} & light), (url, sorted(requested))
 
-    page.set_viewport_size({"width": 390, "height": 900})
-    page.emulate_media(color_scheme="light")
-    page.goto(site_url + url)
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{url} scrolls sideways by {overflow} px at 390 px"
+    if url == VARIANTS_PAGE:
+        check_shows_and_fetches_only_its_own_variant(page, url, 1280, "slate", requested)
+    for view_path, name in VIEWS:
+        if view_path == url:
+            check_notes_beside_their_code_at_1280_under_it_at_390(page, url, name, "slate")
+
+
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+def test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant(open_page, site_url, variant_pages, scheme):
+    """VARIANTS_PAGE at 390 px, a first visit in each theme: the narrow variant of the theme where
+    there is one, no other variant requested, the poster of the theme, no sideways scrolling."""
+    page = open_page(width=390, color_scheme="dark" if scheme == "slate" else "light")
+    requested = record_figure_requests(page)
+    page.goto(site_url + VARIANTS_PAGE)
+    check_shows_and_fetches_only_its_own_variant(page, VARIANTS_PAGE, 390, scheme, requested)
+
+
+# pages with wide tables and the widest equations: at least one box of theirs scrolls sideways at 390 px
+WIDE_BOX_PAGES = ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/")
+# the pages loaded by one phone test: the wide-box pages together (their boxes are counted over the
+# four), every other page with figures alone
+PHONE_GROUPS = [WIDE_BOX_PAGES, *((url,) for url in VARIANT_PAGES if url not in WIDE_BOX_PAGES)]
+# every box that scrolls sideways (wide display math, wide tables) at a phone's width
+SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1)
+  .map((el) => ({ what: el.className, cue: getComputedStyle(el).backgroundImage.includes('radial-gradient') }))"""
+
+
+@pytest.fixture(scope="module")
+def phone_page(browser, site_url):
+    """One page at 390 px in light mode for the phone tests of this module (no first-visit check
+    among them: a warm cache changes no layout), watched like `page`."""
+    context = browser.new_context(viewport={"width": 390, "height": 900}, color_scheme="light")
+    page = watch(context.new_page(), site_url)
+    try:
+        yield page
+    finally:
+        close_context(context)
+
+
+@pytest.fixture
+def phone(phone_page):
+    """`phone_page` with its records cleared: what a test finds there is its own."""
+    for records in (phone_page.console_errors, phone_page.page_errors, phone_page.external_requests):
+        records.clear()
+    return phone_page
+
+
+@pytest.mark.parametrize("urls", PHONE_GROUPS if VARIANT_PAGES else [(NO_BUILD,)],
+                         ids=lambda urls: "wide-boxes" if urls == WIDE_BOX_PAGES else page_id(urls[0]))
+def test_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(phone, site_url, urls):
+    """At 390 px no page with figures (nor a wide-box page) scrolls sideways; wide tables and the
+    widest equations scroll inside their own box, and each such box has the edge shadow that says more
+    is out of view (docs/stylesheets/extra.css). The wide-box pages have such boxes."""
+    if not VARIANT_PAGES:  # fail, never skip, when there is nothing to check
+        pytest.fail("no built page places a figure with variants: run `make figures`, then build the site")
+    seen = 0
+    for url in urls:
+        phone.goto(site_url + url)
+        boxes = phone.evaluate(SIDEWAYS)
+        seen += len(boxes)
+        assert all(box["cue"] for box in boxes), (url, boxes)
+        overflow = phone.evaluate(PAGE_OVERFLOW)
+        assert overflow <= 0, f"/{url}: the page itself is {overflow} px too wide at 390 px"
+    if urls == WIDE_BOX_PAGES:
+        assert seen, "nothing scrolls sideways at 390 px on these pages (the test no longer tests anything)"

@@ -14,13 +14,29 @@ autoplay and prefers-reduced-motion.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 
 import pytest
+from page_checks import (
+    COPIED_VIEW,
+    MATH_VIEW,
+    TOGGLE_PAGE,
+    VARIANTS_PAGE,
+    VIEWS,
+    check_math_in_views_is_rendered_by_katex,
+    check_notes_beside_their_code_at_1280_under_it_at_390,
+    check_shows_and_fetches_only_its_own_variant,
+    check_the_copy_button_copies_the_section_exactly,
+    check_the_palette_toggle_swaps_the_pictures_and_the_poster,
+    record_figure_requests,
+)
 from site_helpers import ROOT, load_script, page_html, site_pages
 
 bench_pages = load_script("bench_pages")
@@ -120,8 +136,16 @@ def page_id(path: str) -> str:
     return path.strip("/") or "home"
 
 
-@pytest.mark.parametrize("path", PAGES, ids=page_id)
-def test_page(page, site_url, path):
+# the home page carries the most site-wide checks (palette, search, autoplay, instant navigation):
+# the longest of these tests, started first under xdist (tests/conftest.py)
+@pytest.mark.parametrize("path", [pytest.param(path, marks=[pytest.mark.slow] if path == "" else [])
+                                  for path in PAGES], ids=page_id)
+def test_page(open_page, site_url, path):
+    """One first load of the page (a fresh context) checks what every page must do, then what the
+    site-wide checks this page was chosen for (SITE_WIDE) must do, on the same load."""
+    extras = [check for check in site_wide_checks() if check.path == path]
+    page = open_page(clipboard=any(check.clipboard for check in extras))
+    requested = record_figure_requests(page)
     weight = bench_pages.page_weight(page, site_url + path, path)
     assert weight.total <= bench_pages.BUDGET_BYTES, (
         f"/{path} transfers {weight.total:,} bytes on first visit, over the budget of "
@@ -169,6 +193,9 @@ def test_page(page, site_url, path):
         response = page.request.get(download.evaluate("(a) => a.href"))
         assert response.ok and response.json()["cells"], "the .ipynb download is not a notebook"
 
+    for check in extras:
+        check.run(page, site_url, path, requested)
+
 
 def check_formulas(page, path: str) -> None:
     """Each formula equals KaTeX's own rendering of its TeX in this browser, and, where the page had
@@ -193,23 +220,25 @@ def test_the_fixture_covers_every_page_that_had_math():
     assert missing == [], f"pages of the KaTeX fixture that are no longer built: {missing}"
 
 
-def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None) -> str:
+def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None,
+                    required: bool = True) -> str | None:
     """The first page (sitemap order; not `besides`) whose built HTML contains `fragment`
-    (with `text=True`: whose text, tags stripped, contains it)."""
+    (with `text=True`: whose text, tags stripped, contains it); None if none does and not `required`."""
     for path in site_pages():
         content = page_html(path)
         if text:
             content = unescape(re.sub(r"<[^>]+>", "", content))
         if path != besides and fragment in content:
             return path
+    if not required:
+        return None
     pytest.fail(f"no page of the site{f' besides /{besides}' if besides is not None else ''} "
                 f"contains {fragment!r}")
 
 
-def test_copy_button_copies_the_code(page, site_url):
-    path = first_page_with("torch.optim.Optimizer", text=True)
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
-    page.goto(site_url + path)
+def check_copy_button_copies_the_code(page, site_url, path, requested):
+    """The copy button of a code block copies what the block shows (the first page showing
+    torch.optim.Optimizer in its text)."""
     block = page.locator("article div.highlight", has_text="torch.optim.Optimizer").first
     block.evaluate("(el) => { const details = el.closest('details'); if (details) details.open = true; }")
     block.scroll_into_view_if_needed()
@@ -225,27 +254,15 @@ def test_copy_button_copies_the_code(page, site_url):
     assert "class " in copied and "def step" in copied
 
 
-def test_instant_navigation_renders_math(page, site_url):
-    math_page = first_page_with('class="arithmatex"', besides="")  # reached from the home page
-    page.goto(site_url)
-    page.wait_for_load_state("networkidle")  # Material intercepts clicks once it has read sitemap.xml
-    page.evaluate("() => { window.sameDocument = true; }")  # survives instant navigation only
-    link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
-    link.click()
-    page.wait_for_url(re.compile(re.escape(math_page) + "$"))
-    page.locator(".arithmatex .katex").first.wait_for()
-    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
-    assert page.evaluate(UNRENDERED_MATH) == []
-    assert page.evaluate(KATEX_ERRORS) == []
-    # KaTeX's stylesheet came with the page's content: its fonts style the math
-    assert page.evaluate(KATEX_STYLESHEETS) == 1
-    page.wait_for_function("() => getComputedStyle(document.querySelector('.katex')).fontFamily.includes('KaTeX_Main')")
+def check_videos_autoplay_when_visible(page, site_url, path, requested):
+    video = page.locator('video[data-autoplay="visible"]').first
+    video.scroll_into_view_if_needed()
+    page.wait_for_function("(v) => v.currentTime > 0.3", arg=video.element_handle(), timeout=10000)
+    assert video.evaluate("(v) => v.muted && v.loop && v.controls")
 
 
-def test_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditioner(page, site_url):
-    """One load of the home page: the dark/light toggle, then the search."""
-    page.emulate_media(color_scheme="light")
-    page.goto(site_url)
+def check_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditioner(page, site_url, path, requested):
+    """The dark/light toggle (from light: the context's colour scheme), then the search."""
     scheme = "() => document.body.getAttribute('data-md-color-scheme')"
     assert page.evaluate(scheme) == "default"
     page.locator("form[data-md-component='palette'] label:visible").first.click()
@@ -260,50 +277,101 @@ def test_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditione
     results.first.wait_for(timeout=10000)
     assert results.count() > 0
     assert "preconditioner" in results.first.inner_text().lower()
+    search.press("Escape")  # closes the search, as a reader would, for the checks after this one
+    page.wait_for_function("() => !document.getElementById('__search').checked")
 
 
-def video_page() -> str:
-    return first_page_with('data-autoplay="visible"')
+def check_figure_variants_at_1280_px_in_light_mode(page, site_url, path, requested):
+    """page_checks: every figure shows its wide light variant, no other variant was requested."""
+    check_shows_and_fetches_only_its_own_variant(page, path, 1280, "default", requested)
 
 
-def test_videos_autoplay_when_visible(page, site_url):
-    page.goto(site_url + video_page())
+def check_the_palette_toggle_swaps_the_pictures(page, site_url, path, requested):
+    check_the_palette_toggle_swaps_the_pictures_and_the_poster(page, path, requested)
+
+
+def check_annotated_views_in_light_mode(page, site_url, path, requested):
+    """page_checks: each view of VIEWS on this page (notes beside their code, colours, 390 px), the
+    copy button of COPIED_VIEW and the math of MATH_VIEW where they are on this page."""
+    for view_path, name in VIEWS:
+        if view_path == path:
+            check_notes_beside_their_code_at_1280_under_it_at_390(page, path, name, "default")
+    if COPIED_VIEW[0] == path:
+        check_the_copy_button_copies_the_section_exactly(page, COPIED_VIEW[1])
+    if MATH_VIEW[0] == path:
+        check_math_in_views_is_rendered_by_katex(page, MATH_VIEW[1])
+
+
+def check_instant_navigation_renders_math(page, site_url, path, requested):
+    """From the home page (loaded, the network settled: Material intercepts clicks once it has read
+    sitemap.xml), a nav link to a page with math renders it without a full page load. Last: it
+    leaves the page."""
+    math_page = first_page_with('class="arithmatex"', besides="")  # reached from the home page
+    page.wait_for_load_state("networkidle")
+    page.evaluate("() => { window.sameDocument = true; }")  # survives instant navigation only
+    link = page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{math_page}']").first
+    link.click()
+    page.wait_for_url(re.compile(re.escape(math_page) + "$"))
+    page.locator(".arithmatex .katex").first.wait_for()
+    assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
+    assert page.evaluate(UNRENDERED_MATH) == []
+    assert page.evaluate(KATEX_ERRORS) == []
+    # KaTeX's stylesheet came with the page's content: its fonts style the math
+    assert page.evaluate(KATEX_STYLESHEETS) == 1
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.katex')).fontFamily.includes('KaTeX_Main')")
+
+
+@dataclass(frozen=True)
+class SiteWide:
+    """A site-wide check, made in test_page on the load of the page it is about (`path`)."""
+
+    path: str | None  # None: no page of the site has what the check needs (test_each_site_wide_check_has_a_page)
+    run: Callable
+    clipboard: bool = False
+
+
+def video_page() -> str | None:
+    return first_page_with('data-autoplay="visible"', required=False)
+
+
+@functools.cache
+def site_wide_checks() -> tuple[SiteWide, ...]:
+    """Each site-wide check and its page, in the order they run when several share a page (the
+    instant navigation last: it leaves the page)."""
+    return (
+        SiteWide(first_page_with("torch.optim.Optimizer", text=True, required=False),
+                 check_copy_button_copies_the_code, clipboard=True),
+        SiteWide(video_page(), check_videos_autoplay_when_visible),
+        SiteWide(VARIANTS_PAGE, check_figure_variants_at_1280_px_in_light_mode),
+        *(SiteWide(view_path, check_annotated_views_in_light_mode, clipboard=view_path == COPIED_VIEW[0])
+          for view_path in dict.fromkeys([path for path, _ in VIEWS] + [COPIED_VIEW[0], MATH_VIEW[0]])),
+        SiteWide("", check_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditioner),
+        SiteWide(TOGGLE_PAGE, check_the_palette_toggle_swaps_the_pictures),
+        SiteWide("", check_instant_navigation_renders_math),
+    )
+
+
+def test_each_site_wide_check_has_a_page():
+    """Every site-wide check found its page among the built pages, so test_page makes it."""
+    missing = [check.run.__name__ for check in site_wide_checks() if check.path not in PAGES]
+    assert missing == [], f"site-wide checks no built page is chosen for: {missing}"
+
+
+def test_videos_do_not_autoplay_under_reduced_motion(open_page, site_url):
+    """Under prefers-reduced-motion a visible video stays paused: checked once the page's own
+    IntersectionObserver (figures.js, created at load) has seen it on screen: an observer created
+    after it is called after it for the same change."""
+    page = open_page(reduced_motion="reduce")
+    page.goto(site_url + first_page_with('data-autoplay="visible"'))
     video = page.locator('video[data-autoplay="visible"]').first
     video.scroll_into_view_if_needed()
-    page.wait_for_function("(v) => v.currentTime > 0.3", arg=video.element_handle(), timeout=10000)
-    assert video.evaluate("(v) => v.muted && v.loop && v.controls")
-
-
-def test_videos_do_not_autoplay_under_reduced_motion(page, site_url):
-    page.emulate_media(reduced_motion="reduce")
-    page.goto(site_url + video_page())
-    video = page.locator('video[data-autoplay="visible"]').first
-    video.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    seen = video.evaluate("""(v) => new Promise((resolve) => {
+        const observer = new IntersectionObserver((entries) => {
+            if (entries.some((entry) => entry.isIntersecting)) { observer.disconnect(); resolve(true); }
+        }, { threshold: 0.5 });
+        observer.observe(v);
+        setTimeout(() => resolve(false), 10000);
+    })""")
+    assert seen, "the video never came half into view"
+    # figures.js calls play() in its own callback, which ran before ours: paused would be false now
     assert video.evaluate("(v) => v.paused && v.currentTime === 0")
-
-
-# every box that scrolls sideways (wide display math, wide tables) at a phone's width
-SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
-  .filter((el) => el.scrollWidth > el.clientWidth + 1)
-  .map((el) => ({ what: el.className, cue: getComputedStyle(el).backgroundImage.includes('radial-gradient') }))"""
-
-
-def test_wide_boxes_on_a_phone_show_a_scroll_cue(browser, site_url):
-    """At 390 px, wide tables and the widest equations scroll inside their own box (the page itself
-    does not), and each such box has the edge shadow that says more is out of view
-    (docs/stylesheets/extra.css)."""
-    context = browser.new_context(viewport={"width": 390, "height": 900})
-    seen = 0
-    try:
-        page = context.new_page()
-        for path in ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/"):
-            page.goto(site_url + path)
-            boxes = page.evaluate(SIDEWAYS)
-            seen += len(boxes)
-            assert all(box["cue"] for box in boxes), (path, boxes)
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, f"/{path}: the page itself is {overflow} px too wide at 390 px"
-    finally:
-        context.close()
-    assert seen, "nothing scrolls sideways at 390 px on these pages (the test no longer tests anything)"
