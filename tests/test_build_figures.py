@@ -12,6 +12,7 @@ drawing)."""
 
 import ast
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -287,11 +288,19 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     assert forced.returncode == 0 and "1 built, 0 up to date" in forced.stdout
 
 
-def _keymaker(tmp_path, *entries, extra=""):
+@functools.cache
+def _build_module():
+    """scripts/build_figures.py as a module, loaded once for the tests that call it in this process
+    (it keeps no state between calls: each KeyMaker and each catalog load starts afresh)."""
     spec = importlib.util.spec_from_file_location("build_figures_under_test", BUILD)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def _keymaker(tmp_path, *entries, extra=""):
+    module = _build_module()
     catalog = write_catalog(tmp_path / "catalog.py", *entries, extra=extra)
     _, loaded = module.load_catalog(catalog)
     km = module.KeyMaker(catalog)
@@ -398,10 +407,7 @@ def _page_keys(tmp_path, factor=2, slope_a=1, local="", call="_unused") -> dict:
     (pages / "_shared.py").write_text(PAGE_SHARED.format(factor=factor))
     (pages / "a.py").write_text(PAGE_A.format(slope_a=slope_a))
     (pages / "b.py").write_text(PAGE_B.format(local=local, call=call))
-    spec = importlib.util.spec_from_file_location("build_figures_pages_test", BUILD)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = _build_module()
     _, loaded = module.load_catalog(tmp_path / "catalog.py")
     km = module.KeyMaker(tmp_path / "catalog.py")
     return {e.name: km.key(e) for e in loaded}
@@ -440,7 +446,7 @@ NAN = 'Figure("nums-nan", "numbers", "A measurement that went wrong.", not_finit
 def test_numbers_are_built_stamped_verified_and_listed_like_figures(tmp_path):
     out = tmp_path / "out"
     catalog = write_catalog(tmp_path / "catalog.py", NUMS, NAN, CLIP_A)
-    first = build(catalog, out, "--jobs", "2")
+    first = build(catalog, out, "--jobs", "1")  # one worker draws all three: none of them is slow
     assert first.returncode == 1
     assert ("FAILED nums-nan: TypeError: recipe not_finite must return a flat dict of numbers: the value of "
             "'loss' is nan, not a finite number") in first.stderr
@@ -922,10 +928,7 @@ def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_chang
 
 
 def test_entries_sharing_an_experiment_are_one_group_and_groups_go_longest_first():
-    spec = importlib.util.spec_from_file_location("build_figures_plan_test", BUILD)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = _build_module()
     _, entries = module.load_catalog(ROOT / "scripts" / "catalog.py")
     keymaker = module.KeyMaker(ROOT / "scripts" / "catalog.py")
     runs = {e.name: keymaker.shared_runs(e) for e in entries}
@@ -956,10 +959,7 @@ def groups_of(plan, name):
 
 
 def test_each_built_figures_cpu_seconds_are_kept_for_the_next_build(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("build_figures_timings_test", BUILD)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = _build_module()
     monkeypatch.setattr(module, "TIMINGS", tmp_path / "cache" / "figure-timings.txt")
     assert module.read_timings() == {}
     module.write_timings([{"name": "a", "ok": True, "cpu_seconds": 1.5}, {"name": "b", "ok": False, "seconds": 9.0}])
