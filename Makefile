@@ -13,6 +13,10 @@ EXTRAS := plots,docs,dev
 # (about half their time), so two more workers fill those waits: 9 min 28 s against about 0.72x that
 # work's time at -n 2 measured side by side (HB, issue 15); memory is not the limit (about 1 GB each)
 PYTEST_ARGS ?= -n 4
+# one intra-op thread per pytest worker: the workers already fill the cores, and torch's OpenMP threads
+# on top of them only contend (7% less CPU on three numeric test files side by side, issue 15); the
+# figure build draws with one thread too
+PYTEST := OMP_NUM_THREADS=1 $(PY) -m pytest
 # pip install, without this machine's warnings about its offline wheel folders (pip's status is kept)
 pip_install = .venv/bin/pip install --quiet $(1) 2>&1 | { grep -v 'is ignored: it is neither' || true; }; test $${PIPESTATUS[0]} -eq 0
 export NO_MKDOCS_2_WARNING := 1
@@ -79,9 +83,9 @@ PORTABLE_SQRT_MARK ?= cross_machine
 test-portable: setup site
 	@failed=""; \
 	echo "=== ATEN_CPU_CAPABILITY=default pytest -m numeric -k 'not compile'"; \
-	ATEN_CPU_CAPABILITY=default $(PY) -m pytest $(PYTEST_ARGS) -m numeric -k "not compile" || failed="$$failed aten-default"; \
+	ATEN_CPU_CAPABILITY=default $(PYTEST) $(PYTEST_ARGS) -m numeric -k "not compile" || failed="$$failed aten-default"; \
 	echo "=== pytest -m $(PORTABLE_SQRT_MARK) --other-cpu-sqrt"; \
-	$(PY) -m pytest $(PYTEST_ARGS) -m $(PORTABLE_SQRT_MARK) --other-cpu-sqrt || failed="$$failed other-cpu-sqrt"; \
+	$(PYTEST) $(PYTEST_ARGS) -m $(PORTABLE_SQRT_MARK) --other-cpu-sqrt || failed="$$failed other-cpu-sqrt"; \
 	if [ -n "$$failed" ]; then echo "make test-portable: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test-portable: both passes passed"
 
@@ -89,7 +93,7 @@ lint: $(VENV_STAMP)
 	$(PY) -m ruff check .
 
 pytest: $(VENV_STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 jstest:
 	node --test tests/js/
