@@ -240,9 +240,10 @@ def invariance_numbers(params):
     ``rescaled_rotated``): ``<name>_<kind>_loss`` (final training loss, geometric mean over seeds),
     ``_loss_min``/``_loss_max`` (over seeds), ``_lr``, ``_acc`` (test %), ``_harm`` (log10 of the
     loss ratio to the original inputs);
-    ``<name>_rotation_extra``: harm(rescaled+rotated) - harm(rescaled) (what the rotation adds)."""
+    ``<name>_rotation_extra``: harm(rescaled+rotated) - harm(rescaled) (what the rotation adds);
+    ``epochs``."""
     inv, wall, cpu = _experiment("invariance", params)
-    values = inv.numbers()
+    values = {**inv.numbers(), "epochs": dict(params)["epochs"]}
     for name in inv.results["original"].runs:
         key = name.lower()
         values[f"{key}_rotation_extra"] = values[f"{key}_rescaled_rotated_harm"] - values[f"{key}_rescaled_harm"]
