@@ -131,6 +131,13 @@ def wait_for_url(page, pattern: str):
     page.wait_for_function(f"() => new RegExp({pattern!r}).test(window.location.search)", timeout=3000)
 
 
+def back_to(page, root, preset: str, opened: dict) -> None:
+    """Choose `preset` in the playground's menu, as a reader starting over: the state is again the one
+    the page opened with (`opened`), so the check that follows starts where it did on a load of its own."""
+    root.locator("select[id$='-preset']").select_option(preset)
+    assert page.evaluate(STATE) == opened, f"choosing {preset} again did not give the state the page opened with"
+
+
 # --- the tests ----------------------------------------------------------------------------------------
 
 
@@ -201,8 +208,10 @@ def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_r
 
 
 @pytest.mark.parametrize("preset", list(SEED_PRESETS))
-def test_seed_preset_walks_equal_python(page, site_url, preset, other_cpu, simulated_sqrt):
-    open_playground(page, site_url, f"?preset={preset}")
+def test_seed_preset_walks_equal_python_then_what_a_reader_does_from_it(page, site_url, preset, other_cpu, simulated_sqrt):
+    """The preset is the seed notebook's experiment and its walks equal Python's; then, on the same load,
+    each check of `FROM_THE_PRESET[preset]` in turn, each from the preset again (`back_to`)."""
+    root = open_playground(page, site_url, f"?preset={preset}")
     state = page.evaluate(STATE)
     steps, runs = SEED_PRESETS[preset]
     assert (state["landscape"], state["start"], state["steps"]) == ("rosenbrock", [-1.5, 2.5], steps)
@@ -214,19 +223,26 @@ def test_seed_preset_walks_equal_python(page, site_url, preset, other_cpu, simul
     # RMSprop with α ≤ 0.1 or momentum 0.5 (seed-rmsprop-alpha, -momentum) amplifies rounding near its
     # end; the other runs' displayed final points are compared too
     assert assert_finals_equal_python(page, python, preset, displayed=True) >= len(runs) - 3
+    for check in FROM_THE_PRESET[preset]:
+        back_to(page, root, preset, state)
+        check(page, root, site_url, other_cpu, simulated_sqrt)
 
 
 @pytest.mark.parametrize("preset", ["banana-race", "rotated-quadratic"])
-def test_race_preset_walks_equal_python(page, site_url, preset, other_cpu, simulated_sqrt):
+def test_race_preset_walks_equal_python_then_what_a_reader_does_from_it(page, site_url, preset, other_cpu, simulated_sqrt):
     """Every contestant's walk equals Python's where it is not chaotic. The rotated quadratic's RMSprop
     (lr 1) is chaotic from about step 100: there only its first steps are compared, and its final
-    point is not (on another CPU it moved from -1.3e-5 to -2.3e-5)."""
-    open_playground(page, site_url, f"?preset={preset}")
+    point is not (on another CPU it moved from -1.3e-5 to -2.3e-5). Then, on the same load, each check
+    of `FROM_THE_PRESET[preset]` in turn, each from the preset again (`back_to`)."""
+    root = open_playground(page, site_url, f"?preset={preset}")
     state = page.evaluate(STATE)
     python = python_side(state, other_cpu, simulated_sqrt)
     assert_walks_equal_python(page, python, preset)
     compared = assert_finals_equal_python(page, python, preset)
     assert compared >= len(state["runs"]) - 1, f"{preset}: {compared} final points are a test of the update rules"
+    for check in FROM_THE_PRESET[preset]:
+        back_to(page, root, preset, state)
+        check(page, root, site_url, other_cpu, simulated_sqrt)
 
 
 def test_the_announcement_never_names_a_diverged_walk(page, site_url):
@@ -251,8 +267,7 @@ def test_a_decay_rate_of_0_9999_reads_0_9999(page, site_url):
         assert root.locator(f"#{slider.get_attribute('id')}-num").input_value() == "0.9999", key
 
 
-def test_moving_a_slider_changes_the_drawn_trajectory(page, site_url, other_cpu, simulated_sqrt):
-    root = open_playground(page, site_url, "?preset=seed-sgd")
+def check_moving_a_slider_changes_the_drawn_trajectory(page, root, site_url, other_cpu, simulated_sqrt):
     before_canvas = page.evaluate(CANVAS)
     before = page.evaluate(FINALS)[0]
     slider = root.locator("[data-run='0'] input[type=range]").first  # the learning rate
@@ -270,8 +285,7 @@ def test_moving_a_slider_changes_the_drawn_trajectory(page, site_url, other_cpu,
     wait_for_url(page, "lr=" + re.escape(str(state["runs"][0]["hp"]["lr"])))
 
 
-def test_url_round_trips_the_state(page, site_url):
-    root = open_playground(page, site_url, "?preset=seed-schedulers")
+def check_url_round_trips_the_state(page, root, site_url, other_cpu, simulated_sqrt):
     root.locator("[data-run='1'] legend input[type=checkbox]").uncheck()  # switch run 2 off
     root.locator("[data-run='2'] .oe-pg-more-toggle").click()  # run 3's settings beyond its lr
     root.locator("[data-run='2'] select").select_option("cosine")  # run 3: another schedule
@@ -341,8 +355,7 @@ def test_keyboard_start_point_time_controls_and_reset(page, site_url):
     assert urlsplit(page.url).query == ""
 
 
-def test_preconditioner_view_draws_and_reads_out(page, site_url):
-    root = open_playground(page, site_url, "?preset=rotated-quadratic")
+def check_preconditioner_view_draws_and_reads_out(page, root, site_url, other_cpu, simulated_sqrt):
     before = page.evaluate(CANVAS)
     root.locator("input[id$='-precond']").check()
     assert page.evaluate(CANVAS) != before
@@ -356,8 +369,7 @@ def test_preconditioner_view_draws_and_reads_out(page, site_url):
 
 
 
-def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url, other_cpu, simulated_sqrt):
-    root = open_playground(page, site_url, "?preset=seed-sgd")
+def check_landscape_add_and_remove_controls_stay_equal_to_python(page, root, site_url, other_cpu, simulated_sqrt):
     root.locator("select[id$='-land']").select_option("himmelblau")
     root.locator("select[id$='-add']").select_option("adam")
     root.locator("select[id$='-add']").select_option("rmsprop")
@@ -371,8 +383,7 @@ def test_landscape_add_and_remove_controls_stay_equal_to_python(page, site_url, 
     assert assert_finals_equal_python(page, python, "himmelblau") == 2
 
 
-def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url, other_cpu, simulated_sqrt):
-    root = open_playground(page, site_url, "?preset=rotated-quadratic")
+def check_quadratic_sliders_redraw_and_stay_equal_to_python(page, root, site_url, other_cpu, simulated_sqrt):
     before = page.evaluate(CANVAS)
     theta = root.locator("input[id$='-theta']")
     theta.focus()
@@ -387,8 +398,7 @@ def test_quadratic_sliders_redraw_and_stay_equal_to_python(page, site_url, other
 
 
 
-def test_dragging_on_the_canvas_moves_the_start_and_recomputes(page, site_url, other_cpu, simulated_sqrt):
-    root = open_playground(page, site_url, "?preset=seed-sgd")
+def check_dragging_on_the_canvas_moves_the_start_and_recomputes(page, root, site_url, other_cpu, simulated_sqrt):
     root.locator("canvas").scroll_into_view_if_needed()
     box = root.locator("canvas").bounding_box()  # in the viewport's coordinates, as the mouse's
     y = box["y"] + box["height"] * 0.5
@@ -457,8 +467,7 @@ def test_a_first_visit_starts_at_step_0_and_plays_to_the_end(page, site_url):
 
 
 
-def test_a_sweep_gets_a_ramp_and_a_colour_bar(page, site_url):
-    open_playground(page, site_url, "?preset=seed-rmsprop-alpha")
+def check_a_sweep_gets_a_ramp_and_a_colour_bar(page, root, site_url, other_cpu, simulated_sqrt):
     drawn = page.evaluate(f"() => {PG}.drawn")
     assert [(e["label"], e["type"]) for e in drawn["legend"]] == [("Momentum", "line"), ("RMSprop α", "bar")]
     colours = page.evaluate(f"() => {PG}.results.map((w) => w.colour)")
@@ -492,8 +501,7 @@ def test_a_diverging_run_is_marked_where_it_left_the_view(page, site_url):
     assert page.evaluate(f"() => {PG}.drawn.markers") == []
 
 
-def test_same_lr_for_all_sets_every_runs_lr(page, site_url):
-    root = open_playground(page, site_url)
+def check_same_lr_for_all_sets_every_runs_lr(page, root, site_url, other_cpu, simulated_sqrt):
     same = root.locator("input[id$='-same-lr-num']")
     assert same.is_visible()
     same.fill("0.003")
@@ -512,8 +520,7 @@ def test_same_lr_for_all_sets_every_runs_lr(page, site_url):
     assert len(lrs) == 1 and lrs != {0.003}
 
 
-def test_a_typed_value_sets_the_slider_exactly(page, site_url, other_cpu, simulated_sqrt):
-    root = open_playground(page, site_url, "?preset=seed-sgd")
+def check_a_typed_value_sets_the_slider_exactly(page, root, site_url, other_cpu, simulated_sqrt):
     field = root.locator("input[id$='-r0-lr-num']")
     field.fill("0.0012345")
     field.press("Enter")
@@ -532,10 +539,9 @@ def test_a_typed_value_sets_the_slider_exactly(page, site_url, other_cpu, simula
     assert mu.input_value() == "0.999"
 
 
-def test_layout_wide_beside_and_sticky_phone_stacked_without_overflow_and_the_canvas_fits_every_width(page, site_url):
+def check_layout_wide_beside_and_sticky_phone_stacked_without_overflow_and_the_canvas_fits_every_width(page, root, site_url, other_cpu, simulated_sqrt):
     """One load: the layout at 1280 px, then at 390 px, then the canvas within the playground at 380,
     800 and 1280 px."""
-    root = open_playground(page, site_url)
     stage, side = root.locator(".oe-pg-stage"), root.locator(".oe-pg-side")
     s, c = stage.bounding_box(), side.bounding_box()
     assert c["x"] >= s["x"] + s["width"] - 1, "at 1280 px the controls are not beside the canvas"
@@ -592,3 +598,18 @@ def test_dark_mode_and_the_preconditioner_view(page, site_url):
     colour = page.evaluate("() => getComputedStyle(document.querySelector('.oe-pg-num')).color")
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert colour != background
+
+
+# What each preset's test checks after the preset itself, on the same load. Each check was a test of its
+# own that loaded the page with the preset (a load costs ~2 s of Chromium's CPU); each starts from the
+# preset again. The layout check changes the window's size: last.
+FROM_THE_PRESET = {
+    "seed-sgd": [check_moving_a_slider_changes_the_drawn_trajectory, check_dragging_on_the_canvas_moves_the_start_and_recomputes,
+                 check_landscape_add_and_remove_controls_stay_equal_to_python, check_a_typed_value_sets_the_slider_exactly],
+    "seed-rmsprop-alpha": [check_a_sweep_gets_a_ramp_and_a_colour_bar],
+    "seed-rmsprop-momentum": [],
+    "seed-schedulers": [check_url_round_trips_the_state],
+    "banana-race": [check_same_lr_for_all_sets_every_runs_lr,
+                    check_layout_wide_beside_and_sticky_phone_stacked_without_overflow_and_the_canvas_fits_every_width],
+    "rotated-quadratic": [check_preconditioner_view_draws_and_reads_out, check_quadratic_sliders_redraw_and_stay_equal_to_python],
+}
