@@ -429,12 +429,13 @@ class _WalkByWalk(_Batch):
         return [self._init(P[:, i].contiguous(), **_walk(self._args(self._init, hyper), i)) for i in range(P.shape[1])]
 
     def update(self, P: Tensor, grad: Tensor, state: list[dict], args: dict) -> None:
-        for i, walk_state in enumerate(state):
-            # on contiguous copies of the walk's column, as trajectory.run's (2,) point (a strided view
-            # changes the rounding of its norms), then written back into the batch
-            p = P[:, i].contiguous()
-            self._update(p, grad[:, i].contiguous(), walk_state, **_walk(args, i))
-            P[:, i] = p
+        # each walk's point and gradient contiguous, as trajectory.run's (2,) point (a strided view
+        # changes the rounding of its norms): rows of walk-major copies, the points written back after
+        points, grads = P.t().contiguous(), grad.t().contiguous()
+        for p, g, walk_state, walk_args in zip(points.unbind(0), grads.unbind(0), state, _walks(args, len(state)),
+                                               strict=True):
+            self._update(p, g, walk_state, **walk_args)
+        P.copy_(points.t())
 
     def preconditioner(self, P: Tensor, state: list[dict], args: dict) -> Tensor:
         return torch.stack([super(_WalkByWalk, self).preconditioner(P[:, i].contiguous(), s, _walk(args, i))
@@ -443,6 +444,12 @@ class _WalkByWalk(_Batch):
     @staticmethod
     def keep_rows(state: list[dict], keep: Tensor, n: int) -> list[dict]:
         return [state[i] for i in keep.tolist()]
+
+
+def _walks(args: dict, n: int) -> list[dict]:
+    """Every walk's arguments (``_walk(args, i)`` for i < n), each per-walk tensor read once."""
+    columns = {k: v.reshape(-1).tolist() for k, v in args.items() if isinstance(v, Tensor)}
+    return [{**args, **{k: values[i] for k, values in columns.items()}} for i in range(n)]
 
 
 def _walk(args: dict, i: int) -> dict:

@@ -483,7 +483,7 @@ def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
     on ordinary, huge, tiny and special points, for the default banana and other (a, b); the
     reused buffers follow a batch that shrinks; loss_out receives the loss."""
     gen = torch.Generator().manual_seed(0)
-    special = [[1.0, 1.0], [0.0, 0.0], [-0.0, -0.0], [1.0, -0.0], [-0.0, 1.0], [1e200, 1.0], [1e30, 1e-30],
+    special = [[1.0, 1.0], [0.0, 0.0], [-0.0, -0.0], [1.0, -0.0], [-0.0, 1.0], [-0.0, -1.0], [1e200, 1.0], [1e30, 1e-30],
                [math.inf, 0.0], [-math.inf, 2.0], [math.nan, 1.0], [2.0, math.inf]]
     points = torch.cat([3 * torch.randn(3000, 2, generator=gen, dtype=dtype),
                         1e18 * torch.randn(300, 2, generator=gen, dtype=dtype),
@@ -495,7 +495,7 @@ def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
         return bool(((x.view(bits) == y.view(bits)) | (x.isnan() & y.isnan())).all())
 
     for land in (landscapes.rosenbrock(), landscapes.rosenbrock(0.3, 7.1), landscapes.rosenbrock(-2.5, 0.013),
-                 landscapes.himmelblau()):
+                 landscapes.rosenbrock(0.0, 3.0), landscapes.himmelblau()):  # a = 0: ∂f/∂x can be -0 + 0
         assert (getattr(land.fn, "derivatives", None) is not None) == (land.name == "rosenbrock")
         evaluate = land.batch_value_and_gradient(len(points), dtype)
         for rows in (slice(None), slice(0, 1000)):  # the whole batch, then fewer walks (buffers follow)
@@ -509,6 +509,12 @@ def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
             assert torch.equal(torch.signbit(g0[finite]), torch.signbit(g1.t()[finite]))  # autograd's +0, not -0
             f2, _ = evaluate(p.t().contiguous())
             assert same(f0, f2)
+        one = land.batch_value_and_gradient(1, dtype)  # trajectory.run's: one walk, one element per op
+        for point in torch.cat([points[-len(special):], points[:20], points[3000:3010], points[3300:3310]]):
+            f0, g0 = land.value_and_gradient(point)
+            f1, g1 = one(point.reshape(2, 1))
+            assert same(f0.reshape(1), f1) and same(g0, g1.reshape(2)), (land, point)
+            assert torch.equal(torch.signbit(g0[~g0.isnan()]), torch.signbit(g1.reshape(2)[~g0.isnan()]))
 
 
 def test_a_walk_without_reading_preconditioners_is_the_same_walk():
