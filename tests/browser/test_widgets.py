@@ -1,9 +1,11 @@
 """Every live figure of the built site (issue 13), whichever page holds it, in Chromium.
 
 The pages are discovered from the built site (every page whose HTML has an `oe-widget` element), so a
-new widget is covered as soon as its page has one. Two page loads per such page:
+new widget is covered as soon as its page has one. Two visits per such page, in one Chromium page
+per worker (widget_helpers.shared_page):
 
-- reached by Material's instant navigation at 1280 px in the light theme: every widget mounts (its
+- reached by Material's instant navigation at 1280 px in the light theme (from the page the
+  previous such test left, light again; from the 404 page when the shared page holds anything else): every widget mounts (its
   root reaches data-widget-state="ready", exposes root.oeWidget with a timed update and draws on its
   canvas) without a console error; the keyboard's Tab reaches every control of every widget, and
   every control has a label; switching the page to dark mode (data-md-color-scheme="slate") redraws
@@ -29,8 +31,10 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from site_helpers import page_html, site_pages
+from widget_helpers import goto, shared_page
 
 pytestmark = pytest.mark.browser
+page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
 
 
 def widget_pages() -> list[str]:
@@ -137,26 +141,43 @@ def dark_switch_redraws_every_widget(page, path: str) -> None:
         assert b is None or a != b, f"{path}: widget {name!r} did not redraw when the page switched to dark mode"
 
 
+def at_a_light_page_with_the_nav(page, site_url) -> None:
+    """Leave the shared page at a page of the site, in the light theme, ready for instant navigation:
+    where the previous instant-navigation test left it (it switched back to light and recorded its
+    URL), else on a fresh load of the site's lightest page that has the whole nav (the 404 page: no
+    figures, no video, unlike the home page, whose autoplaying video a full load would fetch and
+    decode first)."""
+    if getattr(page, "oe_left_light_at", None) == page.url:
+        return
+    goto(page, site_url + "404.html")
+    # Material intercepts only links listed in sitemap.xml, which it fetches after the load event: a
+    # click before that arrives is a full page load (seen under load in a fresh clone's make test)
+    page.wait_for_load_state("networkidle")
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_widgets_after_instant_navigation_tab_and_dark_switch(page, site_url, path):
     """At 1280 px in the light theme, reached by instant navigation: every widget mounts and draws,
     Tab reaches every (labelled) control, and a switch to dark mode redraws every canvas widget."""
-    # from the site's lightest page that has the whole nav (the 404 page: no figures, no video, unlike
-    # the home page, whose autoplaying video a full load would fetch and decode first)
-    page.goto(site_url + "404.html")
-    # Material intercepts only links listed in sitemap.xml, which it fetches after the load event: a
-    # click before that arrives is a full page load (seen under load in a fresh clone's make test)
-    page.wait_for_load_state("networkidle")
-    page.evaluate("() => { window.sameDocument = true; }")
+    at_a_light_page_with_the_nav(page, site_url)
+    page.oe_left_light_at = None
+    # the widgets of the page we leave are marked: the new page's are the unmarked ones
+    page.evaluate("""() => { window.sameDocument = true;
+        document.querySelectorAll('.oe-widget').forEach((r) => { r.dataset.oeLeft = '1'; }); }""")
     link = page.locator(f"nav.md-nav a.md-nav__link[href$='{path}']").first
     link.evaluate("(a) => a.click()")  # the nav may be collapsed (a drawer): click it as a script would
     page.wait_for_url(re.compile(re.escape(path) + "$"))
-    page.wait_for_function("() => document.querySelector('.oe-widget') !== null")
+    page.wait_for_function("""() => document.querySelector('.oe-widget') !== null
+        && document.querySelector('.oe-widget[data-oe-left]') === null""")
     check_widgets(settle(page), path)
     assert page.evaluate("() => window.sameDocument === true"), "the link did a full page load"
-    assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") != "slate"
+    light = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+    assert light != "slate"
     tab_reaches_every_control(page, path)
     dark_switch_redraws_every_widget(page, path)
+    # back to the light theme (the widgets redraw), where the next such test starts
+    page.evaluate("(light) => document.body.setAttribute('data-md-color-scheme', light)", light)
+    page.oe_left_light_at = page.url
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -168,7 +189,7 @@ def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
     keeps changing by itself after mounting."""
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="dark", reduced_motion="reduce")
-    page.goto(site_url + path)
+    goto(page, site_url + path)
     assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
     check_widgets(settle(page), path)
     mounted = time.monotonic()
@@ -196,7 +217,7 @@ def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
 
 
 def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):
-    page.goto(site_url + PAGES[0])
+    goto(page, site_url + PAGES[0])
     settle(page)
     page.evaluate("""async () => {
         const div = document.createElement('div');

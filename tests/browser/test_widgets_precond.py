@@ -15,17 +15,21 @@ while the page loads.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import types
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from widget_helpers import in_background
+import torch
+from widget_helpers import goto, in_background, shared_page
 
 from optimessay import landscapes, optimizers, protocol, sweep, trajectory
 from optimessay.experiments import invariance
 
 pytestmark = pytest.mark.browser
+page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
 
 PATH = "preconditioning/"
 ROOT = ".oe-widget[data-widget='precond']"
@@ -50,7 +54,7 @@ def sig4(v: float) -> str:
 
 
 def open_widget(page, site_url, query=""):
-    page.goto(site_url + PATH + query)
+    goto(page, site_url + PATH + query)
     page.wait_for_function(READY, timeout=20000)
     return page.locator(ROOT)
 
@@ -65,7 +69,9 @@ TOGGLES = ["gd", "jacobi", "adam"]
 
 def test_controls_typed_values_toggles_and_dark_mode(page, site_url):
     """One load at the defaults: the typed κ (applied, then refused values), each slider by keyboard,
-    each toggle, then Material's palette switch to dark mode; each changes the state the last left."""
+    each toggle; then the invariance widget's controls on the same load (invariance_controls: a
+    test of its own before, with a load of its own at the same URL); then Material's palette switch
+    to dark mode; each changes the state the last left."""
     page.emulate_media(color_scheme="light")
     widget = open_widget(page, site_url)
     # a typed value applies; a bad one is refused and changes nothing
@@ -102,6 +108,8 @@ def test_controls_typed_values_toggles_and_dark_mode(page, site_url):
         assert after[0] != before[0], f"{toggle}: the drawing did not change"
         assert after[1][f"steps-{toggle}"] == "hidden" and before[1][f"steps-{toggle}"] != "hidden"
         assert after[2] != before[2]
+    page.wait_for_function(INV_READY, timeout=20000)
+    invariance_controls(page)
     # Material's palette switch to dark mode redraws both canvases
     before = page.evaluate(CANVASES)
     page.locator("form[data-md-component='palette'] label:visible").first.click()
@@ -114,57 +122,91 @@ def python_steps(losses) -> float:
     return protocol.steps_to_tolerance(1e-6, relative=True)(losses)
 
 
-def package_walks(kappa: float, theta: float, adam_lr: float) -> dict:
-    """The package's three walks from the start turned with the valley, each by its cheapest call
-    that gives the same walk: SGD and Adam as one-walk optimessay.sweep runs (a sweep's walk is
-    trajectory.run's bit for bit: sweep's contract, tested in tests/test_sweep.py; measured here on
-    these three settings, points and losses torch.equal: 3.0 -> 1.3 s and 2.2 -> 1.7 s of CPU);
-    Jacobi with P = diag(H)⁻¹ taken at the start (fixed=True): on a quadratic the Hessian is the same
-    at every point, so it is the walk with P recomputed every step, bit for bit (measured likewise,
-    5.4 -> 1.8 s). Each as (points (steps + 1, 2), losses (steps + 1,))."""
+SETTINGS = [(100.0, 30.0, 0.0316), (10.0, 0.0, 0.1), (1000.0, 45.0, 0.01)]  # (κ, θ°, Adam's lr)
+
+
+def turned_start(theta: float) -> tuple[float, float]:
+    """The widget's start (-1.5, 1) turned with the valley by θ degrees."""
     t = math.radians(theta)
-    start = (math.cos(t) * -1.5 - math.sin(t) * 1.0, math.sin(t) * -1.5 + math.cos(t) * 1.0)
-    land = landscapes.quadratic(kappa, t)
-    walks = {"start": start}
-    for key, cls, kwargs in (("gd", optimizers.SGD, {"lr": 2 / (1 + kappa)}), ("adam", optimizers.Adam, {"lr": adam_lr})):
-        one = sweep.run(land, cls, kwargs, starts=start, steps=BUDGET)
-        walks[key] = (one.trajectories[0], one.losses[0])
-    jacobi = trajectory.preconditioned_gd(land, kind="diag", lr=1.0, start=start, steps=BUDGET, fixed=True)
-    walks["jacobi"] = (jacobi.points, jacobi.losses)
+    return (math.cos(t) * -1.5 - math.sin(t) * 1.0, math.sin(t) * -1.5 + math.cos(t) * 1.0)
+
+
+def quadratics_as_one(settings) -> landscapes.Landscape:
+    """landscapes.quadratic(κ_i, θ_i) of every setting as ONE landscape for a sweep whose walk i is
+    setting i: the package's own quadratic function (its code object, not a copy of its formula)
+    with the numbers it closes over (cos θ, sin θ, κ) given as one value per walk, shape (N,),
+    where the package's closes over Python floats. Each walk's loss and autograd gradient are then
+    the same elementwise float64 operations on the same numbers (a product by a Python float and by
+    a tensor holding it are the same IEEE product), so each walk is its lone quadratic's: measured
+    torch.equal (points and losses, SGD and Adam, 4000 steps, the three settings) against the
+    one-walk sweeps on landscapes.quadratic(κ, θ) this test used before; the three settings' walks
+    (Jacobi's included) cost 15.3 -> 10.7 s of CPU, measured side by side at load 11."""
+    lands = [landscapes.quadratic(kappa, math.radians(theta)) for kappa, theta, _ in settings]
+    code = lands[0].fn.__code__
+    cells = tuple(types.CellType(torch.tensor([land.fn.__closure__[i].cell_contents for land in lands], dtype=torch.float64))
+                  for i in range(len(code.co_freevars)))
+    fn = types.FunctionType(code, lands[0].fn.__globals__, code.co_name, None, cells)
+    return dataclasses.replace(lands[0], fn=fn)
+
+
+def package_walks(settings) -> list[dict]:
+    """The package's three walks of each setting, from the start turned with the valley, each by its
+    cheapest call that gives the same walk: SGD and Adam as one optimessay.sweep each for all the
+    settings (a sweep's walk is trajectory.run's bit for bit: sweep's contract, tested in
+    tests/test_sweep.py; on its landscape see quadratics_as_one); Jacobi with P = diag(H)⁻¹ taken
+    at the start (fixed=True): on a quadratic the Hessian is the same at every point, so it is the
+    walk with P recomputed every step, bit for bit (measured: 5.4 -> 1.8 s of CPU per setting).
+    Per setting {"start": (x, y), key: (points (steps + 1, 2), losses (steps + 1,))}."""
+    starts = [turned_start(theta) for _, theta, _ in settings]
+    land = quadratics_as_one(settings)
+    gd = sweep.run(land, optimizers.SGD, {"lr": [2 / (1 + kappa) for kappa, _, _ in settings]}, starts=starts, steps=BUDGET)
+    adam = sweep.run(land, optimizers.Adam, {"lr": [adam_lr for _, _, adam_lr in settings]}, starts=starts, steps=BUDGET)
+    walks = []
+    for i, (kappa, theta, _) in enumerate(settings):
+        jacobi = trajectory.preconditioned_gd(landscapes.quadratic(kappa, math.radians(theta)), kind="diag", lr=1.0,
+                                              start=starts[i], steps=BUDGET, fixed=True)
+        walks.append({"start": starts[i], "gd": (gd.trajectories[i], gd.losses[i]),
+                      "adam": (adam.trajectories[i], adam.losses[i]), "jacobi": (jacobi.points, jacobi.losses)})
     return walks
 
 
-@pytest.mark.parametrize("kappa, theta, adam_lr", [(100.0, 30.0, 0.0316), (10.0, 0.0, 0.1), (1000.0, 45.0, 0.01)])
-def test_readout_equals_the_package(page, site_url, kappa, theta, adam_lr):
-    reference = in_background(package_walks, kappa, theta, adam_lr)  # while the page loads
-    query = f"?w-precond-kappa={kappa:g}&w-precond-theta={theta:g}&w-precond-adam-lr={adam_lr:g}"
-    open_widget(page, site_url, query)
-    js = json.loads(page.evaluate(RESULT))
-    readout = page.evaluate(READOUT)
-    # κ_diag: the package's eigenvalue ratio (the JS uses the closed form 1 ± |r| of the same matrix)
-    expected = invariance.kappa_diag(kappa, theta)
-    assert js["kappaDiag"] == pytest.approx(expected, rel=1e-12)
-    assert readout["kappa-diag"] == sig4(expected)
-    # the walks, from the start turned with the valley
-    walks = reference.result()
-    assert js["start"] == pytest.approx(walks["start"], abs=1e-15)
-    for w in js["walks"]:
-        walk_points, walk_losses = walks[w["key"]]
-        points = walk_points.reshape(-1).tolist()
-        assert w["length"] == len(points)
-        # JS = Python to 1e-9 (of the window's size 4) on the first 300 steps; all three walks contract
-        # (GD and Jacobi at stable lrs; Adam measured here), so a last-bit difference does not grow
-        for a, b in zip(w["points"], points[:COMPARED], strict=True):
-            assert abs(a - b) <= 4e-9, f"{w['key']}: JS {a} != Python {b}"
-        steps = python_steps(walk_losses)
-        js_steps = w["steps"] if w["steps"] is not None else math.inf
-        if steps <= BUDGET:
-            assert js_steps == steps, f"{w['key']}: JS {js_steps} steps, Python {steps}"
-            assert readout[f"steps-{w['key']}"] == str(int(steps))
-        else:
-            assert js_steps > BUDGET, f"{w['key']}: JS arrived in {js_steps}, Python did not within {BUDGET}"
-            assert readout[f"steps-{w['key']}"] == f"not within {BUDGET}"
-    assert readout["steps-gd"].isdigit() and readout["steps-jacobi"].isdigit()
+@pytest.mark.slow
+def test_readout_equals_the_package(page, site_url):
+    """Each setting of SETTINGS, one page load each (the URL sets κ, θ and Adam's lr): κ_diag, the
+    three walks' first 300 points and their steps to a millionfold loss reduction are the package's.
+    One test for the three settings (three before): their package walks are computed as one batch
+    (see package_walks), in a background thread while the first page loads."""
+    reference = in_background(package_walks, SETTINGS)
+    for i, (kappa, theta, adam_lr) in enumerate(SETTINGS):
+        query = f"?w-precond-kappa={kappa:g}&w-precond-theta={theta:g}&w-precond-adam-lr={adam_lr:g}"
+        open_widget(page, site_url, query)
+        js = json.loads(page.evaluate(RESULT))
+        readout = page.evaluate(READOUT)
+        where = f"κ {kappa:g}, θ {theta:g}, Adam lr {adam_lr:g}"
+        # κ_diag: the package's eigenvalue ratio (the JS uses the closed form 1 ± |r| of the same matrix)
+        expected = invariance.kappa_diag(kappa, theta)
+        assert js["kappaDiag"] == pytest.approx(expected, rel=1e-12), where
+        assert readout["kappa-diag"] == sig4(expected), where
+        # the walks, from the start turned with the valley
+        walks = reference.result()[i]
+        assert js["start"] == pytest.approx(walks["start"], abs=1e-15), where
+        for w in js["walks"]:
+            walk_points, walk_losses = walks[w["key"]]
+            points = walk_points.reshape(-1).tolist()
+            assert w["length"] == len(points), where
+            # JS = Python to 1e-9 (of the window's size 4) on the first 300 steps; all three walks contract
+            # (GD and Jacobi at stable lrs; Adam measured here), so a last-bit difference does not grow
+            for a, b in zip(w["points"], points[:COMPARED], strict=True):
+                assert abs(a - b) <= 4e-9, f"{where}: {w['key']}: JS {a} != Python {b}"
+            steps = python_steps(walk_losses)
+            js_steps = w["steps"] if w["steps"] is not None else math.inf
+            if steps <= BUDGET:
+                assert js_steps == steps, f"{where}: {w['key']}: JS {js_steps} steps, Python {steps}"
+                assert readout[f"steps-{w['key']}"] == str(int(steps)), where
+            else:
+                assert js_steps > BUDGET, f"{where}: {w['key']}: JS arrived in {js_steps}, Python did not within {BUDGET}"
+                assert readout[f"steps-{w['key']}"] == f"not within {BUDGET}", where
+        assert readout["steps-gd"].isdigit() and readout["steps-jacobi"].isdigit(), where
 
 
 def test_url_state_is_namespaced_and_keeps_other_keys(page, site_url):
@@ -202,7 +244,7 @@ INV_STATE = f"""() => {{ const r = document.querySelector("{INV}");
 
 
 def open_invariance(page, site_url, query=""):
-    page.goto(site_url + PATH + query)
+    goto(page, site_url + PATH + query)
     page.wait_for_function(INV_READY, timeout=20000)
 
 
@@ -214,10 +256,9 @@ INV_STEPS = [  # (what, action): each from the state the previous one left
 ]
 
 
-def test_invariance_controls_change_drawing_and_readout(page, site_url):
-    """One load at the defaults (rotate): θ by keyboard, the mode select (then c is the enabled
-    slider, θ the disabled one), c by keyboard in rescale mode, the method select."""
-    open_invariance(page, site_url)
+def invariance_controls(page):
+    """At the defaults (rotate): θ by keyboard, the mode select (then c is the enabled slider, θ the
+    disabled one), c by keyboard in rescale mode, the method select."""
     assert page.is_disabled("#oe-w-invariance-c") and page.is_enabled("#oe-w-invariance-theta")
     for what, act in INV_STEPS:
         before = page.evaluate(INV_STATE)

@@ -1,15 +1,20 @@
 """What the live-figure tests share (tests/browser/test_widgets_*.py): open a widget, read its
 drawing (a digest of its canvases), its readout table and its aria-live sentence, drive its controls
 as a reader would (keyboard, typed values), and format numbers as the page does; compute a Python
-reference in a background thread while the browser loads the page (`in_background`)."""
+reference in a background thread while the browser loads the page (`in_background`); one Chromium
+page per test module and worker instead of a new context per test (`shared_page`)."""
 
 from __future__ import annotations
 
 import atexit
 import hashlib
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from site_helpers import LOCAL_HOST, SITE
 
 # one worker thread: a test's package reference (a Python loop over torch ops) runs while Chromium,
 # in its own processes, loads and draws the page; the test then waits for both
@@ -20,6 +25,92 @@ atexit.register(_REFERENCES.shutdown, wait=False, cancel_futures=True)
 def in_background(fn, *args, **kwargs) -> Future:
     """Start `fn(*args, **kwargs)` in a background thread; `.result()` returns (or raises) its outcome."""
     return _REFERENCES.submit(fn, *args, **kwargs)
+
+
+# URL schemes that never reach the network (inline data, in-page objects, the blank page)
+_LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in _LOCAL_SCHEMES or parts.hostname == LOCAL_HOST
+
+
+def shared_page():
+    """``page, each_test = shared_page()`` in a test module: the module's tests share ONE Chromium
+    context and page per worker (a new context per test cost ~0.5 s of Chromium CPU, measured beside
+    a reused one) and get the checks of conftest.py's `page` fixture, which this replaces for the
+    module: console errors, uncaught page errors and requests outside 127.0.0.1 (aborted) are
+    recorded on the page (`page.console_errors`, `page.page_errors`, `page.external_requests`),
+    conftest.py's `pytest_runtest_call` fails the test that saw one, and `each_test` empties the
+    lists after each test. Before each test `each_test` gives the page a new context's 1280 x 900
+    viewport, light colour scheme and no reduced-motion preference; each test then opens its own
+    URL: a page load by `goto` (which also empties the site's localStorage and sessionStorage, as
+    a new context has them) or an instant navigation. sitemap.xml is served with this server's
+    origin, as conftest.py does (Material's instant navigation needs it)."""
+
+    @pytest.fixture(scope="module", name="page")
+    def page_fixture(browser, site_url):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.console_errors, page.page_errors, page.external_requests = [], [], []
+
+        def on_console(message):
+            if message.type == "error":
+                location = message.location or {}
+                page.console_errors.append(f"{message.text} ({location.get('url', '?')}:{location.get('lineNumber', '?')})")
+
+        def on_request(request):
+            if not _is_local(request.url):
+                page.external_requests.append(request.url)
+
+        def on_route(route):
+            url = route.request.url
+            if not _is_local(url):
+                route.abort()  # recorded by on_request; nothing leaves the machine
+            elif urlsplit(url).path.endswith("/sitemap.xml"):
+                sitemap = (SITE / "sitemap.xml").read_text(encoding="utf-8")
+                sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", sitemap)
+                route.fulfill(status=200, content_type="application/xml", body=sitemap)
+            else:
+                route.continue_()
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+        page.on("request", on_request)
+        context.route("**/*", on_route)
+        try:
+            yield page
+        finally:
+            context.unroute_all(behavior="ignoreErrors")
+            context.close()
+
+    @pytest.fixture(autouse=True)
+    def each_test(page, site_url):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.emulate_media(color_scheme="light", reduced_motion="no-preference")  # a new context's
+        yield
+        # conftest.py's pytest_runtest_call has failed this test on anything recorded
+        page.console_errors.clear()
+        page.page_errors.clear()
+        page.external_requests.clear()
+
+    return page_fixture, each_test
+
+
+def goto(page, url: str) -> None:
+    """Load `url` in a shared page as a new context would: with no localStorage or sessionStorage of
+    the site. Material stores the palette there (`__palette`) on each load and when the emulated
+    colour scheme changes, so an earlier test's theme would otherwise carry over; the page first
+    leaves the site (about:blank: no script of the site runs to store it again), then the storage
+    is cleared over the DevTools protocol."""
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+    if page.url.startswith(origin):
+        page.goto("about:blank")
+    if not hasattr(page, "oe_cdp"):
+        page.oe_cdp = page.context.new_cdp_session(page)
+    page.oe_cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "local_storage,session_storage"})
+    page.goto(url)
 
 
 def js_sig(v: float, digits: int = 4) -> str:
@@ -38,7 +129,7 @@ def open_widget(page, site_url: str, path: str, name: str, query: str = "", widt
     reload=False: `path` is already open (another widget of the same page): no new page load."""
     if reload:
         page.set_viewport_size({"width": width, "height": 900})
-        page.goto(f"{site_url}{path}{query}")
+        goto(page, f"{site_url}{path}{query}")
     root = page.locator(f'.oe-widget[data-widget="{name}"]')
     root.wait_for(state="attached")
     page.wait_for_function(
