@@ -28,6 +28,11 @@ ticks, a legend in the runs' colours (a colour bar for a sweep), a labelled mini
 a walk diverges; "same lr for all" and typed exact values set the learning rates; the controls sit
 beside the canvas (which stays in view) on a wide screen and below it at 390 px, with no horizontal
 overflow. Most tests open the playground with reduced motion, so the state they read is the end's.
+
+Cost: a page load is ~2 s of Chromium's CPU, so the checks that start from a preset run one after the
+other on that preset's load (`FROM_THE_PRESET`), each from the preset again, chosen in the
+playground's menu as a reader would; the Python walks are batched by optimessay.sweep and computed
+once per state (tests/browser/playground_python.py).
 """
 
 from __future__ import annotations
