@@ -22,6 +22,7 @@ from widget_helpers import (  # noqa: E402
     open_widget,
     press,
     readout,
+    shared_page,
     summary,
     type_value,
 )
@@ -31,6 +32,7 @@ from optimessay import landscapes, trajectory
 from optimessay.experiments import momentum
 
 pytestmark = pytest.mark.browser
+page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
 
 
 # --- SGD and momentum: the eigen-mode rates ------------------------------------------------------

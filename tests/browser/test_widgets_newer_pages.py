@@ -23,6 +23,7 @@ from widget_helpers import (  # noqa: E402
     open_widget,
     press,
     readout,
+    shared_page,
     type_value,
 )
 
@@ -30,6 +31,7 @@ import optimessay
 from optimessay.optimizers.muon import muon_spectral_map
 
 pytestmark = pytest.mark.browser
+page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
 
 
 # --- Beyond diagonal: Muon's Newton–Schulz -------------------------------------------------------

@@ -17,12 +17,13 @@ import re
 
 import pytest
 import torch
-from widget_helpers import changes, in_background, open_widget, pixels, readout  # noqa: E402
+from widget_helpers import changes, in_background, open_widget, pixels, readout, shared_page  # noqa: E402
 
 import optimessay
-from optimessay import landscapes, trajectory
+from optimessay import landscapes, sweep, trajectory
 
 pytestmark = pytest.mark.browser
+page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
@@ -101,36 +102,7 @@ def test_rmsprop_sign_readout_is_the_package_then_controls(page, site_url):
     redraws_in_dark_mode(root)
 
 
-# --- Adam: bias correction --------------------------------------------------------------------------
-
-
-def test_adam_bias_readout_is_the_package_then_controls(page, site_url):
-    """At β₂ 0.99 (from the URL) adam-bias's readout is the package's walk; then each control of both
-    widgets of the page (adam-bias, adam-decay) changes the drawing, the readout and the summary; then
-    dark mode redraws both."""
-    reference = in_background(trajectory.run, landscapes.quadratic(10.0, 0.0), optimessay.Adam,
-                              {"lr": 0.01, "betas": (0.9, 0.99)}, start=(-1.5, 1.0), steps=60)
-    root = open_widget(page, site_url, "adam/", "adam-bias", "?w-adam-bias-beta2=0.99")
-    walk = reference.result()
-    text = readout(root)["shown"]  # "first step 1·lr, largest ...·lr (step k), loss after 60 steps L"
-    loss = float(text.rsplit(" ", 1)[1])
-    assert same_4_digits(loss, walk.final_loss), f"{text!r}: the package's final loss is {walk.final_loss:.10g}"
-    first = (walk.points[1] - walk.points[0]).abs().max().item() / 0.01
-    assert_shown(text, [first], "first step / lr")
-    # adam-bias's controls, from this state
-    changes(root, lambda: root.locator("#oe-w-adam-bias-corrected").click())
-    assert "without bias correction (shown)" in root.locator(".oe-w-readout").text_content()
-    changes(root, lambda: root.locator("#oe-w-adam-bias-beta2").select_option("0.9999"))
-    # without correction the first step is (1 − β₁)/√(1 − β₂) = 10 times lr at β₂ = 0.9999
-    assert readout(root)["shown"].startswith("first step 10·lr")
-    # adam-decay's controls, on the same page
-    decay = open_widget(page, site_url, "adam/", "adam-decay", reload=False)
-    changes(decay, lambda: press(decay, "adam-decay-lambda", "ArrowLeft"))
-    changes(decay, lambda: type_value(decay, "adam-decay-lambda", 0.1))
-    redraws_in_dark_mode(root, decay)
-
-
-# --- Adam: Adam + L2 against AdamW --------------------------------------------------------------------
+# --- Adam: bias correction, Adam + L2 against AdamW ----------------------------------------------
 
 
 def separable_quadratic() -> landscapes.Landscape:
@@ -141,24 +113,56 @@ def separable_quadratic() -> landscapes.Landscape:
 
 
 def decay_walks(lam: float) -> dict:
-    """Adam + L2 and AdamW on the separable quadratic, 4000 steps of cosine-annealed lr 0.05."""
-    return {key: trajectory.run(separable_quadratic(), cls, {"lr": 0.05, "weight_decay": lam}, start=(0.0, 0.0),
-                                steps=4000, scheduler_class=optimessay.CosineAnnealingLR, scheduler_kwargs={"T_max": 4000})
-            for key, cls in (("coupled-end", optimessay.Adam), ("decoupled-end", optimessay.AdamW))}
-
-
-def test_adam_decay_readout_is_the_package(page, site_url):
-    lam = 0.3
-    reference = in_background(decay_walks, lam)  # while the page loads
-    root = open_widget(page, site_url, "adam/", "adam-decay", f"?w-adam-decay-lambda={lam}")
-    shown = readout(root)
-    walks = reference.result()
+    """Adam + L2 and AdamW on the separable quadratic, 4000 steps of cosine-annealed lr 0.05: each a
+    one-walk optimessay.sweep, which is trajectory.run's walk bit for bit (sweep's contract, tested in
+    tests/test_sweep.py; measured here at λ 0.3: points and preconditioners torch.equal to the
+    trajectory.run walks this test used before, 6.1 -> 4.2 s of CPU). Per key (points (steps + 1, 2),
+    preconditioners (steps, 2))."""
+    walks = {}
     for key, cls in (("coupled-end", optimessay.Adam), ("decoupled-end", optimessay.AdamW)):
-        walk = walks[key]
-        assert_shown(shown[key], walk.points[-1].tolist(), key)
+        one = sweep.run(separable_quadratic(), cls, {"lr": 0.05, "weight_decay": lam}, starts=(0.0, 0.0), steps=4000,
+                        scheduler_class=optimessay.CosineAnnealingLR, scheduler_kwargs={"T_max": 4000},
+                        preconditioners=True)
+        walks[key] = (one.trajectories[0], one.preconditioners[0])
+    return walks
+
+
+def test_adam_readouts_are_the_package_then_controls(page, site_url):
+    """One load sets both widgets of the page from the URL (two tests and loads before, each setting
+    one widget): at β₂ 0.99 adam-bias's readout is the package's walk; at λ 0.3 adam-decay's readout
+    is the package's Adam + L2 and AdamW walks; then each control of both widgets changes the
+    drawing, the readout and the summary; then dark mode redraws both."""
+    lam = 0.3
+    bias_reference = in_background(trajectory.run, landscapes.quadratic(10.0, 0.0), optimessay.Adam,
+                                   {"lr": 0.01, "betas": (0.9, 0.99)}, start=(-1.5, 1.0), steps=60)
+    decay_reference = in_background(decay_walks, lam)  # both while the page loads
+    root = open_widget(page, site_url, "adam/", "adam-bias", f"?w-adam-bias-beta2=0.99&w-adam-decay-lambda={lam}")
+    walk = bias_reference.result()
+    text = readout(root)["shown"]  # "first step 1·lr, largest ...·lr (step k), loss after 60 steps L"
+    loss = float(text.rsplit(" ", 1)[1])
+    assert same_4_digits(loss, walk.final_loss), f"{text!r}: the package's final loss is {walk.final_loss:.10g}"
+    first = (walk.points[1] - walk.points[0]).abs().max().item() / 0.01
+    assert_shown(text, [first], "first step / lr")
+    # adam-decay's readout at λ 0.3
+    decay = open_widget(page, site_url, "adam/", "adam-decay", reload=False)
+    shown = readout(decay)
+    walks = decay_reference.result()
+    for key, cls in (("coupled-end", optimessay.Adam), ("decoupled-end", optimessay.AdamW)):
+        points, preconditioners = walks[key]
+        assert_shown(shown[key], points[-1].tolist(), key)
         if cls is optimessay.Adam:  # λ·P of Adam + L2 at step 2000
-            assert_shown(shown["coupled-decay-mid"], (lam * walk.preconditioners[1999]).tolist(), "λ·P at step 2000")
+            assert_shown(shown["coupled-decay-mid"], (lam * preconditioners[1999]).tolist(), "λ·P at step 2000")
     assert_shown(shown["l2-min"], [2 * 1 * 3 / (2 * 1 + lam), 2 * 10 * 2 / (2 * 10 + lam)], "L2 minimizer")
+    # adam-bias's controls, from this state
+    changes(root, lambda: root.locator("#oe-w-adam-bias-corrected").click())
+    assert "without bias correction (shown)" in root.locator(".oe-w-readout").text_content()
+    changes(root, lambda: root.locator("#oe-w-adam-bias-beta2").select_option("0.9999"))
+    # without correction the first step is (1 − β₁)/√(1 − β₂) = 10 times lr at β₂ = 0.9999
+    assert readout(root)["shown"].startswith("first step 10·lr")
+    # adam-decay's controls, from λ 0.3
+    changes(decay, lambda: press(decay, "adam-decay-lambda", "ArrowLeft"))
+    changes(decay, lambda: type_value(decay, "adam-decay-lambda", 0.1))
+    redraws_in_dark_mode(root, decay)
 
 
 # --- Adagrad: P only shrinks --------------------------------------------------------------------------
