@@ -734,6 +734,7 @@ def test_workers_die_with_a_killed_build(tmp_path, guard):
 # --- the real catalog -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # two builds that import torch and matplotlib: started first under xdist
 def test_two_clean_builds_of_real_figures_are_byte_identical_and_match_the_catalog(tmp_path):
     """Two real entries, the cheapest that cover every kind of file this compares: banana-log-contour,
     an image with a landscape, so with its dark, narrow and narrow dark variants (1.2 s of drawing, and
