@@ -44,8 +44,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import torch
 from playground_python import RTOL, PythonSide, python_side
+from widget_helpers import goto, shared_page
 
 pytestmark = pytest.mark.browser
+# one Chromium page for this module's tests (per worker), checked like conftest.py's `page`; each test
+# loads its own URL in it as a new context would (widget_helpers.goto: no storage of the site)
+page, each_test = shared_page()
 
 STATE = "() => JSON.parse(JSON.stringify(document.querySelectorAll('.oe-playground')[0].oePlayground.state))"
 FINALS = """() => [...document.querySelectorAll('.oe-playground')[0].querySelectorAll('td.oe-pg-final')]
@@ -127,7 +131,7 @@ def assert_finals_equal_python(page, python: PythonSide, what: str, *, displayed
 def open_playground(page, site_url: str, query: str = "", path: str = "", *, reduced_motion: bool = True):
     """Open a page's first playground; with reduced motion (the default here) it shows the end at once."""
     page.emulate_media(reduced_motion="reduce" if reduced_motion else "no-preference")
-    page.goto(f"{site_url}{path}{query}")
+    goto(page, f"{site_url}{path}{query}")
     page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
     return page.locator(".oe-playground").first
 
