@@ -99,7 +99,7 @@ def test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant(open_page,
 # pages with wide tables and the widest equations: at least one box of theirs scrolls sideways at 390 px
 WIDE_BOX_PAGES = ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/")
 # the pages loaded by one phone test: the wide-box pages together (their boxes are counted over the
-# four), every other page with figures alone
+# four; `slow`: started first under xdist), every other page with figures alone
 PHONE_GROUPS = [WIDE_BOX_PAGES, *((url,) for url in VARIANT_PAGES if url not in WIDE_BOX_PAGES)]
 # every box that scrolls sideways (wide display math, wide tables) at a phone's width
 SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
@@ -127,8 +127,9 @@ def phone(phone_page):
     return phone_page
 
 
-@pytest.mark.parametrize("urls", PHONE_GROUPS if VARIANT_PAGES else [(NO_BUILD,)],
-                         ids=lambda urls: "wide-boxes" if urls == WIDE_BOX_PAGES else page_id(urls[0]))
+@pytest.mark.parametrize("urls", [pytest.param(urls, marks=[pytest.mark.slow] if len(urls) > 1 else [],
+                                               id="wide-boxes" if urls == WIDE_BOX_PAGES else page_id(urls[0]))
+                                  for urls in (PHONE_GROUPS if VARIANT_PAGES else [(NO_BUILD,)])])
 def test_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(phone, site_url, urls):
     """At 390 px no page with figures (nor a wide-box page) scrolls sideways; wide tables and the
     widest equations scroll inside their own box, and each such box has the edge shadow that says more
