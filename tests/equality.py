@@ -1,8 +1,12 @@
 """What the equality tests share: bitwise comparison of tensors and optimizer state with torch.optim's,
-and the idle optimizer the scheduler lockstep tests drive.
+and the idle optimizers the scheduler lockstep tests drive; snippet sections run alone.
 
 Imported by the test files of tests/ (pytest puts this folder on sys.path); not a test file itself.
 """
+
+import contextlib
+import re
+import sys
 
 import torch
 
@@ -50,9 +54,52 @@ class IdleSGD(torch.optim.SGD):
     """torch.optim.SGD (momentum in its groups, for the schedulers that cycle it) whose step() does
     nothing. The parameters here never get a gradient, so SGD's own step() changes nothing either (no
     parameter, no state), at twice the cost (measured 33 vs 15 µs a call, most of a lockstep iteration).
-    It is still a torch Optimizer: torch's step wrapper runs and the schedulers' check that the optimizer
-    stepped first sees each call. test_works_with_other_optimizers runs every scheduler on a real
+    Its step is marked `hooked`, so torch's Optimizer leaves it as it is instead of wrapping it in its
+    profiler `record_function` and step-hook pass (about half of a scheduler lockstep's CPU, profiled;
+    no hook is ever registered here). It is still a torch Optimizer: a scheduler still wraps the
+    instance's step and its check that the optimizer stepped first sees each call (the lockstep tests
+    turn warnings into errors). test_works_with_other_optimizers runs every scheduler on a real
     torch.optim.SGD ("torch-sgd"), torch.optim.Adam and optimessay's optimizers."""
 
     def step(self, closure=None):
         return None
+
+    step.hooked = True  # torch.optim.Optimizer._patch_step_function skips a step marked so
+
+
+class IdleAdam(torch.optim.Adam):
+    """torch.optim.Adam (betas in its groups: OneCycleLR and CyclicLR cycle beta1) whose step() does
+    nothing, as IdleSGD: with no gradient, Adam's own step() reads the groups and changes nothing.
+    For the random-configuration properties; test_works_with_other_optimizers runs a real
+    torch.optim.Adam ("adam")."""
+
+    def step(self, closure=None):
+        return None
+
+    step.hooked = True
+
+
+@contextlib.contextmanager
+def without_optimessay():
+    """Run a block as in an interpreter that has imported torch but not optimessay: every optimessay
+    module is taken out of sys.modules for the block, and put back after it. Yields a list that holds,
+    after the block, the optimessay modules the block imported (a fresh import, since none was loaded)."""
+    ours = {name: module for name, module in sys.modules.items() if name == "optimessay" or name.startswith("optimessay.")}
+    for name in ours:
+        del sys.modules[name]
+    imported = []
+    try:
+        yield imported
+    finally:
+        imported += sorted(n for n in sys.modules if n == "optimessay" or n.startswith("optimessay."))
+        for name in imported:
+            del sys.modules[name]
+        sys.modules.update(ours)
+
+
+def snippet_section(source: str, name: str) -> str:
+    """The text of the snippet section NAME (`# --8<-- [start:NAME]` ... `# --8<-- [end:NAME]`), which
+    must occur exactly once."""
+    found = re.findall(rf"# --8<-- \[start:{name}\]\n(.*?)# --8<-- \[end:{name}\]", source, re.S)
+    assert len(found) == 1, name
+    return found[0]
