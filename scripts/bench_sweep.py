@@ -134,6 +134,41 @@ def loop_walk(land, lr: float, steps: int) -> torch.Tensor:
     return out
 
 
+def dispatched_ops_per_step(land, lrs, dtype) -> float:
+    """Operator calls torch dispatches per step of the sweep (views and ``.item()`` syncs included):
+    counted on a 20-step and a 10-step sweep, the difference over 10 steps."""
+    from collections import Counter
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = Counter()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.calls[func] += 1
+            return func(*args, **(kwargs or {}))
+
+    totals = []
+    for steps in (10, 20):
+        with Count() as count:
+            sweep.run(land, torch.optim.Adam, {"lr": lrs}, steps=steps, dtype=dtype)
+        totals.append(sum(count.calls.values()))
+    return (totals[1] - totals[0]) / 10
+
+
+def per_step_cost(land, n: int, steps: int, dtype, repeat: int) -> float:
+    """CPU seconds per step of a sweep of ``n`` walks: the median of (a 2·steps sweep - a steps
+    sweep) / steps, so that what is paid once per sweep cancels."""
+    lrs = torch.logspace(-4, 0, n, dtype=torch.float64)
+
+    def cost(k):
+        return timed(lambda: sweep.run(land, torch.optim.Adam, {"lr": lrs}, steps=k, dtype=dtype))[0]
+
+    return statistics.median((cost(2 * steps) - cost(steps)) / steps for _ in range(repeat))
+
+
 def same(a, b) -> bool:
     """Every field of two SweepResults bit for bit (nan where nan)."""
     for name in ("trajectories", "losses", "final_point", "final_loss", "distance", "first_within", "diverged",
@@ -205,6 +240,12 @@ def main() -> int:
     t_traj = statistics.median(timed(lambda: trajectory.run(land, optimessay.Adam, {"lr": 0.01}, steps=steps))[0]
                                for _ in range(3))
 
+    # why the float32 steady state is where it is: per-step cost of the eager step against JAX's
+    small = 100  # walks: the per-step cost with (almost) nothing to compute, i.e. the fixed cost of the ops
+    why = {d: {"ops": dispatched_ops_per_step(land, lrs[:small], dtype),
+               "fixed": per_step_cost(land, small, steps, dtype, args.repeat),
+               "full": per_step_cost(land, n, steps, dtype, args.repeat)} for d, dtype in DTYPES.items()}
+
     med = {k: statistics.median(v) for k, v in times.items() if v}
 
     def cell(method, dname, fmt="{:.2f} s"):
@@ -241,6 +282,21 @@ def main() -> int:
                        - results[d].trajectories[calm, :steps].to(torch.float64)).abs().max()) for d in DTYPES]
         jax_check = (f" JAX's points agree with the sweep's to {gaps[0]:.1e} (float64) / {gaps[1]:.1e} (float32) "
                      f"on the {int(calm.sum()):,} walks with lr <= 1e-2 (different arithmetic: not bit for bit).")
+    why_lines = []
+    for d in DTYPES:
+        w = why[d]
+        jax_step = med["jax steady", d] / steps * 1e6 if ("jax steady", d) in med else None
+        versus = (f"; JAX's whole compiled step (one fused loop over the walks): {jax_step:.0f} µs, so the eager "
+                  f"step's fixed cost alone is {w['fixed'] * 1e6 / jax_step:.2f}x JAX's step. Within 1.5x of JAX, "
+                  f"the {n:,} walks' arithmetic and memory traffic would have to fit in "
+                  f"1.5 x {jax_step:.0f} - {w['fixed'] * 1e6:.0f} = {1.5 * jax_step - w['fixed'] * 1e6:.0f} µs a step; "
+                  f"they take {(w['full'] - w['fixed']) * 1e6:.0f} µs" if jax_step else "")
+        why_lines.append(
+            f"- {d}: {w['ops']:.0f} operator calls a step (the closed-form loss and gradient, Adam's core with a "
+            f"per-walk lr, the record, the finiteness test; views and syncs included); a step of {small} walks, "
+            f"where there is next to nothing to compute, costs {w['fixed'] * 1e6:.0f} µs "
+            f"({w['fixed'] * 1e6 / w['ops']:.1f} µs per call), a step of {n:,} walks {w['full'] * 1e6:.0f} µs"
+            f"{versus}.")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"**{n:,} Adam walks x {steps} steps on Rosenbrock, one lr per walk (1e-4 .. 1), every point and "
@@ -262,6 +318,11 @@ def main() -> int:
         f"Checks: the previous sweep's results equal the new one's in every field, bit for bit: "
         f"{'yes' if checks and all(checks) else ('skipped: ' + old_missing if old is None else 'NO')} "
         f"({len(checks)} runs compared).{jax_check}" + (f" JAX rows skipped: {jax_missing}." if jx is None else ""),
+        "",
+        "Where the steady-state time goes (CPU per step, medians; the sweep runs eagerly, one torch operator "
+        "call after the other, each paying a fixed dispatch cost whatever its length):",
+        "",
+        *why_lines,
         "",
         f"Against a Python loop of torch.optim.Adam runs (timed {len(subset)} runs, scaled to {n:,}: "
         f"{t_loop:,.0f} s, float64): the sweep is **{loop_ratio:,.0f}x faster** (target: >= 100x); its walks "
