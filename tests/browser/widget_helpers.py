@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from site_helpers import LOCAL_HOST, SITE
+from site_helpers import close_context, watch
 
 # one worker thread: a test's package reference (a Python loop over torch ops) runs while Chromium,
 # in its own processes, loads and draws the page; the test then waits for both
@@ -27,15 +26,6 @@ def in_background(fn, *args, **kwargs) -> Future:
     return _REFERENCES.submit(fn, *args, **kwargs)
 
 
-# URL schemes that never reach the network (inline data, in-page objects, the blank page)
-_LOCAL_SCHEMES = {"data", "blob", "about"}
-
-
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in _LOCAL_SCHEMES or parts.hostname == LOCAL_HOST
-
-
 def shared_page():
     """``page, each_test = shared_page()`` in a test module: the module's tests share ONE Chromium
     context and page per worker (a new context per test cost ~0.5 s of Chromium CPU, measured beside
@@ -43,47 +33,19 @@ def shared_page():
     module: console errors, uncaught page errors and requests outside 127.0.0.1 (aborted) are
     recorded on the page (`page.console_errors`, `page.page_errors`, `page.external_requests`),
     conftest.py's `pytest_runtest_call` fails the test that saw one, and `each_test` empties the
-    lists after each test. Before each test `each_test` gives the page a new context's 1280 x 900
-    viewport, light colour scheme and no reduced-motion preference; each test then opens its own
-    URL: a page load by `goto` (which also empties the site's localStorage and sessionStorage, as
-    a new context has them) or an instant navigation. sitemap.xml is served with this server's
-    origin, as conftest.py does (Material's instant navigation needs it)."""
+    lists after each test (site_helpers.watch records them and serves sitemap.xml with this
+    server's origin, as for `page`). Before each test `each_test` gives the page a new context's
+    1280 x 900 viewport, light colour scheme and no reduced-motion preference; each test then opens
+    its own URL: a page load by `goto` (which also empties the site's localStorage and
+    sessionStorage, as a new context has them) or an instant navigation."""
 
     @pytest.fixture(scope="module", name="page")
     def page_fixture(browser, site_url):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.console_errors, page.page_errors, page.external_requests = [], [], []
-
-        def on_console(message):
-            if message.type == "error":
-                location = message.location or {}
-                page.console_errors.append(f"{message.text} ({location.get('url', '?')}:{location.get('lineNumber', '?')})")
-
-        def on_request(request):
-            if not _is_local(request.url):
-                page.external_requests.append(request.url)
-
-        def on_route(route):
-            url = route.request.url
-            if not _is_local(url):
-                route.abort()  # recorded by on_request; nothing leaves the machine
-            elif urlsplit(url).path.endswith("/sitemap.xml"):
-                sitemap = (SITE / "sitemap.xml").read_text(encoding="utf-8")
-                sitemap = re.sub(r"<loc>https?://[^/<]+", f"<loc>{site_url.rstrip('/')}", sitemap)
-                route.fulfill(status=200, content_type="application/xml", body=sitemap)
-            else:
-                route.continue_()
-
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-        page.on("request", on_request)
-        context.route("**/*", on_route)
         try:
-            yield page
+            yield watch(context.new_page(), site_url)
         finally:
-            context.unroute_all(behavior="ignoreErrors")
-            context.close()
+            close_context(context)
 
     @pytest.fixture(autouse=True)
     def each_test(page, site_url):
