@@ -46,6 +46,7 @@ export class Playground {
     this.root = root;
     this.index = index;
     this.uid = `oe-pg${instances++}`;
+    this.path = window.location.pathname; // the page it was mounted on
     this.homePreset = Object.hasOwn(PRESETS, root.dataset.preset) ? root.dataset.preset : DEFAULT_PRESET;
     const { state, notes, mine } = parseQuery(window.location.search, this.homePreset, index);
     this.state = state;
@@ -608,7 +609,9 @@ export class Playground {
   scheduleUrl() {
     clearTimeout(this.urlTimer);
     this.urlTimer = setTimeout(() => {
-      if (!this.root.isConnected) return; // the reader has moved on to another page
+      // the reader has moved on to another page: Material's instant navigation changes the URL
+      // before it swaps the page, so a write still pending would land on the next page's URL
+      if (!this.root.isConnected || window.location.pathname !== this.path) return;
       const url = new URL(window.location.href);
       url.search = toQuery(this.state, this.index);
       window.history.replaceState(window.history.state, "", url);

@@ -488,6 +488,7 @@ export function makeWidget(root, { id, title = "", summaryLabel = "Summary" } = 
   const registry = new Map(); // key -> control {key, value, set, serialize, parse, initial}
   let updateFn = () => {};
   let urlTimer = null;
+  const path = window.location.pathname; // the page the widget was mounted on
   const api = { root, id: wid, controls, figure, live };
 
   const note = (text) => {
@@ -497,6 +498,8 @@ export function makeWidget(root, { id, title = "", summaryLabel = "Summary" } = 
 
   const writeUrl = () => {
     urlTimer = null;
+    // the reader has moved on: instant navigation changes the URL before it swaps the page
+    if (!root.isConnected || window.location.pathname !== path) return;
     const values = {};
     for (const c of registry.values()) values[c.key] = c.value === c.initial ? null : c.serialize(c.value);
     const search = encodeState(window.location.search, wid, values);
