@@ -6,7 +6,7 @@ pitfalls' wrong-and-right loops are not programs). Each runs with a fresh namesp
 one page run in one child process of program_server.py (forked from an interpreter that has imported
 torch, so torch is imported once per worker, not once per page), with this checkout first on the
 path. One test per page, so xdist spreads them over its workers (the networks page's program trains
-its full experiments and takes most of the time). A `print(...)` line whose comment ends in `: N`
+two of its experiments at 6 epochs and is still the longest). A `print(...)` line whose comment ends in `: N`
 (N a whole number, e.g. `# P = I: 346`) must print exactly N; a program whose last line is a comment
 `# SomeError: message` must raise that error with that message.
 """
@@ -47,7 +47,7 @@ def test_the_pages_have_programs():
 
 
 def page_param(page_file: str):
-    """A page whose programs train networks (optimessay.networks: tens of seconds) is `slow`: started first."""
+    """A page whose programs train networks (optimessay.networks: about ten seconds of CPU) is `slow`: started first."""
     trains = any("optimessay.networks" in code for _, code in PAGES[page_file])
     return pytest.param(page_file, marks=[pytest.mark.slow] if trains else [])
 
