@@ -58,9 +58,9 @@ class IdleSGD(torch.optim.SGD):
     profiler `record_function` and step-hook pass (no hook is ever registered here). Measured side by
     side, OMP_NUM_THREADS=1: test_schedulers.py's 9 random-configuration tests alone 18.0 -> 7.9 s CPU
     (with IdleAdam for OneCycleLR); in a process that ran other files first the wrapper cost less
-    (the same tests after test_optimizers ... test_check_scheduler: 10.0 -> 6.9 s). It is still a torch Optimizer: a scheduler still wraps the
-    instance's step and its check that the optimizer stepped first sees each call (the lockstep tests
-    turn warnings into errors). test_works_with_other_optimizers runs every scheduler on a real
+    (the same tests after test_optimizers ... test_check_scheduler: 10.0 -> 6.9 s). It is still a
+    torch Optimizer: a scheduler still wraps the instance's step and its check that the optimizer
+    stepped first sees each call (the lockstep tests turn warnings into errors). test_works_with_other_optimizers runs every scheduler on a real
     torch.optim.SGD ("torch-sgd"), torch.optim.Adam and optimessay's optimizers."""
 
     def step(self, closure=None):
