@@ -35,13 +35,6 @@ from torch._dynamo.utils import counters
 
 import optimessay
 
-# Every test that calls torch.compile (here and in test_optimizers_elementwise, _special and
-# test_matrix_preconditioners) is in one xdist group, so under `pytest -n 4 --dist loadgroup` one
-# worker pays for importing inductor and warming dynamo up (measured: 3-6 s of CPU for the first
-# compiled test in a process, ~1 s for each later one; inductor's on-disk caches hit on a warm machine,
-# even from a fresh clone) instead of every worker. Without `--dist loadgroup` the mark does nothing.
-pytestmark = pytest.mark.xdist_group("compile")
-
 NAMES = ["SGD", "RMSprop", "Adam", "AdamW", "Adagrad"]
 # group 1 takes the constructor's options, group 2 overrides them: every option is on in one group
 CONFIGS = {

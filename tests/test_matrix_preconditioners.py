@@ -447,7 +447,6 @@ def fresh_dynamo():
     (Shampoo, dict(lr=0.1, beta=0.9, update_interval=3, momentum=0.5, weight_decay=0.1)),
     (SOAP, dict(lr=0.1, precondition_frequency=3, weight_decay=0.1)),
 ])
-@pytest.mark.xdist_group("compile")  # all compiling tests on one xdist worker: see tests/test_compile.py
 def test_compiled_step_matches_eager(cls, kw, fresh_dynamo):
     """`torch.compile(opt.step)` traces (backend aot_eager: dynamo + AOT autograd, seconds instead of
     the ~30-50 s of a cold inductor compile on this 2-core machine) and matches eager to 1e-13.

@@ -394,7 +394,6 @@ COMPILE_SHAPES = [(4,), (4,), (2, 3), ()]  # two per group; two of the same shap
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.xdist_group("compile")  # all compiling tests on one xdist worker: see tests/test_compile.py
 def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
     import logging
 

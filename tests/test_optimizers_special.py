@@ -620,7 +620,6 @@ def test_lbfgs_refuses_what_torch_refuses():
         assert theirs is not None and ours == theirs
 
 
-@pytest.mark.xdist_group("compile")  # all compiling tests on one xdist worker: see tests/test_compile.py
 def test_compiled_lbfgs_runs_eagerly_like_torchs():
     """torch's dynamo wraps `torch.optim.LBFGS.step` in `torch.compiler.disable` (it calls the
     closure's backward, which cannot be traced); ours is marked the same way: compiled, it runs
@@ -847,7 +846,6 @@ COMPILE_CASES = {"Adafactor": (dict(lr=0.1, weight_decay=0.1, maximize=True), [(
 
 
 @pytest.mark.parametrize("name", sorted(COMPILE_CASES))
-@pytest.mark.xdist_group("compile")  # all compiling tests on one xdist worker: see tests/test_compile.py
 def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
     """`torch.compile(opt.step)`: no graph break, no recompile per parameter (one graph for the first
     step, which creates the state, one for the others), and torch's numbers to the measured tolerance.
@@ -868,7 +866,6 @@ def test_compiled_step_gives_torchs_numbers_without_recompiling(name):
         torch.testing.assert_close(p, q, rtol=0, atol=tol)
 
 
-@pytest.mark.xdist_group("compile")  # all compiling tests on one xdist worker: see tests/test_compile.py
 def test_compiled_sparse_adam_runs_eagerly_like_torchs():
     """torch's dynamo wraps `torch.optim.SparseAdam.step` in `torch.compiler.disable` (sparse tensors
     cannot be traced); ours is marked the same way: compiled, it runs eagerly, with eager numbers."""
