@@ -7,6 +7,7 @@ Imported by the test files of tests/ (pytest puts this folder on sys.path); not 
 import contextlib
 import re
 import sys
+import types
 
 import torch
 
@@ -105,3 +106,24 @@ def snippet_section(source: str, name: str) -> str:
     found = re.findall(rf"# --8<-- \[start:{name}\]\n(.*?)# --8<-- \[end:{name}\]", source, re.S)
     assert len(found) == 1, name
     return found[0]
+
+
+def copied_sections(source: str, name: str, borrowed=()) -> types.SimpleNamespace:
+    """What a reader who copied the `base` section and the section `name.lower()` of a schedulers file
+    (its text `source`) has: those lines executed alone, in a fresh namespace. The classes named in
+    `borrowed` that the copy does not define (the children a ChainedScheduler or SequentialLR is given)
+    are torch.optim.lr_scheduler's."""
+    namespace = {"__name__": f"copied_{name.lower()}"}
+    code = snippet_section(source, "base") + snippet_section(source, name.lower())
+    exec(compile(code, f"<copied base + {name.lower()}>", "exec"), namespace)
+    copied = types.SimpleNamespace(**namespace)
+    for key in borrowed:
+        if not hasattr(copied, key):
+            setattr(copied, key, getattr(torch.optim.lr_scheduler, key))
+    return copied
+
+
+def two_group_sgd() -> torch.optim.SGD:
+    """SGD with momentum 0.9 over two one-number parameters in two groups, lrs 0.05 and 0.5."""
+    return torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": 0.05},
+                            {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.5}], momentum=0.9)

@@ -12,13 +12,12 @@ import copy
 import inspect
 import math
 import pickle
-import types
 import warnings
 from pathlib import Path
 
 import pytest
 import torch
-from equality import IdleAdam, IdleSGD, snippet_section, without_optimessay
+from equality import IdleAdam, IdleSGD, copied_sections, two_group_sgd, without_optimessay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -610,19 +609,8 @@ def test_snippet_sections_run_alone_with_only_torch():
     checked = 0
     with without_optimessay() as imported:
         for name, build in SNIPPET_CONFIGS.items():
-            namespace = {"__name__": f"copied_{name.lower()}"}
-            code = snippet_section(source, "base") + snippet_section(source, name.lower())
-            exec(compile(code, f"<copied base + {name.lower()}>", "exec"), namespace)
-            M = types.SimpleNamespace(**namespace)  # the reader's classes, torch's for the children they lack
-            for key in ["LinearLR", "CosineAnnealingLR", "StepLR"]:
-                if not hasattr(M, key):
-                    setattr(M, key, getattr(torch.optim.lr_scheduler, key))
-
-            def groups():
-                return torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": 0.05},
-                                        {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.5}], momentum=0.9)
-
-            o1, o2 = groups(), groups()
+            M = copied_sections(source, name, borrowed=["LinearLR", "CosineAnnealingLR", "StepLR"])
+            o1, o2 = two_group_sgd(), two_group_sgd()
             s1, s2 = build(M, o1), build(torch.optim.lr_scheduler, o2)
             for t in range(60):
                 assert [g["lr"] for g in o1.param_groups] == [g["lr"] for g in o2.param_groups], (name, t)
