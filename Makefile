@@ -64,14 +64,23 @@ vectors: $(VENV_STAMP)
 
 ## checks ---------------------------------------------------------------------------------------
 # Every stage runs, whatever an earlier one did (a failing pytest must not hide a failing JS test);
-# the exit status is non-zero when any failed, and the failed stages are named.
+# the exit status is non-zero when any failed, and the failed stages are named. The JavaScript tests
+# run alongside pytest (their output is held and printed after pytest's): they mostly wait on the
+# Python references they start, and pytest leaves a core idle at times (browser waits, its last
+# few tests), so together they end sooner than one after the other.
 TEST_STAGES := site lint pytest jstest
 test: setup
 	@failed=""; \
-	for stage in $(TEST_STAGES); do \
+	for stage in site lint; do \
 	  echo "=== make $$stage"; \
 	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
 	done; \
+	jslog=$$(mktemp); \
+	$(MAKE) --no-print-directory jstest >"$$jslog" 2>&1 & js=$$!; \
+	echo "=== make pytest (make jstest runs alongside; its output follows)"; \
+	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	wait $$js || failed="$$failed jstest"; \
+	echo "=== make jstest"; cat "$$jslog"; rm -f "$$jslog"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed (of: $(TEST_STAGES))" >&2; exit 1; fi; \
 	echo "make test: all stages passed ($(TEST_STAGES))"
 
