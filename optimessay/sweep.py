@@ -305,49 +305,33 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     # 3. noise: the same draws as trajectory.run with the walk's seed
     draws, per_walk_draws = _noise(noise, seed, steps, n, dtype)
 
-    # 4. the batched walk
-    rec = _BatchRecorder(n, steps, dtype, keep_trajectories, preconditioners, land, tol)
-    alive = torch.arange(n)  # the walks still stepping (global indices)
+    # 4. the batched walk, a window of steps at a time (see _Walks.window)
+    rec = _BatchRecorder(n, steps, dtype, keep_trajectories, preconditioners, land, tol, table is not None)
     P = starts_t.t().contiguous()  # (2, N): row 0 the walks' x, row 1 their y (each contiguous)
-    state = core.init_state(P, hyper)
-    args = core.update_args(hyper)  # the update's keyword arguments; rebuilt only when walks stop
-    step_iter = range(steps)
+    walks = _Walks(core, land, dtype, rec, table, noise, preconditioners, n, alive=torch.arange(n), P=P,
+                   state=core.init_state(P, hyper), hyper=hyper, draws=draws, per_walk_draws=per_walk_draws)
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        step_iter = tqdm(step_iter, desc=f"sweep {cls.__name__} x{n}", unit="step")
-    evaluate = land.batch_value_and_gradient(n, dtype)  # closed form into reused buffers, or autograd
-    for t in step_iter:
-        loss, grad = evaluate(P, rec.loss_row(t, alive))  # f straight into the record while every walk steps
-        if draws is not None:
-            grad = grad + noise * draws[t]  # ĝ = ∇f + noise·ε: (2, N) per walk (columns follow alive) or (2, 1) shared
-        rec.point(t, alive, P, loss)
-        if not _surely_finite(loss, grad):  # the exact test, walk by walk; drop the walks that diverged
-            ok = torch.isfinite(loss) & torch.isfinite(grad).all(0)
-            if not bool(ok.all()):  # with their state and hyperparameters
-                rec.stop(t, alive[~ok], P[:, ~ok], loss[~ok])
-                keep = ok.nonzero().squeeze(1)
-                alive, P, grad = alive[keep], P[:, keep], grad[:, keep]
-                state = core.keep_rows(state, keep, len(ok))
-                hyper = {k: v[:, keep] for k, v in hyper.items()}
-                args = core.update_args(hyper)
-                if per_walk_draws:
-                    draws = draws[..., keep]
-                if len(alive) == 0:
-                    break
-        if table is not None:  # this step's lr (and momentum / betas) from the scheduler's table
-            scheduled = table.at(t, alive, len(alive) == n)
-            rec.lr(t, alive, scheduled["lr"])
-            # what the update takes (Rprop's lr only starts it); the per-walk values the scheduler does
-            # not touch (e.g. weight_decay) stay each walk's own
-            args.update(core.update_args({**hyper, **scheduled}))
-        core.update(P, grad, state, args)
-        if preconditioners:
-            rec.precondition(t, alive, core.preconditioner(P, state, args))
-    else:
+        bar = tqdm(total=steps, desc=f"sweep {cls.__name__} x{n}", unit="step")
+    size = 1 if isinstance(core, _WalkByWalk) else _WINDOW  # walk by walk: the exact test every step
+    # no autograd bookkeeping per op (~0.4 µs of each call; the recorder's tensors are made outside),
+    # unless the landscape's gradient is autograd's
+    with torch.inference_mode(getattr(land.fn, "derivatives", None) is not None):
+        for t in range(0, steps, size):
+            walks.window(t, min(steps, t + size))
+            if bar is not None:
+                bar.update(min(steps, t + size) - t)
+            if len(walks.alive) == 0:
+                break
+    if bar is not None:
+        bar.close()
+    if len(walks.alive):  # where the walks still stepping ended
+        P, alive = walks.P, walks.alive
         loss = land.loss(P.t())
         rec.point(steps, alive, P, loss)
-        rec.stop(steps, alive, P, loss)  # where the walks still stepping ended
+        rec.stop(steps, alive, P, loss)
     rec.finish()
 
     diverged = (rec.diverged_at >= 0) | ~torch.isfinite(rec.final_loss)
@@ -376,11 +360,125 @@ def _run(landscape, optimizer, optimizer_kwargs, grid, starts, steps, scheduler_
     )
 
 
-def _surely_finite(loss: Tensor, grad: Tensor) -> bool:
-    """True when every loss and gradient entry is finite, tested cheaply: a sum is finite only if
-    each term is. False means "maybe not" (a non-finite entry, or finite entries whose sum
-    overflowed): the caller then tests walk by walk."""
-    return math.isfinite(float(loss.sum()) + float(grad.sum()))
+_WINDOW = 32  # steps between two finiteness tests (see _Walks.window)
+
+
+class _Walks:
+    """The walks still stepping (``alive``: their indices in the sweep; ``P``: their points, one column
+    each; their optimizer state, hyperparameters and noise draws) and how they step.
+
+    A walk leaves the batch at the first step whose loss or gradient is not finite (as in
+    ``trajectory.run``). Testing that every step cost 4 operator calls and two syncs; instead
+    :meth:`window` runs a window of steps and tests once at its end: a per-walk running sum of the
+    gradients (one op a step) and the window's recorded losses. A sum is finite only if every term
+    is (inf + x is inf or nan, nan + x is nan), so a walk whose sums are finite had finite losses and
+    gradients at every step of the window and stepped exactly as with a test per step. The others
+    (a non-finite value, or finite values whose sum overflowed) are stepped again from the window's
+    start, alone, with the exact test at every step, and their records rewritten: the same numbers
+    and the same divergence step as a test every step, at the cost of a copy of the points and the
+    state per window."""
+
+    def __init__(self, core, land, dtype, rec, table, noise, preconditioners, n, *, alive, P, state, hyper, draws,
+                 per_walk_draws):
+        self.core, self.land, self.dtype, self.rec, self.table = core, land, dtype, rec, table
+        self.noise, self.preconditioners, self.n = noise, preconditioners, n
+        self.alive, self.P, self.state, self.hyper = alive, P, state, hyper
+        self.draws, self.per_walk_draws = draws, per_walk_draws
+        self.args = core.update_args(hyper)  # the update's keyword arguments; rebuilt only when walks stop
+        self.local = None  # for a replay: the walks' columns in the batch being replayed
+        self.evaluate = land.batch_value_and_gradient(len(alive), dtype)  # closed form into reused buffers, or autograd
+
+    def keep(self, keep: Tensor, m: int) -> None:
+        """Only the walks in columns ``keep`` (of ``m``) step on."""
+        self.alive, self.P = self.alive[keep], self.P[:, keep]
+        self.state = self.core.keep_rows(self.state, keep, m)
+        self.hyper = {k: v[:, keep] for k, v in self.hyper.items()}
+        self.args = self.core.update_args(self.hyper)
+        if self.per_walk_draws:
+            self.draws = self.draws[..., keep]
+        if self.local is not None:
+            self.local = self.local[keep]
+
+    def step(self, t: int, sums: tuple | None) -> None:
+        """Step t of every walk. ``sums`` None: the exact test (walk by walk when a sum is not
+        finite), and the walks that diverged leave the batch; else ``(gradients, losses or None)``,
+        running sums to add this step's values to."""
+        rec = self.rec
+        loss, grad = self.evaluate(self.P, rec.loss_row(t, self.alive))  # f straight into the record when it can
+        if self.draws is not None:
+            grad = grad + self.noise * self.draws[t]  # ĝ = ∇f + noise·ε: (2, N) per walk or (2, 1) shared
+        rec.point(t, self.alive, self.P, loss)
+        if sums is not None:
+            sums[0].add_(grad)
+            if sums[1] is not None:  # the losses are not in the record (it reads them there)
+                sums[1].add_(loss)
+        elif not math.isfinite(float(loss.sum()) + float(grad.sum())):  # maybe not finite: walk by walk
+            ok = torch.isfinite(loss) & torch.isfinite(grad).all(0)
+            if not bool(ok.all()):  # drop the walks that diverged, with their state and hyperparameters
+                rec.stop(t, self.alive[~ok], self.P[:, ~ok], loss[~ok])
+                keep = ok.nonzero().squeeze(1)
+                grad = grad[:, keep]
+                self.keep(keep, len(ok))
+                if len(self.alive) == 0:
+                    return
+        if self.table is not None:  # this step's lr (and momentum / betas) from the scheduler's table
+            scheduled = self.table.at(t, self.alive, len(self.alive) == self.n)
+            rec.lr(t, self.alive, scheduled["lr"])
+            # what the update takes (Rprop's lr only starts it); the per-walk values the scheduler does
+            # not touch (e.g. weight_decay) stay each walk's own
+            self.args.update(self.core.update_args({**self.hyper, **scheduled}))
+        self.core.update(self.P, grad, self.state, self.args)
+        if self.preconditioners:
+            rec.precondition(t, self.alive, self.core.preconditioner(self.P, self.state, self.args))
+
+    def window(self, t0: int, t1: int) -> None:
+        """Steps t0 .. t1 - 1, the finiteness test after the last (see the class docstring)."""
+        if t1 - t0 == 1:
+            self.step(t0, None)
+            return
+        m = len(self.alive)
+        start = (self.P.clone(), _copy_state(self.state))  # where a replay starts
+        rec = self.rec
+        losses = rec.window_losses(t0, t1, self.alive)  # (t1 - t0, m), or None: not in the record
+        sums = (torch.zeros_like(self.P), None if losses is not None else self.P.new_zeros(m))
+        marks = rec.marks()
+        for t in range(t0, t1):
+            self.step(t, sums)
+        g, f = sums
+        if math.isfinite(float(g.sum()) + float((f if losses is None else losses).sum())):
+            return
+        bad = ~(torch.isfinite(g).all(0) & (torch.isfinite(f) if losses is None else torch.isfinite(losses).all(0)))
+        if not bool(bad.any()):  # finite sums of finite terms overflowed the total: nothing to replay
+            return
+        cols = bad.nonzero().squeeze(1)
+        rec.forget(t0, t1, self.alive[cols], marks)
+        replay = _Walks(self.core, self.land, self.dtype, rec, self.table, self.noise, self.preconditioners, self.n,
+                        alive=self.alive[cols], P=start[0][:, cols], state=self.core.keep_rows(start[1], cols, m),
+                        hyper={k: v[:, cols] for k, v in self.hyper.items()},
+                        draws=self.draws[..., cols] if self.per_walk_draws else self.draws,
+                        per_walk_draws=self.per_walk_draws)
+        replay.local = cols
+        for t in range(t0, t1):
+            replay.step(t, None)
+            if len(replay.alive) == 0:
+                break
+        # the walks that did not diverge go on in the batch, with their replayed points and state
+        back = replay.local
+        if len(back):
+            self.P[:, back] = replay.P
+            for k, v in self.state.items():
+                if isinstance(v, Tensor) and v.dim() > 0 and v.shape[-1] == m:
+                    v[..., back] = replay.state[k]
+        ok = torch.ones(m, dtype=torch.bool)
+        ok[cols] = False
+        ok[back] = True
+        if not bool(ok.all()):
+            self.keep(ok.nonzero().squeeze(1), m)
+
+
+def _copy_state(state: dict) -> dict:
+    """A copy of a batch's optimizer state (its tensors cloned)."""
+    return {k: v.clone() if isinstance(v, Tensor) else v for k, v in state.items()}
 
 
 # --- the functional core, called on the batch ----------------------------------------------------
@@ -463,16 +561,19 @@ class _BatchRecorder:
     per step (time-major, into memory that is never pre-filled: every row is either written or, for
     a walk that stopped early, filled by :meth:`finish`). Everything else is computed at the end."""
 
-    def __init__(self, n, steps, dtype, keep, preconditioners, land, tol):
+    def __init__(self, n, steps, dtype, keep, preconditioners, land, tol, scheduled=False):
         nan = math.nan
         self.steps, self._land, self._tol = steps, land, tol
         # time-major storage in the batch's layout (one contiguous (2, N) block per step), returned as
         # a permuted view: (N, steps + 1, 2)
         self._points = torch.empty((steps + 1, 2, n), dtype=dtype) if keep else None
         self._losses = torch.empty((steps + 1, n), dtype=dtype) if keep else None
+        # every step's rows as views made at once (one call, instead of one indexing call per row and step)
+        self._point_rows = self._points.unbind(0) if keep else None
+        self._loss_rows = self._losses.unbind(0) if keep else None
         # nan where a walk had stopped (as in trajectory.run): pre-filled, but only when asked for
         self.preconditioners = torch.full((n, steps, 2), nan, dtype=dtype) if preconditioners else None
-        self.lrs = None
+        self.lrs = torch.full((n, steps), nan, dtype=torch.float64) if scheduled else None
         self.final_point = torch.empty((n, 2), dtype=dtype)  # written by stop(), for every walk
         self.final_loss = torch.empty((n,), dtype=dtype)
         self.first_within = torch.full((n,), -1, dtype=torch.int64)
@@ -482,24 +583,43 @@ class _BatchRecorder:
 
     def loss_row(self, t, alive):
         """Where step t's losses go while every walk steps (the landscape writes them there), else None."""
-        self._row = self._losses[t] if self._losses is not None and alive.shape[0] == self._everyone else None
+        self._row = self._loss_rows[t] if self._losses is not None and alive.shape[0] == self._everyone else None
         return self._row
+
+    def window_losses(self, t0, t1, alive):
+        """Steps t0 .. t1 - 1's recorded losses ``(t1 - t0, N)`` if the landscape writes them into the
+        record (every walk steps), else None."""
+        return self._losses[t0:t1] if self._losses is not None and alive.shape[0] == self._everyone else None
 
     def point(self, t, alive, P, loss):
         """The points before step t (and their losses) of the walks still stepping."""
         if self._points is not None:
             if alive.shape[0] == self._everyone:  # every walk still steps: one plain copy (the loss is in place)
-                self._points[t].copy_(P)
+                self._point_rows[t].copy_(P)
                 if loss is not self._row:  # not written there by the landscape (the final point's)
-                    self._losses[t].copy_(loss)
+                    self._loss_rows[t].copy_(loss)
                 self._row = None
             else:
-                self._points[t][:, alive] = P
+                self._point_rows[t][:, alive] = P
                 self._losses[t, alive] = loss
         else:  # no trajectories to compute it from later: first_within step by step
             arrived = (self._land.distance_to_minimum(P.t()) <= self._tol) & (self.first_within[alive] < 0)
             if bool(arrived.any()):
                 self.first_within[alive[arrived]] = t
+
+    def marks(self):
+        """What :meth:`forget` restores (first_within, when it is found step by step)."""
+        return self.first_within.clone() if self._points is None else None
+
+    def forget(self, t0, t1, rows, marks):
+        """Walks ``rows`` are stepped again from t0: what steps t0 .. t1 - 1 recorded for them and
+        nothing rewrites (a stopped walk's later lrs and preconditioners, first_within) is undone."""
+        if self.lrs is not None:
+            self.lrs[rows, t0:t1] = math.nan
+        if self.preconditioners is not None:
+            self.preconditioners[rows, t0:t1] = math.nan
+        if marks is not None:
+            self.first_within[rows] = marks[rows]
 
     def stop(self, t, rows, P, loss):
         """Walks ``rows`` end at step t (diverged there, or t = steps: the walk is over) at ``P``."""
@@ -509,8 +629,6 @@ class _BatchRecorder:
             self.diverged_at[rows] = t
 
     def lr(self, t, alive, lr):
-        if self.lrs is None:
-            self.lrs = torch.full((self.final_loss.shape[0], self.steps), math.nan, dtype=torch.float64)
         self.lrs[alive, t] = lr.reshape(-1) if isinstance(lr, Tensor) else lr
 
     def precondition(self, t, alive, P):
@@ -518,6 +636,7 @@ class _BatchRecorder:
 
     def finish(self):
         """A walk that stopped at step d stays there: its points and losses after d repeat d's."""
+        self._point_rows = self._loss_rows = None
         self.points = None if self._points is None else self._points.permute(2, 0, 1)
         self.losses = None if self._losses is None else self._losses.transpose(0, 1)
         if self.points is None:
