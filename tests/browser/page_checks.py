@@ -4,7 +4,9 @@ browser test's CPU: ~1 s in Chromium's renderer for a page of this site, more in
 - figure variants (docs/hooks/figures.py): which variant each figure shows and which files were
   requested, at a width and a theme (tests/browser/test_figures_screens.py describes the rules);
 - annotated views (docs/hooks/annotate.py): notes beside their code at 1280 px and under it at
-  390 px, the theme's code colours, the copy button, the math (tests/browser/test_annotate_site.py).
+  390 px, the theme's code colours, the copy button, the math (tests/browser/test_annotate_site.py);
+- a phone (390 px): the page does not scroll sideways, and every box that does (wide display math,
+  wide tables) shows the edge shadow that says more is out of view (PHONE_PAGES).
 
 test_pages.py runs them on its light first load of a page, test_figures_screens.py on its dark
 first visit, each where the page has what the check is about.
@@ -74,6 +76,45 @@ VARIANTS_PAGE = next(iter(VARIANT_PAGES), None)
 # the page the palette toggle is flipped on: the first with a video poster (it has a dark variant too)
 TOGGLE_PAGE = next((url for url, found in VARIANT_PAGES.items() if any("poster" in f for f in found.values())),
                    VARIANTS_PAGE)
+
+
+# --- a phone: no sideways scrolling, a scroll cue on every wide box -------------------------------------
+
+# pages with wide tables and the widest equations: each has at least one box that scrolls sideways at
+# 390 px (checked, so the cue check has something to check)
+WIDE_BOX_PAGES = ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/")
+# the pages checked at a phone's width: every page with figure variants, and the wide-box pages
+PHONE_PAGES = list(dict.fromkeys([*VARIANT_PAGES, *WIDE_BOX_PAGES]))
+# every box that scrolls sideways (wide display math, wide tables) at a phone's width
+SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1)
+  .map((el) => ({ what: el.className, cue: getComputedStyle(el).backgroundImage.includes('radial-gradient') }))"""
+# two animation frames: resize observers and resize handlers have run, the layout has settled
+TWO_FRAMES = "() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))"
+
+
+def check_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(page, url: str) -> None:
+    """On `page` (`url` loaded in light mode): narrowed to a phone's 390 px, the page does not scroll
+    sideways; wide tables and the widest equations scroll inside their own box, and each such box has
+    the edge shadow that says more is out of view (docs/stylesheets/extra.css); a page of
+    WIDE_BOX_PAGES has such a box. The viewport is 1280 px again after.
+
+    The layout at 390 px is CSS media queries and the page's resize handlers: measured on every page
+    of the site, the boxes found (their classes and cues) and the page's overflow after narrowing a
+    1280 px load are those of a load at 390 px (tests/browser/test_pages.py's test_page makes this
+    check on its load; before, each page had a load at 390 px of its own)."""
+    assert page.evaluate(SCHEME) == "default"
+    page.set_viewport_size({"width": 390, "height": 900})
+    try:
+        page.evaluate(TWO_FRAMES)
+        boxes = page.evaluate(SIDEWAYS)
+        assert all(box["cue"] for box in boxes), (url, boxes)
+        overflow = page.evaluate(PAGE_OVERFLOW)
+        assert overflow <= 0, f"/{url}: the page itself is {overflow} px too wide at 390 px"
+        if url in WIDE_BOX_PAGES:
+            assert boxes, f"nothing scrolls sideways at 390 px on /{url} (the cue check no longer checks anything)"
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def record_figure_requests(page) -> list[str]:

@@ -9,8 +9,9 @@ check what a reader's browser does with that:
 - the page shows the variant of its theme, and never requests the other theme's files (a hidden lazy
   image is not fetched), also after the reader flips the palette toggle;
 - a narrow viewport (390 px) shows the narrow variant where there is one, a wide one (1280 px) never;
-- a first visit in dark mode fetches no light picture, and no page with figures scrolls sideways at
-  390 px (one test per page with figures checks each);
+- a first visit in dark mode fetches no light picture (one test per page with figures), and no page
+  with figures scrolls sideways at 390 px (page_checks.check_a_phone_never_scrolls_sideways_and_wide_
+  boxes_show_a_scroll_cue, made by test_pages.py's test_page on its light load of each such page);
 - a video shows the poster of the theme, and only that poster is requested.
 
 A page load is most of a browser test's CPU, so each load checks everything that needs it
@@ -30,7 +31,6 @@ from pathlib import Path
 
 import pytest
 from page_checks import (
-    PAGE_OVERFLOW,
     SCHEME,
     VARIANT_PAGES,
     VARIANTS_PAGE,
@@ -40,7 +40,6 @@ from page_checks import (
     pages_with_variants,
     record_figure_requests,
 )
-from site_helpers import close_context, watch
 
 NO_BUILD = "(no page with figure variants: build the site)"
 
@@ -94,55 +93,3 @@ def test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant(open_page,
     requested = record_figure_requests(page)
     page.goto(site_url + VARIANTS_PAGE)
     check_shows_and_fetches_only_its_own_variant(page, VARIANTS_PAGE, 390, scheme, requested)
-
-
-# pages with wide tables and the widest equations: at least one box of theirs scrolls sideways at 390 px
-WIDE_BOX_PAGES = ("adam/", "preconditioning/", "sgd-momentum/", "rmsprop/")
-# the pages loaded by one phone test: the wide-box pages together (their boxes are counted over the
-# four; `slow`: started first under xdist), every other page with figures alone
-PHONE_GROUPS = [WIDE_BOX_PAGES, *((url,) for url in VARIANT_PAGES if url not in WIDE_BOX_PAGES)]
-# every box that scrolls sideways (wide display math, wide tables) at a phone's width
-SIDEWAYS = """() => [...document.querySelectorAll('article div.arithmatex, article .md-typeset__scrollwrap')]
-  .filter((el) => el.scrollWidth > el.clientWidth + 1)
-  .map((el) => ({ what: el.className, cue: getComputedStyle(el).backgroundImage.includes('radial-gradient') }))"""
-
-
-@pytest.fixture(scope="module")
-def phone_page(browser, site_url):
-    """One page at 390 px in light mode for the phone tests of this module (no first-visit check
-    among them: a warm cache changes no layout), watched like `page`."""
-    context = browser.new_context(viewport={"width": 390, "height": 900}, color_scheme="light")
-    page = watch(context.new_page(), site_url)
-    try:
-        yield page
-    finally:
-        close_context(context)
-
-
-@pytest.fixture
-def phone(phone_page):
-    """`phone_page` with its records cleared: what a test finds there is its own."""
-    for records in (phone_page.console_errors, phone_page.page_errors, phone_page.external_requests):
-        records.clear()
-    return phone_page
-
-
-@pytest.mark.parametrize("urls", [pytest.param(urls, marks=[pytest.mark.slow] if len(urls) > 1 else [],
-                                               id="wide-boxes" if urls == WIDE_BOX_PAGES else page_id(urls[0]))
-                                  for urls in (PHONE_GROUPS if VARIANT_PAGES else [(NO_BUILD,)])])
-def test_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(phone, site_url, urls):
-    """At 390 px no page with figures (nor a wide-box page) scrolls sideways; wide tables and the
-    widest equations scroll inside their own box, and each such box has the edge shadow that says more
-    is out of view (docs/stylesheets/extra.css). The wide-box pages have such boxes."""
-    if not VARIANT_PAGES:  # fail, never skip, when there is nothing to check
-        pytest.fail("no built page places a figure with variants: run `make figures`, then build the site")
-    seen = 0
-    for url in urls:
-        phone.goto(site_url + url)
-        boxes = phone.evaluate(SIDEWAYS)
-        seen += len(boxes)
-        assert all(box["cue"] for box in boxes), (url, boxes)
-        overflow = phone.evaluate(PAGE_OVERFLOW)
-        assert overflow <= 0, f"/{url}: the page itself is {overflow} px too wide at 390 px"
-    if urls == WIDE_BOX_PAGES:
-        assert seen, "nothing scrolls sideways at 390 px on these pages (the test no longer tests anything)"

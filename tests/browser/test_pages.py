@@ -7,9 +7,11 @@ KaTeX error, no KaTeX JavaScript is loaded and KaTeX's stylesheet only where the
 formula is what KaTeX renders in the browser (the page's own KaTeX, loaded into the test page from
 node_modules) and what the site showed before math was rendered at build time (a fixture captured
 from the browser-rendered site), KaTeX's fonts loaded, every image loads, every video plays from
-both of its sources, notebook pages show their output images and offer their .ipynb. Then a few
-site-wide behaviours: search, the copy button, instant navigation, the dark/light toggle, video
-autoplay and prefers-reduced-motion.
+both of its sources, notebook pages show their output images and offer their .ipynb. Then, on
+the same load, narrowed to a phone's 390 px where the page has figures or wide boxes, no sideways
+scrolling and a scroll cue on every wide box (tests/browser/page_checks.py), and a few site-wide
+behaviours: search, the copy button, instant navigation, the dark/light toggle, video autoplay and
+prefers-reduced-motion.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ import pytest
 from page_checks import (
     COPIED_VIEW,
     MATH_VIEW,
+    PHONE_PAGES,
     TOGGLE_PAGE,
     VARIANTS_PAGE,
     VIEWS,
+    check_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue,
     check_math_in_views_is_rendered_by_katex,
     check_notes_beside_their_code_at_1280_under_it_at_390,
     check_shows_and_fetches_only_its_own_variant,
@@ -303,6 +307,11 @@ def check_annotated_views_in_light_mode(page, site_url, path, requested):
         check_math_in_views_is_rendered_by_katex(page, MATH_VIEW[1])
 
 
+def check_a_phone_never_scrolls_sideways(page, site_url, path, requested):
+    """page_checks: narrowed to 390 px, no sideways scrolling; a scroll cue on every wide box."""
+    check_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(page, path)
+
+
 def check_instant_navigation_renders_math(page, site_url, path, requested):
     """From the home page (loaded, the network settled: Material intercepts clicks once it has read
     sitemap.xml), a nav link to a page with math renders it without a full page load. Last: it
@@ -337,8 +346,9 @@ def video_page() -> str | None:
 
 @functools.cache
 def site_wide_checks() -> tuple[SiteWide, ...]:
-    """Each site-wide check and its page, in the order they run when several share a page (the
-    instant navigation last: it leaves the page)."""
+    """Each site-wide check and its page, in the order they run when several share a page: the
+    light-mode figure variants before the phone's width fetches the narrow ones, the phone (light
+    mode) before the palette toggles, the instant navigation last (it leaves the page)."""
     return (
         SiteWide(first_page_with("torch.optim.Optimizer", text=True, required=False),
                  check_copy_button_copies_the_code, clipboard=True),
@@ -346,6 +356,7 @@ def site_wide_checks() -> tuple[SiteWide, ...]:
         SiteWide(VARIANTS_PAGE, check_figure_variants_at_1280_px_in_light_mode),
         *(SiteWide(view_path, check_annotated_views_in_light_mode, clipboard=view_path == COPIED_VIEW[0])
           for view_path in dict.fromkeys([path for path, _ in VIEWS] + [COPIED_VIEW[0], MATH_VIEW[0]])),
+        *(SiteWide(phone_path, check_a_phone_never_scrolls_sideways) for phone_path in PHONE_PAGES),
         SiteWide("", check_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditioner),
         SiteWide(TOGGLE_PAGE, check_the_palette_toggle_swaps_the_pictures),
         SiteWide("", check_instant_navigation_renders_math),
