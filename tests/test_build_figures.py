@@ -5,10 +5,11 @@ under a valid stamp, a worker that dies, a build killed with -9.
 
 Every test builds a tiny catalog written here (its videos and numbers are fakes that need neither
 torch nor matplotlib; only the image tests draw, with matplotlib alone: a line, and a 20 x 20 contour
-with a 3-step walk for the variants) except where the real catalog is the point: two builds of the two
-cheapest real entries that cover an image with every variant and numbers (one worker each: the cost
-is importing torch and matplotlib), and the listing of the real catalog's names and page modules (no
-drawing)."""
+with a 3-step walk for the variants; the failing-figure and variants tests start from one shared first
+build) except where the real catalog is the point: a clean build of the two cheapest real entries that
+cover an image with every variant and numbers, compared with the site's own build of them (or with a
+second clean build when that is stale; one worker each: the cost is importing torch and matplotlib),
+and the listing of the real catalog's names and page modules (no drawing)."""
 
 import ast
 import contextlib
@@ -18,6 +19,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -232,27 +234,53 @@ def _build_files(out: Path, name: str) -> dict:
 # --- failures, incremental, no heavy imports ------------------------------------------------------------
 
 
-def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incremental(tmp_path):
-    out = tmp_path / "out"
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B, BROKEN)
-    first = build(catalog, out, "--jobs", "1")  # one worker: it draws on after the failing recipe
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """The first build the failing-figure and the variants tests start from, made once: line-a, line-b
+    (lines: a dark variant each), broken (its recipe raises), clip-a (a tiny video), bowl (a landscape:
+    dark, narrow and narrow dark variants) and dark-clip (a video with a dark poster), drawn by one
+    worker (--jobs 1: it draws on after the failing recipe) with --timings. Each test checks its facts
+    about this build and copies the figures it goes on with into a folder of its own (take_figures):
+    one worker importing matplotlib instead of one per test (~1 s of CPU each)."""
+    folder = tmp_path_factory.mktemp("first-build")
+    catalog = write_catalog(folder / "catalog.py", LINE_A, LINE_B, BROKEN, CLIP_A, BOWL, DARK_CLIP,
+                            extra=VARIANT_RECIPES)
+    return build(catalog, folder / "out", "--jobs", "1", "--timings"), folder / "out"
+
+
+def take_figures(built: Path, out: Path, names) -> None:
+    """Copy figures ``names`` of a build (each one's stamp and the files it records, with their times)
+    and its manifest into the folder ``out``, as if that build had built just them there."""
+    (out / ".stamps").mkdir(parents=True)
+    for name in names:
+        stamp = json.loads((built / ".stamps" / f"{name}.json").read_text())
+        for file in stamp["files"].values():
+            shutil.copy2(built / file, out / file)
+        shutil.copy2(built / ".stamps" / f"{name}.json", out / ".stamps" / f"{name}.json")
+    shutil.copy2(built / "manifest.json", out / "manifest.json")
+
+
+def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incremental(tmp_path, first_build):
+    first, built = first_build  # line-a, line-b, broken, clip-a, bowl, dark-clip; one worker
     assert first.returncode == 1, first.stderr
     assert "FAILED broken: RuntimeError: deliberate failure" in first.stderr
     assert "figures that failed: broken" in first.stderr
-    manifest = json.loads((out / "manifest.json").read_text())["figures"]
-    assert set(manifest) == {"line-a", "line-b"}  # never a figure that failed
+    manifest = json.loads((built / "manifest.json").read_text())["figures"]
+    assert set(manifest) == {"line-a", "line-b", "clip-a", "bowl", "dark-clip"}  # never a figure that failed
     for name, slope in (("line-a", 1), ("line-b", 2)):
         entry = manifest[name]
         assert entry["kind"] == "image" and entry["alt"] == f"A rising line of slope {slope}."
         # the picture and its dark variant (a line plot has no landscape: no narrow variant)
         assert entry["files"] == {"png": f"{name}.png", "png_dark": f"{name}.dark.png"}
-        assert (entry["width"], entry["height"]) == css_size(out / f"{name}.png")
-        assert css_size(out / f"{name}.dark.png") == css_size(out / f"{name}.png")
-        assert entry["bytes"] == {role: (out / file).stat().st_size for role, file in entry["files"].items()}
+        assert (entry["width"], entry["height"]) == css_size(built / f"{name}.png")
+        assert css_size(built / f"{name}.dark.png") == css_size(built / f"{name}.png")
+        assert entry["bytes"] == {role: (built / file).stat().st_size for role, file in entry["files"].items()}
+    out = tmp_path / "out"
+    take_figures(built, out, ["line-a", "line-b", "clip-a"])
 
     # no change (the broken entry removed): nothing is drawn, no file is touched, torch and matplotlib
     # are not even imported, and it takes well under the 3 s budget
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B)
+    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B, CLIP_A)
     before = snapshot(out)
     probe = textwrap.dedent(f"""
         import sys, time
@@ -266,25 +294,26 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     """)
     second = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=ENV)
     assert second.returncode == 0, second.stderr
-    assert "0 built, 2 up to date, 0 failed" in second.stdout
+    assert "0 built, 3 up to date, 0 failed" in second.stdout
     assert "HEAVY []" in second.stdout
     assert float(re.search(r"SECONDS (\S+)", second.stdout).group(1)) < 3.0
     manifest_after = json.loads((out / "manifest.json").read_text())["figures"]
-    assert set(manifest_after) == {"line-a", "line-b"}
+    assert set(manifest_after) == {"line-a", "line-b", "clip-a"}
     assert {k: v for k, v in snapshot(out).items() if k != "manifest.json"} == \
         {k: v for k, v in before.items() if k != "manifest.json"}
 
     # one entry's parameters change: that figure alone is redrawn
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B.replace('{"slope": 2}', '{"slope": 3}'))
+    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B.replace('{"slope": 2}', '{"slope": 3}'), CLIP_A)
     third = build(catalog, out)
     assert third.returncode == 0, third.stderr
-    assert "1 built, 1 up to date" in third.stdout
+    assert "1 built, 2 up to date" in third.stdout
     after = snapshot(out)
     assert after["line-a.png"] == before["line-a.png"]
     assert after["line-b.png"][1] != before["line-b.png"][1]
 
-    # --force redraws all; --only limits to one
-    forced = build(catalog, out, "--force", "--only", "line-a")
+    # --force redraws all; --only limits to one (clip-a, up to date: drawn again only when forced, by a
+    # worker that needs no matplotlib)
+    forced = build(catalog, out, "--force", "--only", "clip-a")
     assert forced.returncode == 0 and "1 built, 0 up to date" in forced.stdout
 
 
@@ -941,27 +970,28 @@ def _mean_luminance(path: Path) -> float:
         return ImageStat.Stat(im.convert("L")).mean[0]
 
 
-def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_changed(tmp_path):
-    out = tmp_path / "out"
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, BOWL, DARK_CLIP, extra=VARIANT_RECIPES)
-    first = build(catalog, out, "--jobs", "1", "--timings")
-    assert first.returncode == 0, first.stderr
+def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_changed(tmp_path, first_build):
+    first, built = first_build  # line-a, line-b, broken, clip-a, bowl, dark-clip; one worker, --timings
+    assert first.returncode == 1 and "figures that failed: broken\n" in first.stderr, first.stderr  # broken alone
     assert re.search(r"timing bowl \S+ s \(cpu \S+ s; variants \S+ s, cpu \S+ s\)", first.stdout), first.stdout
-    manifest = json.loads((out / "manifest.json").read_text())["figures"]
+    manifest = json.loads((built / "manifest.json").read_text())["figures"]
 
     # a line plot: a dark variant only; a figure with a landscape: dark, narrow and narrow dark
     assert manifest["line-a"]["files"] == {"png": "line-a.png", "png_dark": "line-a.dark.png"}
     bowl = manifest["bowl"]
     assert bowl["files"] == {"png": "bowl.png", "png_dark": "bowl.dark.png", "png_narrow": "bowl.narrow.png",
                              "png_narrow_dark": "bowl.narrow.dark.png"}
-    assert bowl["bytes"] == {role: (out / f).stat().st_size for role, f in bowl["files"].items()}
-    assert css_size(out / "bowl.dark.png") == css_size(out / "bowl.png") == (bowl["width"], bowl["height"])
-    assert css_size(out / "bowl.narrow.png") == css_size(out / "bowl.narrow.dark.png") == \
+    assert bowl["bytes"] == {role: (built / f).stat().st_size for role, f in bowl["files"].items()}
+    assert css_size(built / "bowl.dark.png") == css_size(built / "bowl.png") == (bowl["width"], bowl["height"])
+    assert css_size(built / "bowl.narrow.png") == css_size(built / "bowl.narrow.dark.png") == \
         (bowl["narrow_width"], bowl["narrow_height"])
     assert bowl["narrow_width"] == 380 and bowl["narrow_width"] < bowl["width"]
     for light, dark in (("bowl.png", "bowl.dark.png"), ("bowl.narrow.png", "bowl.narrow.dark.png")):
-        assert _mean_luminance(out / dark) < 0.5 * _mean_luminance(out / light)  # a dark picture, truly
+        assert _mean_luminance(built / dark) < 0.5 * _mean_luminance(built / light)  # a dark picture, truly
     assert manifest["dark-clip"]["files"]["poster_dark"] == "dark-clip.dark.png"
+    out = tmp_path / "out"
+    take_figures(built, out, ["line-a", "bowl", "dark-clip"])
+    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, BOWL, DARK_CLIP, extra=VARIANT_RECIPES)
 
     # nothing changed: nothing is drawn, no file is touched
     before = snapshot(out)
