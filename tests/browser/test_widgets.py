@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from site_helpers import page_html, site_pages
-from widget_helpers import goto, shared_page
+from widget_helpers import goto, leave, shared_page, visit
 
 pytestmark = pytest.mark.browser
 page, each_test = shared_page()  # one Chromium page for this module's tests (per worker)
@@ -80,10 +80,29 @@ def test_some_page_has_widgets():
     assert widget_pages(), "no page of the built site has a live figure (.oe-widget)"
 
 
-CANVASES = "() => [...document.querySelectorAll('.oe-widget canvas')].map((c) => c.toDataURL())"
-# per widget: the digest (its canvases' PNG data joined) or null for a widget without a canvas
-WIDGET_DRAWINGS = """() => [...document.querySelectorAll('.oe-widget')].map((r) => {
-    const c = [...r.querySelectorAll('canvas')]; return c.length ? c.map((x) => x.toDataURL()).join('') : null; })"""
+# canvas snapshots kept in the page and compared there (size and pixels: equal exactly when their PNG
+# data URLs are), instead of carrying PNG encodings of every canvas to Python: encoding a page's
+# canvases cost 2-70 ms of Chromium CPU each time
+SNAP = "(c) => ({ w: c.width, h: c.height, d: c.width && c.height ? c.getContext('2d').getImageData(0, 0, c.width, c.height).data : null })"
+SAME = """(a, b) => { if (a.w !== b.w || a.h !== b.h) return false;
+    if (a.d === null || b.d === null) return a.d === b.d;
+    const x = new Uint32Array(a.d.buffer), y = new Uint32Array(b.d.buffer);  // RGBA: one pixel per element
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true; }"""
+KEEP_CANVASES = "() => { window.oeCanvases = [...document.querySelectorAll('.oe-widget canvas')].map(" + SNAP + "); }"
+# how many canvases differ from the kept snapshot (a canvas added or removed counts too)
+CHANGED_CANVASES = """() => { const now = [...document.querySelectorAll('.oe-widget canvas')].map(""" + SNAP + """),
+    kept = window.oeCanvases, same = """ + SAME + """;
+    return Math.abs(now.length - kept.length) + now.filter((s, i) => i >= kept.length || !same(s, kept[i])).length; }"""
+# per widget: its canvases' snapshots (an empty list for a widget without a canvas)
+KEEP_DRAWINGS = """() => { window.oeDrawings = [...document.querySelectorAll('.oe-widget')]
+    .map((r) => [...r.querySelectorAll('canvas')].map(""" + SNAP + """)); }"""
+# per widget: true if it has no canvas or its drawing differs from the kept one
+REDRAWN = """() => { const same = """ + SAME + """;
+    return [...document.querySelectorAll('.oe-widget')].map((r, i) => {
+        const now = [...r.querySelectorAll('canvas')].map(""" + SNAP + """), kept = window.oeDrawings[i];
+        return kept.length === 0 || now.length !== kept.length || now.some((s, j) => !same(s, kept[j])); }); }"""
 CONTROLS = """(root) => [...root.querySelectorAll('input, select, button, textarea, [tabindex]')]
     .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0)"""
 
@@ -130,16 +149,15 @@ def tab_reaches_every_control(page, path: str) -> None:
 def dark_switch_redraws_every_widget(page, path: str) -> None:
     """Switching the page to Material's dark scheme redraws every widget that draws on a canvas."""
     names = page.evaluate("() => [...document.querySelectorAll('.oe-widget')].map((r) => r.dataset.widget)")
-    before = page.evaluate(WIDGET_DRAWINGS)
+    page.evaluate(KEEP_DRAWINGS)
     page.evaluate("() => document.body.setAttribute('data-md-color-scheme', 'slate')")
     try:  # wait for the redraw (the condition), not a fixed time; the assertion below names a laggard
-        page.wait_for_function("(before) => (" + WIDGET_DRAWINGS + ")().every((d, i) => d === null || d !== before[i])",
-                               arg=before, timeout=5000)
+        page.wait_for_function("() => (" + REDRAWN + ")().every((r) => r)", timeout=5000)
     except PlaywrightTimeout:
         pass
-    after = page.evaluate(WIDGET_DRAWINGS)
-    for name, b, a in zip(names, before, after, strict=True):
-        assert b is None or a != b, f"{path}: widget {name!r} did not redraw when the page switched to dark mode"
+    redrawn = page.evaluate(REDRAWN)
+    for name, r in zip(names, redrawn, strict=True):
+        assert r, f"{path}: widget {name!r} did not redraw when the page switched to dark mode"
 
 
 def at_a_light_page_with_the_nav(page, site_url) -> None:
@@ -188,6 +206,7 @@ def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
     390 px (the page, and each widget: its box starts at x >= 0, ends within the page and is no
     wider than the window), the widgets mount and draw with the theme's background, and no canvas
     keeps changing by itself after mounting."""
+    leave(page)  # first: the page the last test left is not laid out at 390 px and styled dark
     page.set_viewport_size({"width": 390, "height": 844})
     page.emulate_media(color_scheme="dark", reduced_motion="reduce")
     goto(page, site_url + path)
@@ -212,13 +231,13 @@ def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
     assert not any(light), f"{path}: a widget canvas kept a white background in dark mode"
     # a widget may draw its end state once, right after mounting (the checks above ran inside the 300 ms)
     page.wait_for_timeout(max(0.0, 300 - 1000 * (time.monotonic() - mounted)))
-    first = page.evaluate(CANVASES)
+    page.evaluate(KEEP_CANVASES)
     page.wait_for_timeout(800)  # the property itself: nothing changes over this time
-    assert page.evaluate(CANVASES) == first, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
+    assert page.evaluate(CHANGED_CANVASES) == 0, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
 
 
 def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):
-    goto(page, site_url + PAGES[0])
+    visit(page, site_url, PAGES[0])  # by instant navigation if the shared page shows the site
     settle(page)
     page.evaluate("""async () => {
         const div = document.createElement('div');

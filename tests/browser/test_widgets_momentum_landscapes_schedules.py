@@ -6,8 +6,9 @@ click on the figure) changes the canvas pixels, the readout and the aria-live su
 setting (given in the URL) the readout equals the Python package's numbers, computed here from
 optimessay and formatted as the widget formats them (dom.js's sig: 4 significant digits). Each
 widget's controls run on the page load of one of its readout checks, after it, from the state it set:
-one load per distinct URL. The 390 px and dark mode checks of every widget are made once for all
-widgets in test_widgets.py.
+one visit per distinct URL, by Material's instant navigation from the page the last test left
+(widget_helpers.visit; the module's first test loads its page). The 390 px and dark mode checks of
+every widget are made once for all widgets in test_widgets.py.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def test_momentum_readout_equals_the_package_then_controls(page, site_url):
     """At κ 50, lr 0.03, μ 0.6 (from the URL) the readout is the package's, and Polyak's button sets
     the optimal rates; then each control changes the drawing, the readout and the summary."""
     kappa, lr, mu = 50.0, 0.03, 0.6
-    root = open_widget(page, site_url, MOMENTUM, "momentum", f"?w-momentum-kappa={kappa:g}&w-momentum-lr={lr:g}&w-momentum-mu={mu:g}")
+    root = open_widget(page, site_url, MOMENTUM, "momentum", f"?w-momentum-kappa={kappa:g}&w-momentum-lr={lr:g}&w-momentum-mu={mu:g}", instant=True)
     out = readout(root)
     flat, steep = mode_rate(lr, mu, 1.0), mode_rate(lr, mu, kappa)
     assert out["hb-flat"].split(" ")[0] == js_sig(flat)
@@ -99,7 +100,7 @@ def test_landscape_readout_equals_the_package(page, site_url, name, point, then_
     each control then changes the drawing, the readout and the summary, from that state."""
     lr, steps = 0.001, 40
     query = f"?w-landscape-land={name}&w-landscape-x={point[0]:g}&w-landscape-y={point[1]:g}&w-landscape-lr={lr:g}&w-landscape-steps={steps}"
-    root = open_widget(page, site_url, LANDSCAPES, "landscape", query)
+    root = open_widget(page, site_url, LANDSCAPES, "landscape", query, instant=True)
     land = landscapes.get(name)
     p = torch.tensor(point, dtype=torch.float64)
     H = land.hessian(p)
@@ -148,7 +149,7 @@ def test_schedule_readout_equals_the_package(page, site_url, key, t):
     """At a schedule and step t (from the URL) the readout is the package's; in the cosine case each
     control then changes the drawing, the readout and the summary, from that state."""
     lr, steps = 1e-3, 100
-    root = open_widget(page, site_url, SCHEDULES, "schedule", f"?w-schedule-schedule={key}&w-schedule-t={t}")
+    root = open_widget(page, site_url, SCHEDULES, "schedule", f"?w-schedule-schedule={key}&w-schedule-t={t}", instant=True)
     scheduler, kwargs = {"cosine": (optimessay.CosineAnnealingLR, {"T_max": steps}),
                          "multistep": (optimessay.MultiStepLR, {"milestones": [20, 40, 50, 70], "gamma": 0.9})}[key]
     # the lr after t scheduler steps, from the package's scheduler on a one-parameter SGD

@@ -5,8 +5,10 @@ For each widget: moving each control (keyboard on the range input, a typed value
 the canvas pixels and the readout; for one fixed setting (given in the URL) the readout equals the
 Python package's number, computed here from optimessay and formatted as the widget formats it (4
 significant digits). A widget's controls run on the page load of one of its readout checks where
-the readout needs no URL (or after it, from the state it set), so each distinct URL is one load; the
-package references are computed in a background thread while the page loads. The 390 px and dark
+the readout needs no URL (or after it, from the state it set), so each distinct URL is opened once,
+by Material's instant navigation from the page the last test left (widget_helpers.visit: about half
+a load's Chromium CPU; the module's first test loads its page); the package references are computed
+in a background thread while the page loads. The 390 px and dark
 mode checks of every widget are made once for all widgets in test_widgets.py.
 """
 
@@ -49,7 +51,7 @@ def test_muon_readout_equals_the_package_then_controls(page, site_url):
     """At steps 5, κ 1000 (from the URL) the readout is the package's; then each control changes the
     drawing and the readout: steps by keyboard (5 -> 4), a typed κ, the coefficient select."""
     steps, kappa = 5, 1000.0
-    root = open_widget(page, site_url, MUON, "muon", f"?w-muon-steps={steps}&w-muon-kappa={kappa:g}")
+    root = open_widget(page, site_url, MUON, "muon", f"?w-muon-steps={steps}&w-muon-kappa={kappa:g}", instant=True)
     s, phi = muon_reference(steps, kappa)
     out = readout(root)
     assert out["before"] == f"{js_sig(s.min().item())} to {js_sig(s.max().item())}"
@@ -99,7 +101,7 @@ def test_sign_readout_equals_the_package_then_controls(page, site_url):
     """At the defaults (torch's, loss scale 1) the readout is the package's; then each control
     changes the drawing, the readout and the summary."""
     reference = in_background(sign_reference, 1.0, (0.9, 0.999), 1e-8)
-    root = open_widget(page, site_url, SIGN, "sign")
+    root = open_widget(page, site_url, SIGN, "sign", instant=True)
     grads, moves = reference.result()
     sign = [[(g > 0) - (g < 0) for g in gv] for gv in grads]  # Math.sign
     gap = max(abs(m + s) for mv, sv in zip(moves, sign, strict=True) for m, s in zip(mv, sv, strict=True))
@@ -120,7 +122,7 @@ def test_sign_readout_equals_the_package_then_controls(page, site_url):
 
 def test_sign_readout_at_sign_descent_equals_the_package(page, site_url):
     reference = in_background(sign_reference, 1000.0, (0.0, 0.0), 0.0)
-    root = open_widget(page, site_url, SIGN, "sign", "?w-sign-beta1=0&w-sign-beta2=0&w-sign-eps=0&w-sign-scale=1000")
+    root = open_widget(page, site_url, SIGN, "sign", "?w-sign-beta1=0&w-sign-beta2=0&w-sign-eps=0&w-sign-scale=1000", instant=True)
     _, moves = reference.result()
     assert readout(root)["gap"] == "0"
     assert readout(root)["last"] == f"{js_sig(moves[-1][0])}, {js_sig(moves[-1][1])}"
@@ -167,7 +169,7 @@ def radam_vs_adam(g: float, beta2: float, steps: int):
 
 def test_fixing_controls_change_drawing_and_readout(page, site_url):
     """One load at the defaults serves both widgets of the page: AMSGrad's (spike, β₂) and RAdam's (g, β₂)."""
-    root = open_widget(page, site_url, FIXING, "fixing")
+    root = open_widget(page, site_url, FIXING, "fixing", instant=True)
     changes(root, lambda: press(root, "fixing", "spike", "ArrowRight"))
     changes(root, lambda: type_value(root, "fixing", "beta2", 0.99))
     root = open_widget(page, site_url, FIXING, "fixing-radam", reload=False)
@@ -184,7 +186,7 @@ def test_fixing_readouts_equal_the_package(page, site_url):
     """One load sets both widgets from the URL: AMSGrad's at spike 1000, β₂ 0.99; RAdam's at g 100."""
     reference = in_background(fixing_references)
     query = "?w-fixing-spike=1000&w-fixing-beta2=0.99&w-fixing-radam-g=100"
-    root = open_widget(page, site_url, FIXING, "fixing", query)
+    root = open_widget(page, site_url, FIXING, "fixing", query, instant=True)
     adam, ams, ref = reference.result()
     out = readout(root)
     assert out["spike"] == f"{js_sig(adam[49])}, {js_sig(ams[49])}"
@@ -208,7 +210,7 @@ MEMORY = "memory-light/"
 def test_memory_readout_equals_the_package_then_controls(page, site_url):
     """At noise 1, 1 step (from the URL) the readout is the package's Adafactor; then each control
     changes the drawing, the readout and the summary, down to noise 0 where the estimate is exact."""
-    root = open_widget(page, site_url, MEMORY, "memory", "?w-memory-noise=1&w-memory-steps=1")
+    root = open_widget(page, site_url, MEMORY, "memory", "?w-memory-noise=1&w-memory-steps=1", instant=True)
     grads = page.evaluate(f"async () => (await import('{site_url}widgets/memory-math.js')).gradients(1, 1)")
     g = torch.tensor(grads[0], dtype=torch.float64)
     p = torch.nn.Parameter(torch.zeros_like(g))
@@ -251,7 +253,7 @@ def test_compare_readout_equals_the_package_then_controls(page, site_url):
     """At the defaults (Adam on the banana, 300 steps, tol 1e-6) the readout is the package's tuning;
     then each select changes the drawing, the readout and the summary."""
     reference = in_background(tuned, "banana")
-    root = open_widget(page, site_url, COMPARING, "compare")
+    root = open_widget(page, site_url, COMPARING, "compare", instant=True)
     banana = reference.result()
     out = readout(root)
     assert out["lr"] == js_sig(banana.lr)
@@ -264,7 +266,7 @@ def test_compare_readout_equals_the_package_then_controls(page, site_url):
 
 def test_compare_readout_of_sgd_on_the_quadratic_equals_the_package(page, site_url):
     reference = in_background(tuned, "quadratic")
-    root = open_widget(page, site_url, COMPARING, "compare", "?w-compare-optimizer=sgd&w-compare-race=quadratic")
+    root = open_widget(page, site_url, COMPARING, "compare", "?w-compare-optimizer=sgd&w-compare-race=quadratic", instant=True)
     sgd = reference.result()
     out = readout(root)
     assert out["lr"] == js_sig(sgd.lr)
@@ -305,7 +307,7 @@ def test_pitfall_readout_equals_the_package_then_controls(page, site_url):
     """At the seed's lr 1e-3, momentum 0.98, 100 steps the readout is the package's; then each
     control changes the drawing, the readout and the summary."""
     reference = in_background(pitfall_reference)
-    root = open_widget(page, site_url, PITFALLS, "pitfall")
+    root = open_widget(page, site_url, PITFALLS, "pitfall", instant=True)
     (good, good_at), (bad, bad_at) = reference.result()
     assert good_at is None and bad_at is not None  # the page's claim: nan within 100 steps
     out = readout(root)
@@ -333,7 +335,7 @@ def test_network_readout_equals_the_package_then_controls(page, site_url):
     """At the first snapshot (the default) the readout is the figure build's numbers; then each
     control changes the drawing, the readout and the summary; then the last snapshot from the URL."""
     reference = in_background(network_views)
-    root = open_widget(page, site_url, NETWORKS, "network")
+    root = open_widget(page, site_url, NETWORKS, "network", instant=True)
     views, numbers = reference.result()
     out = readout(root)
     assert out["step"] == str(views.steps[0])
@@ -342,7 +344,7 @@ def test_network_readout_equals_the_package_then_controls(page, site_url):
     changes(root, lambda: press(root, "network", "snapshot", "ArrowRight"))
     changes(root, lambda: type_value(root, "network", "snapshot", 4))
     assert root.locator("details.oe-w-data table tbody tr").count() == 32  # 4 steps × 8 layers, kept readable
-    root = open_widget(page, site_url, NETWORKS, "network", f"?w-network-snapshot={len(views.steps)}")
+    root = open_widget(page, site_url, NETWORKS, "network", f"?w-network-snapshot={len(views.steps)}", instant=True)
     out = readout(root)
     assert out["step"] == str(views.steps[-1])
     assert out["ratio"] == js_sig(numbers["median_step_ratio"])
