@@ -5,8 +5,9 @@
 - `site_url`: the built site served on 127.0.0.1 (a free port, a thread) for the whole session, as
   a static host serves it: text gzip-compressed (scripts/bench_pages.py's `GzipHandler`).
 - `browser`: Debian's Chromium driven by Playwright, headless, for the whole session.
-- `program_server`: tests/browser/program_server.py for the whole session (torch imported once per
-  worker); `program_server.run(request)` runs one page's programs in a child forked from it.
+- `program_server`: a fork server with the kinds of tests/browser/program_server.py for the whole
+  session (torch imported once per worker); `program_server.run(request, timeout)` runs one page's
+  programs in a child forked from it.
 - `page`: a fresh context and page per test. It records console errors (`page.console_errors`),
   uncaught page errors (`page.page_errors`) and every request to a host other than 127.0.0.1
   (`page.external_requests`; those requests are aborted, so nothing leaves the machine).
@@ -22,12 +23,6 @@
 from __future__ import annotations
 
 import functools
-import json
-import os
-import selectors
-import subprocess
-import sys
-import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -87,46 +82,29 @@ def browser():
 
 
 class ProgramServer:
-    """The client side of tests/browser/program_server.py: started on the first request, and again
-    after a request that timed out (the server and its child are killed then)."""
-
-    SCRIPT = ROOT / "tests" / "browser" / "program_server.py"
+    """The client of the fork server that runs the pages' code (tests/fork_server.py with the kinds of
+    tests/browser/program_server.py): started on the first request, and again after a request that got
+    no answer (the server and its child are killed then)."""
 
     def __init__(self):
-        self.process = None
-        self.stderr = tempfile.TemporaryFile()  # the programs' own output (a pipe nobody read would fill)
+        from fork_server import ForkServer
 
-    def start(self):
         # -I and a bare environment: what a reader's fresh interpreter has (the child adds what a kind needs)
-        self.process = subprocess.Popen([sys.executable, "-I", str(self.SCRIPT)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=self.stderr, cwd="/", text=True,
-                                        env={"PATH": "/usr/bin:/bin"}, start_new_session=True)
+        self.server = ForkServer([ROOT / "tests" / "browser"], ["torch", "torch._dynamo", "program_server"],
+                                 isolated=True, env={"PATH": "/usr/bin:/bin"}, cwd="/")
 
     def stderr_tail(self, n: int = 3000) -> str:
-        self.stderr.seek(0, os.SEEK_END)
-        self.stderr.seek(max(0, self.stderr.tell() - n))
-        return self.stderr.read().decode("utf-8", "replace")
+        return self.server.stderr_tail(n)
 
     def run(self, request: dict, timeout: float) -> dict:
-        """{"status": wait status, "result": ..., "error": traceback or ""} of one request."""
-        if self.process is None or self.process.poll() is not None:
-            self.start()
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            ready = selector.select(timeout)
-        line = self.process.stdout.readline() if ready else ""
-        if not line:
-            self.stop()
-            pytest.fail(f"program_server.py gave no answer within {timeout} s:\n{self.stderr_tail()}", pytrace=False)
-        return json.loads(line)
+        """{"status": exit status, "result": ..., "error": traceback or ""} of one request."""
+        try:
+            return self.server.run(request, timeout)
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
 
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 9)  # the server and the child it forked (one session)
-            self.process.wait()
-        self.process = None
+    def close(self):
+        self.server.close()
 
 
 @pytest.fixture(scope="session")
@@ -135,13 +113,7 @@ def program_server():
     try:
         yield server
     finally:
-        if server.process is not None and server.process.poll() is None:
-            server.process.stdin.close()  # the server ends at the end of its input
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.stop()
-        server.stderr.close()
+        server.close()
 
 
 class FreshPages:

@@ -1,12 +1,12 @@
-"""A fork server for the checks that run code from the pages (test_page_programs.py, test_copy_paste.py).
-
-`python -I program_server.py` imports torch once (and torch._dynamo, which torch.optim's first step
-imports), then reads one request per line on stdin (JSON) and
-runs each in a child forked from itself: a process of its own, as fresh as a new interpreter that
-has imported torch and nothing else (no torch operation ever runs in the server, so no thread pool
-exists when it forks). Each request is one page's programs, all run in that one child, each in a
-namespace of its own. The answer is one JSON line on stdout: {"status": the child's wait status,
-"result": what the child returned, or null, "error": its traceback or ""}.
+"""The request kinds of the fork server that runs code from the pages (test_page_programs.py,
+test_copy_paste.py): tests/fork_server.py, started by conftest.py's `program_server` fixture as
+`python -I fork_server.py --path tests/browser --preload torch torch._dynamo program_server` with a
+bare environment (what a reader's fresh interpreter has; each kind adds what it needs). The server
+imports torch once (and torch._dynamo, which torch.optim's first step imports: measured 1.3 s of CPU
+in each child that did it, 0.02 s once it is imported in the server) and runs each request in a child
+forked from itself: a process of its own, as fresh as a new interpreter that has imported torch and
+nothing else (no torch operation ever runs in the server, so no thread pool exists when it forks).
+Each request is one page's programs, all run in that one child, each in a namespace of its own.
 
 Importing torch takes ~2 s of CPU and torch._dynamo ~1.3 s more; a fresh interpreter per page paid
 both for each of ~18 pages.
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
 import traceback
@@ -57,53 +56,3 @@ def run_copied_code(request: dict) -> dict:
 
 
 KINDS = {"page": run_page_programs, "copy": run_copied_code}
-
-
-def child(request: dict, write_fd: int) -> None:
-    """In the forked child: run the request, send the answer through `write_fd`, never return."""
-    # the server's stdin and stdout carry the protocol: the child's code reads nothing and prints to stderr
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
-    answer = {"result": None, "error": ""}
-    try:
-        answer["result"] = KINDS[request["kind"]](request)
-    except BaseException:
-        answer["error"] = traceback.format_exc()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(json.dumps(answer).encode())
-    finally:
-        os._exit(0)
-
-
-def main() -> None:
-    # the imports every child shares; nothing of torch runs here. torch.optim's first step imports
-    # torch._dynamo (measured: 1.3 s of CPU in each child that did it, 0.02 s once it is imported here)
-    import torch  # noqa: F401
-    import torch._dynamo  # noqa: F401
-
-    protocol_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        request = json.loads(line)
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_fd)
-            child(request, write_fd)
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()  # before waiting: a large answer fills the pipe
-        _, status = os.waitpid(pid, 0)
-        answer = json.loads(data) if data else {"result": None, "error": "the child died without an answer"}
-        protocol_out.write(json.dumps({"status": status, **answer}) + "\n")
-        protocol_out.flush()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,199 @@
+"""A fork server for the tests: pay an expensive start-up once per test process, not once per child.
+
+Some checks need a process of their own (its own directory, environment, output, exit) that has
+imported something slow first: MkDocs and its plugins (tests/mkdocs_builds.py, ~3 s of CPU), torch
+(tests/browser/program_server.py, ~3.5 s with torch._dynamo). A server process imports those once
+(its preload list), then reads one request per line on stdin (JSON) and runs each in a child forked
+from itself: a process as fresh as a new interpreter that imported the preload list and nothing else
+(the server never runs a request itself, so every child starts from the same state).
+
+    python [-I] tests/fork_server.py --path DIR ... --preload MODULE ...
+
+`--path` folders are put first on sys.path only while the preload list is imported (a child's
+sys.path is the interpreter's own, as for a fresh `python -I`). A preloaded module that defines
+`KINDS = {name: function}` provides the request kinds: a request {"kind": name, "timeout": seconds,
+...} runs `function(request)` in the child, whose return value (JSON) is the answer's "result". The
+answer is one line on stdout: {"status": the child's exit status (as subprocess gives it: -9 once
+killed at its timeout), "result": what the function returned or null, "error": its traceback or ""}.
+In a child, stdin is /dev/null and stdout goes to the server's stderr (stdout carries the protocol);
+a kind may redirect both further (mkdocs_builds does, to files).
+
+`ForkServer` is the client: it starts the server on the first request (and again after one that got
+no answer), and `run(request, timeout)` returns the answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import sys
+import time
+import traceback
+
+# --- the server (python fork_server.py ...) -------------------------------------------------------------
+
+
+def serve(paths: list[str], preload: list[str]) -> None:
+    """Import `preload` (with `paths` first on sys.path), then answer requests from stdin until it ends."""
+    saved = list(sys.path)
+    sys.path[:0] = paths
+    kinds = {}
+    for name in preload:
+        module = importlib.import_module(name)
+        for kind, function in getattr(module, "KINDS", {}).items():
+            if kind in kinds:
+                raise SystemExit(f"fork_server: request kind {kind!r} is defined twice ({name})")
+            kinds[kind] = function
+    sys.path[:] = saved
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # nothing but the protocol on the protocol's stream: the server's and children's prints go to stderr
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        protocol.write(json.dumps(run_in_child(kinds, request)) + "\n")
+        protocol.flush()
+
+
+def run_in_child(kinds: dict, request: dict) -> dict:
+    """Fork; the child runs the request's kind and sends its answer through a pipe. The child is killed
+    (-9) once request["timeout"] seconds have passed (no thread in the server: a deadline on the pipe)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child(kinds, request, write_fd)  # never returns
+    os.close(write_fd)
+    deadline = time.monotonic() + float(request.get("timeout", 600))
+    chunks, killed = [], False
+    with os.fdopen(read_fd, "rb") as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], None if killed else max(0.0, deadline - time.monotonic()))
+            if not ready:
+                os.kill(pid, 9)
+                killed = True
+                continue
+            chunk = os.read(pipe.fileno(), 1 << 16)  # read before waiting: a large answer fills the pipe
+            if not chunk:
+                break
+            chunks.append(chunk)
+    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    data = b"".join(chunks)
+    if killed:
+        return {"status": status, "result": None, "error": f"killed after its timeout of {request.get('timeout')} s"}
+    if not data:
+        return {"status": status, "result": None, "error": f"the child ended without an answer (exit status {status})"}
+    return {"status": status, **json.loads(data)}
+
+
+def _child(kinds: dict, request: dict, write_fd: int) -> None:
+    """In the forked child: run the request, send the answer through `write_fd`, never return."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115
+    answer = {"result": None, "error": ""}
+    try:
+        if request.get("kind") not in kinds:
+            raise ValueError(f"unknown request kind {request.get('kind')!r}; this server knows {sorted(kinds)}")
+        answer["result"] = kinds[request["kind"]](request)
+    except BaseException:  # noqa: BLE001 (the answer carries it, as a crashed process's stderr would)
+        answer["error"] = traceback.format_exc()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(json.dumps(answer).encode())
+    finally:
+        os._exit(0)
+
+
+# --- the client -----------------------------------------------------------------------------------------
+
+
+class ForkServer:
+    """The client of one server: `ForkServer(paths, preload, isolated=..., env=...)`; `run(request,
+    timeout)` starts it if needed and returns the answer. `isolated`: the server runs as `python -I`
+    (no PYTHON* variables, no user site, nothing of the working directory on sys.path); `env`: its
+    whole environment (None: this process's); `cwd`: its working directory."""
+
+    SCRIPT = __file__
+
+    def __init__(self, paths, preload, *, isolated: bool = False, env: dict | None = None, cwd: str | None = None):
+        import tempfile
+        import threading
+
+        self.paths, self.preload = [str(p) for p in paths], list(preload)
+        self.isolated, self.env, self.cwd = isolated, env, cwd
+        self.process = None
+        self.stderr = tempfile.TemporaryFile()  # the server's and children's output (a pipe nobody read would fill)
+        self.lock = threading.Lock()
+
+    def command(self) -> list[str]:
+        args = [sys.executable, *(["-I"] if self.isolated else []), self.SCRIPT]
+        for path in self.paths:
+            args += ["--path", path]
+        for name in self.preload:
+            args += ["--preload", name]
+        return args
+
+    def start(self) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+                                        cwd=self.cwd, env=self.env, text=True, start_new_session=True)
+
+    def stderr_tail(self, n: int = 3000) -> str:
+        self.stderr.seek(0, os.SEEK_END)
+        self.stderr.seek(max(0, self.stderr.tell() - n))
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def run(self, request: dict, timeout: float) -> dict:
+        """{"status", "result", "error"} of one request; the child is killed after `timeout` seconds. A
+        server that gives no answer (it died, or hangs 60 s past the timeout) is killed and RuntimeError
+        is raised with the end of its stderr."""
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self.start()
+            self.process.stdin.write(json.dumps({**request, "timeout": timeout}) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout + 60)
+            line = self.process.stdout.readline() if ready else ""
+            if not line:
+                self.stop()
+                raise RuntimeError(f"{os.path.basename(self.SCRIPT)} ({', '.join(self.preload)}) gave no answer "
+                                   f"within {timeout} s:\n{self.stderr_tail()}")
+            return json.loads(line)
+
+    def stop(self) -> None:
+        """Kill the server and any child it forked (one session)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        """The server ends at the end of its input (waited for; killed if it does not within 30 s)."""
+        import subprocess
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.stop()
+        self.process = None
+        self.stderr.close()
+
+
+def _arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    paths, preload = [], []
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        {"--path": paths, "--preload": preload}[flag].append(value)
+    return paths, preload
+
+
+if __name__ == "__main__":
+    serve(*_arguments(sys.argv[1:]))
