@@ -473,13 +473,37 @@ def rosenbrock(params):
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
 
 
-def lbfgs_run(cls, kwargs, start, steps, scheduler=None):
-    """`steps` calls of step(closure) on Rosenbrock, the vector split into two parameters."""
+def rosenbrock_and_gradient(params):
+    """`rosenbrock` of real parameters and each parameter's gradient, in closed form (no graph): with
+    d_i = x_{i+1} - x_i², ∂f/∂x_i = -400 x_i d_i - 2 (1 - x_i) + 200 d_{i-1} (each term where it exists).
+    Equal to autograd's to rounding (test_rosenbrock_gradient_in_closed_form_is_autograds); a third of the
+    CPU of a closure that builds the graph and runs backward(), which LBFGS calls up to 25 times a step."""
+    with torch.no_grad():
+        x = torch.cat([p.reshape(-1) for p in params])
+        head = x[:-1]
+        d = x[1:] - head * head
+        rest = 1 - head
+        loss = (100 * d * d + rest * rest).sum()
+        gradient = torch.zeros_like(x)
+        gradient[:-1] = -400 * head * d - 2 * rest
+        gradient[1:] += 200 * d
+        return loss, [g.view(p.shape) for g, p in zip(gradient.split([p.numel() for p in params]), params, strict=True)]
+
+
+def lbfgs_run(cls, kwargs, start, steps, scheduler=None, closed_form=False):
+    """`steps` calls of step(closure) on Rosenbrock, the vector split into two parameters. The closure
+    runs backward() on the loss's graph, or with `closed_form` (real parameters) assigns
+    `rosenbrock_and_gradient`'s gradients (ours and torch's get the same closure either way)."""
     params = [v.clone().requires_grad_() for v in start]
     opt = cls(params, **kwargs)
     sched = scheduler(opt) if scheduler else None
 
     def closure():
+        if closed_form:
+            loss, gradients = rosenbrock_and_gradient(params)
+            for p, g in zip(params, gradients, strict=True):
+                p.grad = g
+            return loss
         opt.zero_grad()
         loss = rosenbrock(params)
         loss.backward()
@@ -500,8 +524,10 @@ def lbfgs_lockstep(kwargs, *, dtype, seed, dims, steps, scheduler=None, complex_
     start = [x[:1], x[1:].reshape(1, -1)]
     if complex_part:  # the same numbers, the second parameter complex (optimised as (real, imag))
         start[1] = torch.view_as_complex(start[1].reshape(-1, 2).clone())
-    ours, ours_p, ours_h = lbfgs_run(LBFGS, kwargs, start, steps, scheduler)
-    theirs, theirs_p, theirs_h = lbfgs_run(torch.optim.LBFGS, kwargs, start, steps, scheduler)
+    # real parameters: the closed-form gradient; complex ones: autograd's (both as the closure's backward)
+    ours, ours_p, ours_h = lbfgs_run(LBFGS, kwargs, start, steps, scheduler, closed_form=not complex_part)
+    theirs, theirs_p, theirs_h = lbfgs_run(torch.optim.LBFGS, kwargs, start, steps, scheduler,
+                                           closed_form=not complex_part)
     for step, (a, b) in enumerate(zip(ours_h, theirs_h, strict=True)):
         assert all(same(u, v) for u, v in zip(a, b, strict=True)), f"LBFGS{kwargs} {dtype} step {step}"
     assert_same_state(ours, theirs, ours_p, theirs_p)
@@ -535,6 +561,26 @@ def test_lbfgs_on_rosenbrock_over_many_steps(dtype, line_search_fn):
     *_, history = lbfgs_lockstep(kwargs, dtype=dtype, seed=4, dims=5, steps=40,
                                  scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.9))
     assert history[0][0].item() > 100 and history[-1][0].item() < 1e-3 * history[0][0].item()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_rosenbrock_gradient_in_closed_form_is_autograds(dtype):
+    """The closed-form closure of the LBFGS lockstep tests optimises the same function as `rosenbrock`
+    with backward(): loss and gradients equal to autograd's to rounding, at the start points those tests
+    use (dims 2-6, 1.5·N(0, 1)) and near the valley's minima."""
+    gen = torch.Generator().manual_seed(0)
+    points = [1.5 * torch.randn(dims, generator=gen, dtype=dtype) for dims in (2, 3, 4, 5, 6) for _ in range(4)]
+    points += [torch.ones(5, dtype=dtype), torch.tensor([-0.96, 0.94, 0.96, 0.98, 0.99], dtype=dtype)]
+    for x in points:
+        params = [x[:1].clone().requires_grad_(), x[1:].reshape(1, -1).clone().requires_grad_()]
+        loss = rosenbrock(params)
+        loss.backward()
+        closed, gradients = rosenbrock_and_gradient(params)
+        tol = dict(rtol=1e-5, atol=1e-4) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-10)
+        torch.testing.assert_close(closed, loss.detach(), **tol)
+        for g, p in zip(gradients, params, strict=True):
+            assert g.shape == p.shape and g.dtype == dtype
+            torch.testing.assert_close(g, p.grad, **tol)
 
 
 def test_lbfgs_tensor_lr_and_complex_parameters():

@@ -30,6 +30,10 @@ arguments (like `SGD(params, lr, momentum=0.0, weight_decay=0.0)`), and need not
 the others are reported as skipped. The checker assigns `.grad` itself (it never calls the learner's
 `zero_grad`). For `torch.optim.Optimizer` subclasses one more configuration uses two parameter
 groups with different learning rates.
+
+torch's run of a configuration given as plain data (numbers, strings, tuples) is kept for later
+checks in the same process: checking a second class against the same configuration runs torch's
+steps only once (they are deterministic on the same model and data).
 """
 
 from __future__ import annotations
@@ -242,28 +246,101 @@ def _set_grads(model, x, y, frozen: bool) -> torch.Tensor:
     return loss
 
 
+class _Reference:
+    """torch's run of one configuration (`torch.optim.<name>(..., foreach=False)` on the seeded model),
+    stepped on demand: `after(step)` is its parameters after that step. It is built when the learner's
+    constructor has succeeded (torch's constructor raising is raised there, as before) and advanced one
+    step after each of the learner's steps; an exception torch raised at a step is raised again at that
+    step. Kept for later checks in this process when the run is determined by its key (see
+    `_reference`): torch's run on the same model and data is deterministic, so a later learner is
+    compared with the same values as before, without running torch again."""
+
+    def __init__(self, name, config, *, groups, steps, dtype, kind):
+        torch_class = getattr(torch.optim, name)
+        self.model = _model(dtype, kind)
+        self.params = list(self.model.parameters())
+        self.data = _data(kind, steps, dtype)
+        self.closure_driven = name in CLOSURE_OPTIMIZERS
+        ref_config = dict(config)
+        if "foreach" in inspect.signature(torch_class).parameters:
+            ref_config["foreach"] = False  # torch's for-loop, always
+        self.opt = torch_class(_param_arg(self.params, config, groups), **ref_config)
+        self.snapshots: list[list[torch.Tensor]] = []  # parameters after step 1, 2, ...
+        self.failure: tuple[int, BaseException] | None = None
+
+    def after(self, step: int) -> list[torch.Tensor]:
+        """torch's parameters after `step` (1-based), running torch's steps not run yet."""
+        while len(self.snapshots) < step:
+            if self.failure is not None:
+                raise self.failure[1]
+            done = len(self.snapshots) + 1
+            frozen = done in FROZEN_STEPS
+            x, y = self.data[done - 1]
+            try:
+                if self.closure_driven:
+                    self.opt.step(functools.partial(_set_grads, self.model, x, y, frozen))
+                else:
+                    _set_grads(self.model, x, y, frozen)
+                    self.opt.step()
+            except Exception as e:
+                self.failure = (done, e)
+                raise
+            self.snapshots.append([p.detach().clone() for p in self.params])
+        return self.snapshots[step - 1]
+
+
+_REFERENCES: dict = {}  # key -> _Reference: torch's runs, reused (see _reference)
+_MAX_REFERENCES = 256
+
+
+def _plain(value) -> bool:
+    """Plain data (numbers, strings, None, and lists, tuples and dicts of them): its repr is its value."""
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    if type(value) in (list, tuple):
+        return all(_plain(v) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def _reference(name, config, *, groups, steps, dtype, kind) -> _Reference:
+    """torch's run for this check: the one kept from an earlier check when the configuration is plain
+    data (keyed by its repr, with the optimizer class, steps, dtype, groups, model and torch's default
+    dtype and thread count), else a new one."""
+    if not _plain(config):
+        return _Reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
+    key = (name, getattr(torch.optim, name), repr(config), steps, dtype, groups, kind, torch.get_default_dtype(),
+           torch.get_num_threads())
+    kept = _REFERENCES.get(key)
+    if kept is None:
+        kept = _Reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
+        if len(_REFERENCES) >= _MAX_REFERENCES:
+            del _REFERENCES[next(iter(_REFERENCES))]
+        _REFERENCES[key] = kept
+    return kept
+
+
+def _param_arg(params, config, groups):
+    """The parameters as the constructor gets them: one list, or two groups (the second at half the lr)."""
+    if not groups:
+        return params
+    return [{"params": params[:2]}, {"params": params[2:], "lr": config.get("lr", 1e-3) / 2}]
+
+
 def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol) -> CheckResult:
-    torch_class = getattr(torch.optim, name)
     kind = MODEL_KINDS.get(name, "mlp")
     data = _data(kind, steps, dtype)
-    mine, ref = _model(dtype, kind), _model(dtype, kind)
+    mine = _model(dtype, kind)
     names = [n for n, _ in mine.named_parameters()]
-    mine_params, ref_params = list(mine.parameters()), list(ref.parameters())
+    mine_params = list(mine.parameters())
     closure_driven = name in CLOSURE_OPTIMIZERS
 
-    def param_arg(params):
-        if not groups:
-            return params
-        return [{"params": params[:2]}, {"params": params[2:], "lr": config.get("lr", 1e-3) / 2}]
-
     try:
-        opt = optimizer_class(param_arg(mine_params), **config)
+        opt = optimizer_class(_param_arg(mine_params, config, groups), **config)
     except Exception as e:  # the learner's constructor failed
         return CheckResult(config, False, message=f"constructing your optimizer raised {type(e).__name__}: {e}")
-    ref_config = dict(config)
-    if "foreach" in inspect.signature(torch_class).parameters:
-        ref_config["foreach"] = False  # torch's for-loop, always
-    ref_opt = torch_class(param_arg(ref_params), **ref_config)
+    reference = _reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
 
     worst = 0.0
     bitwise = True
@@ -272,11 +349,9 @@ def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol)
         x, y = data[step - 1]
         if closure_driven:  # the optimizer calls the closure (maybe several times): it sets the grads itself
             mine_step = functools.partial(opt.step, functools.partial(_set_grads, mine, x, y, frozen))
-            ref_step = functools.partial(ref_opt.step, functools.partial(_set_grads, ref, x, y, frozen))
         else:
-            for model in (mine, ref):
-                _set_grads(model, x, y, frozen)
-            mine_step, ref_step = opt.step, ref_opt.step
+            _set_grads(mine, x, y, frozen)
+            mine_step = opt.step
         given = [None if p.grad is None else p.grad.clone() for p in mine_params]
         grad_objects = [p.grad for p in mine_params]
         try:
@@ -286,7 +361,7 @@ def _run_one(optimizer_class, name, config, *, groups, steps, dtype, rtol, atol)
             return CheckResult(
                 config, False, step=step, message=f"step {step}: your step() raised {type(e).__name__}: {e}{hint}"
             )
-        ref_step()
+        ref_params = reference.after(step)  # torch's step (run now, or kept from an earlier check)
         for pname, p, g, obj in zip(names, mine_params, given, grad_objects, strict=True):
             if closure_driven:
                 break  # the closure assigned new gradients during the step
