@@ -47,11 +47,15 @@ contiguous (a per-walk value broadcast over a short last axis of 2 cost ~5x more
 Speed: a step is the landscape's loss and gradient (``Landscape.batch_value_and_gradient``:
 Rosenbrock's closed form, op for op as autograd computes it, bitwise equal, into buffers allocated
 once, the loss written straight into the record; other landscapes: autograd) and the core's update,
-plus one copy (the points into the time-major record) and one finiteness test: two sums, since a sum
-is finite only if every term is (when one is not, or a sum overflows, the exact per-walk test runs).
-Everything else is done once, after the walk (the final points and their distances to the
-minimum, the record of walks that stopped early) or when first asked for (``first_within``, from
-the recorded points); ``docs/bench/sweep.md`` measures the gain.
+plus one copy (the points into the time-major record, backed by 2 MB pages where Linux offers them)
+and one running sum of the gradients: the finiteness test is made once per window of 32 steps, on
+those sums and the window's recorded losses, since a sum is finite only if every term is; a walk
+that fails it is stepped again from the window's start with the exact test at every step (see
+``_Walks``), so the numbers and divergence steps are those of a test every step. The loop runs
+under ``torch.inference_mode`` when the gradient is closed form. Everything else is done once, after
+the walk (the final points and their distances to the minimum, the record of walks that stopped
+early) or when first asked for (``first_within``, from the recorded points); ``docs/bench/sweep.md``
+measures the gain.
 """
 
 from __future__ import annotations
@@ -442,8 +446,19 @@ class _Walks:
         losses = rec.window_losses(t0, t1, self.alive)  # (t1 - t0, m), or None: not in the record
         sums = (torch.zeros_like(self.P), None if losses is not None else self.P.new_zeros(m))
         marks = rec.marks()
-        for t in range(t0, t1):
-            self.step(t, sums)
+        if losses is not None and self.draws is None and self.table is None and not self.preconditioners:
+            # what step() does in this case (every walk steps and is recorded, nothing else per step),
+            # with the Python lookups done once per window
+            evaluate, update, P, state, args = self.evaluate, self.core.update, self.P, self.state, self.args
+            loss_rows, point_rows, g_sum = rec.loss_rows, rec.point_rows, sums[0]
+            for t in range(t0, t1):
+                _, grad = evaluate(P, loss_rows[t])  # f straight into the record
+                point_rows[t].copy_(P)
+                g_sum.add_(grad)
+                update(P, grad, state, args)
+        else:
+            for t in range(t0, t1):
+                self.step(t, sums)
         g, f = sums
         if math.isfinite(float(g.sum()) + float((f if losses is None else losses).sum())):
             return
@@ -569,8 +584,8 @@ class _BatchRecorder:
         self._points = _huge_pages(torch.empty((steps + 1, 2, n), dtype=dtype)) if keep else None
         self._losses = _huge_pages(torch.empty((steps + 1, n), dtype=dtype)) if keep else None
         # every step's rows as views made at once (one call, instead of one indexing call per row and step)
-        self._point_rows = self._points.unbind(0) if keep else None
-        self._loss_rows = self._losses.unbind(0) if keep else None
+        self.point_rows = self._points.unbind(0) if keep else None
+        self.loss_rows = self._losses.unbind(0) if keep else None
         # nan where a walk had stopped (as in trajectory.run): pre-filled, but only when asked for
         self.preconditioners = torch.full((n, steps, 2), nan, dtype=dtype) if preconditioners else None
         self.lrs = torch.full((n, steps), nan, dtype=torch.float64) if scheduled else None
@@ -583,7 +598,7 @@ class _BatchRecorder:
 
     def loss_row(self, t, alive):
         """Where step t's losses go while every walk steps (the landscape writes them there), else None."""
-        self._row = self._loss_rows[t] if self._losses is not None and alive.shape[0] == self._everyone else None
+        self._row = self.loss_rows[t] if self._losses is not None and alive.shape[0] == self._everyone else None
         return self._row
 
     def window_losses(self, t0, t1, alive):
@@ -595,12 +610,12 @@ class _BatchRecorder:
         """The points before step t (and their losses) of the walks still stepping."""
         if self._points is not None:
             if alive.shape[0] == self._everyone:  # every walk still steps: one plain copy (the loss is in place)
-                self._point_rows[t].copy_(P)
+                self.point_rows[t].copy_(P)
                 if loss is not self._row:  # not written there by the landscape (the final point's)
-                    self._loss_rows[t].copy_(loss)
+                    self.loss_rows[t].copy_(loss)
                 self._row = None
             else:
-                self._point_rows[t][:, alive] = P
+                self.point_rows[t][:, alive] = P
                 self._losses[t, alive] = loss
         else:  # no trajectories to compute it from later: first_within step by step
             arrived = (self._land.distance_to_minimum(P.t()) <= self._tol) & (self.first_within[alive] < 0)
@@ -636,7 +651,7 @@ class _BatchRecorder:
 
     def finish(self):
         """A walk that stopped at step d stays there: its points and losses after d repeat d's."""
-        self._point_rows = self._loss_rows = None
+        self.point_rows = self.loss_rows = None
         self.points = None if self._points is None else self._points.permute(2, 0, 1)
         self.losses = None if self._losses is None else self._losses.transpose(0, 1)
         if self.points is None:

@@ -136,7 +136,8 @@ def loop_walk(land, lr: float, steps: int) -> torch.Tensor:
 
 def dispatched_ops_per_step(land, lrs, dtype) -> float:
     """Operator calls torch dispatches per step of the sweep (views and ``.item()`` syncs included):
-    counted on a 20-step and a 10-step sweep, the difference over 10 steps."""
+    counted on a 128-step and a 64-step sweep, the difference over 64 steps (two whole windows of
+    the sweep's finiteness test, so what it does once per window is averaged in)."""
     from collections import Counter
 
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -151,11 +152,11 @@ def dispatched_ops_per_step(land, lrs, dtype) -> float:
             return func(*args, **(kwargs or {}))
 
     totals = []
-    for steps in (10, 20):
+    for steps in (64, 128):
         with Count() as count:
             sweep.run(land, torch.optim.Adam, {"lr": lrs}, steps=steps, dtype=dtype)
         totals.append(sum(count.calls.values()))
-    return (totals[1] - totals[0]) / 10
+    return (totals[1] - totals[0]) / 64
 
 
 def per_step_cost(land, n: int, steps: int, dtype, repeat: int) -> float:
@@ -292,8 +293,9 @@ def main() -> int:
                   f"1.5 x {jax_step:.0f} - {w['fixed'] * 1e6:.0f} = {1.5 * jax_step - w['fixed'] * 1e6:.0f} µs a step; "
                   f"they take {(w['full'] - w['fixed']) * 1e6:.0f} µs" if jax_step else "")
         why_lines.append(
-            f"- {d}: {w['ops']:.0f} operator calls a step (the closed-form loss and gradient, Adam's core with a "
-            f"per-walk lr, the record, the finiteness test; views and syncs included); a step of {small} walks, "
+            f"- {d}: {w['ops']:.1f} operator calls a step (the closed-form loss and gradient, Adam's core with a "
+            f"per-walk lr, the record, a running sum of the gradients for the finiteness test, which is made once "
+            f"per {sweep._WINDOW} steps; views and syncs included); a step of {small} walks, "
             f"where there is next to nothing to compute, costs {w['fixed'] * 1e6:.0f} µs "
             f"({w['fixed'] * 1e6 / w['ops']:.1f} µs per call), a step of {n:,} walks {w['full'] * 1e6:.0f} µs"
             f"{versus}.")
@@ -313,7 +315,9 @@ def main() -> int:
         f"first_within is computed when first read (not timed; JAX computes no such summary). The sweep "
         f"computes Rosenbrock's loss and gradient in closed form, op for op as autograd does (bitwise equal: "
         f"tests/test_trajectory.py), into buffers reused every step; JAX differentiates with jax.grad inside "
-        f"its compiled loop.",
+        f"its compiled loop. The sweep's record asks Linux for 2 MB pages (transparent huge pages on request: "
+        f"{'available here' if sweep._madvise() is not None else 'not available here'}), which saves most of "
+        f"the kernel's first-touch faults of writing it; the numbers are the same.",
         "",
         f"Checks: the previous sweep's results equal the new one's in every field, bit for bit: "
         f"{'yes' if checks and all(checks) else ('skipped: ' + old_missing if old is None else 'NO')} "
