@@ -120,7 +120,11 @@ def cache_state(project: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
-def test_cached_builds_equal_an_uncached_build(tmp_path):
+def test_cached_builds_equal_an_uncached_build_before_and_after_an_edit(tmp_path):
+    """One project: built without the caches, then filling them, then reading them (all equal); then
+    its sources are edited and the cached rebuild equals an uncached build of the edited sources. (The
+    edit starts from the caches the filling build wrote, as a first cached build of a fresh project
+    would leave them: the reading build is asserted to write nothing.)"""
     project = make_site(tmp_path / "project")
     build(project, tmp_path / "uncached", cache=False)
     assert not (project / ".cache" / "build" / "highlight.json").exists()  # off means off
@@ -140,10 +144,7 @@ def test_cached_builds_equal_an_uncached_build(tmp_path):
     index = json.loads((tmp_path / "reading" / "search" / "search_index.json").read_text())
     assert any("preconditioning" in doc["text"] for doc in index["docs"])
 
-
-def test_an_edit_reaches_the_cached_rebuild(tmp_path):
-    project = make_site(tmp_path / "project")
-    build(project, tmp_path / "first", cache=True)
+    # an edit reaches the cached rebuild: the snippet's code, a page's prose, the module's docstring
     code = project / "demo" / "code.py"
     code.write_text(SNIPPET.replace("return x - lr * g", "return x - lr * g * 0.5"))
     page = project / "docs" / "index.md"
@@ -151,8 +152,8 @@ def test_an_edit_reaches_the_cached_rebuild(tmp_path):
     module = project / "demo" / "module.py"
     module.write_text(MODULE.replace("Multiply `x` by `factor`.", "Scale `x` by `factor`."))
     build(project, tmp_path / "cached", cache=True)
-    build(project, tmp_path / "uncached", cache=False)
-    assert_same_site(tmp_path / "uncached", tmp_path / "cached")
+    build(project, tmp_path / "edited-uncached", cache=False)
+    assert_same_site(tmp_path / "edited-uncached", tmp_path / "cached")
     html = (tmp_path / "cached" / "index.html").read_text()
     assert "0.5" in html and "Prose about momentum" in html
     assert "Scale <code>x</code> by" in (tmp_path / "cached" / "api" / "index.html").read_text()
