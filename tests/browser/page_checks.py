@@ -6,7 +6,10 @@ browser test's CPU: ~1 s in Chromium's renderer for a page of this site, more in
 - annotated views (docs/hooks/annotate.py): notes beside their code at 1280 px and under it at
   390 px, the theme's code colours, the copy button, the math (tests/browser/test_annotate_site.py);
 - a phone (390 px): the page does not scroll sideways, and every box that does (wide display math,
-  wide tables) shows the edge shadow that says more is out of view (PHONE_PAGES).
+  wide tables) shows the edge shadow that says more is out of view (PHONE_PAGES);
+- URL writes: a playground's or a live figure's write of its state into the URL, still pending when
+  the reader leaves, stays off the next page's URL (tests/browser/test_url_writes.py);
+- prefers-reduced-motion: a visible video stays paused.
 
 test_pages.py runs them on its light first load of a page, test_figures_screens.py on its dark
 first visit, each where the page has what the check is about.
@@ -312,3 +315,76 @@ def check_math_in_views_is_rendered_by_katex(page, name: str) -> None:
     # no math left as TeX (an arithmatex element KaTeX did not fill)
     assert page.locator(".oe-annotated .arithmatex:not(:has(.katex))").count() == 0
     assert page.locator(".oe-annotated .katex-error").count() == 0
+
+
+# --- URL writes (tests/browser/test_url_writes.py describes them) ----------------------------------------
+
+LEAVE = "(path) => window.history.pushState(window.history.state, '', path)"
+PLAYGROUND = "document.querySelector('.oe-playground')"
+MOMENTUM_RANGE = """document.querySelector('.oe-widget[data-widget="momentum"] input[type=range]')"""
+
+
+def wait_and_read_url(page) -> list[str]:
+    page.wait_for_timeout(600)  # past either delay (150 ms, 250 ms): a late write would have arrived
+    return page.evaluate("() => [window.location.pathname, window.location.search]")
+
+
+def check_a_playground_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, path: str) -> None:
+    """On `page` (`path`, whose first playground it is about, loaded under prefers-reduced-motion: the
+    playground does not play by itself): a pause's URL write, still pending when the URL moves to
+    /comparing/ in the same task (as Material's instant navigation moves it), stays off that URL; the
+    same change without leaving is written."""
+    page.wait_for_function(f"() => {PLAYGROUND}?.oePlayground?.results?.length > 0")
+    play = page.locator(".oe-playground button.oe-pg-play").first
+    play.click()  # plays from step 0 ...
+    page.wait_for_function(f"() => {PLAYGROUND}.oePlayground.playing")
+    # ... paused: the step is a change of state, its URL write pending; the reader leaves in the same task
+    page.evaluate(f"""(path) => {{ {PLAYGROUND}.querySelector('button.oe-pg-play').click();
+                                  window.history.pushState(window.history.state, '', path); }}""", "/comparing/")
+    assert wait_and_read_url(page) == ["/comparing/", ""]
+    # the same change without leaving is written (so the check above is not vacuous)
+    page.evaluate(LEAVE, "/" + path)
+    play.click()
+    page.wait_for_function(f"() => {PLAYGROUND}.oePlayground.playing")
+    play.click()
+    at, query = wait_and_read_url(page)
+    assert at == "/" + path and "t=" in query, (at, query)
+
+
+def check_a_live_figure_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, path: str) -> None:
+    """On `page` (`path`, with a momentum live figure, loaded): a slider's URL write, still pending when
+    the URL moves to /adam/ in the same task, stays off that URL; the same change without leaving is
+    written. Leaves the page at its own path, the slider two steps up."""
+    page.wait_for_function("""() => document.querySelector('.oe-widget[data-widget="momentum"]')
+                                  ?.dataset.widgetState === 'ready'""")
+    page.evaluate(f"""(path) => {{ const range = {MOMENTUM_RANGE};
+                                  range.stepUp(); range.dispatchEvent(new Event('input', {{bubbles: true}}));
+                                  window.history.pushState(window.history.state, '', path); }}""", "/adam/")
+    assert wait_and_read_url(page) == ["/adam/", ""]
+    # the same change without leaving is written (so the check above is not vacuous)
+    page.evaluate(LEAVE, "/" + path)
+    page.evaluate(f"""() => {{ const range = {MOMENTUM_RANGE};
+                              range.stepUp(); range.dispatchEvent(new Event('input', {{bubbles: true}})); }}""")
+    at, query = wait_and_read_url(page)
+    assert at == "/" + path and query.startswith("?w-momentum-"), (at, query)
+
+
+# --- prefers-reduced-motion ------------------------------------------------------------------------------
+
+
+def check_videos_do_not_autoplay_under_reduced_motion(page) -> None:
+    """On `page` (a page with a video that autoplays when visible, loaded under prefers-reduced-motion):
+    the video stays paused, checked once the page's own IntersectionObserver (figures.js, created at
+    load) has seen it on screen: an observer created after it is called after it for the same change."""
+    video = page.locator('video[data-autoplay="visible"]').first
+    video.scroll_into_view_if_needed()
+    seen = video.evaluate("""(v) => new Promise((resolve) => {
+        const observer = new IntersectionObserver((entries) => {
+            if (entries.some((entry) => entry.isIntersecting)) { observer.disconnect(); resolve(true); }
+        }, { threshold: 0.5 });
+        observer.observe(v);
+        setTimeout(() => resolve(false), 10000);
+    })""")
+    assert seen, "the video never came half into view"
+    # figures.js calls play() in its own callback, which ran before ours: paused would be false now
+    assert video.evaluate("(v) => v.paused && v.currentTime === 0")

@@ -3,12 +3,16 @@ browser page is watched (`watch`: console errors, page errors, requests outside 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
 import sys
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # OPTIMESSAY_SITE_DIR points the tests at another build (e.g. one in a temporary folder)
@@ -30,9 +34,30 @@ def site_pages() -> list[str]:
     return [url[len(prefix):] for url in urls]
 
 
+@functools.cache
 def page_html(path: str) -> str:
-    """The built HTML of the page at `path` ('' is the home page)."""
+    """The built HTML of the page at `path` ('' is the home page), read once per test process (the
+    session never rebuilds SITE)."""
     return (SITE / path / "index.html").read_text(encoding="utf-8")
+
+
+@functools.cache
+def page_text(path: str) -> str:
+    """The text of the page at `path`: its built HTML with the tags stripped, entities decoded."""
+    return unescape(re.sub(r"<[^>]+>", "", page_html(path)))
+
+
+def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None,
+                    required: bool = True) -> str | None:
+    """The first page (sitemap order; not `besides`) whose built HTML contains `fragment`
+    (with `text=True`: whose text, tags stripped, contains it); None if none does and not `required`."""
+    for path in site_pages():
+        if path != besides and fragment in (page_text(path) if text else page_html(path)):
+            return path
+    if not required:
+        return None
+    pytest.fail(f"no page of the site{f' besides /{besides}' if besides is not None else ''} "
+                f"contains {fragment!r}")
 
 
 def load_script(name: str):

@@ -10,8 +10,9 @@ from the browser-rendered site), KaTeX's fonts loaded, every image loads, every 
 both of its sources, notebook pages show their output images and offer their .ipynb. Then, on
 the same load, narrowed to a phone's 390 px where the page has figures or wide boxes, no sideways
 scrolling and a scroll cue on every wide box (tests/browser/page_checks.py), and a few site-wide
-behaviours: search, the copy button, instant navigation, the dark/light toggle, video autoplay and
-prefers-reduced-motion.
+behaviours: search, the copy button, instant navigation, the dark/light toggle, video autoplay, and a
+live figure's URL write pending when the reader leaves (tests/browser/test_url_writes.py; that file
+also checks prefers-reduced-motion).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from page_checks import (
     TOGGLE_PAGE,
     VARIANTS_PAGE,
     VIEWS,
+    check_a_live_figure_write_pending_when_the_reader_leaves_stays_off_the_next_page,
     check_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue,
     check_math_in_views_is_rendered_by_katex,
     check_notes_beside_their_code_at_1280_under_it_at_390,
@@ -42,7 +44,7 @@ from page_checks import (
     check_the_palette_toggle_swaps_the_pictures_and_the_poster,
     record_figure_requests,
 )
-from site_helpers import ROOT, load_script, page_html, site_pages
+from site_helpers import ROOT, first_page_with, load_script, site_pages
 
 bench_pages = load_script("bench_pages")
 
@@ -225,22 +227,6 @@ def test_the_fixture_covers_every_page_that_had_math():
     assert missing == [], f"pages of the KaTeX fixture that are no longer built: {missing}"
 
 
-def first_page_with(fragment: str, *, text: bool = False, besides: str | None = None,
-                    required: bool = True) -> str | None:
-    """The first page (sitemap order; not `besides`) whose built HTML contains `fragment`
-    (with `text=True`: whose text, tags stripped, contains it); None if none does and not `required`."""
-    for path in site_pages():
-        content = page_html(path)
-        if text:
-            content = unescape(re.sub(r"<[^>]+>", "", content))
-        if path != besides and fragment in content:
-            return path
-    if not required:
-        return None
-    pytest.fail(f"no page of the site{f' besides /{besides}' if besides is not None else ''} "
-                f"contains {fragment!r}")
-
-
 def check_copy_button_copies_the_code(page, site_url, path, requested):
     """The copy button of a code block copies what the block shows (the first page showing
     torch.optim.Optimizer in its text)."""
@@ -277,7 +263,10 @@ def check_palette_toggle_switches_to_dark_and_back_and_search_finds_precondition
     # search
     search = page.locator("input.md-search__input")
     search.click()
-    search.press_sequentially("preconditioner")  # Material searches on key events
+    # Material searches on key events: all but the last letter typed at once, the last one pressed
+    # (one search, for the whole word, instead of one per letter)
+    search.fill("preconditione")
+    search.press("r")
     results = page.locator(".md-search-result__item")
     results.first.wait_for(timeout=10000)
     assert results.count() > 0
@@ -310,6 +299,13 @@ def check_annotated_views_in_light_mode(page, site_url, path, requested):
 def check_a_phone_never_scrolls_sideways(page, site_url, path, requested):
     """page_checks: narrowed to 390 px, no sideways scrolling; a scroll cue on every wide box."""
     check_a_phone_never_scrolls_sideways_and_wide_boxes_show_a_scroll_cue(page, path)
+
+
+def check_a_live_figure_write_stays_off_the_next_page(page, site_url, path, requested):
+    """page_checks (tests/browser/test_url_writes.py describes it): a slider's URL write, pending when
+    the reader leaves, stays off the next page's URL. Leaves the page's state changed: after the
+    checks that read it."""
+    check_a_live_figure_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, path)
 
 
 def check_instant_navigation_renders_math(page, site_url, path, requested):
@@ -357,6 +353,8 @@ def site_wide_checks() -> tuple[SiteWide, ...]:
         *(SiteWide(view_path, check_annotated_views_in_light_mode, clipboard=view_path == COPIED_VIEW[0])
           for view_path in dict.fromkeys([path for path, _ in VIEWS] + [COPIED_VIEW[0], MATH_VIEW[0]])),
         *(SiteWide(phone_path, check_a_phone_never_scrolls_sideways) for phone_path in PHONE_PAGES),
+        SiteWide(first_page_with('data-widget="momentum"', required=False),
+                 check_a_live_figure_write_stays_off_the_next_page),
         SiteWide("", check_palette_toggle_switches_to_dark_and_back_and_search_finds_preconditioner),
         SiteWide(TOGGLE_PAGE, check_the_palette_toggle_swaps_the_pictures),
         SiteWide("", check_instant_navigation_renders_math),
@@ -367,23 +365,3 @@ def test_each_site_wide_check_has_a_page():
     """Every site-wide check found its page among the built pages, so test_page makes it."""
     missing = [check.run.__name__ for check in site_wide_checks() if check.path not in PAGES]
     assert missing == [], f"site-wide checks no built page is chosen for: {missing}"
-
-
-def test_videos_do_not_autoplay_under_reduced_motion(open_page, site_url):
-    """Under prefers-reduced-motion a visible video stays paused: checked once the page's own
-    IntersectionObserver (figures.js, created at load) has seen it on screen: an observer created
-    after it is called after it for the same change."""
-    page = open_page(reduced_motion="reduce")
-    page.goto(site_url + first_page_with('data-autoplay="visible"'))
-    video = page.locator('video[data-autoplay="visible"]').first
-    video.scroll_into_view_if_needed()
-    seen = video.evaluate("""(v) => new Promise((resolve) => {
-        const observer = new IntersectionObserver((entries) => {
-            if (entries.some((entry) => entry.isIntersecting)) { observer.disconnect(); resolve(true); }
-        }, { threshold: 0.5 });
-        observer.observe(v);
-        setTimeout(() => resolve(false), 10000);
-    })""")
-    assert seen, "the video never came half into view"
-    # figures.js calls play() in its own callback, which ran before ours: paused would be false now
-    assert video.evaluate("(v) => v.paused && v.currentTime === 0")

@@ -1,50 +1,37 @@
 """A playground or a live figure writes its state into the URL's query a moment after each change
 (150 ms and 250 ms). Material's instant navigation changes the URL before it swaps the page, so a
-write still pending when the reader follows a link landed on the next page's URL, whose playground
-then opened the previous page's state. Each check here makes a change, moves the URL to another
-page's path at once (as Material does), and waits past the delay: the new URL must keep no query.
-(Against the code before the fix, docs/playground/playground.js and docs/widgets/kit.js, both fail.)"""
+write still pending when the reader followed a link landed on the next page's URL, whose playground
+then opened the previous page's state. Each check (tests/browser/page_checks.py) makes a change, moves
+the URL to another page's path at once (as Material does), and waits past the delay: the new URL must
+keep no query. (Against the code before the fix, docs/playground/playground.js and
+docs/widgets/kit.js, both fail.)
+
+A page load is most of a browser test's CPU, so the checks run on loads made anyway: the live
+figure's on test_pages.py's first load of its page (test_page), the playground's here, on a load of
+the home page under prefers-reduced-motion (the playground does not play by itself), which also
+checks that no video autoplays under it when the home page is the first page with such a video.
+"""
 
 from __future__ import annotations
 
-LEAVE = "(path) => window.history.pushState(window.history.state, '', path)"
+from page_checks import (
+    check_a_playground_write_pending_when_the_reader_leaves_stays_off_the_next_page,
+    check_videos_do_not_autoplay_under_reduced_motion,
+)
+from site_helpers import first_page_with
 
 
-def wait_and_read_url(page) -> tuple[str, str]:
-    page.wait_for_timeout(600)  # past either delay: a late write would have arrived
-    return page.evaluate("() => [window.location.pathname, window.location.search]")
-
-
-def test_a_playground_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, site_url):
-    page.emulate_media(reduced_motion="reduce")
+def test_reduced_motion_keeps_videos_paused_and_a_pending_playground_write_stays_off_the_next_page(
+        open_page, site_url):
+    """The home page under prefers-reduced-motion: a visible video stays paused (on a load of its own
+    when the first page with an autoplaying video is not the home page), then the playground check."""
+    page = open_page(reduced_motion="reduce")
     page.goto(site_url)
-    page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
-    play = page.locator(".oe-playground button.oe-pg-play")
-    play.click()  # plays from step 0 ...
-    page.wait_for_function("() => document.querySelector('.oe-playground').oePlayground.playing")
-    # ... paused: the step is a change of state, its URL write pending; the reader leaves in the same task
-    page.evaluate("""(path) => { document.querySelector('.oe-playground button.oe-pg-play').click();
-                                 window.history.pushState(window.history.state, '', path); }""", "/comparing/")
-    assert wait_and_read_url(page) == ["/comparing/", ""]
-    # the same change without leaving is written (so the check above is not vacuous)
-    page.evaluate(LEAVE, "/")
-    play.click()
-    page.wait_for_function("() => document.querySelector('.oe-playground').oePlayground.playing")
-    play.click()
-    path, query = wait_and_read_url(page)
-    assert path == "/" and "t=" in query, (path, query)
-
-
-def test_a_live_figure_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, site_url):
-    page.goto(f"{site_url}sgd-momentum/")
-    page.wait_for_function("() => document.querySelector('.oe-widget[data-widget=\"momentum\"]')?.dataset.widgetState === 'ready'")
-    page.evaluate("""(path) => { const range = document.querySelector('.oe-widget[data-widget="momentum"] input[type=range]');
-                                 range.stepUp(); range.dispatchEvent(new Event('input', {bubbles: true}));
-                                 window.history.pushState(window.history.state, '', path); }""", "/adam/")
-    assert wait_and_read_url(page) == ["/adam/", ""]
-    # the same change without leaving is written (so the check above is not vacuous)
-    page.evaluate(LEAVE, "/sgd-momentum/")
-    page.evaluate("""() => { const range = document.querySelector('.oe-widget[data-widget="momentum"] input[type=range]');
-                             range.stepUp(); range.dispatchEvent(new Event('input', {bubbles: true})); }""")
-    path, query = wait_and_read_url(page)
-    assert path == "/sgd-momentum/" and query.startswith("?w-momentum-"), (path, query)
+    video_page = first_page_with('data-autoplay="visible"')
+    if video_page == "":
+        check_videos_do_not_autoplay_under_reduced_motion(page)
+    else:
+        elsewhere = open_page(reduced_motion="reduce")
+        elsewhere.goto(site_url + video_page)
+        check_videos_do_not_autoplay_under_reduced_motion(elsewhere)
+    check_a_playground_write_pending_when_the_reader_leaves_stays_off_the_next_page(page, "")
