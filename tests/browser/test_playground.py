@@ -29,10 +29,14 @@ a walk diverges; "same lr for all" and typed exact values set the learning rates
 beside the canvas (which stays in view) on a wide screen and below it at 390 px, with no horizontal
 overflow. Most tests open the playground with reduced motion, so the state they read is the end's.
 
-Cost: a page load is ~2 s of Chromium's CPU, so the checks that start from a preset run one after the
-other on that preset's load (`FROM_THE_PRESET`), each from the preset again, chosen in the
-playground's menu as a reader would; the Python walks are batched by optimessay.sweep and computed
-once per state (tests/browser/playground_python.py).
+Cost: a page load is ~1.5-2 s of Chromium's CPU, so the checks that start from a preset run one after
+the other on that preset's load (`FROM_THE_PRESET`), each from the preset again, chosen in the
+playground's menu as a reader would; the two race presets are the home page's and the comparing
+page's own (one load and an instant navigation); the diverging-run marker is checked on the
+announcement test's load; the Python walks are batched by optimessay.sweep and computed once per
+state (tests/browser/playground_python.py). Playwright's clock does not make the first visit's
+playback cheaper: run_for() draws every frame of it too (measured: 3.1 s of Chromium's CPU against
+0.9 s played in real time).
 """
 
 from __future__ import annotations
@@ -150,10 +154,17 @@ def back_to(page, root, preset: str, opened: dict) -> None:
 # --- the tests ----------------------------------------------------------------------------------------
 
 
-def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_request_and_mounts_again(page, site_url):
-    """One load of the home page (reduced motion), four checks in turn: the race and its labelled
-    controls; the axes, legend and minimum drawn; under reduced motion the end shown, playing only on
-    request; the comparing page's playground mounted after instant navigation."""
+@pytest.mark.slow  # the module's longest test (both races): started first under xdist
+def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_request_and_mounts_again(
+        page, site_url, other_cpu, simulated_sqrt):
+    """One load of the home page (reduced motion), then the comparing page by instant navigation, six
+    checks in turn: the race and its labelled controls; the axes, legend and minimum drawn; under
+    reduced motion the end shown; the banana race's walks equal Python's, then what a reader does
+    from it (`race_walks_equal_python`); playing only on request; the comparing page's playground
+    mounted after instant navigation, and its rotated-quadratic race equal to Python's, then what a
+    reader does from it. (The two races were a test of their own, each loading the home page with
+    `?preset=`: the home page opens the banana race and the comparing page the rotated quadratic,
+    and a load costs ~1.5 s of Chromium's CPU; `?preset=` is read on the seed presets' loads.)"""
     root = open_playground(page, site_url)
     state = page.evaluate(STATE)
     assert state["preset"] == "banana-race"
@@ -198,6 +209,11 @@ def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_r
     assert page.evaluate(f"() => [{PG}.playing, {PG}.currentStep()]") == [False, 300]
     play = root.locator("button.oe-pg-play")
     assert play.is_visible() and play.inner_text() == "Play"
+
+    # the banana race equals Python, then what a reader does from it; then the preset again
+    race_walks_equal_python(page, root, site_url, "banana-race", state, other_cpu, simulated_sqrt)
+    back_to(page, root, "banana-race", state)
+    assert page.evaluate(f"() => [{PG}.playing, {PG}.currentStep()]") == [False, 300]
     play.click()  # the reader asks for the animation: it plays from step 0
     page.wait_for_function(f"() => {PG}.playing && {PG}.state.t < 300", timeout=3000)
     play.click()
@@ -211,6 +227,11 @@ def test_home_page_playground_draws_the_race_with_axes_legend_minimum_plays_on_r
     page.wait_for_timeout(300)  # longer than the write's delay: nothing may arrive late either
     assert urlsplit(page.url).query == "", page.url
     assert page.locator(".oe-playground canvas").count() == 1
+
+    # the comparing page's race equals Python, then what a reader does from it
+    page.wait_for_function("() => document.querySelector('.oe-playground')?.oePlayground?.results?.length > 0")
+    race_walks_equal_python(page, page.locator(".oe-playground").first, site_url, "rotated-quadratic",
+                            page.evaluate(STATE), other_cpu, simulated_sqrt)
 
 
 @pytest.mark.parametrize("preset", list(SEED_PRESETS))
@@ -234,14 +255,13 @@ def test_seed_preset_walks_equal_python_then_what_a_reader_does_from_it(page, si
         check(page, root, site_url, other_cpu, simulated_sqrt)
 
 
-@pytest.mark.parametrize("preset", ["banana-race", "rotated-quadratic"])
-def test_race_preset_walks_equal_python_then_what_a_reader_does_from_it(page, site_url, preset, other_cpu, simulated_sqrt):
-    """Every contestant's walk equals Python's where it is not chaotic. The rotated quadratic's RMSprop
-    (lr 1) is chaotic from about step 100: there only its first steps are compared, and its final
-    point is not (on another CPU it moved from -1.3e-5 to -2.3e-5). Then, on the same load, each check
-    of `FROM_THE_PRESET[preset]` in turn, each from the preset again (`back_to`)."""
-    root = open_playground(page, site_url, f"?preset={preset}")
-    state = page.evaluate(STATE)
+def race_walks_equal_python(page, root, site_url, preset, state, other_cpu, simulated_sqrt):
+    """A race preset, open in `root` with `state`: every contestant's walk equals Python's where it is
+    not chaotic. The rotated quadratic's RMSprop (lr 1) is chaotic from about step 100: there only its
+    first steps are compared, and its final point is not (on another CPU it moved from -1.3e-5 to
+    -2.3e-5). Then, on the same load, each check of `FROM_THE_PRESET[preset]` in turn, each from the
+    preset again (`back_to`)."""
+    assert state["preset"] == preset
     python = python_side(state, other_cpu, simulated_sqrt)
     assert_walks_equal_python(page, python, preset)
     compared = assert_finals_equal_python(page, python, preset)
@@ -253,7 +273,8 @@ def test_race_preset_walks_equal_python_then_what_a_reader_does_from_it(page, si
 
 def test_the_announcement_never_names_a_diverged_walk(page, site_url):
     """SGD at lr 1 diverges on the banana; listed first, it used to be announced as the lowest loss
-    ("lowest loss NaN by SGD"): NaN never compares smaller, so nothing else could win."""
+    ("lowest loss NaN by SGD"): NaN never compares smaller, so nothing else could win. Then, on the
+    same load, SGD at lr 0.01: its divergence is marked where it left the view."""
     root = open_playground(page, site_url, "?preset=seed-sgd&run=sgd:lr=1&run=adam:lr=0.05")
     state = page.evaluate(STATE)
     assert [(r["kind"], r["hp"]) for r in state["runs"]] == [("sgd", {"lr": 1}), ("adam", {"lr": 0.05})]
@@ -261,6 +282,16 @@ def test_the_announcement_never_names_a_diverged_walk(page, site_url):
     assert live.startswith("Step 100 of 100: lowest loss ") and live.endswith(" by Adam (lr 0.05).") and "NaN" not in live
     root.locator("[data-run='1'] legend input[type=checkbox]").uncheck()  # only the diverged walk is left
     assert root.locator("[aria-live=polite]").inner_text() == "Step 100 of 100: SGD (lr 1) has diverged."
+
+    # then, on this load, SGD at lr 0.01 typed in: exactly the state
+    # `?preset=seed-sgd&run=sgd:lr=0.01&run=adam:lr=0.05` opens (a load of its own cost ~1.5 s of Chromium's CPU)
+    root.locator("[data-run='1'] legend input[type=checkbox]").check()
+    lr = root.locator("input[id$='-r0-lr-num']")
+    lr.fill("0.01")
+    lr.press("Enter")
+    expected = {**state, "runs": [{**state["runs"][0], "hp": {"lr": 0.01}}, *state["runs"][1:]]}
+    assert page.evaluate(STATE) == expected
+    a_diverging_run_is_marked_where_it_left_the_view(page, root)
 
 
 def test_a_decay_rate_of_0_9999_reads_0_9999(page, site_url):
@@ -307,8 +338,7 @@ def check_url_round_trips_the_state(page, root, site_url, other_cpu, simulated_s
     url = page.url
     query = parse_qs(urlsplit(url).query)
     assert query["steps"] == ["101"] and query["t"] == ["100"] and "on=0" in query["run"][1]
-    page.goto(site_url + "landscapes/")
-    open_playground(page, site_url, "?" + urlsplit(url).query)
+    open_playground(page, site_url, "?" + urlsplit(url).query)  # a new load (goto leaves for about:blank first)
     assert page.evaluate(STATE) == expected
     assert page.evaluate(FINALS) == finals
     assert page.locator(".oe-pg-messages").inner_text() == ""
@@ -490,8 +520,9 @@ def check_a_sweep_gets_a_ramp_and_a_colour_bar(page, root, site_url, other_cpu, 
     assert page.locator(".oe-playground [data-run='9'] legend label").inner_text().strip() == "RMSprop α 0.05"
 
 
-def test_a_diverging_run_is_marked_where_it_left_the_view(page, site_url):
-    root = open_playground(page, site_url, "?preset=seed-sgd&run=sgd:lr=0.01&run=adam:lr=0.05")
+def a_diverging_run_is_marked_where_it_left_the_view(page, root):
+    """SGD at lr 0.01 and Adam at lr 0.05 on seed-sgd (test_the_announcement_never_names_a_diverged_walk
+    sets them): SGD's divergence is marked, in its colour, where it left the window, and not before."""
     diverged_at = page.evaluate(f"() => {PG}.results[0].result.divergedAt")
     assert diverged_at is not None and diverged_at > 0
     markers = page.evaluate(f"() => {PG}.drawn.markers")
