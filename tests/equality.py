@@ -33,6 +33,21 @@ def same_value(a, b) -> bool:
     return type(a) is type(b) and (a == b or (a != a and b != b))
 
 
+def group_options(group: dict, **replaced) -> str:
+    """A param group's options as text: every key but "params", in order, with their values (those
+    named in `replaced` replaced, e.g. foreach=None to compare with a torch optimizer built with
+    foreach=False, which ours records as None). Equal text: the same options, the same values."""
+    return repr({key: replaced.get(key, value) for key, value in group.items() if key != "params"})
+
+
+def scheduled_gradient(p: torch.Tensor) -> torch.Tensor:
+    """The gradient of sum((p - 1)² + 0.1·cos(3p)), the smooth loss on which the tests of torch's
+    schedulers driving our optimizers train, in closed form: 2(p - 1) - 0.3·sin(3p) (no graph, no
+    backward pass; ours and torch's get it from their own parameters, as from their own backward())."""
+    with torch.no_grad():
+        return 2 * (p - 1) - 0.3 * torch.sin(3 * p)
+
+
 def assert_same_state(ours, theirs, params_ours, params_theirs, *, tensors_only=False):
     """Every parameter's state: the same keys in the same order, every entry `same_value` as torch's
     (with `tensors_only`, every entry must also be a tensor, as for optimizers whose state is all tensors)."""
