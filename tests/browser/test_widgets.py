@@ -199,6 +199,34 @@ def test_widgets_after_instant_navigation_tab_and_dark_switch(page, site_url, pa
     page.oe_left_light_at = page.url
 
 
+def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):
+    # by instant navigation from the page the instant-navigation tests left (it runs before the phone
+    # tests, which leave the site first); the page it leaves is no start for those tests
+    visit(page, site_url, PAGES[0])
+    page.oe_left_light_at = None
+    settle(page)
+    page.evaluate("""async () => {
+        const div = document.createElement('div');
+        div.className = 'oe-widget';
+        div.dataset.widget = 'no-such-widget';
+        div.id = 'oe-broken';
+        document.querySelector('.oe-widget').after(div);
+        // the page's own module (same URL: the same instance, with its mounted set)
+        (await import(document.querySelector('script[src$="widgets/index.js"]').src)).mountAll();
+    }""")
+    page.wait_for_function("() => document.getElementById('oe-broken').dataset.widgetState === 'failed'")
+    alert = page.locator("#oe-broken [role=alert]")
+    assert "no-such-widget" in alert.text_content()
+    for _ in range(40):  # wait (at most ~1 s) for the error to reach the console
+        if any("no-such-widget" in e for e in page.console_errors + page.page_errors):
+            break
+        page.wait_for_timeout(25)
+    errors = page.console_errors + page.page_errors
+    assert any("no-such-widget" in e for e in errors), errors
+    page.console_errors.clear()  # provoked on purpose, checked above
+    page.page_errors.clear()
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
     """One load as a phone reader who asked for dark mode and reduced motion (each check below
@@ -234,28 +262,3 @@ def test_on_a_phone_in_dark_mode_with_reduced_motion(page, site_url, path):
     page.evaluate(KEEP_CANVASES)
     page.wait_for_timeout(800)  # the property itself: nothing changes over this time
     assert page.evaluate(CHANGED_CANVASES) == 0, f"{path}: a canvas kept changing with prefers-reduced-motion: reduce"
-
-
-def test_a_failing_widget_shows_an_alert_and_reaches_the_console(page, site_url):
-    visit(page, site_url, PAGES[0])  # by instant navigation if the shared page shows the site
-    settle(page)
-    page.evaluate("""async () => {
-        const div = document.createElement('div');
-        div.className = 'oe-widget';
-        div.dataset.widget = 'no-such-widget';
-        div.id = 'oe-broken';
-        document.querySelector('.oe-widget').after(div);
-        // the page's own module (same URL: the same instance, with its mounted set)
-        (await import(document.querySelector('script[src$="widgets/index.js"]').src)).mountAll();
-    }""")
-    page.wait_for_function("() => document.getElementById('oe-broken').dataset.widgetState === 'failed'")
-    alert = page.locator("#oe-broken [role=alert]")
-    assert "no-such-widget" in alert.text_content()
-    for _ in range(40):  # wait (at most ~1 s) for the error to reach the console
-        if any("no-such-widget" in e for e in page.console_errors + page.page_errors):
-            break
-        page.wait_for_timeout(25)
-    errors = page.console_errors + page.page_errors
-    assert any("no-such-widget" in e for e in errors), errors
-    page.console_errors.clear()  # provoked on purpose, checked above
-    page.page_errors.clear()
