@@ -16,6 +16,7 @@ import contextlib
 import functools
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -328,6 +329,15 @@ def _build_module():
     return module
 
 
+def list_in_process(catalog: Path, out: Path) -> str:
+    """What `build_figures.py --catalog CATALOG --out OUT --list` prints, from its main() run in this
+    process (the command line calls just that), without starting an interpreter for it (~0.13 s of CPU)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert _build_module().main(["--catalog", str(catalog), "--out", str(out), "--list"]) == 0
+    return printed.getvalue()
+
+
 def _keymaker(tmp_path, *entries, extra=""):
     module = _build_module()
     catalog = write_catalog(tmp_path / "catalog.py", *entries, extra=extra)
@@ -497,8 +507,8 @@ def test_numbers_are_built_stamped_verified_and_listed_like_figures(tmp_path):
     for damage, reason in ((text.replace("1.0", "2.0"), "is not the file the build wrote"),
                            (text[:-3], "nums-a.json has"), ("[" + " " * (len(text) - 2) + "]", "is not a numbers file")):
         (out / "nums-a.json").write_text(damage)
-        listing = build(catalog, out, "--list")
-        assert re.search(r"^nums-a +numbers +stale \(.*" + re.escape(reason), listing.stdout, re.M), listing.stdout
+        listing = list_in_process(catalog, out)
+        assert re.search(r"^nums-a +numbers +stale \(.*" + re.escape(reason), listing, re.M), listing
     rebuilt = build(catalog, out)
     assert rebuilt.returncode == 0 and "1 built, 1 up to date" in rebuilt.stdout
     assert "figure nums-a: nums-a.json is not a numbers file" in rebuilt.stderr
@@ -661,8 +671,8 @@ def test_damaged_stamps_and_files_are_rebuilt_by_name_and_a_dying_worker_fails_o
     # stamp (shipped as up to date before): each figure is named, rebuilt, and shipped whole
     (out / ".stamps" / "clip-a.json").write_text("[1, 2]")
     (out / "clip-b.webm").write_bytes(TINY["webm"][:5])
-    listing = build(catalog, out, "--list")
-    assert re.search(r"^clip-b +video +stale \(clip-b\.webm has 5 bytes, its stamp says \d+\)$", listing.stdout, re.M)
+    listing = list_in_process(catalog, out)
+    assert re.search(r"^clip-b +video +stale \(clip-b\.webm has 5 bytes, its stamp says \d+\)$", listing, re.M)
     second = build(catalog, out, "--jobs", "2")
     assert second.returncode == 1  # the killer again
     assert ("figure clip-a: its stamp .stamps/clip-a.json is not a stamp (expected an object with a string "
