@@ -7,7 +7,11 @@ the test with spawn, 1.2 s forked, the same run otherwise). One process group se
 and torch's. Forking a process that has used OpenMP is safe here for the reason torch's DataLoader
 relies on when it forks its workers: each rank sets one intra-op thread before any tensor work, so it
 never enters the parent's OpenMP thread pool; and a forked child leaves through `os._exit`, running
-none of pytest's exit handlers."""
+none of pytest's exit handlers.
+
+torch.distributed, its optim and DDP are imported by the test (`_distributed()`, before the fork:
+the ranks inherit them), not by the module: every xdist worker collects this file, and the imports
+cost ~0.3 s of CPU in a process that already built an optimizer (measured)."""
 
 import os
 import socket
@@ -15,18 +19,22 @@ import warnings
 
 import pytest
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
-from torch.nn.parallel import DistributedDataParallel
-
-with warnings.catch_warnings():  # importing torch.distributed.optim warns that torch.jit is deprecated
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from torch.distributed.optim import ZeroRedundancyOptimizer
 
 import optimessay
 
 WORLD_SIZE = 2
 STEPS = 6
+
+
+def _distributed():
+    """torch.distributed, DistributedDataParallel and ZeroRedundancyOptimizer (imported once)."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    with warnings.catch_warnings():  # importing torch.distributed.optim warns that torch.jit is deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.distributed.optim import ZeroRedundancyOptimizer
+    return dist, DistributedDataParallel, ZeroRedundancyOptimizer
 
 
 def free_port() -> int:
@@ -37,6 +45,7 @@ def free_port() -> int:
 
 def train(optimizer_class) -> list[torch.Tensor]:
     """Each rank: the same seeded model, its own data, ZeRO sharding the optimizer state."""
+    dist, DistributedDataParallel, ZeroRedundancyOptimizer = _distributed()
     rank = dist.get_rank()
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), torch.nn.Linear(3, 1))
@@ -56,6 +65,7 @@ def train(optimizer_class) -> list[torch.Tensor]:
 def worker(rank: int, port: int, out_dir: str) -> None:
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     torch.set_num_threads(1)
+    dist = _distributed()[0]
     dist.init_process_group("gloo", rank=rank, world_size=WORLD_SIZE)
     try:
         results = {name: train(cls) for name, cls in (("ours", optimessay.Adam), ("torch", torch.optim.Adam))}
@@ -66,6 +76,9 @@ def worker(rank: int, port: int, out_dir: str) -> None:
 
 @pytest.mark.slow
 def test_zero_redundancy_optimizer_with_our_adam_equals_torchs(tmp_path):
+    import torch.multiprocessing as mp
+
+    _distributed()  # in this process, before the fork
     mp.start_processes(worker, args=(free_port(), str(tmp_path)), nprocs=WORLD_SIZE, join=True, start_method="fork")
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(WORLD_SIZE)]
     for result in ranks:
