@@ -10,7 +10,9 @@ from itself: a process as fresh as a new interpreter that imported the preload l
     python [-I] tests/fork_server.py --path DIR ... --preload MODULE ...
 
 `--path` folders are put first on sys.path only while the preload list is imported (a child's
-sys.path is the interpreter's own, as for a fresh `python -I`). A preloaded module that defines
+sys.path is the interpreter's own, as for a fresh `python -I`). A request may add {"preload": [MODULE,
+...]}: imported by the server before it forks for that request (and kept for the next ones), for
+what only some requests need (the children import it anyway). A preloaded module that defines
 `KINDS = {name: function}` provides the request kinds: a request {"kind": name, "timeout": seconds,
 ...} runs `function(request)` in the child, whose return value (JSON) is the answer's "result". The
 answer is one line on stdout: {"status": the child's exit status (as subprocess gives it: -9 once
@@ -37,24 +39,42 @@ import traceback
 
 def serve(paths: list[str], preload: list[str]) -> None:
     """Import `preload` (with `paths` first on sys.path), then answer requests from stdin until it ends."""
-    saved = list(sys.path)
-    sys.path[:0] = paths
     kinds = {}
-    for name in preload:
-        module = importlib.import_module(name)
-        for kind, function in getattr(module, "KINDS", {}).items():
-            if kind in kinds:
-                raise SystemExit(f"fork_server: request kind {kind!r} is defined twice ({name})")
-            kinds[kind] = function
-    sys.path[:] = saved
+    load(paths, preload, kinds)
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # nothing but the protocol on the protocol's stream: the server's and children's prints go to stderr
     for line in sys.stdin:
         if not line.strip():
             continue
         request = json.loads(line)
-        protocol.write(json.dumps(run_in_child(kinds, request)) + "\n")
+        try:
+            load(paths, request.get("preload", ()), kinds)
+            answer = run_in_child(kinds, request)
+        except Exception:  # noqa: BLE001 (a request's preload that does not import: its answer says why)
+            answer = {"status": 1, "result": None, "error": traceback.format_exc()}
+        protocol.write(json.dumps(answer) + "\n")
         protocol.flush()
+
+
+_loaded: set[str] = set()  # the modules load() has imported and taken the KINDS of
+
+
+def load(paths: list[str], names, kinds: dict) -> None:
+    """Import the modules `names` in the server (with `paths` first on sys.path meanwhile) and add their KINDS."""
+    saved = list(sys.path)
+    sys.path[:0] = paths
+    try:
+        for name in names:
+            if name in _loaded:
+                continue
+            _loaded.add(name)
+            module = importlib.import_module(name)
+            for kind, function in getattr(module, "KINDS", {}).items():
+                if kind in kinds:
+                    raise SystemExit(f"fork_server: request kind {kind!r} is defined twice ({name})")
+                kinds[kind] = function
+    finally:
+        sys.path[:] = saved
 
 
 def run_in_child(kinds: dict, request: dict) -> dict:
