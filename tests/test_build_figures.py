@@ -232,6 +232,49 @@ def _build_files(out: Path, name: str) -> dict:
     return {kind: (out / f"{name}.{kind}").read_bytes() for kind in ("mp4", "webm", "png")}
 
 
+# --- the variants' recipes: dark and narrow pictures ------------------------------------------------------
+
+VARIANT_RECIPES = '''
+
+def walk_on_a_bowl(n):
+    """A landscape figure without torch: a bowl's contours on an n x n grid (numpy), tagged the way
+    plots.draw_landscape tags its axes (tests/test_plots.py checks that it does), and a 3-step walk."""
+    import numpy as np
+
+    from optimessay import plots, style
+
+    fig, ax = style.figure(height=3.0)
+    xs = ys = np.linspace(-1.5, 1.5, n)
+    x, y = np.meshgrid(xs, ys)
+    plots.draw_contours(ax, xs, ys, 2.0 * x**2 + x * y + 0.5 * y**2, levels=8)
+    ax.set_gid(plots.LANDSCAPE_GID)
+    plots.draw_minima(ax, [[0.0, 0.0]])
+    ax.set_aspect("equal", adjustable="box")
+    plots.draw_path(ax, [[-1.0, 1.0], [-0.5, 0.2], [0.0, 0.0]], color=style.color("adagrad"), label="Adagrad")
+    plots.legend_below(fig, ax)
+    return fig
+
+
+def clip_with_dark_poster():
+    class Video:
+        def save(self, mp4, webm, poster, *, dark_poster_path=None):
+            for path, kind in ((mp4, "mp4"), (webm, "webm"), (poster, "png"), (dark_poster_path, "png")):
+                Path(path).write_bytes(TINY[kind])
+            return 1, 1
+
+    return Video()
+'''
+BOWL = 'Figure("bowl", "image", "A walk on a bowl.", walk_on_a_bowl, {"n": 20})'
+DARK_CLIP = 'Figure("dark-clip", "video", "A clip with a dark poster.", clip_with_dark_poster)'
+
+
+def _mean_luminance(path: Path) -> float:
+    from PIL import Image, ImageStat
+
+    with Image.open(path) as im:
+        return ImageStat.Stat(im.convert("L")).mean[0]
+
+
 # --- failures, incremental, no heavy imports ------------------------------------------------------------
 
 
@@ -316,6 +359,55 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     # worker that needs no matplotlib)
     forced = build(catalog, out, "--force", "--only", "clip-a")
     assert forced.returncode == 0 and "1 built, 0 up to date" in forced.stdout
+
+
+# variants: dark and narrow pictures (beside the failing-figure test: both start from first_build, and
+# xdist hands out consecutive tests together, so one worker builds it for both)
+
+
+def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_changed(tmp_path, first_build):
+    first, built = first_build  # line-a, line-b, broken, clip-a, bowl, dark-clip; one worker, --timings
+    assert first.returncode == 1 and "figures that failed: broken\n" in first.stderr, first.stderr  # broken alone
+    assert re.search(r"timing bowl \S+ s \(cpu \S+ s; variants \S+ s, cpu \S+ s\)", first.stdout), first.stdout
+    manifest = json.loads((built / "manifest.json").read_text())["figures"]
+
+    # a line plot: a dark variant only; a figure with a landscape: dark, narrow and narrow dark
+    assert manifest["line-a"]["files"] == {"png": "line-a.png", "png_dark": "line-a.dark.png"}
+    bowl = manifest["bowl"]
+    assert bowl["files"] == {"png": "bowl.png", "png_dark": "bowl.dark.png", "png_narrow": "bowl.narrow.png",
+                             "png_narrow_dark": "bowl.narrow.dark.png"}
+    assert bowl["bytes"] == {role: (built / f).stat().st_size for role, f in bowl["files"].items()}
+    assert css_size(built / "bowl.dark.png") == css_size(built / "bowl.png") == (bowl["width"], bowl["height"])
+    assert css_size(built / "bowl.narrow.png") == css_size(built / "bowl.narrow.dark.png") == \
+        (bowl["narrow_width"], bowl["narrow_height"])
+    assert bowl["narrow_width"] == 380 and bowl["narrow_width"] < bowl["width"]
+    for light, dark in (("bowl.png", "bowl.dark.png"), ("bowl.narrow.png", "bowl.narrow.dark.png")):
+        assert _mean_luminance(built / dark) < 0.5 * _mean_luminance(built / light)  # a dark picture, truly
+    assert manifest["dark-clip"]["files"]["poster_dark"] == "dark-clip.dark.png"
+    out = tmp_path / "out"
+    take_figures(built, out, ["line-a", "bowl", "dark-clip"])
+    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, BOWL, DARK_CLIP, extra=VARIANT_RECIPES)
+
+    # nothing changed: nothing is drawn, no file is touched
+    before = snapshot(out)
+    again = build(catalog, out)
+    assert again.returncode == 0 and "0 built, 3 up to date, 0 failed" in again.stdout, again.stdout
+    assert {k: v for k, v in snapshot(out).items() if k != "manifest.json"} == \
+        {k: v for k, v in before.items() if k != "manifest.json"}
+
+    # a variant damaged or gone: the figure is rebuilt, named, with the reason
+    (out / "bowl.narrow.dark.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (out / "dark-clip.dark.png").unlink()
+    third = build(catalog, out, "--jobs", "1")  # one worker draws both (a second would start only for a clip)
+    assert third.returncode == 0, third.stderr
+    assert "figure bowl: bowl.narrow.dark.png has 8 bytes, its stamp says" in third.stderr
+    assert "figure dark-clip: dark-clip.dark.png is missing; rebuilding it" in third.stderr
+    assert "2 built, 1 up to date" in third.stdout
+
+    # a figure that leaves the catalog takes its variants with it
+    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, extra=VARIANT_RECIPES)
+    assert build(catalog, out).returncode == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["line-a.dark.png", "line-a.png"]
 
 
 @functools.cache
@@ -935,94 +1027,6 @@ def test_bad_arguments_are_rejected(tmp_path, bad):
     result = subprocess.run([sys.executable, str(BUILD), bad, "--out", str(tmp_path)], capture_output=True, text=True,
                             cwd=ROOT, env=ENV)
     assert result.returncode != 0 and "--jobs must be >= 1, got 0" in result.stderr
-
-
-# --- variants: dark and narrow pictures ------------------------------------------------------------------
-
-VARIANT_RECIPES = '''
-
-def walk_on_a_bowl(n):
-    """A landscape figure without torch: a bowl's contours on an n x n grid (numpy), tagged the way
-    plots.draw_landscape tags its axes (tests/test_plots.py checks that it does), and a 3-step walk."""
-    import numpy as np
-
-    from optimessay import plots, style
-
-    fig, ax = style.figure(height=3.0)
-    xs = ys = np.linspace(-1.5, 1.5, n)
-    x, y = np.meshgrid(xs, ys)
-    plots.draw_contours(ax, xs, ys, 2.0 * x**2 + x * y + 0.5 * y**2, levels=8)
-    ax.set_gid(plots.LANDSCAPE_GID)
-    plots.draw_minima(ax, [[0.0, 0.0]])
-    ax.set_aspect("equal", adjustable="box")
-    plots.draw_path(ax, [[-1.0, 1.0], [-0.5, 0.2], [0.0, 0.0]], color=style.color("adagrad"), label="Adagrad")
-    plots.legend_below(fig, ax)
-    return fig
-
-
-def clip_with_dark_poster():
-    class Video:
-        def save(self, mp4, webm, poster, *, dark_poster_path=None):
-            for path, kind in ((mp4, "mp4"), (webm, "webm"), (poster, "png"), (dark_poster_path, "png")):
-                Path(path).write_bytes(TINY[kind])
-            return 1, 1
-
-    return Video()
-'''
-BOWL = 'Figure("bowl", "image", "A walk on a bowl.", walk_on_a_bowl, {"n": 20})'
-DARK_CLIP = 'Figure("dark-clip", "video", "A clip with a dark poster.", clip_with_dark_poster)'
-
-
-def _mean_luminance(path: Path) -> float:
-    from PIL import Image, ImageStat
-
-    with Image.open(path) as im:
-        return ImageStat.Stat(im.convert("L")).mean[0]
-
-
-def test_variants_are_listed_stamped_verified_and_not_rebuilt_when_nothing_changed(tmp_path, first_build):
-    first, built = first_build  # line-a, line-b, broken, clip-a, bowl, dark-clip; one worker, --timings
-    assert first.returncode == 1 and "figures that failed: broken\n" in first.stderr, first.stderr  # broken alone
-    assert re.search(r"timing bowl \S+ s \(cpu \S+ s; variants \S+ s, cpu \S+ s\)", first.stdout), first.stdout
-    manifest = json.loads((built / "manifest.json").read_text())["figures"]
-
-    # a line plot: a dark variant only; a figure with a landscape: dark, narrow and narrow dark
-    assert manifest["line-a"]["files"] == {"png": "line-a.png", "png_dark": "line-a.dark.png"}
-    bowl = manifest["bowl"]
-    assert bowl["files"] == {"png": "bowl.png", "png_dark": "bowl.dark.png", "png_narrow": "bowl.narrow.png",
-                             "png_narrow_dark": "bowl.narrow.dark.png"}
-    assert bowl["bytes"] == {role: (built / f).stat().st_size for role, f in bowl["files"].items()}
-    assert css_size(built / "bowl.dark.png") == css_size(built / "bowl.png") == (bowl["width"], bowl["height"])
-    assert css_size(built / "bowl.narrow.png") == css_size(built / "bowl.narrow.dark.png") == \
-        (bowl["narrow_width"], bowl["narrow_height"])
-    assert bowl["narrow_width"] == 380 and bowl["narrow_width"] < bowl["width"]
-    for light, dark in (("bowl.png", "bowl.dark.png"), ("bowl.narrow.png", "bowl.narrow.dark.png")):
-        assert _mean_luminance(built / dark) < 0.5 * _mean_luminance(built / light)  # a dark picture, truly
-    assert manifest["dark-clip"]["files"]["poster_dark"] == "dark-clip.dark.png"
-    out = tmp_path / "out"
-    take_figures(built, out, ["line-a", "bowl", "dark-clip"])
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, BOWL, DARK_CLIP, extra=VARIANT_RECIPES)
-
-    # nothing changed: nothing is drawn, no file is touched
-    before = snapshot(out)
-    again = build(catalog, out)
-    assert again.returncode == 0 and "0 built, 3 up to date, 0 failed" in again.stdout, again.stdout
-    assert {k: v for k, v in snapshot(out).items() if k != "manifest.json"} == \
-        {k: v for k, v in before.items() if k != "manifest.json"}
-
-    # a variant damaged or gone: the figure is rebuilt, named, with the reason
-    (out / "bowl.narrow.dark.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (out / "dark-clip.dark.png").unlink()
-    third = build(catalog, out, "--jobs", "1")  # one worker draws both (a second would start only for a clip)
-    assert third.returncode == 0, third.stderr
-    assert "figure bowl: bowl.narrow.dark.png has 8 bytes, its stamp says" in third.stderr
-    assert "figure dark-clip: dark-clip.dark.png is missing; rebuilding it" in third.stderr
-    assert "2 built, 1 up to date" in third.stdout
-
-    # a figure that leaves the catalog takes its variants with it
-    catalog = write_catalog(tmp_path / "catalog.py", LINE_A, extra=VARIANT_RECIPES)
-    assert build(catalog, out).returncode == 0
-    assert sorted(p.name for p in out.glob("*.png")) == ["line-a.dark.png", "line-a.png"]
 
 
 # --- the order of work ------------------------------------------------------------------------------------
