@@ -47,11 +47,11 @@ contiguous (a per-walk value broadcast over a short last axis of 2 cost ~5x more
 Speed: a step is the landscape's loss and gradient (``Landscape.batch_value_and_gradient``:
 Rosenbrock's closed form, op for op as autograd computes it, bitwise equal, into buffers allocated
 once, the loss written straight into the record; other landscapes: autograd) and the core's update,
-plus one copy (the points into the time-major record, backed by 2 MB pages where Linux offers them)
-and one running sum of the gradients: the finiteness test is made once per window of 32 steps, on
-those sums and the window's recorded losses, since a sum is finite only if every term is; a walk
-that fails it is stepped again from the window's start with the exact test at every step (see
-``_Walks``), so the numbers and divergence steps are those of a test every step. The loop runs
+plus one copy (the points into the time-major record) and one running sum of the gradients: the
+finiteness test is made once per window of 32 steps, on those sums and the window's recorded
+losses, since a sum is finite only if every term is; a walk that fails it is stepped again from the
+window's start with the exact test at every step (see ``_Walks``), so the numbers and divergence
+steps are those of a test every step. The loop runs
 under ``torch.inference_mode`` when the gradient is closed form. Everything else is done once, after
 the walk (the final points and their distances to the minimum, the record of walks that stopped
 early) or when first asked for (``first_within``, from the recorded points); ``docs/bench/sweep.md``
@@ -581,8 +581,8 @@ class _BatchRecorder:
         self.steps, self._land, self._tol = steps, land, tol
         # time-major storage in the batch's layout (one contiguous (2, N) block per step), returned as
         # a permuted view: (N, steps + 1, 2)
-        self._points = _huge_pages(torch.empty((steps + 1, 2, n), dtype=dtype)) if keep else None
-        self._losses = _huge_pages(torch.empty((steps + 1, n), dtype=dtype)) if keep else None
+        self._points = torch.empty((steps + 1, 2, n), dtype=dtype) if keep else None
+        self._losses = torch.empty((steps + 1, n), dtype=dtype) if keep else None
         # every step's rows as views made at once (one call, instead of one indexing call per row and step)
         self.point_rows = self._points.unbind(0) if keep else None
         self.loss_rows = self._losses.unbind(0) if keep else None
@@ -663,42 +663,6 @@ class _BatchRecorder:
             t = torch.minimum(torch.arange(self.steps + 1).expand(len(rows), -1), d[:, None])
             self.points[rows] = self.points[rows[:, None], t]
             self.losses[rows] = self.losses[rows[:, None], t]
-
-
-def _huge_pages(t: Tensor) -> Tensor:
-    """``t`` (fresh, never written) backed by 2 MB pages where Linux gives them on request
-    (transparent huge pages in "madvise" mode): the record is written once, in order, so its cost
-    was largely the kernel's first-touch faults, one per 4 kB page (10,000 walks x 500 steps in
-    float32: 60 MB, ~15,000 faults, 23 ms; with 2 MB pages ~370 faults, 8 ms, measured). A hint
-    only: the numbers are the same; anywhere else, or if the call fails, nothing changes."""
-    size = t.numel() * t.element_size()
-    madvise = _madvise() if size >= 4 << 20 else None
-    if madvise is not None:
-        start, end = (t.data_ptr() + 4095) & ~4095, (t.data_ptr() + size) & ~4095
-        madvise(start, end - start, 14)  # MADV_HUGEPAGE; a failure (an error code) leaves the pages as they were
-    return t
-
-
-_MADVISE: list = []
-
-
-def _madvise():
-    """libc's madvise when transparent huge pages are on request ("[madvise]"), else None."""
-    if not _MADVISE:
-        found = None
-        try:
-            with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-                if "[madvise]" in f.read():
-                    import ctypes
-                    import ctypes.util
-
-                    found = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).madvise
-                    found.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-                    found.restype = ctypes.c_int
-        except (OSError, AttributeError, TypeError):
-            found = None
-        _MADVISE.append(found)
-    return _MADVISE[0]
 
 
 def _first_within(land: Landscape, points: Tensor, tol: float) -> Tensor:

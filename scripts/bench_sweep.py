@@ -315,9 +315,7 @@ def main() -> int:
         f"first_within is computed when first read (not timed; JAX computes no such summary). The sweep "
         f"computes Rosenbrock's loss and gradient in closed form, op for op as autograd does (bitwise equal: "
         f"tests/test_trajectory.py), into buffers reused every step; JAX differentiates with jax.grad inside "
-        f"its compiled loop. The sweep's record asks Linux for 2 MB pages (transparent huge pages on request: "
-        f"{'available here' if sweep._madvise() is not None else 'not available here'}), which saves most of "
-        f"the kernel's first-touch faults of writing it; the numbers are the same.",
+        f"its compiled loop.",
         "",
         f"Checks: the previous sweep's results equal the new one's in every field, bit for bit: "
         f"{'yes' if checks and all(checks) else ('skipped: ' + old_missing if old is None else 'NO')} "
