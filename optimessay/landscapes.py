@@ -105,10 +105,10 @@ class Landscape:
         ``XY`` of shape ``(2, m)`` (row 0 the x's, row 1 the y's; made for ``m = n``, another m is
         served too): what a sweep calls once per step. ``f`` is ``(m,)``, ``∇f`` is ``(2, m)``,
         bitwise equal to :meth:`value_and_gradient` of the points ``XY.T``. When ``fn`` carries
-        closed-form derivatives (``fn.derivatives``: Rosenbrock's) they are computed op for op as
-        autograd computes them, into buffers allocated once: the returned tensors are overwritten
-        by the next call, and ``loss_out`` (an ``(m,)`` tensor) receives f directly. Otherwise
-        autograd (``loss_out`` is then filled by a copy)."""
+        closed-form derivatives (``fn.derivatives``: Rosenbrock's and the quadratic's) they are
+        computed op for op as autograd computes them, into buffers allocated once: the returned
+        tensors are overwritten by the next call, and ``loss_out`` (an ``(m,)`` tensor) receives f
+        directly. Otherwise autograd (``loss_out`` is then filled by a copy)."""
         derivatives = getattr(self.fn, "derivatives", None)
         if derivatives is not None:
             return derivatives.evaluator(n, dtype)
@@ -329,6 +329,7 @@ def quadratic(kappa: float = 10.0, theta: float = 0.0) -> Landscape:
         w = -s * x + c * y  # coordinate across the valley (eigenvalue kappa)
         return 0.5 * (u**2 + kappa * w**2)
 
+    fn.derivatives = _QuadraticDerivatives(c, s, kappa)  # closed form, bitwise autograd's (walks, sweeps)
     degrees = math.degrees(theta)
     return Landscape(
         name="quadratic",
@@ -348,6 +349,75 @@ def quadratic(kappa: float = 10.0, theta: float = 0.0) -> Landscape:
         ),
         params={"kappa": kappa, "theta": theta},
     )
+
+
+class _QuadraticDerivatives:
+    """f = ½ (u² + κ w²), u = c x + s y, w = (-s) x + c y, and ∇f on a batch of points, op for op as
+    autograd computes them from :func:`quadratic`'s ``fn`` (so bitwise equal, in float32 and float64;
+    tests/test_trajectory.py checks it, special points included):
+
+    - forward: the four products x·c, x·(-s), y·s, y·c, then u = x·c + y·s and w = x·(-s) + y·c,
+      f = (u·u + (w·w)·κ)·½ (``t ** 2`` is ``t * t`` in torch's kernel);
+    - backward of the sum: ½ reaches u² and κw², so ∂f/∂u = ½ ⊗ (2u) and ∂f/∂w = (½ ⊗ κ) ⊗ (2w)
+      (``pow``'s backward ``grad · (2 · t)``; ½ ⊗ κ is the product autograd forms, computed once);
+      ∂f/∂x = ∂f/∂u ⊗ c + ∂f/∂w ⊗ (-s), ∂f/∂y = ∂f/∂u ⊗ s + ∂f/∂w ⊗ c (two paths each, rounded once
+      when they are accumulated: an IEEE sum of two terms, whose order does not matter);
+    - autograd then scatters ∂f/∂x and ∂f/∂y into zeros (``select``'s backward) and adds the two:
+      ``+ 0``, which turns a -0 into +0. Kept: one add of 0.0.
+
+    The numbers c, s, κ are those ``fn`` closes over (Python floats: what torch rounds them to in the
+    op's dtype is what the evaluator uses); each may also be a float64 tensor of one value per walk
+    (shape (N,), for a batch of N walks on N quadratics), which gives each walk its own quadratic's
+    numbers bit for bit. The points come coordinate-major; the buffers are allocated once and reused
+    (13 ops a step: x and y each times a column of two numbers, then rows added)."""
+
+    def __init__(self, c, s, kappa):
+        self.c, self.s, self.kappa = c, s, kappa
+
+    def evaluator(self, n: int, dtype: torch.dtype) -> Callable[..., tuple[Tensor, Tensor]]:
+        def number(v) -> Tensor:  # a Python float or a float64 tensor, rounded to the dtype as an op does
+            return torch.as_tensor(v, dtype=torch.float64).to(dtype)
+
+        def column(first, second) -> Tensor:  # (2, 1), or (2, N) for per-walk numbers
+            return torch.stack(torch.broadcast_tensors(first, second)).reshape(2, -1)
+
+        c, s, kappa, half = number(self.c), number(self.s), number(self.kappa), number(0.5)
+        from_x, from_y = column(c, -s), column(s, c)  # u = x·c + y·s, w = x·(-s) + y·c
+        to_x, to_y = column(c, s), column(-s, c)  # ∂f/∂u feeds x·c and y·s; ∂f/∂w feeds x·(-s) and y·c
+        coefficients = column(half, torch.mul(half, kappa))  # ½ and ½ ⊗ κ: the grads reaching u² and w²
+        two, zero = number(2.0), number(0.0)
+        walks = from_x.shape[1]
+        buffers: dict = {}
+
+        def evaluate(XY: Tensor, loss_out: Tensor | None = None) -> tuple[Tensor, Tensor]:
+            m = XY.shape[1]
+            if walks != 1 and m != walks:
+                raise ValueError(f"{m} points for a quadratic with {walks} per-walk numbers: expected {walks}")
+            if buffers.get("m") != m or buffers["dtype"] != XY.dtype:
+                if XY.dtype != dtype:
+                    raise ValueError(f"points of dtype {XY.dtype}: expected {dtype}")
+                a, b, uw, sq, g = (torch.empty(2, m, dtype=dtype) for _ in range(5))
+                buffers.update(m=m, dtype=dtype, f=torch.empty(m, dtype=dtype), whole=(a, b, uw, sq, g),
+                               rows=(sq[0], sq[1], sq[0:1], sq[1:2]))  # views made once
+            a, b, uw, sq, g = buffers["whole"]
+            u2, w2, gu, gw = buffers["rows"]
+            f = buffers["f"] if loss_out is None else loss_out
+            torch.mul(XY[0:1], from_x, out=a)  # x·c, x·(-s)
+            torch.mul(XY[1:2], from_y, out=b)  # y·s, y·c
+            torch.add(a, b, out=uw)  # u, w
+            torch.mul(uw, uw, out=sq)  # u², w²
+            torch.mul(w2, kappa, out=f)  # κ w²
+            torch.add(u2, f, out=f)  # u² + κ w²
+            torch.mul(f, half, out=f)  # f = ½ (u² + κ w²)
+            torch.mul(uw, two, out=sq)  # 2u, 2w (u² and w² are no longer needed)
+            torch.mul(sq, coefficients, out=sq)  # ∂f/∂u = ½ ⊗ 2u, ∂f/∂w = (½ ⊗ κ) ⊗ 2w
+            torch.mul(gu, to_x, out=a)  # ∂f/∂u ⊗ c, ∂f/∂u ⊗ s
+            torch.mul(gw, to_y, out=b)  # ∂f/∂w ⊗ (-s), ∂f/∂w ⊗ c
+            torch.add(a, b, out=g)  # ∂f/∂x, ∂f/∂y
+            g.add_(zero)  # autograd's + 0 (-0 -> +0)
+            return f, g
+
+        return evaluate
 
 
 def saddle() -> Landscape:

@@ -192,9 +192,9 @@ def run(
 
     out = _Recorder(steps, dtype)
     point = xy_vector.detach()  # a view: reads the current point
-    # Rosenbrock's loss and gradient in closed form (op for op autograd's, bitwise: the sweeps'
-    # evaluator on a batch of one walk) instead of a graph and a backward pass each step (~4x cheaper
-    # per step); LBFGS's closure and the other landscapes use autograd
+    # Rosenbrock's and the quadratic's loss and gradient in closed form (op for op autograd's, bitwise:
+    # the sweeps' evaluator on a batch of one walk) instead of a graph and a backward pass each step
+    # (~4x cheaper per step); LBFGS's closure and the other landscapes use autograd
     derivatives = getattr(land.fn, "derivatives", None)
     evaluate = derivatives.evaluator(1, dtype) if derivatives is not None and kind != "closure" else None
     column = point.view(2, 1)  # the point as a batch of one walk, coordinate-major
@@ -492,15 +492,28 @@ def _reference_walk(landscape, kind, *, lr, start, steps, dtype, fixed=False) ->
     out = _Recorder(steps, dtype)
     matrices = torch.full((steps, 2, 2), math.nan, dtype=dtype)
     P, ok = _preconditioner_matrix(kind, land.hessian(x)) if fixed else (None, True)
+    P_finite = fixed and bool(torch.isfinite(P).all())
+    # f and ∇f at x: the landscape's closed form where it has one (op for op autograd's, bitwise: see
+    # Landscape.batch_value_and_gradient; a batch of one walk), else one autograd pass; as Python
+    # numbers (the record's values and the finiteness test). The same numbers as land.loss(x) and
+    # land.gradient(x).
+    derivatives = getattr(land.fn, "derivatives", None)
+    evaluate = derivatives.evaluator(1, dtype) if derivatives is not None else None
     for t in range(steps):
         out.point(x)
-        loss = land.loss(x)
+        if evaluate is not None:
+            loss, g = evaluate(x.view(2, 1))  # reused buffers, read before the next call
+            g = g.view(2)
+        else:
+            loss, g = land.value_and_gradient(x)
+        loss = loss.item()
+        gradient = g.tolist()
         out.loss(loss)
-        g = land.gradient(x)
-        out.gradient(g)
+        out.gradient(gradient)
         if not fixed:
             P, ok = _preconditioner_matrix(kind, land.hessian(x))
-        if not (ok and torch.isfinite(loss) and torch.isfinite(g).all() and torch.isfinite(P).all()):
+        finite = math.isfinite(loss) and all(math.isfinite(v) for v in gradient)
+        if not (ok and finite and (P_finite if fixed else bool(torch.isfinite(P).all()))):
             out.stop(t)
             break
         x = x - lr * (P @ g)  # update = -lr · P · ∇f
@@ -509,7 +522,7 @@ def _reference_walk(landscape, kind, *, lr, start, steps, dtype, fixed=False) ->
         out.preconditioner(torch.diagonal(P))
     else:
         out.point(x)
-        out.loss(land.loss(x))
+        out.loss(land.loss(x).item())
     label = _NAMES[kind] + (" (fixed)" if fixed else "") + (f", lr={lr:g}" if lr != 1 else "")
     return Trajectory(
         landscape=land,

@@ -8,9 +8,10 @@ trajectory.preconditioned_gd(kind="diag", lr=1), Adam), computed here (see packa
 package's to 1e-9. The URL keeps the widget's state under w-precond-* and never touches other keys;
 a bad URL value or typed value is refused with a visible message; switching to dark mode redraws.
 
-One page load serves all the controls of a widget (each control changes the state the previous one
-left); each readout setting is one load, its package reference computed in a background thread
-while the page loads.
+One page load serves the URL-state checks and then all the controls of both widgets (each control
+changes the state the previous one left); each readout setting is one load, its package reference
+computed in a background thread while the page loads; the invariance widget's two readout settings
+ride on the two loads of the bad-URL check (its keys are its own). 6 page loads (8 before).
 """
 
 from __future__ import annotations
@@ -67,13 +68,16 @@ SLIDERS = [("kappa", ["ArrowRight"]), ("theta", ["ArrowLeft"]), ("adam-lr", ["Ar
 TOGGLES = ["gd", "jacobi", "adam"]
 
 
-def test_controls_typed_values_toggles_and_dark_mode(page, site_url):
-    """One load at the defaults: the typed κ (applied, then refused values), each slider by keyboard,
-    each toggle; then the invariance widget's controls on the same load (invariance_controls: a
-    test of its own before, with a load of its own at the same URL); then Material's palette switch
-    to dark mode; each changes the state the last left."""
+def test_url_state_then_controls_typed_values_toggles_and_dark_mode(page, site_url):
+    """One load with another page's key and θ in the URL: the URL keeps the widget's state under
+    w-precond-* and never touches other keys (url_state_is_namespaced_and_keeps_other_keys: a test
+    of its own before, with a load of its own); then from that state the typed κ (applied, then
+    refused values), each slider by keyboard, each toggle; then the invariance widget's controls on
+    the same load (invariance_controls: a test of its own before, with a load of its own at the
+    defaults); then Material's palette switch to dark mode; each changes the state the last left."""
     page.emulate_media(color_scheme="light")
-    widget = open_widget(page, site_url)
+    widget = open_widget(page, site_url, "?keep=me&w-precond-theta=10")
+    url_state_is_namespaced_and_keeps_other_keys(page)
     # a typed value applies; a bad one is refused and changes nothing
     before = state(page)
     field = widget.locator("#oe-w-precond-kappa-n")
@@ -134,18 +138,19 @@ def turned_start(theta: float) -> tuple[float, float]:
 def quadratics_as_one(settings) -> landscapes.Landscape:
     """landscapes.quadratic(κ_i, θ_i) of every setting as ONE landscape for a sweep whose walk i is
     setting i: the package's own quadratic function (its code object, not a copy of its formula)
-    with the numbers it closes over (cos θ, sin θ, κ) given as one value per walk, shape (N,),
-    where the package's closes over Python floats. Each walk's loss and autograd gradient are then
-    the same elementwise float64 operations on the same numbers (a product by a Python float and by
-    a tensor holding it are the same IEEE product), so each walk is its lone quadratic's: measured
-    torch.equal (points and losses, SGD and Adam, 4000 steps, the three settings) against the
-    one-walk sweeps on landscapes.quadratic(κ, θ) this test used before; the three settings' walks
-    (Jacobi's included) cost 15.3 -> 10.7 s of CPU, measured side by side at load 11."""
+    and its closed-form derivatives (its class: what a sweep or walk on landscapes.quadratic
+    evaluates, bitwise autograd's) with the numbers they close over (cos θ, sin θ, κ) given as one
+    value per walk, shape (N,), where the package's are Python floats. Each walk's loss and gradient
+    are then the same elementwise float64 operations on the same numbers (a product by a Python
+    float and by a tensor holding it are the same IEEE product), so each walk is its lone
+    quadratic's: measured torch.equal (points and losses, SGD and Adam, 4000 steps, the three
+    settings) against trajectory.run on landscapes.quadratic(κ, θ) with autograd's gradient."""
     lands = [landscapes.quadratic(kappa, math.radians(theta)) for kappa, theta, _ in settings]
     code = lands[0].fn.__code__
-    cells = tuple(types.CellType(torch.tensor([land.fn.__closure__[i].cell_contents for land in lands], dtype=torch.float64))
-                  for i in range(len(code.co_freevars)))
-    fn = types.FunctionType(code, lands[0].fn.__globals__, code.co_name, None, cells)
+    numbers = {name: torch.tensor([land.fn.__closure__[i].cell_contents for land in lands], dtype=torch.float64)
+               for i, name in enumerate(code.co_freevars)}
+    fn = types.FunctionType(code, lands[0].fn.__globals__, code.co_name, None, tuple(map(types.CellType, numbers.values())))
+    fn.derivatives = type(lands[0].fn.derivatives)(**numbers)
     return dataclasses.replace(lands[0], fn=fn)
 
 
@@ -155,7 +160,13 @@ def package_walks(settings) -> list[dict]:
     settings (a sweep's walk is trajectory.run's bit for bit: sweep's contract, tested in
     tests/test_sweep.py; on its landscape see quadratics_as_one); Jacobi with P = diag(H)⁻¹ taken
     at the start (fixed=True): on a quadratic the Hessian is the same at every point, so it is the
-    walk with P recomputed every step, bit for bit (measured: 5.4 -> 1.8 s of CPU per setting).
+    walk with P recomputed every step, bit for bit (measured: 5.4 -> 1.8 s of CPU per setting;
+    torch.equal to the walk with P recomputed every step on autograd's gradient). With the
+    quadratic's closed-form gradient (landscapes.quadratic carries it, bitwise autograd's) the three
+    settings' walks cost 11.0 -> 3.4 s of CPU (measured side by side at load ~15: the SGD and Adam
+    sweeps and the Jacobi walks, each torch.equal to the lone walks on autograd's gradient:
+    trajectory.run on the quadratic without its closed form, and preconditioned_gd as it was when
+    it called land.loss and land.gradient each step).
     Per setting {"start": (x, y), key: (points (steps + 1, 2), losses (steps + 1,))}."""
     starts = [turned_start(theta) for _, theta, _ in settings]
     land = quadratics_as_one(settings)
@@ -209,8 +220,9 @@ def test_readout_equals_the_package(page, site_url):
         assert readout["steps-gd"].isdigit() and readout["steps-jacobi"].isdigit(), where
 
 
-def test_url_state_is_namespaced_and_keeps_other_keys(page, site_url):
-    open_widget(page, site_url, "?keep=me&w-precond-theta=10")
+def url_state_is_namespaced_and_keeps_other_keys(page):
+    """Opened at ?keep=me&w-precond-theta=10: θ is read; κ moved by keyboard enters the URL beside
+    the other keys, and leaves it when back at its default."""
     assert page.input_value("#oe-w-precond-theta-n") == "10"
     page.focus("#oe-w-precond-kappa")
     page.keyboard.press("ArrowRight")
@@ -225,13 +237,22 @@ def test_url_state_is_namespaced_and_keeps_other_keys(page, site_url):
     assert parse_qs(urlsplit(page.url).query)["keep"] == ["me"]
 
 
-def test_bad_url_values_are_ignored_with_a_note(page, site_url):
-    widget = open_widget(page, site_url, "?w-precond-kappa=abc&w-precond-theta=90&w-precond-nope=1")
+@pytest.mark.parametrize("theta, scale", [(30.0, 10.0), (45.0, 100.0)])
+def test_bad_url_values_are_ignored_with_a_note_and_invariance_readout(page, site_url, theta, scale):
+    """One load whose URL has bad values for the precond widget and a setting of the invariance
+    widget (two widgets, keys of their own): the bad values are ignored with a note, each time;
+    the invariance readout is the package's at (θ, c) (invariance_readout_equals_the_package: a
+    test of its own before, with a load of its own per setting)."""
+    table = in_background(invariance.invariance_table, kappa=10.0, theta_degrees=theta, scale=scale, steps=50)
+    widget = open_widget(page, site_url, "?w-precond-kappa=abc&w-precond-theta=90&w-precond-nope=1"
+                         f"&w-invariance-mode=rotate&w-invariance-theta={theta:g}&w-invariance-c={scale:g}")
     notes = widget.locator(".oe-w-notes").text_content()
     assert 'w-precond-kappa: "abc" is not a number' in notes
     assert "w-precond-theta: 90 is outside [0, 45]" in notes
     assert 'no control "nope"' in notes
     assert page.input_value("#oe-w-precond-kappa-n") == "100"  # the default kept
+    page.wait_for_function(INV_READY, timeout=20000)
+    invariance_readout_equals_the_package(page, table)
 
 
 # --- the invariance widget (docs/widgets/precond-invariance.js) -------------------------------------
@@ -241,11 +262,6 @@ INV_READY = f"() => document.querySelector(\"{INV}\").dataset.widgetState === 'r
 INV_STATE = f"""() => {{ const r = document.querySelector("{INV}");
     return [r.querySelector('canvas').toDataURL(), r.querySelector('.oe-w-readout').textContent,
             r.querySelector('.oe-w-live').textContent]; }}"""
-
-
-def open_invariance(page, site_url, query=""):
-    goto(page, site_url + PATH + query)
-    page.wait_for_function(INV_READY, timeout=20000)
 
 
 INV_STEPS = [  # (what, action): each from the state the previous one left
@@ -271,14 +287,12 @@ def invariance_controls(page):
             assert page.is_enabled("#oe-w-invariance-c") and page.is_disabled("#oe-w-invariance-theta")
 
 
-@pytest.mark.parametrize("theta, scale", [(30.0, 10.0), (45.0, 100.0)])
-def test_invariance_readout_equals_the_package(page, site_url, theta, scale):
-    """Both columns of the package's table from one load: rotate mode from the URL, then rescale
-    mode by the mode select (θ and c stay as the URL set them)."""
-    table = in_background(invariance.invariance_table, kappa=10.0, theta_degrees=theta, scale=scale, steps=50)
+def invariance_readout_equals_the_package(page, table):
+    """Both columns of the package's table (`table`: the future of invariance.invariance_table at the
+    URL's θ and c) from the page as opened: rotate mode from the URL, then rescale mode by the mode
+    select (θ and c stay as the URL set them)."""
     names = {"gd": "GD", "momentum": "Momentum", "nesterov": "Nesterov", "rmsprop": "RMSprop", "adam": "Adam",
              "adagrad": "Adagrad"}
-    open_invariance(page, site_url, f"?w-invariance-mode=rotate&w-invariance-theta={theta:g}&w-invariance-c={scale:g}")
     for mode, column in (("rotate", "rotation"), ("rescale", "scale")):
         if mode == "rescale":
             page.select_option("#oe-w-invariance-mode", "rescale")

@@ -106,24 +106,63 @@ def test_rmsprop_sign_readout_is_the_package_then_controls(page, site_url):
 
 
 def separable_quadratic() -> landscapes.Landscape:
-    return landscapes.Landscape(name="separable-quadratic", title="f",
-                                fn=lambda x, y: 1.0 * (x - 3.0) ** 2 + 10.0 * (y - 2.0) ** 2,
-                                x_range=(-0.5, 3.5), y_range=(-0.5, 2.5), minima=((3.0, 2.0),), log_scale=False,
-                                start=(0.0, 0.0))
+    """f = 1·(x - 3)² + 10·(y - 2)², with its loss and gradient in closed form for sweeps
+    (SeparableDerivatives: op for op autograd's, checked bit for bit against autograd on every point
+    of the walks that use it, see decay_walks)."""
+    def fn(x, y):
+        return 1.0 * (x - 3.0) ** 2 + 10.0 * (y - 2.0) ** 2
+
+    fn.derivatives = SeparableDerivatives()
+    return landscapes.Landscape(name="separable-quadratic", title="f", fn=fn, x_range=(-0.5, 3.5), y_range=(-0.5, 2.5),
+                                minima=((3.0, 2.0),), log_scale=False, start=(0.0, 0.0))
+
+
+class SeparableDerivatives:
+    """separable_quadratic's f and ∇f on a batch of points stored coordinate-major ((2, m): what
+    Landscape.batch_value_and_gradient serves a sweep), as autograd computes them from its fn:
+    d = p - (3, 2), f = d_x·d_x·1 + d_y·d_y·10; the backward of the sum gives each square the
+    factor it was multiplied by, so ∇f = (1, 10) ⊗ (2d) (pow's backward grad · (2d)), then + 0 (the
+    two select-backward scatters added: a -0 becomes +0)."""
+
+    def evaluator(self, n: int, dtype: torch.dtype):
+        centre, weights = torch.tensor([[3.0], [2.0]], dtype=dtype), torch.tensor([[1.0], [10.0]], dtype=dtype)
+        two, zero = torch.tensor(2.0, dtype=dtype), torch.tensor(0.0, dtype=dtype)
+
+        def evaluate(XY, loss_out=None):
+            d = XY - centre
+            terms = d * d * weights
+            f = torch.add(terms[0], terms[1], out=loss_out) if loss_out is not None else terms[0] + terms[1]
+            return f, (weights * (d * two)).add_(zero)
+
+        return evaluate
+
+
+def same_bits(x, y) -> bool:
+    """Bit for bit (float64)."""
+    return x.dtype == y.dtype == torch.float64 and torch.equal(x.view(torch.int64), y.view(torch.int64))
 
 
 def decay_walks(lam: float) -> dict:
     """Adam + L2 and AdamW on the separable quadratic, 4000 steps of cosine-annealed lr 0.05: each a
     one-walk optimessay.sweep, which is trajectory.run's walk bit for bit (sweep's contract, tested in
     tests/test_sweep.py; measured here at λ 0.3: points and preconditioners torch.equal to the
-    trajectory.run walks this test used before, 6.1 -> 4.2 s of CPU). Per key (points (steps + 1, 2),
-    preconditioners (steps, 2))."""
+    trajectory.run walks this test used before, 6.1 -> 4.2 s of CPU). The sweep evaluates the
+    landscape's closed form (SeparableDerivatives); so that the reference stays the walk on
+    autograd's gradient, every loss and gradient a walk used is checked here against autograd at the
+    walk's points, bit for bit (one batched autograd call: a walk is a function of the gradients it
+    was given). Per key (points (steps + 1, 2), preconditioners (steps, 2))."""
     walks = {}
+    land = separable_quadratic()
     for key, cls in (("coupled-end", optimessay.Adam), ("decoupled-end", optimessay.AdamW)):
-        one = sweep.run(separable_quadratic(), cls, {"lr": 0.05, "weight_decay": lam}, starts=(0.0, 0.0), steps=4000,
+        one = sweep.run(land, cls, {"lr": 0.05, "weight_decay": lam}, starts=(0.0, 0.0), steps=4000,
                         scheduler_class=optimessay.CosineAnnealingLR, scheduler_kwargs={"T_max": 4000},
                         preconditioners=True)
-        walks[key] = (one.trajectories[0], one.preconditioners[0])
+        points = one.trajectories[0]
+        loss, grad = land.value_and_gradient(points)  # autograd
+        closed_loss, closed_grad = land.fn.derivatives.evaluator(len(points), torch.float64)(points.t().contiguous())
+        assert same_bits(closed_loss, loss) and same_bits(closed_grad.t(), grad), key
+        assert same_bits(one.losses[0], loss), key
+        walks[key] = (points, one.preconditioners[0])
     return walks
 
 
