@@ -323,16 +323,15 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     take_figures(built, out, ["line-a", "line-b", "clip-a"])
 
     # no change (the broken entry removed): nothing is drawn, no file is touched, torch and matplotlib
-    # are not even imported, and it takes well under the 3 s budget
+    # are not even imported (how long it takes is measured by `make bench`, scripts/bench_rebuild.py,
+    # never asserted here: a wall-time limit fails on a loaded machine)
     catalog = write_catalog(tmp_path / "catalog.py", LINE_A, LINE_B, CLIP_A)
     before = snapshot(out)
     probe = textwrap.dedent(f"""
-        import sys, time
+        import sys
         sys.path.insert(0, {str(ROOT / 'scripts')!r})
         import build_figures
-        start = time.perf_counter()
         rc = build_figures.main(["--catalog", {str(catalog)!r}, "--out", {str(out)!r}, "--no-progress"])
-        print("SECONDS", time.perf_counter() - start)
         print("HEAVY", sorted(m for m in ("torch", "matplotlib", "numpy") if m in sys.modules))
         sys.exit(rc)
     """)
@@ -340,7 +339,6 @@ def test_a_failing_figure_is_reported_the_others_build_and_reruns_are_incrementa
     assert second.returncode == 0, second.stderr
     assert "0 built, 3 up to date, 0 failed" in second.stdout
     assert "HEAVY []" in second.stdout
-    assert float(re.search(r"SECONDS (\S+)", second.stdout).group(1)) < 3.0
     manifest_after = json.loads((out / "manifest.json").read_text())["figures"]
     assert set(manifest_after) == {"line-a", "line-b", "clip-a"}
     assert {k: v for k, v in snapshot(out).items() if k != "manifest.json"} == \
