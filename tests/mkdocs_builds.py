@@ -38,7 +38,9 @@ def run_mkdocs(args: list[str], cwd: Path, env: dict[str, str], timeout: float =
     if _server is None:
         from fork_server import ForkServer
 
-        _server = ForkServer([Path(__file__).parent], [*PRELOAD, "mkdocs_builds"])
+        # under xdist, one server for all the workers of the run (each worker paid the preload list before)
+        _server = ForkServer([Path(__file__).parent], [*PRELOAD, "mkdocs_builds"],
+                             shared=os.environ.get("PYTEST_XDIST_TESTRUNUID"))
         atexit.register(_server.close)
     with tempfile.TemporaryDirectory() as logs:
         out, err = Path(logs) / "stdout", Path(logs) / "stderr"

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -90,8 +91,11 @@ class ProgramServer:
         from fork_server import ForkServer
 
         # -I and a bare environment: what a reader's fresh interpreter has (the child adds what a kind needs)
+        # under xdist, one server for all the workers of the run: each worker paid torch's import (3.7 s
+        # of CPU) before, and the first ~quarter of the tests is dealt to the workers one by one
         self.server = ForkServer([ROOT / "tests" / "browser"], ["torch", "torch._dynamo", "program_server"],
-                                 isolated=True, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+                                 isolated=True, env={"PATH": "/usr/bin:/bin"}, cwd="/",
+                                 shared=os.environ.get("PYTEST_XDIST_TESTRUNUID"))
 
     def stderr_tail(self, n: int = 3000) -> str:
         return self.server.stderr_tail(n)
