@@ -133,3 +133,83 @@ def close_context(context) -> None:
     # the route handler of a closing context: that raises TargetClosedError, a flake
     context.unroute_all(behavior="ignoreErrors")
     context.close()
+
+
+class FirstVisits:
+    """First visits without a new context each (a new context and its renderer cost ~0.9 s of
+    Chromium CPU per load, measured: 8 dark loads 21.1-21.6 s fresh, 14.1-14.6 s in one context).
+
+    `page(width=, height=, color_scheme=, reduced_motion=, clipboard=)` hands out the one watched page
+    of a context with those settings (made on first use, kept for the test module; the viewport is
+    set on the page, as a new context's is, before it loads anything), emptied of what a site could
+    find of an earlier visit: it leaves the site (about:blank: no script of the site runs
+    while its data is cleared), the site's storage of every kind is cleared (localStorage holds
+    Material's palette) and the browser's HTTP cache too. The HTTP cache is not used anyway: watch()
+    routes requests, and Playwright disables the cache of a context with routes, so every picture,
+    script and font of the page is requested again, seen by `page.on("request")`. Measured on the 20
+    pages of the site, twice over in one context in light and dark mode: the same requests (URL by URL,
+    counted) and the same first-load weight (scripts/bench_pages.py) as a new context's."""
+
+    def __init__(self, browser, site_url: str):
+        self.browser, self.site_url = browser, site_url
+        self.origin = site_url.rstrip("/")
+        self.pages: dict[tuple, object] = {}
+
+    def page(self, *, width: int = 1280, height: int = 900, color_scheme: str = "light",
+             reduced_motion: str = "no-preference", clipboard: bool = False):
+        key = (color_scheme, reduced_motion, clipboard)
+        page = self.pages.get(key)
+        if page is None:
+            context = self.browser.new_context(viewport={"width": width, "height": height},
+                                               color_scheme=color_scheme, reduced_motion=reduced_motion)
+            if clipboard:
+                context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.origin)
+            page = self.pages[key] = watch(context.new_page(), self.site_url)
+            page.oe_cdp = context.new_cdp_session(page)
+        else:
+            if page.url != "about:blank":
+                page.goto("about:blank")
+            if page.viewport_size != {"width": width, "height": height}:  # on about:blank
+                page.set_viewport_size({"width": width, "height": height})
+        page.oe_cdp.send("Storage.clearDataForOrigin", {"origin": self.origin, "storageTypes": "all"})
+        page.oe_cdp.send("Network.clearBrowserCache")
+        for records in (page.console_errors, page.page_errors, page.external_requests):
+            records.clear()
+        return page
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            close_context(page.context)
+
+
+class _FirstVisitsOfATest:
+    """`first_visit(**settings)`: FirstVisits.page; `watched_pages` (the pages handed out in this test)
+    are checked after it by conftest.py's pytest_runtest_call, as `open_page`'s are."""
+
+    def __init__(self, visits: FirstVisits):
+        self.visits = visits
+        self.watched_pages = []
+
+    def __call__(self, **settings):
+        page = self.visits.page(**settings)
+        self.watched_pages.append(page)
+        return page
+
+
+def first_visit_fixtures():
+    """``first_visits, first_visit = first_visit_fixtures()`` in a test module: `first_visit(...)` in a
+    test is a first visit's page (FirstVisits), its contexts shared by the module's tests per worker."""
+
+    @pytest.fixture(scope="module", name="first_visits")
+    def first_visits_fixture(browser, site_url):
+        visits = FirstVisits(browser, site_url)
+        try:
+            yield visits
+        finally:
+            visits.close()
+
+    @pytest.fixture(name="first_visit")
+    def first_visit_fixture(first_visits):
+        return _FirstVisitsOfATest(first_visits)
+
+    return first_visits_fixture, first_visit_fixture

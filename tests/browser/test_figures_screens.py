@@ -40,8 +40,11 @@ from page_checks import (
     pages_with_variants,
     record_figure_requests,
 )
+from site_helpers import first_visit_fixtures
 
 NO_BUILD = "(no page with figure variants: build the site)"
+# the first visits: one context per colour scheme and worker (site_helpers.FirstVisits: emptied before each visit)
+first_visits, first_visit = first_visit_fixtures()
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +65,15 @@ DARK_PAGES = list(dict.fromkeys([*VARIANT_PAGES, *(path for path, _ in VIEWS)]))
 
 
 @pytest.mark.parametrize("url", DARK_PAGES or [NO_BUILD], ids=page_id)
-def test_a_first_visit_in_dark_mode_fetches_no_light_picture(open_page, site_url, variant_pages, url):
-    """A first visit (a fresh context: nothing stored) at 1280 px in dark mode: before Material's
-    script bundle has read the system's scheme, the body is still light: the hook's early script must
-    have set the dark scheme before any picture in view is requested. On the same load: on
-    VARIANTS_PAGE every figure shows its dark wide variant and nothing else of it was requested; the
-    annotated views of VIEWS on this page, in dark mode."""
+def test_a_first_visit_in_dark_mode_fetches_no_light_picture(first_visit, site_url, variant_pages, url):
+    """A first visit (nothing stored, nothing cached: site_helpers.FirstVisits) at 1280 px in dark
+    mode: before Material's script bundle has read the system's scheme, the body is still light: the
+    hook's early script must have set the dark scheme before any picture in view is requested. On
+    the same load: on VARIANTS_PAGE every figure shows its dark wide variant and nothing else of it
+    was requested; the annotated views of VIEWS on this page, in dark mode."""
     if url not in DARK_PAGES:  # fail, never skip, when there is nothing to check
         pytest.fail("no built page places a figure with variants: run `make figures`, then build the site")
-    page = open_page(width=1280, color_scheme="dark")
+    page = first_visit(width=1280, color_scheme="dark")
     requested = record_figure_requests(page)
     page.goto(site_url + url)
     assert page.evaluate(SCHEME) == "slate"
@@ -86,10 +89,11 @@ def test_a_first_visit_in_dark_mode_fetches_no_light_picture(open_page, site_url
 
 
 @pytest.mark.parametrize("scheme", ["default", "slate"])
-def test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant(open_page, site_url, variant_pages, scheme):
-    """VARIANTS_PAGE at 390 px, a first visit in each theme: the narrow variant of the theme where
-    there is one, no other variant requested, the poster of the theme, no sideways scrolling."""
-    page = open_page(width=390, color_scheme="dark" if scheme == "slate" else "light")
+def test_a_phone_in_each_theme_shows_and_fetches_only_its_own_variant(first_visit, site_url, variant_pages, scheme):
+    """VARIANTS_PAGE at 390 px, a first visit in each theme (site_helpers.FirstVisits): the narrow
+    variant of the theme where there is one, no other variant requested, the poster of the theme, no
+    sideways scrolling."""
+    page = first_visit(width=390, color_scheme="dark" if scheme == "slate" else "light")
     requested = record_figure_requests(page)
     page.goto(site_url + VARIANTS_PAGE)
     check_shows_and_fetches_only_its_own_variant(page, VARIANTS_PAGE, 390, scheme, requested)

@@ -44,7 +44,7 @@ from page_checks import (
     check_the_palette_toggle_swaps_the_pictures_and_the_poster,
     record_figure_requests,
 )
-from site_helpers import ROOT, first_page_with, load_script, site_pages
+from site_helpers import ROOT, first_page_with, first_visit_fixtures, load_script, site_pages
 
 bench_pages = load_script("bench_pages")
 
@@ -115,6 +115,8 @@ def browser_fixture() -> dict[str, dict[tuple[str, bool], str]]:
 
 
 BEFORE = browser_fixture()
+# test_page's first loads: one context per worker (site_helpers.FirstVisits: emptied before each visit)
+first_visits, first_visit = first_visit_fixtures()
 # images shown on the page that did not load (the other theme's figure variants are hidden and never
 # fetched: tests/browser/test_figures_screens.py checks them in their own theme)
 BROKEN_IMAGES = """() => [...document.images].filter((img) => img.getClientRects().length > 0)
@@ -147,11 +149,12 @@ def page_id(path: str) -> str:
 # the longest of these tests, started first under xdist (tests/conftest.py)
 @pytest.mark.parametrize("path", [pytest.param(path, marks=[pytest.mark.slow] if path == "" else [])
                                   for path in PAGES], ids=page_id)
-def test_page(open_page, site_url, path):
-    """One first load of the page (a fresh context) checks what every page must do, then what the
-    site-wide checks this page was chosen for (SITE_WIDE) must do, on the same load."""
+def test_page(first_visit, site_url, path):
+    """One first load of the page (nothing stored, nothing cached: site_helpers.FirstVisits) checks
+    what every page must do, then what the site-wide checks this page was chosen for (SITE_WIDE)
+    must do, on the same load."""
     extras = [check for check in site_wide_checks() if check.path == path]
-    page = open_page(clipboard=any(check.clipboard for check in extras))
+    page = first_visit(clipboard=any(check.clipboard for check in extras))
     requested = record_figure_requests(page)
     weight = bench_pages.page_weight(page, site_url + path, path)
     assert weight.total <= bench_pages.BUDGET_BYTES, (
