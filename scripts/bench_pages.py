@@ -106,20 +106,24 @@ class Weight:
     def total(self) -> int:
         return sum(self.bytes_by_kind.values())
 
-    def add(self, requests) -> None:
+    def add(self, requests, *, uncompressed: bool = True) -> None:
         for request in requests:
             if not request.url.startswith(("http://", "https://")):
                 continue  # data: URIs are part of the HTML already
-            response = request.response()
             transferred = request.sizes()["responseBodySize"]  # as encoded on the wire
             self.requests += 1
             self.bytes_by_kind[KINDS.get(request.resource_type, "other")] += transferred
+            if not uncompressed:
+                continue
+            response = request.response()
             encoding = (response.header_value("content-encoding") or "") if response else ""
             self.uncompressed += len(response.body()) if response and encoding else transferred
 
 
-def page_weight(page, url: str, path: str = "") -> Weight:
-    """Open `url` in `page` (a fresh context: empty cache) and measure its first-load weight.
+def page_weight(page, url: str, path: str = "", *, uncompressed: bool = True) -> Weight:
+    """Open `url` in `page` (a fresh context: empty cache) and measure its first-load weight
+    (`uncompressed=False`: without the uncompressed bytes, which fetch every compressed body back
+    from the browser, ~0.12 s of CPU a page; tests/browser/test_pages.py reads the total only).
 
     Leaves the page loaded, so a caller can go on checking it.
     """
@@ -134,7 +138,7 @@ def page_weight(page, url: str, path: str = "") -> Weight:
     page.wait_for_load_state("networkidle")
     page.remove_listener("requestfinished", record)
     weight = Weight(path)
-    weight.add(finished)
+    weight.add(finished, uncompressed=uncompressed)
     return weight
 
 

@@ -156,7 +156,7 @@ def test_page(first_visit, site_url, path):
     extras = [check for check in site_wide_checks() if check.path == path]
     page = first_visit(clipboard=any(check.clipboard for check in extras))
     requested = record_figure_requests(page)
-    weight = bench_pages.page_weight(page, site_url + path, path)
+    weight = bench_pages.page_weight(page, site_url + path, path, uncompressed=False)
     assert weight.total <= bench_pages.BUDGET_BYTES, (
         f"/{path} transfers {weight.total:,} bytes on first visit, over the budget of "
         f"{bench_pages.BUDGET_BYTES:,}: {weight.bytes_by_kind}")
