@@ -276,8 +276,9 @@ class _Recorder:
     def lr(self, lr: float) -> None:
         self._lrs.append(lr)
 
-    def preconditioner(self, P: Tensor) -> None:
-        self._preconditioners.append(P.reshape(2).to(self.dtype, copy=True))  # P may be a view of the state
+    def preconditioner(self, P: Tensor, repeat: int = 1) -> None:
+        """P of the next step (of the next ``repeat`` steps: the same P)."""
+        self._preconditioners.extend([P.reshape(2).to(self.dtype, copy=True)] * repeat)  # P may be a view of the state
 
     def stop(self, t: int) -> None:
         """The walk stopped at step t: every later point (and loss) repeats ``points[t]``."""
@@ -518,11 +519,16 @@ def _reference_walk(landscape, kind, *, lr, start, steps, dtype, fixed=False) ->
             break
         x = x - lr * (P @ g)  # update = -lr · P · ∇f
         out.lr(lr)
-        matrices[t] = P
-        out.preconditioner(torch.diagonal(P))
+        if not fixed:
+            matrices[t] = P
+            out.preconditioner(torch.diagonal(P))
     else:
         out.point(x)
         out.loss(land.loss(x).item())
+    if fixed:  # one P for every step taken, written once
+        taken = len(out._lrs)
+        matrices[:taken] = P
+        out.preconditioner(torch.diagonal(P), repeat=taken)
     label = _NAMES[kind] + (" (fixed)" if fixed else "") + (f", lr={lr:g}" if lr != 1 else "")
     return Trajectory(
         landscape=land,

@@ -65,11 +65,12 @@ def redraws_in_dark_mode(*roots) -> None:
     page = roots[0].page
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
     for _ in range(40):  # wait for the redraw (the condition), at most ~2 s
-        if all(pixels(root) != b for root, b in zip(roots, before, strict=True)):
+        after = [pixels(root) for root in roots]
+        if all(a != b for a, b in zip(after, before, strict=True)):
             break
         page.wait_for_timeout(50)
-    for root, b in zip(roots, before, strict=True):
-        assert pixels(root) != b, "the widget did not redraw in dark mode"
+    for a, b in zip(after, before, strict=True):  # the last digests read (each canvas encoded once per poll)
+        assert a != b, "the widget did not redraw in dark mode"
 
 
 # --- RMSprop: P·g → sign(g) --------------------------------------------------------------------------
