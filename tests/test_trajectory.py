@@ -478,10 +478,11 @@ def test_new_schedulers_drive_a_walk_like_torchs(name):
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
 def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
-    """The sweeps' per-step loss and gradient (Rosenbrock's closed form, op for op as autograd; any
-    other landscape: autograd itself) equal value_and_gradient bit for bit, sign of zero included,
-    on ordinary, huge, tiny and special points, for the default banana and other (a, b); the
-    reused buffers follow a batch that shrinks; loss_out receives the loss."""
+    """The sweeps' per-step loss and gradient (Rosenbrock's and the quadratic's closed forms, op for
+    op as autograd; any other landscape: autograd itself) equal value_and_gradient bit for bit, sign
+    of zero included, on ordinary, huge, tiny and special points, for the default banana and other
+    (a, b), and quadratics of several κ and θ (θ = 0: -s is -0); the reused buffers follow a batch
+    that shrinks; loss_out receives the loss."""
     gen = torch.Generator().manual_seed(0)
     special = [[1.0, 1.0], [0.0, 0.0], [-0.0, -0.0], [1.0, -0.0], [-0.0, 1.0], [-0.0, -1.0], [1e200, 1.0], [1e30, 1e-30],
                [math.inf, 0.0], [-math.inf, 2.0], [math.nan, 1.0], [2.0, math.inf]]
@@ -495,8 +496,10 @@ def test_batch_value_and_gradient_is_autograds_bit_for_bit(dtype):
         return bool(((x.view(bits) == y.view(bits)) | (x.isnan() & y.isnan())).all())
 
     for land in (landscapes.rosenbrock(), landscapes.rosenbrock(0.3, 7.1), landscapes.rosenbrock(-2.5, 0.013),
-                 landscapes.rosenbrock(0.0, 3.0), landscapes.himmelblau()):  # a = 0: ∂f/∂x can be -0 + 0
-        assert (getattr(land.fn, "derivatives", None) is not None) == (land.name == "rosenbrock")
+                 landscapes.rosenbrock(0.0, 3.0), landscapes.himmelblau(),  # a = 0: ∂f/∂x can be -0 + 0
+                 landscapes.quadratic(), landscapes.quadratic(100.0, math.radians(30)), landscapes.quadratic(1000.0, math.pi / 4),
+                 landscapes.quadratic(3.7, -2.1), landscapes.quadratic(10.0, math.pi / 2), landscapes.quadratic(1e300, 1.0)):
+        assert (getattr(land.fn, "derivatives", None) is not None) == (land.name in ("rosenbrock", "quadratic"))
         evaluate = land.batch_value_and_gradient(len(points), dtype)
         for rows in (slice(None), slice(0, 1000)):  # the whole batch, then fewer walks (buffers follow)
             p = points[rows]
