@@ -493,3 +493,21 @@ def test_first_within_and_final_points_after_the_walk_match_step_by_step_values(
     for i in range(full.n):
         hit = torch.nonzero(full.landscape.distance_to_minimum(full.trajectories[i]) <= 0.05)
         assert int(full.first_within[i]) == (int(hit[0, 0]) if len(hit) else -1)
+
+
+def test_finite_values_whose_window_sums_overflow_step_on_exactly_as_alone():
+    """The sweep tests finiteness once per window, on running sums of the gradients and the recorded
+    losses. On a quadratic of κ = 1e306 from (0, 10) every loss (~5e307) and gradient (~1e307) is
+    finite while their sums over a window overflow: those walks are stepped again alone, and must
+    come out as trajectory.run's, bit for bit, never marked diverged; a walk that really diverges
+    (a larger lr) in the same batch still leaves at the step run names."""
+    land = landscapes.quadratic(1e306, 0.0)
+    lrs = torch.tensor([1e-310, 3e-310, 1e-300, 2e-310], dtype=torch.float64)  # 1e-300 overshoots: diverges
+    result = sweep.run(land, torch.optim.SGD, {"lr": lrs}, starts=[0.0, 10.0], steps=70)
+    assert result.diverged.tolist() == [False, False, True, False]
+    for i in range(len(lrs)):
+        alone = lone(land, torch.optim.SGD, result.kwargs(i), start=[0.0, 10.0], steps=70)
+        assert same_bits(result.trajectories[i], alone.points) and same_bits(result.losses[i], alone.losses)
+        assert int(result.diverged_at[i]) == (-1 if alone.diverged_at is None else alone.diverged_at)
+    losses = result.losses[[0, 1, 3]]
+    assert torch.isfinite(losses).all() and not torch.isfinite(losses[:, :32].sum(1)).any()  # the sums do overflow
