@@ -81,7 +81,6 @@ import argparse
 import ast
 import contextlib
 import hashlib
-import importlib.util
 import inspect
 import json
 import math
@@ -94,6 +93,7 @@ import struct
 import sys
 import time
 import traceback
+import types
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -127,12 +127,15 @@ def load_catalog(path: Path):
     if not path.is_file():
         raise SystemExit(f"catalog not found: {path}")
     tag = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    spec = importlib.util.spec_from_file_location(f"_figure_catalog_{tag}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
+    module = types.ModuleType(f"_figure_catalog_{tag}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module  # dataclasses look their module up there
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    spec.loader.exec_module(module)
+    # compiled from the source every time, never from cached bytecode: a .pyc is trusted when the
+    # source's mtime (whole seconds) and size match, so an edit within the same second that keeps the
+    # size (a parameter 2 -> 3) would run the old catalog and keep the old figure
+    exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
     entries = list(module.FIGURES)
     seen = set()
     for entry in entries:
