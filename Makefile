@@ -65,20 +65,18 @@ vectors: $(VENV_STAMP)
 ## checks ---------------------------------------------------------------------------------------
 # Every stage runs, whatever an earlier one did (a failing pytest must not hide a failing JS test);
 # the exit status is non-zero when any failed, and the failed stages are named. The JavaScript tests
-# run alongside pytest (their output is held and printed after pytest's): they mostly wait on the
-# Python references they start, and pytest leaves a core idle at times (browser waits, its last
-# few tests), so together they end sooner than one after the other.
+# need neither the site nor pytest: they start first and run alongside the other stages (their output
+# is held and printed at the end). They mostly wait on the Python references they start, and the site
+# build (one process) and pytest (at times: browser waits, its last few tests) leave a core idle.
 TEST_STAGES := site lint pytest jstest
 test: setup
 	@failed=""; \
-	for stage in site lint; do \
-	  echo "=== make $$stage"; \
-	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
-	done; \
 	jslog=$$(mktemp); \
 	$(MAKE) --no-print-directory jstest >"$$jslog" 2>&1 & js=$$!; \
-	echo "=== make pytest (make jstest runs alongside; its output follows)"; \
-	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	for stage in site lint pytest; do \
+	  echo "=== make $$stage$$([ $$stage = site ] && echo ' (make jstest runs alongside the stages; its output follows them)')"; \
+	  $(MAKE) --no-print-directory $$stage || failed="$$failed $$stage"; \
+	done; \
 	wait $$js || failed="$$failed jstest"; \
 	echo "=== make jstest"; cat "$$jslog"; rm -f "$$jslog"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed (of: $(TEST_STAGES))" >&2; exit 1; fi; \
