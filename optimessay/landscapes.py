@@ -368,7 +368,8 @@ class _QuadraticDerivatives:
     The numbers c, s, κ are those ``fn`` closes over (Python floats: what torch rounds them to in the
     op's dtype is what the evaluator uses); each may also be a float64 tensor of one value per walk
     (shape (N,), for a batch of N walks on N quadratics), which gives each walk its own quadratic's
-    numbers bit for bit. The points come coordinate-major; the buffers are allocated once and reused
+    numbers bit for bit; the batch must then keep its N walks (a sweep drops a walk that diverges and
+    steps a window of it again alone: such a sweep raises ValueError rather than mix the numbers up). The points come coordinate-major; the buffers are allocated once and reused
     (13 ops a step: x and y each times a column of two numbers, then rows added)."""
 
     def __init__(self, c, s, kappa):
@@ -392,7 +393,8 @@ class _QuadraticDerivatives:
         def evaluate(XY: Tensor, loss_out: Tensor | None = None) -> tuple[Tensor, Tensor]:
             m = XY.shape[1]
             if walks != 1 and m != walks:
-                raise ValueError(f"{m} points for a quadratic with {walks} per-walk numbers: expected {walks}")
+                raise ValueError(f"{m} points for a quadratic with {walks} per-walk numbers: expected {walks} "
+                                 "(per-walk numbers need a batch that never shrinks: no walk may stop early)")
             if buffers.get("m") != m or buffers["dtype"] != XY.dtype:
                 if XY.dtype != dtype:
                     raise ValueError(f"points of dtype {XY.dtype}: expected {dtype}")

@@ -374,7 +374,8 @@ class _Walks:
     A walk leaves the batch at the first step whose loss or gradient is not finite (as in
     ``trajectory.run``). Testing that every step cost 4 operator calls and two syncs; instead
     :meth:`window` runs a window of steps and tests once at its end: a per-walk running sum of the
-    gradients (one op a step) and the window's recorded losses. A sum is finite only if every term
+    gradients (one op a step) and the window's recorded losses (or, when the losses are not all in the
+    record, a running sum of them too: a second op a step). A sum is finite only if every term
     is (inf + x is inf or nan, nan + x is nan), so a walk whose sums are finite had finite losses and
     gradients at every step of the window and stepped exactly as with a test per step. The others
     (a non-finite value, or finite values whose sum overflowed) are stepped again from the window's
@@ -388,7 +389,7 @@ class _Walks:
         self.noise, self.preconditioners, self.n = noise, preconditioners, n
         self.alive, self.P, self.state, self.hyper = alive, P, state, hyper
         self.draws, self.per_walk_draws = draws, per_walk_draws
-        self.args = core.update_args(hyper)  # the update's keyword arguments; rebuilt only when walks stop
+        self.args = core.update_args(hyper)  # the update's keyword arguments: rebuilt when walks stop, updated by a scheduler
         self.local = None  # for a replay: the walks' columns in the batch being replayed
         self.evaluate = land.batch_value_and_gradient(len(alive), dtype)  # closed form into reused buffers, or autograd
 
@@ -482,6 +483,8 @@ class _Walks:
         if len(back):
             self.P[:, back] = replay.P
             for k, v in self.state.items():
+                # a batch's per-walk state has the walk axis last, as keep_rows() cuts it; the rest
+                # (the step count, shared values) stepped the same in the replay
                 if isinstance(v, Tensor) and v.dim() > 0 and v.shape[-1] == m:
                     v[..., back] = replay.state[k]
         ok = torch.ones(m, dtype=torch.bool)

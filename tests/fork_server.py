@@ -334,21 +334,41 @@ class ForkServer:
             raise RuntimeError(f"the shared fork server did not start:\n{self.stderr_tail()}")
 
     def run_shared(self, request: dict, timeout: float) -> dict:
-        if self.connection is None:
-            self.connection = self.connect()
-        self.connection.sendall((json.dumps({**request, "timeout": timeout}) + "\n").encode())
+        """One request to the shared server. A connection that fails before the request is sent (the
+        server ended: killed, or idle at the moment this client came back) is made again once, which
+        starts a new server if none listens; one that fails after it raises RuntimeError and is
+        dropped, so the next request connects (and if need be starts a server) afresh."""
+        line = (json.dumps({**request, "timeout": timeout}) + "\n").encode()
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = self.connect()
+            try:
+                self.connection.sendall(line)
+                break
+            except OSError:
+                self.drop_connection()
+                if attempt == 2:
+                    raise
         data = b""
         deadline = time.monotonic() + timeout + 60
         while not data.endswith(b"\n"):
-            ready, _, _ = select.select([self.connection], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = self.connection.recv(1 << 16) if ready else b""
+            try:
+                ready, _, _ = select.select([self.connection], [], [], max(0.0, deadline - time.monotonic()))
+                chunk = self.connection.recv(1 << 16) if ready else b""
+            except OSError:
+                chunk = b""
             if not chunk:
-                self.connection.close()
-                self.connection = None
+                self.drop_connection()
                 raise RuntimeError(f"the shared fork server ({', '.join(self.preload)}) gave no answer within {timeout} s:\n"
                                    f"{self.stderr_tail()}")
             data += chunk
         return json.loads(data)
+
+    def drop_connection(self) -> None:
+        try:
+            self.connection.close()
+        finally:
+            self.connection = None
 
     def run(self, request: dict, timeout: float) -> dict:
         """{"status", "result", "error"} of one request; the child is killed after `timeout` seconds. A

@@ -267,6 +267,7 @@ class _Reference:
         self.opt = torch_class(_param_arg(self.params, config, groups), **ref_config)
         self.snapshots: list[list[torch.Tensor]] = []  # parameters after step 1, 2, ...
         self.failure: tuple[int, BaseException] | None = None
+        self.poisoned = False  # interrupted inside a step of torch's: never reused
 
     def after(self, step: int) -> list[torch.Tensor]:
         """torch's parameters after `step` (1-based), running torch's steps not run yet."""
@@ -284,6 +285,9 @@ class _Reference:
                     self.opt.step()
             except Exception as e:
                 self.failure = (done, e)
+                raise
+            except BaseException:  # interrupted mid-step (a KeyboardInterrupt): torch's state may be half
+                self.poisoned = True  # stepped, so this run is never reused (see _reference)
                 raise
             self.snapshots.append([p.detach().clone() for p in self.params])
         return self.snapshots[step - 1]
@@ -313,7 +317,7 @@ def _reference(name, config, *, groups, steps, dtype, kind) -> _Reference:
     key = (name, getattr(torch.optim, name), repr(config), steps, dtype, groups, kind, torch.get_default_dtype(),
            torch.get_num_threads())
     kept = _REFERENCES.get(key)
-    if kept is None:
+    if kept is None or kept.poisoned:
         kept = _Reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
         if len(_REFERENCES) >= _MAX_REFERENCES:
             del _REFERENCES[next(iter(_REFERENCES))]
