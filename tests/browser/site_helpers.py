@@ -143,8 +143,8 @@ class FirstVisits:
     of a context with those settings (made on first use, kept for the test module; the viewport is
     set on the page, as a new context's is, before it loads anything), emptied of what a site could
     find of an earlier visit: it leaves the site (about:blank: no script of the site runs
-    while its data is cleared), the site's storage of every kind is cleared (localStorage holds
-    Material's palette) and the browser's HTTP cache too. The HTTP cache is not used anyway: watch()
+    while its data is cleared), the tab's sessionStorage for the site and the site's storage of every
+    other kind are cleared (localStorage holds Material's palette), and the browser's HTTP cache too. The HTTP cache is not used anyway: watch()
     routes requests, and Playwright disables the cache of a context with routes, so every picture,
     script and font of the page is requested again, seen by `page.on("request")`. Measured on the 20
     pages of the site, twice over in one context in light and dark mode: the same requests (URL by URL,
@@ -167,6 +167,8 @@ class FirstVisits:
             page = self.pages[key] = watch(context.new_page(), self.site_url)
             page.oe_cdp = context.new_cdp_session(page)
         else:
+            if page.url.startswith(self.origin):  # the tab's sessionStorage (clearDataForOrigin leaves it)
+                page.evaluate("sessionStorage.clear()")
             if page.url != "about:blank":
                 page.goto("about:blank")
             if page.viewport_size != {"width": width, "height": height}:  # on about:blank
