@@ -518,16 +518,17 @@ def lbfgs_run(cls, kwargs, start, steps, scheduler=None, closed_form=False):
     return opt, params, history
 
 
-def lbfgs_lockstep(kwargs, *, dtype, seed, dims, steps, scheduler=None, complex_part=False):
+def lbfgs_lockstep(kwargs, *, dtype, seed, dims, steps, scheduler=None, complex_part=False, autograd=False):
     gen = torch.Generator().manual_seed(seed)
     x = 1.5 * torch.randn(dims, generator=gen, dtype=dtype)
     start = [x[:1], x[1:].reshape(1, -1)]
     if complex_part:  # the same numbers, the second parameter complex (optimised as (real, imag))
         start[1] = torch.view_as_complex(start[1].reshape(-1, 2).clone())
-    # real parameters: the closed-form gradient; complex ones: autograd's (both as the closure's backward)
-    ours, ours_p, ours_h = lbfgs_run(LBFGS, kwargs, start, steps, scheduler, closed_form=not complex_part)
-    theirs, theirs_p, theirs_h = lbfgs_run(torch.optim.LBFGS, kwargs, start, steps, scheduler,
-                                           closed_form=not complex_part)
+    # real parameters: the closed-form gradient, unless `autograd`; complex ones: the usual closure
+    # (zero_grad, loss, backward)
+    closed_form = not (complex_part or autograd)
+    ours, ours_p, ours_h = lbfgs_run(LBFGS, kwargs, start, steps, scheduler, closed_form=closed_form)
+    theirs, theirs_p, theirs_h = lbfgs_run(torch.optim.LBFGS, kwargs, start, steps, scheduler, closed_form=closed_form)
     for step, (a, b) in enumerate(zip(ours_h, theirs_h, strict=True)):
         assert all(same(u, v) for u, v in zip(a, b, strict=True)), f"LBFGS{kwargs} {dtype} step {step}"
     assert_same_state(ours, theirs, ours_p, theirs_p)
@@ -556,9 +557,10 @@ def test_lbfgs_matches_torch_over_the_option_space(kwargs, dtype, seed, dims, st
 def test_lbfgs_on_rosenbrock_over_many_steps(dtype, line_search_fn):
     """Rosenbrock in 5 dimensions from a point far in the valley, 40 steps of at most 4 iterations:
     equal to torch's at every step, and the walk really goes somewhere (the loss falls from > 100 by a
-    factor > 1000: to the global minimum 0, or to 5-D Rosenbrock's local minimum near (-1, 1, 1, 1, 1))."""
+    factor > 1000: to the global minimum 0, or to 5-D Rosenbrock's local minimum near (-1, 1, 1, 1, 1)).
+    On real parameters with the closure a user writes (zero_grad, loss, backward)."""
     kwargs = dict(max_iter=4, history_size=5, line_search_fn=line_search_fn, lr=1.0 if line_search_fn else 0.2)
-    *_, history = lbfgs_lockstep(kwargs, dtype=dtype, seed=4, dims=5, steps=40,
+    *_, history = lbfgs_lockstep(kwargs, dtype=dtype, seed=4, dims=5, steps=40, autograd=True,
                                  scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.9))
     assert history[0][0].item() > 100 and history[-1][0].item() < 1e-3 * history[0][0].item()
 
