@@ -325,7 +325,9 @@ MOMENTUM_RANGE = """document.querySelector('.oe-widget[data-widget="momentum"] i
 
 
 def wait_and_read_url(page) -> list[str]:
-    page.wait_for_timeout(600)  # past either delay (150 ms, 250 ms): a late write would have arrived
+    # a timer of the page's own, due after either delay (150 ms, 250 ms): the page fires its timers in
+    # the order they fall due, so a pending write has run when this one does, however loaded the machine
+    page.evaluate("() => new Promise((done) => setTimeout(done, 600))")
     return page.evaluate("() => [window.location.pathname, window.location.search]")
 
 
