@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 import torch
 
+from optimessay.testing._kept import KeptRuns, plain
+
 __all__ = ["CheckResult", "check_optimizer", "DEFAULT_CONFIGS", "MODEL_KINDS", "CLOSURE_OPTIMIZERS",
            "SINGLE_GROUP_OPTIMIZERS"]
 
@@ -293,35 +295,21 @@ class _Reference:
         return self.snapshots[step - 1]
 
 
-_REFERENCES: dict = {}  # key -> _Reference: torch's runs, reused (see _reference)
-_MAX_REFERENCES = 256
-
-
-def _plain(value) -> bool:
-    """Plain data (numbers, strings, None, and lists, tuples and dicts of them): its repr is its value."""
-    if value is None or type(value) in (bool, int, float, str):
-        return True
-    if type(value) in (list, tuple):
-        return all(_plain(v) for v in value)
-    if type(value) is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    return False
+_REFERENCES = KeptRuns()  # key -> _Reference: torch's runs, reused (see _reference)
 
 
 def _reference(name, config, *, groups, steps, dtype, kind) -> _Reference:
     """torch's run for this check: the one kept from an earlier check when the configuration is plain
     data (keyed by its repr, with the optimizer class, steps, dtype, groups, model and torch's default
     dtype and thread count), else a new one."""
-    if not _plain(config):
+    if not plain(config):
         return _Reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
     key = (name, getattr(torch.optim, name), repr(config), steps, dtype, groups, kind, torch.get_default_dtype(),
            torch.get_num_threads())
     kept = _REFERENCES.get(key)
     if kept is None or kept.poisoned:
         kept = _Reference(name, config, groups=groups, steps=steps, dtype=dtype, kind=kind)
-        if len(_REFERENCES) >= _MAX_REFERENCES:
-            del _REFERENCES[next(iter(_REFERENCES))]
-        _REFERENCES[key] = kept
+        _REFERENCES.put(key, kept)
     return kept
 
 

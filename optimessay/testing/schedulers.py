@@ -48,6 +48,8 @@ from dataclasses import dataclass
 
 import torch
 
+from optimessay.testing._kept import KeptRuns, plain
+
 __all__ = ["SchedulerCheckResult", "check_scheduler", "DEFAULT_CONFIGS", "plateau_metric"]
 
 STEPS = 120  # the seed notebook's test: 30 epochs x 4 batches
@@ -283,19 +285,7 @@ class _Snapshot:
 
 
 _NO_LAST_EPOCH = object()
-_REFERENCE_RUNS: dict = {}  # key -> (snapshots, config copy): torch's runs, reused (see _reference)
-_MAX_REFERENCE_RUNS = 256
-
-
-def _plain(value) -> bool:
-    """Plain data (numbers, strings, None, and lists, tuples and dicts of them): its repr is its value."""
-    if value is None or type(value) in (bool, int, float, str):
-        return True
-    if type(value) in (list, tuple):
-        return all(_plain(v) for v in value)
-    if type(value) is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    return False
+_REFERENCE_RUNS = KeptRuns()  # key -> (snapshots, config copy): torch's runs, reused (see _reference)
 
 
 def _reference_run(name, config, *, steps, optimizer_kwargs, groups, problem, w0, b0):
@@ -336,7 +326,7 @@ def _reference(name, config, default_index, *, steps, optimizer_kwargs, groups, 
     same problem is deterministic, so a learner's scheduler is compared with the same values as
     before, at half the cost (check_scheduler(ours), then check_scheduler(theirs), ...)."""
     key = None
-    if _plain(optimizer_kwargs) and (default_index is not None or _plain(config)):
+    if plain(optimizer_kwargs) and (default_index is not None or plain(config)):
         what = ("default", default_index) if default_index is not None else ("plain", repr(config))
         key = (name, _reference_class(name), what, steps, repr(sorted(optimizer_kwargs.items())), groups)
         kept = _REFERENCE_RUNS.get(key)
@@ -345,9 +335,7 @@ def _reference(name, config, default_index, *, steps, optimizer_kwargs, groups, 
     snapshots, failure = _reference_run(name, config, steps=steps, optimizer_kwargs=optimizer_kwargs,
                                         groups=groups, problem=problem, w0=w0, b0=b0)
     if key is not None and failure is None:
-        if len(_REFERENCE_RUNS) >= _MAX_REFERENCE_RUNS:
-            del _REFERENCE_RUNS[next(iter(_REFERENCE_RUNS))]
-        _REFERENCE_RUNS[key] = (snapshots, copy.copy(config))
+        _REFERENCE_RUNS.put(key, (snapshots, copy.copy(config)))
     return snapshots, failure
 
 
