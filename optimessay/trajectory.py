@@ -494,19 +494,14 @@ def _reference_walk(landscape, kind, *, lr, start, steps, dtype, fixed=False) ->
     matrices = torch.full((steps, 2, 2), math.nan, dtype=dtype)
     P, ok = _preconditioner_matrix(kind, land.hessian(x)) if fixed else (None, True)
     P_finite = fixed and bool(torch.isfinite(P).all())
-    # f and ∇f at x: the landscape's closed form where it has one (op for op autograd's, bitwise: see
-    # Landscape.batch_value_and_gradient; a batch of one walk), else one autograd pass; as Python
-    # numbers (the record's values and the finiteness test). The same numbers as land.loss(x) and
-    # land.gradient(x).
-    derivatives = getattr(land.fn, "derivatives", None)
-    evaluate = derivatives.evaluator(1, dtype) if derivatives is not None else None
+    # f and ∇f at x, a batch of one walk: the landscape's closed form where it has one (op for op
+    # autograd's, bitwise), else one autograd pass; the same numbers as land.loss(x) and
+    # land.gradient(x). Read as Python numbers (the record's values and the finiteness test).
+    evaluate = land.batch_value_and_gradient(1, dtype)
     for t in range(steps):
         out.point(x)
-        if evaluate is not None:
-            loss, g = evaluate(x.view(2, 1))  # reused buffers, read before the next call
-            g = g.view(2)
-        else:
-            loss, g = land.value_and_gradient(x)
+        loss, g = evaluate(x.view(2, 1))  # reused buffers, read before the next call
+        g = g.reshape(2)
         loss = loss.item()
         gradient = g.tolist()
         out.loss(loss)
